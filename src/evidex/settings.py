@@ -1,0 +1,114 @@
+"""One settings object for the whole of evidex.
+
+Precedence, highest first: values passed in code (or by CLI flags), then
+``EVIDEX_*`` environment variables, then the TOML file named by
+``EVIDEX_CONFIG`` (or ``evidex.toml`` in the working directory), then the
+defaults below.  Nested groups use ``__`` in environment variables, e.g.
+``EVIDEX_SEARCH__TOP_K=20``.  Unknown keys in the TOML file are an error so a
+typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class IngestSettings(BaseModel):
+    """How documents are written to the store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_size: int = Field(default=2000, ge=1, description="Records committed per transaction")
+
+
+class SearchSettings(BaseModel):
+    """How passages are retrieved and ranked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    top_k: int = Field(default=10, ge=1, le=1000, description="Passages returned by a search")
+    candidates: int = Field(default=100, ge=10, le=5000, description="Candidates taken from each retriever before fusion")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant")
+    lexical_weight: float = Field(default=1.0, ge=0, description="Weight of the lexical (BM25) ranking in fusion")
+    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion")
+    evidence_weight: float = Field(default=0.15, ge=0, description="How much evidence level moves a fused score")
+    recency_weight: float = Field(default=0.05, ge=0, description="How much publication year moves a fused score")
+    recency_half_life_years: float = Field(default=10.0, gt=0, description="Age at which the recency bonus halves")
+    expand_synonyms: bool = Field(default=True, description="Add MeSH, lay and abbreviation synonyms to the query")
+    exclude_retracted: bool = Field(default=True, description="Drop retracted documents from results")
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("evidex", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every setting evidex reads, with its default and meaning."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EVIDEX_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Where the database and indexes live")
+    database_url: str | None = Field(
+        default=None,
+        description="Storage location; default is the SQLite file evidex.db in data_dir",
+    )
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file used when no other ``database_url`` is set."""
+        if self.database_url and self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return self.data_dir / "evidex.db"
+
+    def fingerprint(self, *groups: str) -> str:
+        """Hash of the named setting groups (all by default) so artefacts built
+        with other settings are never reused by mistake."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        if groups:
+            data = {g: data[g] for g in groups}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("EVIDEX_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise FileNotFoundError(f"EVIDEX_CONFIG names {path}, which does not exist")
+        return path
+    local = Path("evidex.toml")
+    return local if local.is_file() else None
