@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         default=None,
         description="Storage location; default is the SQLite file evidex.db in data_dir",
     )
+    builtin_corpus: bool = Field(
+        default=True, description="Ingest the built-in corpus on first use (turn off to answer only from your own documents)"
+    )
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
 

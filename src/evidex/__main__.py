@@ -1,0 +1,3 @@
+from evidex.cli import app
+
+app(prog_name="evidex")
