@@ -1,0 +1,266 @@
+"""Vocabulary lookups and query expansion, checked against the real bundled vocabularies."""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib import resources
+
+import pytest
+
+from evidex import vocab as vocab_module
+from evidex.expand import ExpandedQuery, expand_query
+from evidex.vocab import INDEX_FILE, Vocabulary, encode_index, normalise
+
+HERNIATED_DISC_QUESTION = (
+    "What are the most evidence-backed exercises for a herniated disc with sciatica, "
+    "after recent spinal surgery or with neurological deficits?"
+)
+DISC_DISPLACEMENT = "D007405"
+SCIATICA = "D012585"
+NSAIDS = "D000894"
+PHYSICAL_THERAPY = "D026741"
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    return Vocabulary.load()
+
+
+def concepts_by_ui(expanded: ExpandedQuery) -> dict[str | None, str]:
+    return {c.ui: c.name for c in expanded.concepts}
+
+
+# -- Vocabulary ---------------------------------------------------------------
+
+
+def test_missing_index_is_rebuilt_identically_to_the_committed_one(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    committed = resources.files("evidex").joinpath("data", "vocab", INDEX_FILE).read_bytes()
+    real = vocab_module._source_bytes
+
+    def without_index(name: str) -> bytes:
+        if name == INDEX_FILE:
+            raise FileNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(vocab_module, "_source_bytes", without_index)
+    rebuilt = vocab_module._load_index()
+    assert "missing or stale" in caplog.text
+    assert encode_index(rebuilt) == committed, "the committed index is stale: run scripts/build_vocab_index.py"
+
+
+def test_term_maps_to_mesh_descriptor(vocab: Vocabulary) -> None:
+    descriptor = vocab.lookup("slipped disc")
+    assert descriptor is not None
+    assert (descriptor.ui, descriptor.name) == (DISC_DISPLACEMENT, "Intervertebral Disc Displacement")
+    assert "C05.116.900.307" in descriptor.tree_numbers
+    assert "Herniated Disc" in descriptor.entry_terms
+    assert vocab.lookup("Herniated Discs") == descriptor
+    assert vocab.lookup("Anti-Inflammatory Agents, Non-Steroidal").ui == NSAIDS
+    assert vocab.lookup("non-steroidal anti-inflammatory agents").ui == NSAIDS
+    assert vocab.lookup("no such thing at all") is None
+
+
+def test_lay_synonyms_come_from_medquad(vocab: Vocabulary) -> None:
+    lay = {s for topic in vocab.lay_topics(DISC_DISPLACEMENT) for s in topic.synonyms}
+    assert {"Ruptured disk", "Bulging disk"} <= lay
+
+
+def test_abbreviations_are_case_sensitive(vocab: Vocabulary) -> None:
+    assert "physical therapy" in vocab.abbreviation_meanings("PT")
+    assert vocab.abbreviation_meanings("Pt") == ["patient"]
+    assert vocab.abbreviation_meanings("XYZZY") == []
+
+
+def test_plain_language_and_lay_definitions(vocab: Vocabulary) -> None:
+    assert "high blood pressure" in vocab.plain_terms("Hypertension")
+    assert "belly" in vocab.plain_terms("abdomen")
+    definition = vocab.definition("chemotherapy")
+    assert definition and "drugs" in definition.lower()
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Herniated Discs", "herniated disc"),
+        ("Sjögren's syndrome", "sjogren syndrome"),
+        ("Non-Steroidal Anti-Inflammatory", "non steroidal anti inflammatory"),
+        ("therapies", "therapy"),
+        ("tumours, oedema", "tumor edema"),
+        ("neurological", "neurologic"),
+    ],
+)
+def test_normalisation_folds_case_accents_punctuation_plurals(text: str, key: str) -> None:
+    assert normalise(text) == key
+
+
+def test_synonyms_are_few_short_and_not_inverted(vocab: Vocabulary) -> None:
+    synonyms = vocab.synonyms(DISC_DISPLACEMENT)
+    assert 1 <= len(synonyms) <= 6
+    assert all("," not in s and len(s.split()) <= 4 for s in synonyms)
+    assert any("herniated" in s.lower() for s in synonyms)
+
+
+# -- expand_query: concepts ---------------------------------------------------
+
+
+def test_herniated_disc_question(vocab: Vocabulary) -> None:
+    expanded = expand_query(HERNIATED_DISC_QUESTION, vocab)
+    found = concepts_by_ui(expanded)
+    assert found[DISC_DISPLACEMENT] == "Intervertebral Disc Displacement"
+    assert found[SCIATICA] == "Sciatica"
+    assert {"exercises", "herniated", "disc", "sciatica", "spinal", "neurological", "deficits"} <= set(expanded.terms)
+    assert not {"what", "most", "evidence", "backed", "for", "with"} & set(expanded.terms)
+    disc = next(c for c in expanded.concepts if c.ui == DISC_DISPLACEMENT)
+    assert disc.matched_text == "herniated disc"
+    assert disc.tree_numbers and 1 <= len(disc.synonyms) <= 6
+
+
+@pytest.mark.parametrize(
+    ("question", "ui", "matched"),
+    [
+        ("exercises for a slipped disc", DISC_DISPLACEMENT, "slipped disc"),
+        ("sciatica after discectomy", SCIATICA, "sciatica"),
+        ("Are NSAIDs safe after surgery?", NSAIDS, "NSAIDs"),
+        ("Is PT or NSAIDs better for a herniated disc?", PHYSICAL_THERAPY, "PT"),
+        ("physiotherapy for back pain", PHYSICAL_THERAPY, "physiotherapy"),
+    ],
+)
+def test_clinical_words_map_to_mesh(vocab: Vocabulary, question: str, ui: str, matched: str) -> None:
+    concept = next((c for c in expand_query(question, vocab).concepts if c.ui == ui), None)
+    assert concept is not None, f"{ui} not found in {question!r}"
+    assert concept.matched_text == matched
+
+
+def test_sciatica_synonyms_include_sciatic_neuralgia(vocab: Vocabulary) -> None:
+    concept = expand_query("sciatica", vocab).concepts[0]
+    assert "Sciatic Neuralgia" in concept.synonyms
+
+
+def test_slipped_disc_expands_to_herniated_disc(vocab: Vocabulary) -> None:
+    expanded = expand_query("slipped disc", vocab)
+    texts = [t.text.lower() for t in expanded.expansion_terms]
+    assert "intervertebral disc displacement" in texts
+    assert any("herniated" in t for t in texts)
+
+
+def test_stop_phrases_are_removed(vocab: Vocabulary) -> None:
+    expanded = expand_query("Is there evidence that CBT helps in a patient with chronic low back pain?", vocab)
+    assert "evidence" not in expanded.terms and "patient" not in expanded.terms
+    assert {"cbt", "chronic", "low", "back", "pain"} <= set(expanded.terms)
+    assert "Low Back Pain" in concepts_by_ui(expanded).values()
+
+
+def test_stopwords_in_capitals_are_not_abbreviations(vocab: Vocabulary) -> None:
+    expanded = expand_query("WHAT EXERCISE IS AS GOOD AS WALKING IN OLD AGE OR AFTER A STROKE", vocab)
+    names = {c.name.lower() for c in expanded.concepts}
+    assert not {"arsenic", "indium", "active surveillance", "ankylosing spondylitis", "intranasal"} & names
+    assert {"exercise", "walking", "stroke"} <= names
+
+
+def test_everyday_words_keep_their_everyday_meaning(vocab: Vocabulary) -> None:
+    expanded = expand_query("need to speed up recovery from a cold", vocab)
+    names = {c.name for c in expanded.concepts}
+    assert not {"Methamphetamine", "Health Services Needs and Demand", "Cold Temperature"} & names
+
+
+def test_lowercase_acronym_is_recognised_but_english_word_is_not(vocab: Vocabulary) -> None:
+    assert "Pulmonary Disease, Chronic Obstructive" in concepts_by_ui(expand_query("copd inhalers", vocab)).values()
+    assert "Acquired Immunodeficiency Syndrome" not in concepts_by_ui(expand_query("which aids help", vocab)).values()
+    assert "Acquired Immunodeficiency Syndrome" in concepts_by_ui(expand_query("AIDS wasting", vocab)).values()
+
+
+# -- expand_query: spelling ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "typo", "fixed", "ui"),
+    [
+        ("sciatca after discectomy", "sciatca", "sciatica", SCIATICA),
+        ("hernaited disc exercises", "hernaited", "herniated", DISC_DISPLACEMENT),
+    ],
+)
+def test_misspelt_medical_words_are_corrected(vocab: Vocabulary, question: str, typo: str, fixed: str, ui: str) -> None:
+    expanded = expand_query(question, vocab)
+    assert expanded.corrections == {typo: fixed}
+    assert fixed in expanded.terms and typo not in expanded.terms
+    assert ui in concepts_by_ui(expanded)
+
+
+ORDINARY_WORDS = (
+    "recently yesterday familiar immediately interested discovered simply faulty wearing swimming "
+    "stretches worsening walking because although tomorrow breakfast grandmother neighbour weekend "
+    "stairs gardening lifting sitting bending sneezing"
+).split()
+
+
+def test_ordinary_words_are_not_corrected(vocab: Vocabulary) -> None:
+    assert {w: vocab.correct_spelling(w) for w in ORDINARY_WORDS} == dict.fromkeys(ORDINARY_WORDS)
+    assert expand_query(" ".join(ORDINARY_WORDS), vocab).corrections == {}
+
+
+def test_short_words_are_not_corrected(vocab: Vocabulary) -> None:
+    assert vocab.correct_spelling("cugh") is None
+
+
+# -- expand_query: weights and FTS5 --------------------------------------------
+
+
+def test_user_words_outweigh_expansions(vocab: Vocabulary) -> None:
+    expanded = expand_query("PT for a slipped disc", vocab)
+    assert expanded.expansion_terms
+    assert all(0 < t.weight < 1 for t in expanded.expansion_terms)
+    keys = {normalise(t) for t in expanded.terms}
+    assert not keys & {normalise(t.text) for t in expanded.expansion_terms}
+    assert expanded.fts_query(include_expansions=False) == '"pt" OR "slipped" OR "disc"'
+    assert '"physical therapy"' in expanded.fts_query()
+
+
+@pytest.fixture()
+def fts() -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE passages USING fts5(text, tokenize='porter unicode61')")
+    db.executemany(
+        "INSERT INTO passages(text) VALUES (?)",
+        [("Sciatic neuralgia improved with physiotherapy.",), ("Aspirin and stroke prevention.",)],
+    )
+    return db
+
+
+HOSTILE = [
+    "",
+    " ",
+    '"',
+    '"NEAR(',
+    'disc" OR "x',
+    "NEAR(sciatica disc, 2)",
+    "sciatica*",
+    "-sciatica",
+    "- * ^ + : ( ) { } [ ]",
+    "text: sciatica",
+    "AND OR NOT",
+    "sciatica AND OR NOT NEAR",
+    "'; DROP TABLE passages; --",
+    "\x00\u200b\ufeff",
+    "ab" * 5000,
+    "sciatica " * 1200,
+    " ".join(f'"w{i}" NEAR( x* -y :z' for i in range(400)),
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=lambda t: repr(t[:20]))
+def test_fts_query_is_always_valid(vocab: Vocabulary, fts: sqlite3.Connection, text: str) -> None:
+    expanded = expand_query(text, vocab)
+    for include in (False, True):
+        query = expanded.fts_query(include_expansions=include)
+        fts.execute("SELECT rowid FROM passages WHERE passages MATCH ?", (query,)).fetchall()
+
+
+def test_expansions_find_evidence_in_other_words(vocab: Vocabulary, fts: sqlite3.Connection) -> None:
+    expanded = expand_query("sciatica", vocab)
+    search = "SELECT text FROM passages WHERE passages MATCH ?"
+    assert fts.execute(search, (expanded.fts_query(include_expansions=False),)).fetchall() == []
+    assert fts.execute(search, (expanded.fts_query(),)).fetchall() == [
+        ("Sciatic neuralgia improved with physiotherapy.",)
+    ]
