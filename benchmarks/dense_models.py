@@ -1,0 +1,141 @@
+"""Dense-only retrieval quality and speed of embedding models on BioASQ.
+
+Why: choosing the default model needs its quality alone (no BM25 to hide a
+weak model) and its cost at ingest (passages/s) and at query time (ms).  By
+default it measures the shipped default model; pass ``--model`` (repeatable)
+to compare others placed in ``src/evidex/data/models/``.
+
+Corpus: one pseudo-document per gold PMID, its gold snippet texts joined
+(deduplicated); queries: question bodies; relevant: the gold PMIDs.  Ranking is
+brute-force cosine over all pseudo-documents.  Two nDCG@10 figures:
+``all_gold`` counts every gold PMID as relevant (gold PMIDs without snippets
+can never be retrieved, so this caps below 1); ``in_corpus`` counts only
+gold PMIDs that have a pseudo-document.
+
+    .venv/bin/python benchmarks/dense_models.py [--data PATH] [--model NAME ...] [--limit N]
+
+Reads BioASQ from shared/ (evaluation only; never shipped).  Timings are
+wall-clock on whatever else the machine is doing: compare runs made together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evidex.embed import DEFAULT_MODEL, Embedder
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO / ".." / "shared" / "data" / "eval" / "bioasq" / "bioasq_taskb_7b-10b.jsonl"
+K = 10
+
+
+@dataclass
+class Benchmark:
+    queries: list[str]
+    relevant: list[set[str]]
+    doc_ids: list[str]
+    doc_texts: list[str]
+
+
+@dataclass
+class Result:
+    model: str
+    dim: int
+    questions: int
+    documents: int
+    ndcg10_all_gold: float
+    ndcg10_in_corpus: float
+    corpus_passages_per_s: float
+    query_embed_ms_p50: float
+    query_embed_ms_p95: float
+    search_ms_p95: float
+
+
+def pmid(reference: str) -> str:
+    """BioASQ names documents by PubMed URL or bare PMID; keep the PMID."""
+    return reference.rstrip("/").rsplit("/", 1)[-1]
+
+
+def load_bioasq(path: Path, limit: int | None) -> Benchmark:
+    # Not str.splitlines(): snippet texts hold U+2028, which it would split on.
+    with path.open(encoding="utf-8") as lines:
+        questions = [json.loads(line) for line in lines if line.strip()][:limit]
+    snippets: dict[str, list[str]] = {}
+    for question in questions:
+        for snippet in question["snippets"]:
+            texts = snippets.setdefault(pmid(snippet.get("pmid") or snippet["document"]), [])
+            if snippet["text"] not in texts:
+                texts.append(snippet["text"])
+    return Benchmark(
+        queries=[q["body"] for q in questions],
+        relevant=[{pmid(d) for d in q["documents"]} for q in questions],
+        doc_ids=list(snippets),
+        doc_texts=[" ".join(texts) for texts in snippets.values()],
+    )
+
+
+def ndcg_at_k(ranked: list[str], relevant: set[str], ideal_hits: int) -> float:
+    """Binary-relevance nDCG@K; ``ideal_hits`` is how many relevant documents an ideal ranking shows."""
+    dcg = sum(1 / math.log2(rank + 2) for rank, doc in enumerate(ranked[:K]) if doc in relevant)
+    ideal = sum(1 / math.log2(rank + 2) for rank in range(min(K, ideal_hits)))
+    return dcg / ideal if ideal else 0.0
+
+
+def top_k(scores: np.ndarray) -> np.ndarray:
+    """Indices of the K best scores, best first (what a search would return)."""
+    k = min(K, len(scores))
+    best = np.argpartition(-scores, k - 1)[:k]
+    return best[np.argsort(-scores[best])]
+
+
+def evaluate(embedder: Embedder, bench: Benchmark) -> Result:
+    started = time.perf_counter()
+    docs = embedder.embed(bench.doc_texts)
+    corpus_seconds = time.perf_counter() - started
+
+    embed_ms, search_ms, all_gold, in_corpus = [], [], [], []
+    in_index = set(bench.doc_ids)
+    for query, relevant in zip(bench.queries, bench.relevant, strict=True):
+        started = time.perf_counter()
+        vector = embedder.embed([query])[0]
+        embedded = time.perf_counter()
+        ranked = [bench.doc_ids[i] for i in top_k(docs @ vector)]
+        embed_ms.append((embedded - started) * 1e3)
+        search_ms.append((time.perf_counter() - embedded) * 1e3)
+        all_gold.append(ndcg_at_k(ranked, relevant, len(relevant)))
+        if reachable := len(relevant & in_index):
+            in_corpus.append(ndcg_at_k(ranked, relevant, reachable))
+    return Result(
+        model=embedder.name,
+        dim=embedder.dim,
+        questions=len(bench.queries),
+        documents=len(bench.doc_ids),
+        ndcg10_all_gold=round(float(np.mean(all_gold)), 4),
+        ndcg10_in_corpus=round(float(np.mean(in_corpus)), 4),
+        corpus_passages_per_s=round(len(bench.doc_texts) / corpus_seconds, 1),
+        query_embed_ms_p50=round(float(np.percentile(embed_ms, 50)), 2),
+        query_embed_ms_p95=round(float(np.percentile(embed_ms, 95)), 2),
+        search_ms_p95=round(float(np.percentile(search_ms, 95)), 2),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="BioASQ Task B questions, JSON lines")
+    parser.add_argument("--model", action="append", help=f"model to evaluate (repeatable); default: {DEFAULT_MODEL}")
+    parser.add_argument("--limit", type=int, help="evaluate only the first N questions")
+    args = parser.parse_args()
+    bench = load_bioasq(args.data, args.limit)
+    for name in args.model or [DEFAULT_MODEL]:
+        print(json.dumps(asdict(evaluate(Embedder.load(name), bench))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
