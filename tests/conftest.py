@@ -40,7 +40,7 @@ def builtin_data_dir(tmp_path_factory) -> Path:
     """A data directory holding the full built-in corpus, built once per run."""
     data_dir = tmp_path_factory.mktemp("builtin")
     with Corpus.open(Settings(data_dir=data_dir)) as corpus:
-        corpus.ensure_builtin()
+        corpus.prepare()
     return data_dir
 
 

@@ -70,7 +70,8 @@ def test_kill_9_mid_ingest_keeps_committed_batches_and_rerun_completes(tmp_path)
         for i in range(records):
             handle.write(json.dumps({"id": f"bulk:{i}", "title": f"Record {i}", "text": f"text {i} " * 20}) + "\n")
     env = {"EVIDEX_DATA_DIR": str(tmp_path / "data"), "EVIDEX_BUILTIN_CORPUS": "false", "EVIDEX_INGEST__BATCH_SIZE": "500"}
-    proc = subprocess.Popen([sys.executable, "-m", "evidex", "ingest", str(path)], env=env, stderr=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "evidex", "ingest", "--no-embed", str(path)]
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     db = tmp_path / "data" / "evidex.db"
     deadline = time.time() + 60
     while time.time() < deadline and _count(db) < 2_000:
@@ -83,7 +84,7 @@ def test_kill_9_mid_ingest_keeps_committed_batches_and_rerun_completes(tmp_path)
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
     with Corpus.open(Settings(data_dir=tmp_path / "data", builtin_corpus=False)) as corpus:
-        report = corpus.ingest([path])
+        report = corpus.ingest([path], embed=False)
         assert (report.inserted, report.unchanged) == (records - stored, stored)
         assert corpus.stats().documents == records
 

@@ -11,6 +11,8 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 BUILTIN_FILES: list[tuple[str, str]] = [
     ("corpus/guidelines/ngc_us_gov_guideline_summaries.jsonl", "ngc"),
     ("corpus/guidelines/open_medicine_guideline_sections.jsonl", "open-medicine"),
@@ -38,3 +40,60 @@ def builtin_version() -> str:
     for path, fmt in builtin_files():
         digest.update(f"{path.name}:{path.stat().st_size}:{fmt}".encode())
     return digest.hexdigest()[:12]
+
+
+VECTORS_FILE = "builtin_vectors.npz"
+
+
+def passage_fingerprint(title: str, text: str) -> bytes:
+    """8 bytes identifying a passage's embedded text, so a shipped vector is used only for the same text."""
+    return hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=8).digest()
+
+
+class ShippedVectors:
+    """Pre-computed int8 vectors of the built-in corpus's passages, for one model.
+
+    Embedding the ~38,000 built-in passages with the transformer takes about
+    ten minutes on two cores; shipping them makes the first run take seconds.
+    A vector is used only when the passage id, the text fingerprint and the
+    model name all match, so an edited passage is re-embedded.
+    """
+
+    def __init__(self, model: str, ids: np.ndarray, fingerprints: np.ndarray, codes: np.ndarray, scales: np.ndarray):
+        self.model = model
+        self.codes = codes
+        self.scales = scales
+        self.index = {(str(pid), bytes(fp)): i for i, (pid, fp) in enumerate(zip(ids, fingerprints))}
+
+    @classmethod
+    def load(cls, model: str) -> "ShippedVectors | None":
+        path = data_path(VECTORS_FILE)
+        if not path.is_file():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["model"]) != model:
+                return None
+            return cls(model, data["ids"], data["fingerprints"], data["codes"], data["scales"])
+
+    def lookup(self, rows: list[tuple[int, str, str, str]]) -> dict[int, np.ndarray]:
+        """Vectors for the rows (rowid, passage id, title, text) that are shipped."""
+        found = {}
+        for rowid, passage_id, title, text in rows:
+            i = self.index.get((passage_id, passage_fingerprint(title, text)))
+            if i is not None:
+                found[rowid] = self.codes[i].astype(np.float32) * self.scales[i]
+        return found
+
+
+def save_shipped_vectors(path: Path, model: str, rows: list[tuple[str, str, str]], vectors: np.ndarray) -> None:
+    """Write ``vectors`` (one per (passage id, title, text) row) as int8 with a scale per row."""
+    scales = np.abs(vectors).max(axis=1, keepdims=True) / 127.0
+    codes = np.round(vectors / np.maximum(scales, 1e-12)).astype(np.int8)
+    np.savez_compressed(
+        path,
+        model=np.array(model),
+        ids=np.array([r[0] for r in rows]),
+        fingerprints=np.array([passage_fingerprint(r[1], r[2]) for r in rows], dtype="S8"),
+        codes=codes,
+        scales=scales.astype(np.float32).ravel(),
+    )

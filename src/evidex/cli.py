@@ -7,16 +7,25 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from dataclasses import asdict
+from enum import Enum
 from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markdown import Markdown
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from evidex.corpus import Corpus, DocumentNotFound
 from evidex.ingest import IngestReport
+from evidex.models import EvidenceKind
+from evidex.render import to_html, to_json, to_markdown
+from evidex.retrieve import SearchResult
+from evidex.store import SearchFilters
+from evidex.understand import QuestionError
 from evidex.settings import Settings
 from evidex.sources import READERS
 
@@ -91,6 +100,9 @@ def ingest(
     format: Optional[str] = typer.Option(
         None, "--format", "-f", help=f"Input format (detected when omitted): {', '.join(READERS)}."
     ),
+    embed: bool = typer.Option(
+        True, "--embed/--no-embed", help="Embed new passages now (else later with `evidex embed`)."
+    ),
 ) -> None:
     """Add documents from files to the corpus (re-ingesting updates, never duplicates)."""
     if format is not None and format not in READERS:
@@ -98,10 +110,22 @@ def ingest(
         raise typer.Exit(2)
     with open_corpus() as corpus:
         with progress_bar("Ingesting") as advance:
-            report = corpus.ingest(paths, format=format, progress=advance)
+            report = corpus.ingest(paths, format=format, progress=advance, embed=False)
+        if embed:
+            with progress_bar("Embedding new passages") as advance:
+                corpus.embed_passages(advance)
     print_report(report)
     if report.problems:
         raise typer.Exit(1)
+
+
+@app.command()
+def embed() -> None:
+    """Embed passages that have no vector yet (after `ingest --no-embed`)."""
+    with open_corpus() as corpus:
+        with progress_bar("Embedding passages") as advance:
+            done = corpus.embed_passages(advance)
+    out.print(f"{done} passages embedded")
 
 
 def print_report(report: IngestReport) -> None:
@@ -170,3 +194,131 @@ def corpus_show(
         strength = f" [{passage.strength}]" if passage.strength else ""
         out.print(f"\n[bold cyan]#{index} {passage.label}{strength}[/bold cyan]", highlight=False)
         out.print(passage.text, highlight=False, markup=False)
+
+
+class Output(str, Enum):
+    terminal = "terminal"
+    markdown = "markdown"
+    json = "json"
+    html = "html"
+
+
+def search_filters(
+    kind: Optional[list[EvidenceKind]], since: Optional[int], until: Optional[int],
+    source: Optional[list[str]], consumer: Optional[bool], include_retracted: bool,
+) -> SearchFilters:
+    """The filter options shared by ``search`` and ``ask``."""
+    audience = None if consumer is None else ("consumer" if consumer else "professional")
+    return SearchFilters(
+        year_from=since, year_to=until, kinds=list(kind or []), sources=list(source or []),
+        audience=audience, exclude_retracted=not include_retracted,
+    )
+
+
+KIND_OPTION = typer.Option(None, "--kind", "-k", help="Only this evidence kind (repeatable).")
+SINCE_OPTION = typer.Option(None, "--since", help="Only documents published in or after this year.")
+UNTIL_OPTION = typer.Option(None, "--until", help="Only documents published in or before this year.")
+SOURCE_OPTION = typer.Option(None, "--source", help="Only this source: pubmed, ngc, open_medicine, medquad, user (repeatable).")
+CONSUMER_OPTION = typer.Option(None, "--consumer/--professional", help="Only consumer-health or only professional documents.")
+RETRACTED_OPTION = typer.Option(False, "--include-retracted", help="Also return retracted documents (marked).")
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="What to look for, in your own words."),
+    top_k: int = typer.Option(10, "--top-k", "-n", min=1, max=1000, help="How many passages to show."),
+    kind: Optional[list[EvidenceKind]] = KIND_OPTION,
+    since: Optional[int] = SINCE_OPTION,
+    until: Optional[int] = UNTIL_OPTION,
+    source: Optional[list[str]] = SOURCE_OPTION,
+    consumer: Optional[bool] = CONSUMER_OPTION,
+    include_retracted: bool = RETRACTED_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    explain: bool = typer.Option(False, "--explain", help="Show the expanded query and ranking parameters."),
+) -> None:
+    """Find the passages that best match a query, ranked by relevance and evidence strength."""
+    filters = search_filters(kind, since, until, source, consumer, include_retracted)
+    with open_corpus() as corpus:
+        result = corpus.search(query, filters, top_k)
+        settings = corpus.settings.search
+    if as_json:
+        out.print_json(json.dumps(search_result_json(result)))
+        return
+    if explain:
+        err.print(f"lexical query:   {result.lexical_query}", markup=False, highlight=False)
+        err.print(f"expansion query: {result.expansion_query}", markup=False, highlight=False)
+        err.print(f"ranking: {settings.model_dump()}", markup=False, highlight=False)
+    if not result.hits:
+        err.print("No passages matched. Try other words, or remove filters.")
+        raise typer.Exit(1)
+    table = Table(show_header=True, header_style="bold", expand=True)
+    for column in ("#", "id", "kind", "year", "score", "lex", "dense", "passage"):
+        table.add_column(column, overflow="fold")
+    for rank, hit in enumerate(result.hits, start=1):
+        p = hit.parts
+        table.add_row(
+            str(rank), hit.passage_id, hit.document.kind.label, str(hit.document.year or "–"),
+            f"{p.final:.3f}", str(p.lexical_rank or "–"), str(p.dense_rank or "–"),
+            f"[bold]{escape(hit.document.title)}[/bold]\n{escape(hit.passage.label)}: {escape(hit.passage.text[:300])}",
+        )
+    out.print(table)
+    err.print(f"{len(result.hits)} passages in {result.took_ms:.0f} ms")
+
+
+def search_result_json(result: SearchResult) -> dict:
+    return {
+        "query": result.query,
+        "lexical_query": result.lexical_query,
+        "expansion_query": result.expansion_query,
+        "concepts": [c.model_dump() for c in result.expanded.concepts],
+        "took_ms": round(result.took_ms, 1),
+        "hits": [
+            {
+                "passage_id": h.passage_id,
+                "doc_id": h.document.id,
+                "title": h.document.title,
+                "kind": h.document.kind.value,
+                "year": h.document.year,
+                "source": h.document.organisation or h.document.journal or h.document.source,
+                "retracted": h.document.retracted,
+                "label": h.passage.label,
+                "text": h.passage.text,
+                "url": h.document.url,
+                "score": asdict(h.parts),
+            }
+            for h in result.hits
+        ],
+    }
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="A clinical question."),
+    audience: str = typer.Option("clinician", "--audience", "-a", help="clinician or patient (plain language)."),
+    output: Output = typer.Option(Output.terminal, "--format", "-f", help="How to print the answer."),
+    as_json: bool = typer.Option(False, "--json", help="Same as --format json."),
+    kind: Optional[list[EvidenceKind]] = KIND_OPTION,
+    since: Optional[int] = SINCE_OPTION,
+    until: Optional[int] = UNTIL_OPTION,
+    source: Optional[list[str]] = SOURCE_OPTION,
+    include_retracted: bool = RETRACTED_OPTION,
+) -> None:
+    """Answer a clinical question from the evidence, with verified citations."""
+    filters = search_filters(kind, since, until, source, None, include_retracted)
+    with open_corpus() as corpus:
+        try:
+            answer = corpus.ask(question, audience=audience, filters=filters)
+        except QuestionError as exc:
+            err.print(f"[red]Cannot answer:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from None
+    output = Output.json if as_json else output
+    if output is Output.json:
+        print(to_json(answer))
+    elif output is Output.html:
+        print(to_html(answer))
+    elif output is Output.markdown:
+        print(to_markdown(answer))
+    else:
+        out.print(Markdown(to_markdown(answer)))
+    if answer.abstained:
+        raise typer.Exit(3)

@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from evidex.builtin import builtin_files, builtin_version
+from functools import cached_property
+
+from evidex.answer import Answer
+from evidex.appraise import SentenceSplitter
+from evidex.builtin import ShippedVectors, builtin_files, builtin_version
+from evidex.embed import Embedder
 from evidex.ingest import IngestReport, ProgressCallback, ingest_files, ingest_records
 from evidex.models import Document
+from evidex.pipeline import Engine
+from evidex.plain import PlainLanguage
+from evidex.retrieve import Searcher, SearchResult, embed_missing_passages
 from evidex.settings import Settings
 from evidex.sources import read_source
-from evidex.store import CorpusStats, SQLiteStore
+from evidex.store import CorpusStats, SearchFilters, SQLiteStore
+from evidex.understand import Audience
+from evidex.vocab import Vocabulary
 
 BUILTIN_KEY = "builtin_version"
 
@@ -26,7 +36,7 @@ class Corpus:
     """Evidence documents in a store, with ingestion and lookup.
 
     >>> corpus = Corpus.open(Settings(data_dir="/tmp/evidex-doc"))  # doctest: +SKIP
-    >>> corpus.ensure_builtin()                                     # doctest: +SKIP
+    >>> corpus.prepare()                                            # doctest: +SKIP
     """
 
     def __init__(self, store: SQLiteStore, settings: Settings) -> None:
@@ -50,12 +60,21 @@ class Corpus:
     # -- ingestion ----------------------------------------------------------------------
 
     def ingest(
-        self, paths: Iterable[Path | str], format: str | None = None, progress: ProgressCallback | None = None
+        self,
+        paths: Iterable[Path | str],
+        format: str | None = None,
+        progress: ProgressCallback | None = None,
+        embed: bool = True,
     ) -> IngestReport:
-        """Ingest files (PubMed XML, bundled JSONL formats or generic JSONL)."""
-        return ingest_files(
-            self.store, [Path(p) for p in paths], format, self.settings.ingest.batch_size, progress
-        )
+        """Ingest files (PubMed XML, bundled JSONL formats or generic JSONL).
+
+        With ``embed=False`` new passages are searchable by words at once and by
+        meaning after :meth:`embed_passages` (useful for large bulk loads).
+        """
+        report = ingest_files(self.store, [Path(p) for p in paths], format, self.settings.ingest.batch_size, progress)
+        if embed:
+            self.embed_passages()
+        return report
 
     def needs_builtin(self) -> bool:
         """True when the built-in corpus is wanted and this version is not stored yet."""
@@ -69,9 +88,54 @@ class Corpus:
         for path, fmt in builtin_files():
             report.files.append(str(path))
             ingest_records(self.store, read_source(path, fmt), report, self.settings.ingest.batch_size, progress)
+        self.embed_passages(progress, shipped_only=True)
         with self.store.transaction():
             self.store.set_meta(BUILTIN_KEY, builtin_version())
         return report
+
+    def prepare(self, progress: ProgressCallback | None = None) -> IngestReport | None:
+        """Make the corpus ready to search: built-in corpus ingested, every passage embedded."""
+        report = self.ensure_builtin(progress)
+        self.embed_passages(progress)
+        return report
+
+    def embed_passages(self, progress: ProgressCallback | None = None, shipped_only: bool = False) -> int:
+        """Embed passages that have no vector yet, so new documents are found by meaning too.
+
+        Built-in passages take the vectors shipped with the package; with
+        ``shipped_only`` nothing else is computed.
+        """
+        shipped = ShippedVectors.load(self.embedder.name) if self.settings.builtin_corpus else None
+        return embed_missing_passages(
+            self.store, self.embedder, progress, known_vectors=shipped.lookup if shipped else None,
+            compute=not shipped_only,
+        )
+
+    # -- search and answers ---------------------------------------------------------------
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary.load()
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return Embedder.load()
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        return Searcher(self.store, self.vocabulary, self.embedder, self.settings.search)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return Engine(self.store, self.searcher, PlainLanguage(self.vocabulary), self.settings, SentenceSplitter())
+
+    def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
+        """Hybrid search over passages; see :mod:`evidex.retrieve`."""
+        return self.searcher.search(query, filters, top_k)
+
+    def ask(self, question: str, audience: Audience = "clinician", filters: SearchFilters | None = None) -> Answer:
+        """A structured, cited, verified answer; see :mod:`evidex.pipeline`."""
+        return self.engine.ask(question, audience, filters)
 
     # -- lookup -------------------------------------------------------------------------
 

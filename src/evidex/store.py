@@ -263,13 +263,14 @@ class SQLiteStore:
                     result[rowid] = PassageRef(rowid=rowid, document=document, index=ordinal)
         return result
 
-    def passages_without_vectors(self, model: str, limit: int) -> list[tuple[int, str, str]]:
-        """(rowid, title, text) of passages not yet embedded with ``model``."""
+    def passages_without_vectors(self, model: str, limit: int, after: int = 0) -> list[tuple[int, str, str, str]]:
+        """(rowid, passage id, title, text) of passages not yet embedded with ``model``, by rowid after ``after``."""
         return self.conn.execute(
-            "SELECT p.rowid, f.title, f.text FROM passages p JOIN passages_fts f ON f.rowid = p.rowid"
+            "SELECT p.rowid, p.doc_id || '#' || p.ord, f.title, f.text FROM passages p"
+            " JOIN passages_fts f ON f.rowid = p.rowid"
             " LEFT JOIN passage_vectors v ON v.rowid = p.rowid AND v.model = ?"
-            " WHERE v.rowid IS NULL ORDER BY p.rowid LIMIT ?",
-            (model, limit),
+            " WHERE v.rowid IS NULL AND p.rowid > ? ORDER BY p.rowid LIMIT ?",
+            (model, after, limit),
         ).fetchall()
 
     def load_vectors(self, model: str) -> tuple[np.ndarray, np.ndarray]:

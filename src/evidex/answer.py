@@ -1,0 +1,137 @@
+"""The structured answer: the data type that compose builds, verify checks,
+render prints and publish stores.  Its JSON form is the documented output
+schema of ``evidex ask --json`` (see docs/answer-schema.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SectionKey = Literal[
+    "urgent",
+    "bottom_line",
+    "first_line",
+    "second_line",
+    "how_to",
+    "avoid",
+    "pitfalls",
+    "escalate",
+    "patient_specific",
+    "evidence",
+]
+
+SECTION_TITLES: dict[str, str] = {
+    "urgent": "Seek urgent care",
+    "bottom_line": "Bottom line",
+    "first_line": "First-line options",
+    "second_line": "Second-line options and adjuncts",
+    "how_to": "How to do it",
+    "avoid": "What to avoid or what lacks evidence",
+    "pitfalls": "Common pitfalls and harms",
+    "escalate": "When to escalate / red flags",
+    "patient_specific": "Patient-specific considerations",
+    "evidence": "Other findings",
+}
+
+
+class Quote(BaseModel):
+    """The exact source text a claim rests on, with its place in the passage."""
+
+    passage_id: str = Field(description="Document id and passage index, e.g. pmid:29768149#3")
+    text: str
+    start: int = Field(description="Character offset of the quote in the passage text")
+    end: int
+
+
+class Claim(BaseModel):
+    """One sentence of the answer and the evidence that says it."""
+
+    text: str = Field(description="The sentence shown to the reader")
+    citations: list[int] = Field(description="Reference numbers, 1-based")
+    quote: Quote
+    verified: bool = False
+    verification: str = Field(default="", description="How the claim was checked against its quote")
+    note: str | None = Field(default=None, description="Context such as the recommendation strength")
+
+
+class Note(BaseModel):
+    """A statement about the evidence itself (not a medical claim), e.g. a gap."""
+
+    text: str
+
+
+class Section(BaseModel):
+    key: SectionKey
+    title: str
+    claims: list[Claim] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)
+
+
+class Reference(BaseModel):
+    """An entry in the reference list."""
+
+    number: int
+    doc_id: str
+    kind: str = Field(description="Evidence kind, e.g. guideline, systematic_review, rct")
+    badge: str = Field(description="Label shown to readers, e.g. 'Systematic review'")
+    evidence_level: int
+    title: str
+    source: str | None = Field(description="Issuing body for guidelines and websites, journal for articles")
+    year: int | None
+    published: str | None
+    sample_size: int | None
+    url: str | None
+    doi: str | None
+    outdated: bool = Field(description="Older than 10 years at the time of answering")
+    licence: str
+
+
+class Verdict(BaseModel):
+    """For yes/no questions: the answer the evidence leans to, and why."""
+
+    value: Literal["yes", "no", "uncertain"]
+    basis: str
+    citations: list[int] = Field(default_factory=list)
+
+
+class Provenance(BaseModel):
+    """How the answer was made, so it can be reproduced and audited."""
+
+    question: str
+    searched: list[str] = Field(description="Queries sent to the search layer")
+    filters: dict = Field(default_factory=dict)
+    passages_considered: int
+    settings_fingerprint: str
+    corpus_documents: int
+    generated_at: str
+    evidex_version: str
+    mode: str = "extractive"
+    claims_checked: int = Field(default=0, description="Claims composed before verification")
+    claims_removed: list[str] = Field(default_factory=list, description="Claims verification refused, with the reason")
+
+
+class Answer(BaseModel):
+    """A structured, cited answer to one clinical question."""
+
+    question: str
+    audience: Literal["clinician", "patient"]
+    question_type: str
+    topic: str
+    conditions: list[str] = Field(default_factory=list)
+    interventions: list[str] = Field(default_factory=list)
+    modifiers: list[str] = Field(default_factory=list)
+    red_flags: list[str] = Field(default_factory=list)
+    abstained: bool = False
+    abstain_reason: str | None = None
+    verdict: Verdict | None = None
+    sections: list[Section] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    disclaimer: str
+    provenance: Provenance
+
+    def claims(self) -> list[Claim]:
+        return [claim for section in self.sections for claim in section.claims]
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)

@@ -1,0 +1,203 @@
+"""Appraise: from retrieved passages to findings worth stating.
+
+A *finding* is one sentence of a passage that states a result, conclusion
+or recommendation, with the document it came from and its exact place in
+the passage.  Background, aims and methods sentences are not findings.
+Findings are scored by topical match with the question, by how clearly they
+state a result, and by the strength of their source (evidence level,
+recommendation strength, recency); retracted documents never get here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import pysbd
+
+from evidex.models import Document, EvidenceKind, Passage
+from evidex.retrieve import SearchHit
+from evidex.understand import ClinicalQuestion
+from evidex.vocab import normalise_words
+
+# Abstract sections that describe why or how a study was done, not what it found.
+NON_FINDING_LABELS = re.compile(
+    r"^(BACKGROUND|INTRODUCTION|OBJECTIVES?|AIMS?|PURPOSE|METHODS?|MATERIALS?|DESIGN|SETTING|"
+    r"PARTICIPANTS|PATIENTS|SUBJECTS|STUDY DESIGN|MAIN OUTCOME|INTERVENTIONS?|CONTEXT|TITLE|DATA SOURCES|"
+    r"STUDY SELECTION|DATA EXTRACTION|SEARCH|ELIGIBILITY|REVIEW METHODS|PATIENTS AND METHODS|MATERIALS AND METHODS)",
+    re.IGNORECASE,
+)
+FINDING_LABELS = re.compile(r"(CONCLUSION|RESULTS?|FINDINGS|INTERPRETATION|IMPLICATIONS|RECOMMENDATION)", re.IGNORECASE)
+FINDING_CUES = re.compile(
+    r"\b(recommend\w*|suggest\w*|should|effective\w*|improv\w*|reduc\w*|increas\w*|decreas\w*|associated|"
+    r"significant\w*|superior|inferior|benefit\w*|no difference|insufficient evidence|inconclusive|"
+    r"first[- ]line|safe|harm\w*|risk)\b",
+    re.IGNORECASE,
+)
+AIM_CUES = re.compile(
+    r"^(we (aimed|sought|investigated|examined|evaluated|assessed|conducted|performed|hypothesi[sz]ed|describe|"
+    r"present|reviewed|searched|studied|analy[sz]ed|included|enrolled|recruited|retrospectively|prospectively)|"
+    r"the (aim|purpose|objective)|to (determine|assess|evaluate|investigate|examine|compare)|"
+    r"refer to|see (the|also)|for more information|click|note:|"
+    r"in (this|the present|our) (study|review|systematic review|trial|meta-analysis|analysis),? we|"
+    r"(this|these|it|they|such|those)\b(?! (guideline|recommendation|review|trial|study)))\b|:$",
+    re.IGNORECASE,
+)
+MIN_SENTENCE_CHARS = 25
+_OUTSIDE_PARENTHESES = re.compile(r"\([^)]*\)")
+MAX_SENTENCE_CHARS = 600
+
+
+@dataclass
+class Finding:
+    """A sentence from a passage that states a result or recommendation."""
+
+    text: str
+    start: int
+    end: int
+    passage_id: str
+    passage: Passage
+    document: Document
+    score: float
+    topical: float
+    hit_score: float
+
+    @property
+    def strength(self) -> str | None:
+        return self.passage.strength
+
+
+class SentenceSplitter:
+    """pysbd sentence spans, cached per passage (splitting costs ~2 ms per abstract section)."""
+
+    def __init__(self, cache_size: int = 20_000) -> None:
+        self._segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+        self._cache: OrderedDict[str, list[tuple[int, int]]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def spans(self, key: str, text: str) -> list[tuple[int, int]]:
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = []
+            for block_start, block in _blocks(text):
+                for span in self._segmenter.segment(block):
+                    start, end = _trim(block, span.start, span.end)
+                    if end > start:
+                        cached.append((block_start + start, block_start + end))
+            self._cache[key] = cached
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return cached
+
+
+def _blocks(text: str) -> list[tuple[int, str]]:
+    """Lines are hard boundaries (bullets, table rows); pysbd splits within them."""
+    blocks, offset = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            blocks.append((offset, line))
+        offset += len(line) + 1
+    return blocks
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \t-•*|":
+        start += 1
+    while end > start and text[end - 1] in " \t|":
+        end -= 1
+    return start, end
+
+
+_STOPWORDS = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the their this to was were with "
+    "without what which who how does do can should".split()
+)
+_SPELLING = {"disk": "disc", "disks": "disc", "tumour": "tumor", "oedema": "edema", "paediatric": "pediatric"}
+
+
+def crude_stems(text: str) -> set[str]:
+    """Words cut to six letters, so "herniated", "herniation" and "hernias" meet."""
+    return {_SPELLING.get(w, w)[:6] for w in normalise_words(text) if w not in _STOPWORDS}
+
+
+@dataclass
+class Topic:
+    """What a finding must be about: the question's concepts as stem sets, and its plain words."""
+
+    required: list[list[frozenset[str]]]  # one list of alternative phrases per main concept
+    optional: list[list[frozenset[str]]]  # interventions and other concepts
+    words: set[str]
+    anchors: list[list[frozenset[str]]]  # every one must be mentioned (the drug of a dosing question)
+
+    def covers_anchors(self, words: set[str]) -> bool:
+        return all(any(phrase <= words for phrase in anchor) for anchor in self.anchors)
+
+    def score(self, words: set[str]) -> tuple[float, int]:
+        """(topical score, how many required concepts are mentioned)."""
+        def mentioned(phrases: list[frozenset[str]]) -> bool:
+            return any(phrase and phrase <= words for phrase in phrases)
+
+        required = sum(mentioned(c) for c in self.required)
+        optional = sum(mentioned(c) for c in self.optional)
+        overlap = len(words & self.words) / max(1, len(self.words))
+        concepts = len(self.required) + len(self.optional)
+        score = (required + 0.7 * optional) / concepts if concepts else 0.0
+        return score + 0.5 * overlap, required
+
+
+def question_topic(question: ClinicalQuestion) -> Topic:
+    """The conditions are required (at least one); interventions and other concepts add weight."""
+    modifier_text = " ".join(matched for _, matched in question.modifiers).lower()
+
+    def phrases(concept) -> list[frozenset[str]]:
+        texts = [concept.name, concept.matched_text, *concept.synonyms]
+        return [frozenset(crude_stems(t)) for t in texts if crude_stems(t)]
+
+    main = [c for c in question.conditions if c.matched_text.lower() not in modifier_text]
+    others = [c for c in (question.expanded.concepts if question.expanded else []) if c not in main]
+    words = crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text)
+    anchors = []
+    if question.dose_of:
+        drug = [c for c in question.interventions if question.dose_of.lower() in c.matched_text.lower()]
+        anchors.append(phrases(drug[0]) if drug else [frozenset(crude_stems(question.dose_of))])
+    return Topic([phrases(c) for c in main], [phrases(c) for c in others], words, anchors)
+
+
+def extract_findings(
+    question: ClinicalQuestion, hits: list[SearchHit], splitter: SentenceSplitter, max_per_passage: int = 3
+) -> list[Finding]:
+    """Findings from ``hits``, best first.  When the question names a condition, a
+    finding's sentence or document title must mention one of them."""
+    topic = question_topic(question)
+    findings: list[Finding] = []
+    for hit in hits:
+        if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):
+            continue
+        context = crude_stems(f"{hit.document.title} {' '.join(hit.document.keywords[:5])}")
+        candidates = []
+        for start, end in splitter.spans(hit.passage_id, hit.passage.text):
+            text = hit.passage.text[start:end]
+            if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text):
+                continue
+            words = crude_stems(text)
+            topical, required = topic.score(words | context)
+            if (topic.required and not required) or not topic.covers_anchors(words | context):
+                continue
+            if len(_OUTSIDE_PARENTHESES.sub("", text).split()) < 4:
+                continue
+            cue = 0.3 if FINDING_CUES.search(text) else 0.0
+            label = 0.3 if FINDING_LABELS.search(hit.passage.label or "") or hit.passage.strength else 0.0
+            score = hit.parts.final * (1 + min(topical, 1.5) + cue + label)
+            candidates.append(
+                Finding(text, start, end, hit.passage_id, hit.passage, hit.document, score, topical, hit.parts.final)
+            )
+        candidates.sort(key=lambda f: f.score, reverse=True)
+        findings.extend(candidates[:max_per_passage])
+    findings.sort(key=lambda f: f.score, reverse=True)
+    return findings
+
+
+def evidence_rank(document: Document) -> int:
+    """Lower is stronger; consumer pages and 'other' come last."""
+    return document.kind.level if document.kind is not EvidenceKind.OTHER else 99

@@ -1,0 +1,137 @@
+"""One question through every step: understand → retrieve → appraise →
+compose → verify.  Rendering and publishing take the :class:`Answer` from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version
+
+from evidex.answer import Answer, Note, Provenance, Section, Verdict
+from evidex.appraise import Finding, SentenceSplitter, extract_findings
+from evidex.compose import draft_answer, number_references, verdict_for
+from evidex.plain import PlainLanguage
+from evidex.retrieve import SearchHit, Searcher
+from evidex.settings import Settings
+from evidex.store import SearchFilters, SQLiteStore
+from evidex.understand import Audience, ClinicalQuestion, understand
+from evidex.verify import verify_answer
+
+DISCLAIMER = (
+    "evidex summarises published evidence for education and to support, not replace, professional judgement. "
+    "It is not medical advice. Check each cited source, its date and its applicability to the individual patient. "
+    "Generated {date}."
+)
+URGENT_NOTICE = (
+    "The question mentions {flags}. These are red-flag features: they need prompt assessment by a clinician "
+    "(for a patient: contact a doctor or emergency services now) rather than self-management."
+)
+MIN_TOPICAL = 0.34
+
+
+@dataclass
+class Engine:
+    """Everything ``ask`` needs, loaded once and reused across questions."""
+
+    store: SQLiteStore
+    searcher: Searcher
+    plain: PlainLanguage
+    settings: Settings
+    splitter: SentenceSplitter
+
+    def ask(self, question: str, audience: Audience = "clinician", filters: SearchFilters | None = None) -> Answer:
+        parsed = understand(question, self.searcher.vocabulary, audience)
+        hits, searched = self._retrieve(parsed, filters)
+        findings = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
+        answer = self._compose(parsed, findings, hits, searched, filters)
+        answer, report = verify_answer(answer, self.store)
+        provenance = answer.provenance.model_copy(
+            update={"claims_checked": report.checked, "claims_removed": [f"{why}: {text}" for text, why in report.removed]}
+        )
+        answer = answer.model_copy(update={"provenance": provenance})
+        if not answer.claims():
+            return _abstain(answer, searched)
+        return answer
+
+    def _retrieve(self, question: ClinicalQuestion, filters: SearchFilters | None) -> tuple[list[SearchHit], list[str]]:
+        """The question itself, then one focused search per patient modifier and for red flags."""
+        if question.audience == "patient" and filters is None:
+            filters = SearchFilters()
+        topic = " ".join(c.matched_text for c in question.conditions) or question.text
+        focus = " ".join(c.matched_text for c in question.conditions + question.interventions)
+        queries = [(question.text, 30)]
+        if focus and focus != question.text:
+            queries.append((focus, 20))
+        for pattern, _ in question.modifiers:
+            queries.append((f"{topic} {' '.join(pattern.search_terms[:2])}", 10))
+        if question.red_flags:
+            queries.append((f"{topic} red flags urgent referral", 10))
+        merged: dict[str, SearchHit] = {}
+        for query, k in queries:
+            for hit in self.searcher.search(query, filters, top_k=k).hits:
+                if hit.passage_id not in merged or merged[hit.passage_id].parts.final < hit.parts.final:
+                    merged[hit.passage_id] = hit
+        hits = sorted(merged.values(), key=lambda h: h.parts.final, reverse=True)
+        return hits, [q for q, _ in queries]
+
+    def _compose(
+        self,
+        question: ClinicalQuestion,
+        findings: list[Finding],
+        hits: list[SearchHit],
+        searched: list[str],
+        filters: SearchFilters | None,
+    ) -> Answer:
+        now = datetime.now(timezone.utc)
+        draft = draft_answer(question, findings)
+        if question.audience == "patient":
+            draft = self.plain.rewrite_draft(draft)
+        sections, references = number_references(draft, now.year)
+        if question.red_flags:
+            flags = ", ".join(f"“{matched}” ({p.label.lower()})" for p, matched in question.red_flags)
+            sections.insert(0, Section(key="urgent", title="Seek urgent care", notes=[Note(text=URGENT_NOTICE.format(flags=flags))]))
+        verdict = None
+        if question.yes_no and findings:
+            found = verdict_for(findings)
+            if found:
+                value, finding = found
+                number = next((r.number for r in references if r.doc_id == finding.document.id), None)
+                if number is not None:
+                    verdict = Verdict(value=value, basis=finding.text, citations=[number])
+        return Answer(
+            question=question.text,
+            audience=question.audience,
+            question_type=question.question_type,
+            topic=question.topic,
+            conditions=[c.name for c in question.conditions],
+            interventions=[c.name for c in question.interventions],
+            modifiers=[p.label for p, _ in question.modifiers],
+            red_flags=[p.label for p, _ in question.red_flags],
+            verdict=verdict,
+            sections=sections,
+            references=references,
+            disclaimer=DISCLAIMER.format(date=now.date().isoformat()),
+            provenance=Provenance(
+                question=question.text,
+                searched=searched,
+                filters=(filters.__dict__ if filters else {}),
+                passages_considered=len(hits),
+                settings_fingerprint=self.settings.fingerprint("search"),
+                corpus_documents=self.store.count_documents(),
+                generated_at=now.isoformat(timespec="seconds"),
+                evidex_version=version("evidex"),
+            ),
+        )
+
+
+def _abstain(answer: Answer, searched: list[str]) -> Answer:
+    reason = (
+        "The indexed evidence does not answer this question. Searched for: "
+        + "; ".join(f"“{q}”" for q in searched)
+        + f" across {answer.provenance.corpus_documents:,} documents; no passage stated a relevant finding."
+    )
+    urgent = [s for s in answer.sections if s.key == "urgent"]
+    return answer.model_copy(
+        update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None}
+    )

@@ -1,0 +1,79 @@
+"""Patient language: swap medical terms for plain ones, and measure reading grade.
+
+A rewrite only substitutes words from the CDC plain-language thesaurus
+("analgesic" → "pain reliever"); it never adds numbers, negations or claims,
+so :mod:`evidex.verify` can still check the rewritten sentence against the
+source.  Alternatives that would add a negation ("asymptomatic" → "without
+symptoms") are skipped for the same reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import textstat
+
+from evidex.compose import Draft
+from evidex.verify import check_claim
+from evidex.vocab import Vocabulary
+
+_NEGATING = re.compile(r"\b(no|not|without|never|none)\b", re.IGNORECASE)
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
+MAX_PHRASE_WORDS = 3
+
+
+class PlainLanguage:
+    """Rewrites sentences with plain words; build once per process."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+
+    def plain_word(self, phrase: str) -> str | None:
+        for alternative in self.vocabulary.plain_terms(phrase):
+            first = alternative.split(",")[0].strip()
+            if first and not _NEGATING.search(first) and not any(c.isdigit() for c in first):
+                return first
+        return None
+
+    def rewrite(self, text: str) -> str:
+        """``text`` with each medical word or phrase (longest first) replaced by a plain one."""
+        words = list(_WORDS.finditer(text))
+        pieces: list[str] = []
+        position = 0
+        i = 0
+        while i < len(words):
+            for size in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+                start, end = words[i].start(), words[i + size - 1].end()
+                plain = self.plain_word(text[start:end])
+                if plain and plain.lower() != text[start:end].lower():
+                    pieces.append(text[position:start])
+                    pieces.append(_match_case(text[start:end], plain))
+                    position = end
+                    i += size
+                    break
+            else:
+                i += 1
+        pieces.append(text[position:])
+        return "".join(pieces)
+
+    def rewrite_draft(self, draft: Draft) -> Draft:
+        """Rewrite every claim that stays checkable against its source; keep the others verbatim."""
+        sections = {}
+        for key, claims in draft.sections.items():
+            rewritten = []
+            for claim in claims:
+                text = self.rewrite(claim.text)
+                ok, _ = check_claim(text, claim.finding.text)
+                rewritten.append(replace(claim, text=text if ok else claim.text))
+            sections[key] = rewritten
+        return Draft(sections=sections, notes=draft.notes)
+
+
+def reading_grade(text: str) -> float | None:
+    """Flesch–Kincaid grade of ``text`` (None for empty text)."""
+    return round(textstat.flesch_kincaid_grade(text), 1) if text.strip() else None
+
+
+def _match_case(original: str, replacement: str) -> str:
+    return replacement[:1].upper() + replacement[1:] if original[:1].isupper() else replacement

@@ -1,0 +1,353 @@
+"""Retrieve: hybrid lexical + dense search over passages, ranked for evidence.
+
+1. The question is expanded with medical synonyms (:mod:`evidex.expand`).
+2. BM25 (SQLite FTS5) ranks passages for the question's own words and,
+   separately and with less weight, for the synonyms; a sentence-embedding
+   model ranks them by meaning (:class:`DenseIndex`).
+3. The rankings are fused (``SearchSettings.fusion``), then the fused
+   relevance is adjusted for evidence level and recency:
+
+   * ``linear`` (the default): a weighted mean of scores in [0, 1]: each
+     BM25 score divided by the best BM25 score of its ranking, and the
+     cosine similarity of the passage to the question (computed for every
+     candidate, not only the dense ranking's).  A passage missing from a
+     lexical ranking scores 0 there.
+   * ``rrf``: reciprocal rank fusion, sum of ``weight / (rrf_k + rank)``,
+     divided by its best possible value.
+
+   On BioASQ (``benchmarks/retrieval.py``) linear fusion ranks better than
+   RRF: it keeps how much better the best match is, which ranks throw away.
+
+Every score component stays on the hit (:class:`ScoreParts`) so an answer can
+show why a source was chosen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+import numpy as np
+
+from evidex.expand import ExpandedQuery, expand_query
+from evidex.models import Document, EvidenceKind, Passage
+from evidex.settings import SearchSettings
+from evidex.store import SearchFilters, SQLiteStore
+from evidex.vocab import Vocabulary
+
+VECTORS_GENERATION_KEY = "vectors_generation"
+_KIND_CODES = {kind: i for i, kind in enumerate(EvidenceKind)}
+_AUDIENCE_CODES = {"professional": 0, "consumer": 1}
+
+
+class TextEncoder(Protocol):
+    """What search needs from an embedding model (see :mod:`evidex.embed`)."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass
+class ScoreParts:
+    """Why a passage ranks where it does."""
+
+    lexical_rank: int | None = None
+    lexical_score: float | None = None  # BM25 of the question's own words (higher is better)
+    lexical_norm: float | None = None  # lexical_score / the best lexical_score of this search
+    expansion_rank: int | None = None
+    expansion_score: float | None = None  # BM25 of the words and their synonyms
+    expansion_norm: float | None = None
+    dense_rank: int | None = None
+    dense_score: float | None = None  # cosine similarity to the question, also outside the dense ranking
+    relevance: float = 0.0  # fused relevance in [0, 1]
+    evidence: float = 0.0
+    recency: float = 0.0
+    final: float = 0.0
+
+
+@dataclass
+class SearchHit:
+    passage_id: str
+    document: Document
+    passage: Passage
+    parts: ScoreParts
+
+
+@dataclass
+class SearchResult:
+    query: str
+    expanded: ExpandedQuery
+    lexical_query: str
+    expansion_query: str
+    filters: SearchFilters
+    hits: list[SearchHit] = field(default_factory=list)
+    took_ms: float = 0.0
+
+
+def passage_text_for_embedding(title: str, text: str) -> str:
+    """What is embedded for a passage: its document title gives it context."""
+    return f"{title}. {text}"
+
+
+def embed_missing_passages(
+    store: SQLiteStore, encoder: TextEncoder, progress=None, batch: int = 1024, known_vectors=None, compute: bool = True
+) -> int:
+    """Embed every passage that has no vector for ``encoder`` yet; returns how many.
+
+    ``known_vectors(rows)`` may supply ready-made vectors (the built-in corpus
+    ships its own) as ``{rowid: vector}``; only the rest are computed.
+    """
+    done = 0
+    after = 0
+    while rows := store.passages_without_vectors(encoder.name, batch, after):
+        after = rows[-1][0]
+        known = known_vectors(rows) if known_vectors else {}
+        if known:
+            store.save_vectors(encoder.name, ((r[0], known[r[0]]) for r in rows if r[0] in known))
+            rows = [r for r in rows if r[0] not in known]
+            done += len(known)
+            if progress:
+                progress(len(known))
+        if not rows or not compute:
+            continue
+        vectors = encoder.embed([passage_text_for_embedding(title, text) for _, _, title, text in rows])
+        store.save_vectors(encoder.name, zip((r[0] for r in rows), vectors))
+        done += len(rows)
+        if progress:
+            progress(len(rows))
+    if done:
+        with store.transaction():
+            generation = int(store.get_meta(VECTORS_GENERATION_KEY) or 0) + 1
+            store.set_meta(VECTORS_GENERATION_KEY, str(generation))
+    return done
+
+
+class DenseIndex:
+    """Passage vectors in memory, with the document attributes filters need.
+
+    Brute-force cosine over a float32 matrix: about a millisecond per 10k
+    passages on one core, so no approximate index is needed at this size.
+    """
+
+    def __init__(self, store: SQLiteStore, encoder: TextEncoder) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.generation: str | None = None
+        self.rowids = np.zeros(0, dtype=np.int64)
+        self.matrix = np.zeros((0, 0), dtype=np.float32)
+        self.year = np.zeros(0, dtype=np.int32)
+        self.kind = np.zeros(0, dtype=np.int8)
+        self.audience = np.zeros(0, dtype=np.int8)
+        self.retracted = np.zeros(0, dtype=bool)
+        self.source = np.zeros(0, dtype=object)
+
+    def refresh(self) -> None:
+        """Reload vectors when the store has new ones (incremental ingest)."""
+        generation = self.store.get_meta(VECTORS_GENERATION_KEY)
+        if generation == self.generation:
+            return
+        self.rowids, self.matrix = self.store.load_vectors(self.encoder.name)
+        attrs = self.store.passage_attributes(self.rowids)
+        self.year = attrs["year"]
+        self.kind = attrs["kind"]
+        self.audience = attrs["audience"]
+        self.retracted = attrs["retracted"]
+        self.source = attrs["source"]
+        self.generation = generation
+
+    def mask(self, filters: SearchFilters) -> np.ndarray:
+        keep = np.ones(len(self.rowids), dtype=bool)
+        if filters.year_from is not None:
+            keep &= self.year >= filters.year_from
+        if filters.year_to is not None:
+            keep &= (self.year <= filters.year_to) & (self.year > 0)
+        if filters.kinds:
+            keep &= np.isin(self.kind, [_KIND_CODES[EvidenceKind(k)] for k in filters.kinds])
+        if filters.sources:
+            keep &= np.isin(self.source, filters.sources)
+        if filters.audience:
+            keep &= self.audience == _AUDIENCE_CODES[filters.audience]
+        if filters.exclude_retracted:
+            keep &= ~self.retracted
+        return keep
+
+    def locate(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row of each passage in the matrix, and whether it has one."""
+        self.refresh()
+        if not len(self.rowids):
+            return np.zeros(len(rowids), dtype=np.int64), np.zeros(len(rowids), dtype=bool)
+        where = np.minimum(np.searchsorted(self.rowids, rowids), len(self.rowids) - 1)
+        return where, self.rowids[where] == rowids
+
+    def similarities(self, rowids: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine of each passage to the query; NaN for a passage without a vector."""
+        where, known = self.locate(rowids)
+        scores = np.full(len(rowids), np.nan, dtype=np.float32)
+        if known.any():
+            scores[known] = self.matrix[where[known]] @ query_vector
+        return scores
+
+    def search(self, query_vector: np.ndarray, limit: int, filters: SearchFilters) -> list[tuple[int, float]]:
+        self.refresh()
+        if not len(self.rowids):
+            return []
+        scores = self.matrix @ query_vector
+        scores[~self.mask(filters)] = -np.inf
+        limit = min(limit, len(scores))
+        top = np.argpartition(-scores, limit - 1)[:limit]
+        top = top[np.argsort(-scores[top])]
+        return [(int(self.rowids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+
+class Searcher:
+    """Hybrid search over one store."""
+
+    def __init__(
+        self,
+        store: SQLiteStore,
+        vocabulary: Vocabulary,
+        encoder: TextEncoder | None,
+        settings: SearchSettings,
+    ) -> None:
+        self.store = store
+        self.vocabulary = vocabulary
+        self.dense = DenseIndex(store, encoder) if encoder is not None else None
+        self.settings = settings
+
+    def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
+        started = time.perf_counter()
+        settings = self.settings
+        filters = filters or SearchFilters(exclude_retracted=settings.exclude_retracted)
+        expanded = expand_query(query, self.vocabulary)
+        lexical = settings.lexical_weight > 0
+        lexical_query = expanded.fts_query(include_expansions=False) if lexical else ""
+        expansion_query = expanded.fts_query(include_expansions=True) if lexical and settings.expand_synonyms else ""
+        result = SearchResult(query, expanded, lexical_query, expansion_query, filters)
+
+        rankings: dict[str, list[tuple[int, float]]] = {}
+        if lexical_query:
+            rankings["lexical"] = self.store.lexical_search(lexical_query, settings.candidates, filters)
+        if expansion_query and expansion_query != lexical_query:
+            rankings["expansion"] = self.store.lexical_search(expansion_query, settings.candidates, filters)
+        vector = None
+        if self.dense is not None and settings.dense_weight > 0 and query.strip():
+            vector = self.dense.encoder.embed([query])[0]
+            rankings["dense"] = self.dense.search(vector, settings.candidates, filters)
+
+        result.hits = self._rank(rankings, top_k or settings.top_k, vector)
+        result.took_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def _weights(self) -> dict[str, float]:
+        s = self.settings
+        return {"lexical": s.lexical_weight, "expansion": s.lexical_weight * 0.5, "dense": s.dense_weight}
+
+    def _rank(
+        self, rankings: dict[str, list[tuple[int, float]]], top_k: int, vector: np.ndarray | None = None
+    ) -> list[SearchHit]:
+        s = self.settings
+        weights = self._weights()
+        parts: dict[int, ScoreParts] = {}
+        for name, ranking in rankings.items():
+            best = max((score for _, score in ranking), default=0.0)
+            for rank, (rowid, score) in enumerate(ranking, start=1):
+                p = parts.setdefault(rowid, ScoreParts())
+                norm = score / best if best > 0 else 0.0
+                if name == "lexical":
+                    p.lexical_rank, p.lexical_score, p.lexical_norm = rank, score, norm
+                elif name == "expansion":
+                    p.expansion_rank, p.expansion_score, p.expansion_norm = rank, score, norm
+                else:
+                    p.dense_rank, p.dense_score = rank, score
+        if not parts:
+            return []
+        rowids = np.fromiter(parts, dtype=np.int64, count=len(parts))
+        if vector is not None and self.dense is not None:
+            # Every candidate's cosine, so lexical candidates outside the dense ranking get theirs too.
+            for rowid, cosine in zip(rowids.tolist(), self.dense.similarities(rowids, vector)):
+                if parts[rowid].dense_score is None and np.isfinite(cosine):
+                    parts[rowid].dense_score = float(cosine)
+
+        if s.fusion == "rrf":
+            best_possible = sum(weights[name] for name in rankings) / (s.rrf_k + 1) or 1.0
+            for p in parts.values():
+                total = 0.0
+                for name, rank in (("lexical", p.lexical_rank), ("expansion", p.expansion_rank), ("dense", p.dense_rank)):
+                    if rank is not None:
+                        total += weights[name] / (s.rrf_k + rank)
+                p.relevance = total / best_possible
+        else:
+            total_weight = sum(weights[name] for name in rankings) or 1.0
+            w_lexical = weights["lexical"] if "lexical" in rankings else 0.0
+            w_expansion = weights["expansion"] if "expansion" in rankings else 0.0
+            w_dense = weights["dense"] if "dense" in rankings else 0.0
+            for p in parts.values():
+                p.relevance = (
+                    w_lexical * (p.lexical_norm or 0.0)
+                    + w_expansion * (p.expansion_norm or 0.0)
+                    + w_dense * max(p.dense_score or 0.0, 0.0)
+                ) / total_weight
+
+        # Evidence and recency from the attributes the dense index keeps, so only the
+        # passages returned are read from the store.
+        levels, years, retracted = self._document_attributes(rowids)
+        evidence = (len(EvidenceKind) - levels) / (len(EvidenceKind) - 1)
+        this_year = date.today().year
+        recency = np.where(
+            years > 0, 0.5 ** (np.maximum(0, this_year - years) / s.recency_half_life_years), 0.0
+        )
+        relevance = np.array([parts[r].relevance for r in rowids.tolist()])
+        final = relevance * (1 + s.evidence_weight * evidence + s.recency_weight * recency) * np.where(retracted, 0.5, 1.0)
+        order = np.argsort(-final, kind="stable")
+
+        hits: list[SearchHit] = []
+        start = 0
+        while len(hits) < top_k and start < len(order):
+            chunk = [int(rowids[i]) for i in order[start : start + top_k - len(hits) + 5]]
+            start += len(chunk)
+            refs = self.store.passages(chunk)
+            for rowid in chunk:
+                ref = refs.get(rowid)
+                if ref is None:  # deleted since the dense index was loaded
+                    continue
+                hits.append(SearchHit(ref.id, ref.document, ref.passage, self._adjust(parts[rowid], ref.document)))
+        hits.sort(key=lambda h: h.parts.final, reverse=True)
+        return hits[:top_k]
+
+    def _adjust(self, p: ScoreParts, document: Document) -> ScoreParts:
+        """Evidence level and recency of ``document`` applied to the fused relevance."""
+        s = self.settings
+        p.evidence = (len(EvidenceKind) - document.kind.level) / (len(EvidenceKind) - 1)
+        age = max(0, date.today().year - document.year) if document.year else None
+        p.recency = 0.5 ** (age / s.recency_half_life_years) if age is not None else 0.0
+        penalty = 0.5 if document.retracted else 1.0
+        p.final = p.relevance * (1 + s.evidence_weight * p.evidence + s.recency_weight * p.recency) * penalty
+        return p
+
+    def _document_attributes(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Evidence level (1 strongest), year (0 unknown) and retraction of each passage's document."""
+        levels = np.full(len(rowids), len(EvidenceKind), dtype=np.float64)
+        years = np.zeros(len(rowids), dtype=np.int64)
+        retracted = np.zeros(len(rowids), dtype=bool)
+        known = np.zeros(len(rowids), dtype=bool)
+        if self.dense is not None:
+            self.dense.refresh()
+            where, known = self.dense.locate(rowids)
+            if known.any():
+                levels[known] = self.dense.kind[where[known]] + 1
+                years[known] = self.dense.year[where[known]]
+                retracted[known] = self.dense.retracted[where[known]]
+        if not known.all():  # passages without vectors: read their documents
+            missing = [int(r) for r in rowids[~known]]
+            refs = self.store.passages(missing)
+            for i in np.flatnonzero(~known):
+                ref = refs.get(int(rowids[i]))
+                if ref is not None:
+                    levels[i] = ref.document.kind.level
+                    years[i] = ref.document.year or 0
+                    retracted[i] = ref.document.retracted
+        return levels, years, retracted

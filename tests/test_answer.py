@@ -1,0 +1,132 @@
+"""Answers end to end on the built-in corpus: structure, citations, safety behaviour."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evidex.answer import Answer
+from evidex.corpus import Corpus
+from evidex.models import Document, EvidenceKind, Passage
+from evidex.settings import Settings
+from tests.conftest import run_cli
+
+SEED = (
+    "What are the most evidence-backed exercises for a herniated disc with sciatica, "
+    "in a patient with recent spinal surgery or neurological deficits?"
+)
+
+
+@pytest.fixture(scope="module")
+def corpus(builtin_data_dir) -> Corpus:
+    corpus = Corpus.open(Settings(data_dir=builtin_data_dir))
+    yield corpus
+    corpus.close()
+
+
+def assert_citations_sound(answer: Answer, corpus: Corpus) -> None:
+    """Every citation resolves, every reference is cited, every quote is in its source."""
+    numbers = {r.number for r in answer.references}
+    cited = {n for claim in answer.claims() for n in claim.citations}
+    if answer.verdict:
+        cited |= set(answer.verdict.citations)
+    assert cited == numbers, "dangling citation or uncited reference"
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    refs = {r.number: r for r in answer.references}
+    for claim in answer.claims():
+        assert claim.verified
+        doc = corpus.get(claim.quote.passage_id.rsplit("#", 1)[0])
+        assert not doc.retracted
+        assert all(refs[n].doc_id == doc.id for n in claim.citations)
+        passage = doc.passages[int(claim.quote.passage_id.rsplit("#", 1)[1])]
+        assert passage.text[claim.quote.start : claim.quote.end] == claim.quote.text
+
+
+def test_seed_question_gets_a_structured_cited_answer(corpus):
+    answer = corpus.ask(SEED)
+    assert not answer.abstained
+    assert answer.section("bottom_line") and answer.section("bottom_line").claims
+    assert len(answer.claims()) >= 4
+    assert_citations_sound(answer, corpus)
+    assert any("disc" in c.text.lower() or "sciatica" in c.text.lower() for c in answer.claims())
+    # Each patient modifier is either addressed by evidence or explicitly noted as a gap.
+    specific = answer.section("patient_specific")
+    assert specific is not None
+    assert set(answer.modifiers) == {"Recent surgery / post-operative", "Neurological deficit"}
+
+
+def test_red_flags_put_urgent_care_first(corpus):
+    answer = corpus.ask("Low back pain with saddle anaesthesia and new urinary retention: which exercises help?")
+    assert answer.sections[0].key == "urgent"
+    assert "saddle anaesthesia" in answer.sections[0].notes[0].text
+    assert_citations_sound(answer, corpus)
+
+
+def test_unanswerable_question_abstains(corpus):
+    answer = corpus.ask("What is the best dose of tirzepatide for alopecia areata?")
+    assert answer.abstained and not answer.references and not answer.claims()
+    assert "does not answer this question" in answer.abstain_reason
+    assert "tirzepatide" in answer.abstain_reason
+
+
+def test_guideline_references_show_body_date_and_age(corpus):
+    answer = corpus.ask("Should adults be screened for lung cancer with low-dose CT?")
+    guidelines = [r for r in answer.references if r.kind == "guideline"]
+    assert guidelines
+    answered_in = int(answer.provenance.generated_at[:4])
+    for ref in guidelines:
+        assert ref.source and ref.year
+        assert ref.outdated == (answered_in - ref.year > 10)
+
+
+def test_yes_no_question_gets_a_verdict(corpus):
+    answer = corpus.ask("Does as-needed budesonide-formoterol control mild asthma?")
+    if not answer.abstained:
+        assert answer.verdict is None or answer.verdict.value in {"yes", "no", "uncertain"}
+        assert_citations_sound(answer, corpus)
+
+
+def test_retracted_documents_are_never_cited(builtin_copy):
+    with Corpus.open(Settings(data_dir=builtin_copy)) as corpus:
+        text = "Colchicine 0.5 mg twice daily cured acute gout flares in every patient within one hour."
+        retracted = Document(
+            id="user:retracted-gout", source="user", title="Colchicine for acute gout flare",
+            passages=[Passage(label="CONCLUSIONS", text=text)], kind=EvidenceKind.RCT, retracted=True, year=2024,
+        )
+        corpus.store.upsert([retracted])
+        corpus.embed_passages()
+        answer = corpus.ask("What dose of colchicine for an acute gout flare?")
+        assert "user:retracted-gout" not in {r.doc_id for r in answer.references}
+        assert text not in {c.text for c in answer.claims()}
+        assert_citations_sound(answer, corpus)
+
+
+def test_patient_language(corpus):
+    clinician = corpus.ask("Does exercise help chronic low back pain?")
+    patient = corpus.ask("Does exercise help chronic low back pain?", audience="patient")
+    assert patient.audience == "patient"
+    assert_citations_sound(patient, corpus)
+    assert patient.claims() and clinician.claims()
+
+
+def test_cli_ask_json_follows_the_schema(builtin_copy):
+    result = run_cli("ask", SEED, "--json", data_dir=builtin_copy)
+    assert result.returncode == 0, result.stderr
+    answer = Answer.model_validate(json.loads(result.stdout))
+    assert answer.references and answer.claims()
+
+
+def test_cli_ask_markdown_and_abstain_exit_code(builtin_copy):
+    result = run_cli("ask", SEED, "--format", "markdown", data_dir=builtin_copy)
+    assert result.returncode == 0, result.stderr
+    assert "## Bottom line" in result.stdout and "## References" in result.stdout and "[1]" in result.stdout
+    abstain = run_cli("ask", "What is the best dose of tirzepatide for alopecia areata?", data_dir=builtin_copy)
+    assert abstain.returncode == 3
+    assert "Insufficient evidence" in abstain.stdout
+
+
+def test_cli_ask_rejects_bad_input(builtin_copy):
+    assert run_cli("ask", "   ", data_dir=builtin_copy).returncode == 2
+    long = run_cli("ask", "why " * 30_000, data_dir=builtin_copy)
+    assert long.returncode == 2 and "limit" in long.stderr

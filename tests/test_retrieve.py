@@ -1,0 +1,80 @@
+"""Hybrid search on the built-in corpus: relevance, filters, incremental updates, hostile input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evidex.corpus import Corpus
+from evidex.models import EvidenceKind
+from evidex.settings import Settings
+from evidex.store import SearchFilters
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def corpus(builtin_data_dir) -> Corpus:
+    corpus = Corpus.open(Settings(data_dir=builtin_data_dir))
+    yield corpus
+    corpus.close()
+
+
+def test_lay_words_find_the_clinical_guideline(corpus):
+    result = corpus.search("NSAIDs for acute low back pain", top_k=10)
+    ids = [h.document.id for h in result.hits]
+    assert "ngc:11288" in ids or "ngc:10647" in ids
+    top = result.hits[0]
+    assert top.parts.final > 0 and top.parts.relevance > 0
+    assert top.parts.lexical_rank or top.parts.dense_rank
+
+
+def test_synonym_expansion_reaches_documents_using_other_words(corpus):
+    result = corpus.search("slipped disc", top_k=20)
+    texts = " ".join(f"{h.document.title} {h.passage.text}".lower() for h in result.hits)
+    assert "herniat" in texts or "intervertebral disc" in texts
+    assert "intervertebral disc displacement" in result.expansion_query.lower()
+
+
+def test_filters_restrict_kind_year_and_audience(corpus):
+    rcts = corpus.search("asthma treatment", SearchFilters(kinds=[EvidenceKind.RCT]), top_k=10)
+    assert rcts.hits and all(h.document.kind is EvidenceKind.RCT for h in rcts.hits)
+    recent = corpus.search("asthma treatment", SearchFilters(year_from=2015), top_k=10)
+    assert recent.hits and all(h.document.year and h.document.year >= 2015 for h in recent.hits)
+    consumer = corpus.search("asthma treatment", SearchFilters(audience="consumer"), top_k=10)
+    assert consumer.hits and all(h.document.audience == "consumer" for h in consumer.hits)
+
+
+def test_evidence_level_breaks_near_ties(corpus):
+    result = corpus.search("screening for lung cancer with low-dose computed tomography", top_k=5)
+    assert result.hits[0].document.kind in (EvidenceKind.GUIDELINE, EvidenceKind.SYSTEMATIC_REVIEW)
+
+
+@pytest.mark.parametrize("query", ['"', 'NEAR(a b', "*", "a OR AND NOT", ":", "))((", "x" * 10_000, "'; DROP TABLE documents; --"])
+def test_hostile_queries_do_not_fail(corpus, query):
+    corpus.search(query, top_k=3)
+    assert corpus.store.count_documents() > 17_000
+
+
+def test_new_documents_are_searchable_without_rebuilding(builtin_copy, tmp_path):
+    path = tmp_path / "new.jsonl"
+    path.write_text(json.dumps({
+        "id": "acme:zz-1", "title": "Quokkalizumab for thunderclap knee syndrome", "kind": "rct", "year": 2025,
+        "text": "Quokkalizumab reduced thunderclap knee syndrome flares by half in a randomised trial.",
+    }) + "\n")
+    with Corpus.open(Settings(data_dir=builtin_copy)) as corpus:
+        before = corpus.search("quokkalizumab", top_k=3)
+        assert all(h.document.id != "acme:zz-1" for h in before.hits)
+        report = corpus.ingest([path])
+        assert report.inserted == 1
+        after = corpus.search("quokkalizumab knee", top_k=3)
+        assert after.hits[0].document.id == "acme:zz-1"
+        assert after.hits[0].parts.dense_rank is not None
+
+
+def test_cli_search_json(builtin_copy):
+    result = run_cli("search", "gout flare colchicine", "--kind", "guideline", "--json", "-n", "3", data_dir=builtin_copy)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert len(data["hits"]) == 3 and all(h["kind"] == "guideline" for h in data["hits"])
+    assert {"relevance", "evidence", "recency", "final"} <= set(data["hits"][0]["score"])

@@ -1,0 +1,50 @@
+"""Taking clinical questions apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from evidex.understand import QuestionError, understand
+from evidex.vocab import Vocabulary
+
+SEED = (
+    "What are the most evidence-backed exercises for a herniated disc with sciatica, "
+    "in a patient with recent spinal surgery or neurological deficits?"
+)
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> Vocabulary:
+    return Vocabulary.load()
+
+
+def test_seed_question(vocabulary):
+    q = understand(SEED, vocabulary)
+    assert q.question_type == "therapy" and not q.yes_no
+    conditions = {c.name for c in q.conditions}
+    assert {"Intervertebral Disc Displacement", "Sciatica"} <= conditions
+    assert "Exercise" in {c.name for c in q.interventions}
+    assert {p.key for p, _ in q.modifiers} >= {"post_operative", "neurological_deficit"}
+    assert not q.red_flags
+
+
+def test_red_flags_are_found(vocabulary):
+    q = understand("Low back pain with saddle anaesthesia and new urinary retention: which exercises?", vocabulary)
+    assert {p.key for p, _ in q.red_flags} == {"saddle_anaesthesia", "bladder_bowel"}
+
+
+def test_yes_no_and_question_types(vocabulary):
+    assert understand("Does exercise reduce low back pain?", vocabulary).yes_no
+    assert understand("What dose of ibuprofen for back pain?", vocabulary).question_type == "dosing"
+    assert understand("Should adults be screened for lung cancer?", vocabulary).question_type == "diagnosis"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 2001])
+def test_unusable_questions_are_refused(vocabulary, bad):
+    with pytest.raises(QuestionError):
+        understand(bad, vocabulary)
+
+
+def test_unknown_audience_is_refused(vocabulary):
+    with pytest.raises(QuestionError, match="audience"):
+        understand("Does exercise help?", vocabulary, audience="robot")
