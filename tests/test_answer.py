@@ -108,6 +108,19 @@ def test_patient_language(corpus):
     assert patient.audience == "patient"
     assert_citations_sound(patient, corpus)
     assert patient.claims() and clinician.claims()
+    notes = [n.text for s in patient.sections for n in s.notes]
+    assert any("get medical help right away" in n for n in notes), "patients are always told when to seek care"
+    assert patient.reading_grade is not None and clinician.reading_grade is not None
+
+
+def test_patient_rewrite_uses_plain_words_and_still_verifies(corpus):
+    from evidex.verify import check_claim
+
+    plain = corpus.engine.plain
+    source = "Nonsteroidal anti-inflammatory drugs are recommended for acute low back pain."
+    rewritten = plain.rewrite(source)
+    assert rewritten != source
+    assert check_claim(rewritten, source)[0]
 
 
 def test_cli_ask_json_follows_the_schema(builtin_copy):

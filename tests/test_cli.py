@@ -54,3 +54,15 @@ def test_ingest_reports_counts_and_problems(tmp_path):
 def test_unknown_format_option(tmp_path):
     result = run_cli("ingest", "--format", "csv", str(MINI / "pubmed_abstracts.jsonl"), data_dir=tmp_path)
     assert result.returncode == 2 and "Unknown format 'csv'" in result.stderr
+
+
+def test_ingest_without_embedding_then_embed(tmp_path):
+    env = {"EVIDEX_BUILTIN_CORPUS": "false"}
+    data = tmp_path / "d"
+    result = run_cli("ingest", "--no-embed", str(MINI / "review_abstracts.jsonl"), data_dir=data, env=env)
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(run_cli("corpus", "stats", "--json", data_dir=data, env=env).stdout)
+    assert stats["embedded_passages"] == 0 and stats["passages"] > 0
+    embedded = run_cli("embed", data_dir=data, env=env)
+    assert embedded.returncode == 0, embedded.stderr
+    assert f"{stats['passages']} passages embedded" in embedded.stdout

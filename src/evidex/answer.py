@@ -128,6 +128,9 @@ class Answer(BaseModel):
     sections: list[Section] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     disclaimer: str
+    reading_grade: float | None = Field(
+        default=None, description="Flesch–Kincaid grade of the answer's sentences (lower is easier)"
+    )
     provenance: Provenance
 
     def claims(self) -> list[Claim]:

@@ -19,7 +19,6 @@ import pysbd
 from evidex.models import Document, EvidenceKind, Passage
 from evidex.retrieve import SearchHit
 from evidex.understand import ClinicalQuestion
-from evidex.vocab import normalise_words
 
 # Abstract sections that describe why or how a study was done, not what it found.
 NON_FINDING_LABELS = re.compile(
@@ -116,9 +115,16 @@ _STOPWORDS = frozenset(
 _SPELLING = {"disk": "disc", "disks": "disc", "tumour": "tumor", "oedema": "edema", "paediatric": "pediatric"}
 
 
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
 def crude_stems(text: str) -> set[str]:
-    """Words cut to six letters, so "herniated", "herniation" and "hernias" meet."""
-    return {_SPELLING.get(w, w)[:6] for w in normalise_words(text) if w not in _STOPWORDS}
+    """Words cut to six letters, so "herniated", "herniation" and "hernias" meet.
+
+    Deliberately simpler than :func:`evidex.vocab.normalise_words`: it runs on
+    every sentence of every retrieved passage.
+    """
+    return {_SPELLING.get(w, w)[:6] for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
 
 
 @dataclass
@@ -165,13 +171,17 @@ def question_topic(question: ClinicalQuestion) -> Topic:
 
 
 def extract_findings(
-    question: ClinicalQuestion, hits: list[SearchHit], splitter: SentenceSplitter, max_per_passage: int = 3
+    question: ClinicalQuestion,
+    hits: list[SearchHit],
+    splitter: SentenceSplitter,
+    max_per_passage: int = 3,
+    max_passages: int = 30,
 ) -> list[Finding]:
     """Findings from ``hits``, best first.  When the question names a condition, a
     finding's sentence or document title must mention one of them."""
     topic = question_topic(question)
     findings: list[Finding] = []
-    for hit in hits:
+    for hit in hits[:max_passages]:
         if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):
             continue
         context = crude_stems(f"{hit.document.title} {' '.join(hit.document.keywords[:5])}")

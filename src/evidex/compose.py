@@ -106,14 +106,18 @@ def modifier_matches(pattern: PatternSet, text: str) -> bool:
     return any(re.search(rf"\b{re.escape(term)}", text, re.IGNORECASE) for term in pattern.search_terms)
 
 
-def draft_answer(question: ClinicalQuestion, findings: list[Finding], max_claims: int = 14) -> Draft:
-    """Place the best findings into sections, at most two per document per section."""
+def draft_answer(
+    question: ClinicalQuestion, findings: list[Finding], max_claims: int = 14, bottom: Finding | None = None
+) -> Draft:
+    """Place the best findings into sections, at most two per document per section.
+
+    ``bottom`` forces the bottom line (the basis of a yes/no verdict)."""
     sections: dict[str, list[DraftClaim]] = {}
     notes: dict[str, list[str]] = {}
     seen_text: set[str] = set()
     per_doc_section: dict[tuple[str, str], int] = {}
     chosen = 0
-    bottom = _bottom_line(findings)
+    bottom = bottom or _bottom_line(findings)
     if bottom:
         sections["bottom_line"] = [DraftClaim(bottom, bottom.text, _strength_note(bottom))]
         seen_text.add(_key(bottom.text))
@@ -205,15 +209,17 @@ def reference_for(doc: Document, number: int, answer_year: int) -> Reference:
     )
 
 
-_HEDGE = re.compile(
-    r"\b(may|might|could|possibly|unclear|uncertain|inconclusive|insufficient|further (?:studies|research|trials)|"
-    r"warrant\w*|remains? to be|not clear|limited evidence|preliminary)\b",
+_UNCERTAIN = re.compile(
+    r"\b(unclear|uncertain|inconclusive|insufficient|not clear|remains? (?:to be|controversial|unknown)|controversial|"
+    r"conflicting|cannot be (?:drawn|determined|recommended)|further (?:studies|research|trials) (?:are|is) "
+    r"(?:needed|required|warranted))\b",
     re.IGNORECASE,
 )
 _NEGATIVE = re.compile(
     r"\b(no (?:significant |clear |clinically \w+ )?(?:difference|effect|benefit|association|improvement|evidence|role|impact|relationship|correlation)|"
     r"not (?:significantly |statistically )?(?:associated|effective|superior|improve\w*|reduce\w*|increase\w*|related|correlated|predict\w*|useful|necessary|justified|recommended|beneficial)|"
-    r"did not|does not|do not|was not|were not|failed to|neither|unlikely|no longer|nor)\b",
+    r"did not|does not|do not|was not|were not|failed to|neither|unlikely|no longer|nor|no change|"
+    r"not differ\w*|disappointing|no more than)\b",
     re.IGNORECASE,
 )
 
@@ -222,7 +228,10 @@ def verdict_for(findings: list[Finding]) -> tuple[str, Finding] | None:
     """Yes / no / uncertain from the best-matching conclusion, and that finding.
 
     Reads the direction of the top finding's sentence: negation of an effect
-    means "no", hedged language means "uncertain", an affirmative finding "yes".
+    means "no", explicit uncertainty ("unclear", "inconclusive", "further
+    studies are needed") means "uncertain", an affirmative finding "yes".
+    Hedges such as "may" are how most positive conclusions are written, so
+    they do not count as uncertainty.
     """
     conclusions = [f for f in findings[:6] if re.search(r"CONCLUSION|Recommendation", f.passage.label, re.IGNORECASE) or f.strength]
     best = (conclusions or findings[:1] or [None])[0]
@@ -231,6 +240,6 @@ def verdict_for(findings: list[Finding]) -> tuple[str, Finding] | None:
     text = best.text
     if _NEGATIVE.search(text):
         return "no", best
-    if _HEDGE.search(text):
+    if _UNCERTAIN.search(text):
         return "uncertain", best
     return "yes", best

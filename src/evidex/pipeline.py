@@ -4,14 +4,14 @@ compose → verify.  Rendering and publishing take the :class:`Answer` from here
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib.metadata import version
 
 from evidex.answer import Answer, Note, Provenance, Section, Verdict
 from evidex.appraise import Finding, SentenceSplitter, extract_findings
 from evidex.compose import draft_answer, number_references, verdict_for
-from evidex.plain import PlainLanguage
+from evidex.plain import PlainLanguage, reading_grade
 from evidex.retrieve import SearchHit, Searcher
 from evidex.settings import Settings
 from evidex.store import SearchFilters, SQLiteStore
@@ -26,6 +26,10 @@ DISCLAIMER = (
 URGENT_NOTICE = (
     "The question mentions {flags}. These are red-flag features: they need prompt assessment by a clinician "
     "(for a patient: contact a doctor or emergency services now) rather than self-management."
+)
+PATIENT_SAFETY_NOTE = (
+    "If your symptoms are severe, come on suddenly or keep getting worse, or if you notice new weakness, "
+    "numbness, or problems controlling your bladder or bowels, get medical help right away."
 )
 MIN_TOPICAL = 0.34
 
@@ -52,12 +56,11 @@ class Engine:
         answer = answer.model_copy(update={"provenance": provenance})
         if not answer.claims():
             return _abstain(answer, searched)
-        return answer
+        grade = reading_grade(" ".join(claim.text for claim in answer.claims()))
+        return answer.model_copy(update={"reading_grade": grade})
 
     def _retrieve(self, question: ClinicalQuestion, filters: SearchFilters | None) -> tuple[list[SearchHit], list[str]]:
         """The question itself, then one focused search per patient modifier and for red flags."""
-        if question.audience == "patient" and filters is None:
-            filters = SearchFilters()
         topic = " ".join(c.matched_text for c in question.conditions) or question.text
         focus = " ".join(c.matched_text for c in question.conditions + question.interventions)
         queries = [(question.text, 30)]
@@ -67,9 +70,13 @@ class Engine:
             queries.append((f"{topic} {' '.join(pattern.search_terms[:2])}", 10))
         if question.red_flags:
             queries.append((f"{topic} red flags urgent referral", 10))
+        searches = [(query, k, filters) for query, k in queries]
+        if question.audience == "patient":
+            consumer = replace(filters or SearchFilters(), audience="consumer")
+            searches.append((question.text, 10, consumer))
         merged: dict[str, SearchHit] = {}
-        for query, k in queries:
-            for hit in self.searcher.search(query, filters, top_k=k).hits:
+        for query, k, query_filters in searches:
+            for hit in self.searcher.search(query, query_filters, top_k=k).hits:
                 if hit.passage_id not in merged or merged[hit.passage_id].parts.final < hit.parts.final:
                     merged[hit.passage_id] = hit
         hits = sorted(merged.values(), key=lambda h: h.parts.final, reverse=True)
@@ -84,21 +91,25 @@ class Engine:
         filters: SearchFilters | None,
     ) -> Answer:
         now = datetime.now(timezone.utc)
-        draft = draft_answer(question, findings)
+        found = verdict_for(findings) if question.yes_no and findings else None
+        draft = draft_answer(question, findings, bottom=found[1] if found else None)
         if question.audience == "patient":
             draft = self.plain.rewrite_draft(draft)
         sections, references = number_references(draft, now.year)
+        if question.audience == "patient":
+            existing = next((s for s in sections if s.key == "escalate"), None)
+            if existing:
+                existing.notes.append(Note(text=PATIENT_SAFETY_NOTE))
+            else:
+                sections.append(Section(key="escalate", title="When to get help", notes=[Note(text=PATIENT_SAFETY_NOTE)]))
         if question.red_flags:
             flags = ", ".join(f"“{matched}” ({p.label.lower()})" for p, matched in question.red_flags)
             sections.insert(0, Section(key="urgent", title="Seek urgent care", notes=[Note(text=URGENT_NOTICE.format(flags=flags))]))
         verdict = None
-        if question.yes_no and findings:
-            found = verdict_for(findings)
-            if found:
-                value, finding = found
-                number = next((r.number for r in references if r.doc_id == finding.document.id), None)
-                if number is not None:
-                    verdict = Verdict(value=value, basis=finding.text, citations=[number])
+        if found:
+            value, finding = found
+            number = next(r.number for r in references if r.doc_id == finding.document.id)
+            verdict = Verdict(value=value, basis=finding.text, citations=[number])
         return Answer(
             question=question.text,
             audience=question.audience,
@@ -131,7 +142,7 @@ def _abstain(answer: Answer, searched: list[str]) -> Answer:
         + "; ".join(f"“{q}”" for q in searched)
         + f" across {answer.provenance.corpus_documents:,} documents; no passage stated a relevant finding."
     )
-    urgent = [s for s in answer.sections if s.key == "urgent"]
+    urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
     return answer.model_copy(
         update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None}
     )

@@ -19,6 +19,7 @@ from evidex.verify import check_claim
 from evidex.vocab import Vocabulary
 
 _NEGATING = re.compile(r"\b(no|not|without|never|none)\b", re.IGNORECASE)
+_DESCRIPTION = re.compile(r"^(a|an|the|something|someone|related to|having|being)\b", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
 MAX_PHRASE_WORDS = 3
 
@@ -30,11 +31,27 @@ class PlainLanguage:
         self.vocabulary = vocabulary
 
     def plain_word(self, phrase: str) -> str | None:
-        for alternative in self.vocabulary.plain_terms(phrase):
-            first = alternative.split(",")[0].strip()
-            if first and not _NEGATING.search(first) and not any(c.isdigit() for c in first):
-                return first
-        return None
+        """The thesaurus's first alternative, if it can stand in the sentence's place.
+
+        Only the first (preferred) alternative is considered: later ones are
+        sometimes narrower ("anti-inflammatory" → "aspirin"), which would change
+        the claim.  Descriptions ("a drug to …", "related to the kidney") do not
+        fit inside a sentence and are skipped.
+        """
+        alternatives = self.vocabulary.plain_terms(phrase)
+        if not alternatives:
+            return None
+        first = alternatives[0].strip()
+        words = first.split()
+        if (
+            not first
+            or _NEGATING.search(first)
+            or _DESCRIPTION.match(first)
+            or any(c.isdigit() for c in first)
+            or len(words) > len(phrase.split()) + 2
+        ):
+            return None
+        return first
 
     def rewrite(self, text: str) -> str:
         """``text`` with each medical word or phrase (longest first) replaced by a plain one."""

@@ -85,8 +85,10 @@ _QUESTION_TYPES: tuple[tuple[QuestionType, str], ...] = (
     ("therapy", r"\b(?:treat\w*|therap\w*|exercises?|management|manage|drugs?|medications?|surgery|interventions?|best|effective\w*|help|rehabilitation|prevent\w*)\b"),
     ("etiology", r"\b(?:cause[sd]?|risk\s+factors?|associated\s+with|linked\s+to|why)\b"),
 )
+# "Is X safe?" and also "Therapeutic anticoagulation in trauma: is it safe?"
 _YES_NO = re.compile(
-    r"^\s*(?:is|are|does|do|did|can|could|should|will|would|was|were|has|have|may|might)\b", re.IGNORECASE
+    r"(?:^|[:.;]\s+|\?\s+)(?:is|are|does|do|did|can|could|should|will|would|was|were|has|have|may|might|it's)\b",
+    re.IGNORECASE,
 )
 # Tree-number prefixes: C (diseases) and F03 (mental disorders) are conditions;
 # D (drugs), E (therapies, procedures), F04 (psychotherapies) and exercise are interventions.
@@ -134,7 +136,7 @@ def understand(text: str, vocabulary: Vocabulary, audience: Audience = "clinicia
         text=text,
         audience=audience,
         question_type=_question_type(text),
-        yes_no=bool(_YES_NO.match(text)),
+        yes_no=bool(_YES_NO.search(text)),
         expanded=expanded,
         modifiers=_found(MODIFIERS, text),
         red_flags=_found(RED_FLAGS, text),

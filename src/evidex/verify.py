@@ -78,7 +78,11 @@ def verify_answer(answer: Answer, store: SQLiteStore) -> tuple[Answer, Verificat
                 report.removed.append((claim.text, how))
         if kept or section.notes:
             sections.append(section.model_copy(update={"claims": kept}))
-    return _renumber(answer.model_copy(update={"sections": sections})), report
+    verdict = answer.verdict
+    verified_quotes = {c.quote.text for s in sections for c in s.claims}
+    if verdict is not None and verdict.basis not in verified_quotes:
+        verdict = None  # a verdict stands only on a claim that passed verification
+    return _renumber(answer.model_copy(update={"sections": sections, "verdict": verdict})), report
 
 
 def _verify_one(claim: Claim, references: dict, store: SQLiteStore) -> tuple[bool, str]:
