@@ -11,13 +11,12 @@ from evidex.answer import Answer
 from evidex.appraise import SentenceSplitter
 from evidex.builtin import ShippedVectors, builtin_files, builtin_version
 from evidex.embed import Embedder
-from evidex.ingest import IngestReport, ProgressCallback, ingest_files, ingest_records
+from evidex.ingest import IngestReport, ProgressCallback, ingest_file, ingest_files
 from evidex.models import Document
 from evidex.pipeline import Engine
 from evidex.plain import PlainLanguage
 from evidex.retrieve import Searcher, SearchResult, embed_missing_passages
 from evidex.settings import Settings
-from evidex.sources import read_source
 from evidex.store import CorpusStats, SearchFilters, SQLiteStore
 from evidex.understand import Audience
 from evidex.vocab import Vocabulary
@@ -87,7 +86,7 @@ class Corpus:
         report = IngestReport()
         for path, fmt in builtin_files():
             report.files.append(str(path))
-            ingest_records(self.store, read_source(path, fmt), report, self.settings.ingest.batch_size, progress)
+            ingest_file(self.store, path, fmt, report, self.settings.ingest.batch_size, progress)
         self.embed_passages(progress, shipped_only=True)
         with self.store.transaction():
             self.store.set_meta(BUILTIN_KEY, builtin_version())

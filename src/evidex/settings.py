@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,9 +41,23 @@ class SearchSettings(BaseModel):
 
     top_k: int = Field(default=10, ge=1, le=1000, description="Passages returned by a search")
     candidates: int = Field(default=100, ge=10, le=5000, description="Candidates taken from each retriever before fusion")
-    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant")
-    lexical_weight: float = Field(default=1.0, ge=0, description="Weight of the lexical (BM25) ranking in fusion")
-    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense (embedding) ranking in fusion")
+    fusion: Literal["rrf", "linear"] = Field(
+        default="linear",
+        description=(
+            "How the lexical, synonym and dense rankings are combined: 'linear' adds their scores"
+            " (BM25 divided by the query's best BM25, cosine similarity as is), weighted; 'rrf' adds"
+            " weight / (rrf_k + rank).  Linear ranks better on BioASQ (benchmarks/retrieval.py)"
+        ),
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant (fusion='rrf')")
+    lexical_weight: float = Field(
+        default=0.3,
+        ge=0,
+        description="Weight of the lexical (BM25) ranking in fusion; the synonym ranking gets half of it; 0 turns BM25 off",
+    )
+    dense_weight: float = Field(
+        default=0.7, ge=0, description="Weight of the dense (embedding) ranking in fusion; 0 turns it off"
+    )
     evidence_weight: float = Field(default=0.15, ge=0, description="How much evidence level moves a fused score")
     recency_weight: float = Field(default=0.05, ge=0, description="How much publication year moves a fused score")
     recency_half_life_years: float = Field(default=10.0, gt=0, description="Age at which the recency bonus halves")

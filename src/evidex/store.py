@@ -119,7 +119,11 @@ class Store(Protocol):
 
 
 def content_hash(document: Document) -> str:
-    return hashlib.sha256(document.model_dump_json().encode()).hexdigest()[:16]
+    return _digest(document.model_dump_json())
+
+
+def _digest(data: str) -> str:
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
 def index_terms(document: Document) -> str:
@@ -161,48 +165,65 @@ class SQLiteStore:
     # -- writing ----------------------------------------------------------------------
 
     def upsert(self, documents: Sequence[Document]) -> UpsertCounts:
-        """Insert or update ``documents`` in one transaction."""
+        """Insert or update ``documents`` in one transaction (of copies with one id, the last wins)."""
         counts = UpsertCounts()
+        latest = {document.id: document for document in documents}
+        counts.unchanged += len(documents) - len(latest)
         with self.transaction():
-            for document in documents:
-                digest = content_hash(document)
-                row = self.conn.execute(
-                    "SELECT content_hash FROM documents WHERE id = ?", (document.id,)
-                ).fetchone()
-                if row and row[0] == digest:
+            stored = self._stored_hashes(list(latest))
+            rowid = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM passages").fetchone()[0]
+            rows: list[tuple] = []
+            passages: list[tuple] = []
+            index: list[tuple] = []
+            for document in latest.values():
+                data = document.model_dump_json()
+                digest = _digest(data)
+                old = stored.get(document.id)
+                if old == digest:
                     counts.unchanged += 1
                     continue
-                if row:
+                if old is None:
+                    counts.inserted += 1
+                else:
                     self._delete_passages(document.id)
                     counts.updated += 1
-                else:
-                    counts.inserted += 1
-                self._write(document, digest)
+                rows.append(
+                    (
+                        document.id,
+                        document.source,
+                        document.kind.value,
+                        document.year,
+                        document.audience,
+                        int(document.retracted),
+                        digest,
+                        data,
+                    )
+                )
+                terms = index_terms(document)
+                for ordinal, passage in enumerate(document.passages):
+                    rowid += 1  # numbered here so that the FTS row can share the passage's rowid
+                    passages.append((rowid, document.id, ordinal))
+                    index.append((rowid, document.title, passage.label, passage.text, terms))
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO documents(id, source, kind, year, audience, retracted, content_hash, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self.conn.executemany("INSERT INTO passages(rowid, doc_id, ord) VALUES (?, ?, ?)", passages)
+            self.conn.executemany(
+                "INSERT INTO passages_fts(rowid, title, label, text, terms) VALUES (?, ?, ?, ?, ?)", index
+            )
         self._documents_cache.clear()
         return counts
 
-    def _write(self, document: Document, digest: str) -> None:
-        self.conn.execute(
-            "INSERT OR REPLACE INTO documents(id, source, kind, year, audience, retracted, content_hash, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                document.id,
-                document.source,
-                document.kind.value,
-                document.year,
-                document.audience,
-                int(document.retracted),
-                digest,
-                document.model_dump_json(),
-            ),
-        )
-        terms = index_terms(document)
-        for index, passage in enumerate(document.passages):
-            cursor = self.conn.execute("INSERT INTO passages(doc_id, ord) VALUES (?, ?)", (document.id, index))
-            self.conn.execute(
-                "INSERT INTO passages_fts(rowid, title, label, text, terms) VALUES (?, ?, ?, ?, ?)",
-                (cursor.lastrowid, document.title, passage.label, passage.text, terms),
-            )
+    def _stored_hashes(self, ids: list[str]) -> dict[str, str]:
+        """Content hash of each of ``ids`` that is stored."""
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.conn.execute(f"SELECT id, content_hash FROM documents WHERE id IN ({marks})", chunk))
+        return found
 
     def _delete_passages(self, doc_id: str) -> None:
         self.conn.execute(

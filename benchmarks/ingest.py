@@ -1,0 +1,314 @@
+"""Ingest throughput and peak memory: synthetic PubMed XML and the built-in corpus.
+
+Run: .venv/bin/python benchmarks/ingest.py [--records 100000] [--small 10000] [--repeat 3] [--out-dir DIR]
+                                            [--skip-embedding] [--skip-builtin] [--no-reader-process] [--json FILE]
+
+What it measures
+----------------
+* PubMed XML: ``tests/data/pubmed-29768149.xml`` (one NEJM record, 21.5 kB of
+  XML: structured abstract, 10 authors with affiliations, 23 MeSH headings)
+  is replicated into a gzipped ``PubmedArticleSet`` of ``--small`` and of
+  ``--records`` records, each with a new PMID (50000000 + n) and its number
+  appended to the title, so every record is a new document with its own
+  content hash.  Each file is ingested into a fresh data directory through the
+  public API, ``Corpus.open(Settings(data_dir=..., builtin_corpus=False)).ingest([file])``:
+  parse, classify, store (documents, passages, FTS5 index), committed in
+  batches of ``settings.ingest.batch_size``.
+* Built-in corpus: ``Corpus.ensure_builtin()`` into a fresh data directory.
+
+Every run is a separate process, so its peak RSS (``ru_maxrss``, which counts
+lxml's and SQLite's C allocations that tracemalloc cannot see) is its own;
+ingesting the small and the large file shows whether memory grows with the
+file.  The reader process that parses and classifies large files is measured
+separately (``RUSAGE_CHILDREN``).  "Store-end" is the time of the last
+committed batch (the progress callback), "total" is until ``ingest()``
+returned: they differ only if ``Corpus.ingest`` does more than parse + store
+(it embeds the new passages; ``--skip-embedding`` stubs that step out, for
+a quick run of the ingest step alone; ``--no-reader-process`` reads every
+file in the ingesting process, for comparison).  CPU is user + system time of the ingesting
+process and its reader process, per record: on a loaded machine wall time
+depends on what else runs, CPU per record much less.  The best of
+``--repeat`` runs (by wall time) is reported, with every run listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "data" / "pubmed-29768149.xml"
+FIXTURE_PMID = "29768149"
+FIXTURE_TITLE_END = "as Needed in Mild Asthma."
+FIRST_PMID = 50_000_000
+
+
+# --------------------------------------------------------------------------- synthetic PubMed XML
+
+
+def generate(path: Path, records: int) -> None:
+    """Write ``records`` copies of the fixture record with new PMIDs and titles."""
+    text = FIXTURE.read_text(encoding="utf-8")
+    start = text.index("<PubmedArticle>")
+    end = text.index("</PubmedArticle>") + len("</PubmedArticle>")
+    head, record, tail = text[:start], text[start:end], text[end:]
+    assert record.count(f">{FIXTURE_PMID}<") == 2 and record.count(FIXTURE_TITLE_END) == 1
+    partial = path.with_name(path.name + ".part")
+    with gzip.open(partial, "wt", encoding="utf-8", compresslevel=1) as out:
+        out.write(head)
+        for n in range(records):
+            out.write(
+                record.replace(f">{FIXTURE_PMID}<", f">{FIRST_PMID + n}<").replace(
+                    FIXTURE_TITLE_END, f"as Needed in Mild Asthma (record {n})."
+                )
+            )
+            out.write("\n\t")
+        out.write(tail)
+    partial.rename(path)
+
+
+def pubmed_file(out_dir: Path, records: int) -> Path:
+    path = out_dir / f"pubmed-synthetic-{records}.xml.gz"
+    if not path.exists():
+        started = time.perf_counter()
+        generate(path, records)
+        print(
+            f"generated {path} ({records:,} records, {path.stat().st_size / 1e6:.1f} MB gzipped)"
+            f" in {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+    return path
+
+
+# --------------------------------------------------------------------------- one measured run (child process)
+
+
+def rss_now_kb() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def run_child(kind: str, data_dir: Path, file: Path | None, skip_embedding: bool, in_process: bool) -> dict:
+    """Ingest into ``data_dir`` in this process and return the measurements."""
+    import evidex.ingest
+    from evidex.corpus import Corpus
+    from evidex.settings import Settings
+
+    if in_process:
+        evidex.ingest.READER_PROCESS_MIN_BYTES = float("inf")
+
+    corpus = Corpus.open(Settings(data_dir=data_dir, builtin_corpus=kind == "builtin"))
+    if skip_embedding and hasattr(corpus, "embed_passages"):
+        corpus.embed_passages = lambda *args, **kwargs: 0  # the step after parse + store
+    rss_before = rss_now_kb()
+    marks: list[tuple[float, int]] = []
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        marks.append((time.perf_counter(), done))
+
+    load_before = os.getloadavg()[0]
+    cpu0 = os.times()
+    started = time.perf_counter()
+    if kind == "builtin":
+        report = corpus.ensure_builtin(progress=progress)
+    else:
+        report = corpus.ingest([file], progress=progress)
+    finished = time.perf_counter()
+    cpu1 = os.times()
+    assert report is not None and not report.problems, report and report.problems[:3]
+    stats = corpus.stats()
+    corpus.close()
+    database = Path(stats.database)
+    wal = database.with_name(database.name + "-wal")
+    self_usage = resource.getrusage(resource.RUSAGE_SELF)
+    child_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # Batches report their records; anything reported after the last stored
+    # record (e.g. embedding progress) is not parse + store.
+    marks = marks[: next((i + 1 for i, (_, count) in enumerate(marks) if count >= report.stored), len(marks))]
+    store_end = marks[-1][0] if marks else finished
+    # Throughput over each tenth of the run, to show it does not fall as the database grows.
+    deciles = []
+    previous = (started, 0)
+    for when, count in marks:
+        if count - previous[1] >= max(1, report.stored // 10) or (when, count) == marks[-1]:
+            deciles.append(round((count - previous[1]) / max(when - previous[0], 1e-9)))
+            previous = (when, count)
+    return {
+        "kind": kind,
+        "records": report.stored,
+        "summary": report.summary(),
+        "wall_s": finished - started,
+        "store_end_s": store_end - started,
+        "cpu_self_s": (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system),
+        "cpu_reader_s": (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system),
+        "rss_before_mb": rss_before / 1024,
+        "peak_rss_mb": self_usage.ru_maxrss / 1024,
+        "peak_rss_reader_mb": child_usage.ru_maxrss / 1024,
+        "db_bytes": database.stat().st_size,
+        "wal_bytes": wal.stat().st_size if wal.exists() else 0,
+        "documents": stats.documents,
+        "passages": stats.passages,
+        "deciles_rps": deciles,
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+    }
+
+
+def measure(kind: str, out_dir: Path, file: Path | None, options: list[str]) -> dict:
+    """One run in a fresh process and a fresh data directory."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"data-{kind}-", dir=out_dir))
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--data-dir", str(data_dir)]
+    if file is not None:
+        command += ["--file", str(file)]
+    command += options
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVIDEX_")}
+    try:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise SystemExit(f"run failed ({' '.join(command)}):\n{result.stderr}")
+        return json.loads(result.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine() -> list[str]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    from lxml import etree
+
+    lxml_version = ".".join(map(str, etree.LXML_VERSION[:3]))
+    libxml_version = ".".join(map(str, etree.LIBXML_VERSION))
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return [
+        f"CPU: {model}, {os.cpu_count()} cores ({usable} usable), {memory:.0f} GiB RAM",
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, lxml {lxml_version}"
+        f" (libxml2 {libxml_version}), {platform.system()} {platform.release()}",
+    ]
+
+
+def describe(label: str, runs: list[dict]) -> None:
+    best = min(runs, key=lambda r: r["wall_s"])
+    n = best["records"]
+    cpu = best["cpu_self_s"] + best["cpu_reader_s"]
+    print(f"\n{label}: best of {len(runs)}")
+    print(f"  {best['summary']}; {best['documents']:,} documents, {best['passages']:,} passages")
+    print(
+        f"  parse+store: {n / best['store_end_s']:,.0f} records/s ({best['store_end_s']:.1f} s)"
+        f" | total ingest() call: {n / best['wall_s']:,.0f} records/s ({best['wall_s']:.1f} s)"
+    )
+    print(
+        f"  CPU: {cpu / n * 1e6:,.0f} µs/record (ingesting process {best['cpu_self_s'] / n * 1e6:,.0f},"
+        f" reader process {best['cpu_reader_s'] / n * 1e6:,.0f})"
+    )
+    print(
+        f"  peak RSS: {best['peak_rss_mb']:.0f} MB ingesting process (after imports and open:"
+        f" {best['rss_before_mb']:.0f} MB), {best['peak_rss_reader_mb']:.0f} MB reader process"
+    )
+    print(
+        f"  database: {best['db_bytes'] / 1e6:,.0f} MB ({best['db_bytes'] / max(n, 1) / 1e3:.1f} kB/record),"
+        f" plus a {best['wal_bytes'] / 1e6:,.0f} MB write-ahead log"
+    )
+    print(f"  records/s over successive tenths of the run (whole batches): {best['deciles_rps']}")
+    for run in runs:
+        print(
+            f"    run: {run['records'] / run['store_end_s']:,.0f} records/s parse+store,"
+            f" {run['wall_s']:.1f} s, peak RSS {run['peak_rss_mb']:.0f} + {run['peak_rss_reader_mb']:.0f} MB,"
+            f" load average {run['load_before']:.2f} -> {run['load_after']:.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=100_000, help="records in the large PubMed XML file")
+    parser.add_argument("--small", type=int, default=10_000, help="records in the small file (memory comparison)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
+    parser.add_argument("--out-dir", type=Path, help="where generated files are kept (default: a temporary dir)")
+    parser.add_argument("--skip-builtin", action="store_true", help="do not measure the built-in corpus")
+    parser.add_argument(
+        "--skip-embedding", action="store_true", help="stub out Corpus.embed_passages: time the ingest step alone"
+    )
+    parser.add_argument(
+        "--no-reader-process", action="store_true", help="read every file in the ingesting process (comparison)"
+    )
+    parser.add_argument("--json", type=Path, help="also write every run's figures to this file")
+    parser.add_argument("--child", choices=["pubmed", "builtin"], help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        result = run_child(args.child, args.data_dir, args.file, args.skip_embedding, args.no_reader_process)
+        print(json.dumps(result))
+        return
+
+    out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="evidex-bench-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print("evidex ingest benchmark")
+    print("  command: " + " ".join([Path(sys.executable).name, *sys.argv]))
+    for line in machine():
+        print("  " + line)
+    options = [
+        flag
+        for flag, chosen in (("--skip-embedding", args.skip_embedding), ("--no-reader-process", args.no_reader_process))
+        if chosen
+    ]
+    if args.skip_embedding:
+        print("  Corpus.embed_passages stubbed out (--skip-embedding)")
+    if args.no_reader_process:
+        print("  every file read in the ingesting process (--no-reader-process)")
+    print(f"  load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+
+    results: dict[str, list[dict]] = {}
+    sizes = sorted({args.small, args.records} - {0})
+    files = {n: pubmed_file(out_dir, n) for n in sizes}
+    for n in sizes:
+        label = f"PubMed XML, {n:,} records ({files[n].stat().st_size / 1e6:,.0f} MB gzipped)"
+        results[label] = []
+        for _ in range(args.repeat):
+            results[label].append(measure("pubmed", out_dir, files[n], options))
+            print(".", end="", flush=True)
+    if not args.skip_builtin:
+        label = "Built-in corpus (Corpus.ensure_builtin)"
+        results[label] = []
+        for _ in range(args.repeat):
+            results[label].append(measure("builtin", out_dir, None, options))
+            print(".", end="", flush=True)
+    print()
+    for label, runs in results.items():
+        describe(label, runs)
+    print(f"\n  load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=1))
+    if args.out_dir is None:
+        shutil.rmtree(out_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
