@@ -1,0 +1,646 @@
+"""Retrieval quality and speed of evidex search, against a plain BM25 baseline.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/retrieval.py [--bioasq PATH] [--pubmedqa PATH] [--limit N]
+                                             [--parts 1,2,3] [--synthetic-docs 100000] [--json FILE]
+
+Three parts, each on a fresh temporary data directory, all through the public
+API (``Corpus.open`` / ``ingest`` / ``prepare`` / ``search``):
+
+1. BioASQ (Task B 7b-10b).  Corpus: one pseudo-document per gold PMID, its
+   gold snippet texts joined (de-duplicated), written as generic JSONL
+   (``{"id": "pmid:N", "title": "BioASQ snippets for PMID N", "text": ...}``: the
+   title says nothing about the content; ``--title start`` uses the text's first
+   ~80 characters instead, which double-weights them) and ingested with
+   ``corpus.ingest()``, which embeds them.  Query: the question body.
+   Relevant: the question's gold PMIDs that have a pseudo-document (document
+   level: passage hits collapse to documents, first occurrence kept).
+   Figures: nDCG@10, MAP@10, recall@100, and warm per-query latency of
+   ``corpus.search`` (p50/p95), for evidex's default search, for ablations
+   (the other fusion, lexical-only, dense-only, no synonym expansion, no
+   evidence/recency adjustment), and for ``bm25s`` (Lucene BM25, English
+   stopwords, Snowball English stemmer) as the baseline.  Questions split
+   in two halves by a hash of their id: "dev" (used to tune fusion) and
+   "test" (held out), reported separately.
+2. Built-in corpus: ``corpus.prepare()`` (ingest + embedding, with the shipped
+   vectors), its time and database size; then the 500 PubMedQA train/dev
+   questions: is ``pmid:<PMID>`` the top document / in the top 10?
+3. Latency on a synthetic corpus of ``--synthetic-docs`` documents (~1,500
+   characters of sentences sampled from the built-in corpus, random kind and
+   year).  Its vectors are random unit vectors (quality is meaningless; cost is
+   real), saved under the real model's name so search uses them.
+
+Reads BioASQ and PubMedQA from shared/ (evaluation only; never shipped).
+Needs ``bm25s`` and ``PyStemmer`` (benchmark-only: ``pip install bm25s PyStemmer``).
+Timings are wall-clock on a shared machine: the load average is printed with
+every timing; compare runs made together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import re
+import shlex
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evidex.builtin import VECTORS_FILE, data_path
+from evidex.corpus import Corpus
+from evidex.models import EvidenceKind
+from evidex.retrieve import embed_missing_passages
+from evidex.settings import SearchSettings, Settings
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_BIOASQ = REPO / ".." / "shared" / "data" / "eval" / "bioasq" / "bioasq_taskb_7b-10b.jsonl"
+DEFAULT_PUBMEDQA = REPO / ".." / "shared" / "data" / "eval" / "pubmedqa" / "pqal_train_dev.json"
+K = 10
+DEPTH = 100  # documents retrieved per query (recall@100)
+WARMUP = 20
+
+
+# --------------------------------------------------------------------------- reporting helpers
+
+
+def machine_description() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model)
+    except OSError:
+        pass
+    import onnxruntime
+
+    return (
+        f"{os.cpu_count()} cores, {model}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; "
+        f"numpy {np.__version__}; onnxruntime {onnxruntime.__version__}"
+    )
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+@dataclass
+class Timer:
+    """Per-query wall-clock milliseconds, with the load average around them."""
+
+    ms: list[float] = field(default_factory=list)
+    load_before: str = ""
+    load_after: str = ""
+
+    def summary(self) -> str:
+        return f"p50 {percentile(self.ms, 50):6.1f} ms  p95 {percentile(self.ms, 95):6.1f} ms"
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def ndcg_at_k(ranked: list[str], relevant: set[str]) -> float:
+    dcg = sum(1 / math.log2(rank + 2) for rank, doc in enumerate(ranked[:K]) if doc in relevant)
+    ideal = sum(1 / math.log2(rank + 2) for rank in range(min(K, len(relevant))))
+    return dcg / ideal if ideal else 0.0
+
+
+def ap_at_k(ranked: list[str], relevant: set[str]) -> float:
+    hits, total = 0, 0.0
+    for rank, doc in enumerate(ranked[:K], start=1):
+        if doc in relevant:
+            hits += 1
+            total += hits / rank
+    return total / min(K, len(relevant)) if relevant else 0.0
+
+
+def recall_at(ranked: list[str], relevant: set[str], depth: int = DEPTH) -> float:
+    return len(set(ranked[:depth]) & relevant) / len(relevant) if relevant else 0.0
+
+
+def documents_of(hits) -> list[str]:
+    """Document ids in rank order, each at its first passage's place."""
+    seen: dict[str, None] = {}
+    for hit in hits:
+        seen.setdefault(hit.document.id, None)
+    return list(seen)
+
+
+@dataclass
+class Scores:
+    name: str
+    per_query: dict[str, list[float]]  # metric -> value per question
+    timer: Timer
+
+    def mean(self, metric: str, mask: np.ndarray | None = None) -> float:
+        values = np.array(self.per_query[metric])
+        return float(values[mask].mean() if mask is not None else values.mean())
+
+
+def score_rankings(name: str, rankings: list[list[str]], relevant: list[set[str]], timer: Timer) -> Scores:
+    return Scores(
+        name,
+        {
+            "ndcg@10": [ndcg_at_k(r, g) for r, g in zip(rankings, relevant, strict=True)],
+            "map@10": [ap_at_k(r, g) for r, g in zip(rankings, relevant, strict=True)],
+            "recall@100": [recall_at(r, g) for r, g in zip(rankings, relevant, strict=True)],
+        },
+        timer,
+    )
+
+
+# --------------------------------------------------------------------------- part 1: BioASQ
+
+
+@dataclass
+class BioASQ:
+    ids: list[str]
+    queries: list[str]
+    relevant: list[set[str]]  # "pmid:N" of gold PMIDs that have a pseudo-document
+    doc_ids: list[str]
+    doc_texts: list[str]
+
+    @property
+    def dev(self) -> np.ndarray:
+        """Half the questions, chosen by a hash of the question id, for tuning."""
+        return np.array([int(hashlib.sha256(i.encode()).hexdigest(), 16) % 2 == 0 for i in self.ids])
+
+
+def pmid(reference: str) -> str:
+    """BioASQ names documents by PubMed URL or bare PMID; keep the PMID."""
+    return reference.rstrip("/").rsplit("/", 1)[-1]
+
+
+def load_bioasq(path: Path, limit: int | None) -> BioASQ:
+    # Not str.splitlines(): snippet texts hold U+2028, which it would split on.
+    with path.open(encoding="utf-8") as lines:
+        questions = [json.loads(line) for line in lines if line.strip()][:limit]
+    snippets: dict[str, list[str]] = {}
+    for question in questions:
+        for snippet in question["snippets"]:
+            texts = snippets.setdefault(pmid(snippet.get("pmid") or snippet["document"]), [])
+            if snippet["text"] not in texts:
+                texts.append(snippet["text"])
+    ids, queries, relevant = [], [], []
+    for question in questions:
+        gold = {f"pmid:{pmid(d)}" for d in question["documents"] if pmid(d) in snippets}
+        if gold:  # a question whose gold documents have no snippet cannot be scored
+            ids.append(question["id"])
+            queries.append(question["body"])
+            relevant.append(gold)
+    return BioASQ(ids, queries, relevant, [f"pmid:{p}" for p in snippets], [" ".join(t) for t in snippets.values()])
+
+
+def pseudo_title(text: str, limit: int = 80) -> str:
+    """The first ~``limit`` characters of the snippets, cut at a word: no words beyond the text itself."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut or text[:limit]
+
+
+def write_bioasq_jsonl(bench: BioASQ, path: Path, title: str = "neutral") -> None:
+    """``title``: "neutral" ("BioASQ snippets for PMID N") or "start" (the first ~80 characters of the text)."""
+    with path.open("w", encoding="utf-8") as out:
+        for doc_id, text in zip(bench.doc_ids, bench.doc_texts, strict=True):
+            heading = pseudo_title(text) if title == "start" else f"BioASQ snippets for PMID {doc_id.removeprefix('pmid:')}"
+            out.write(json.dumps({"id": doc_id, "title": heading, "text": text}) + "\n")
+
+
+def build_bioasq_corpus(bench: BioASQ, data_dir: Path, title: str = "neutral") -> dict:
+    """Ingest the pseudo-documents into ``data_dir`` (reused if already built there)."""
+    settings = Settings(data_dir=data_dir, builtin_corpus=False)
+    marker = data_dir / "bioasq-built.json"
+    if marker.exists():
+        info = json.loads(marker.read_text())
+        if info.get("title") == title and info.get("documents") == len(bench.doc_ids):
+            return info | {"reused": True}
+        raise SystemExit(f"{data_dir} holds another BioASQ index ({info.get('title')} titles); use another --workdir")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "bioasq-pseudo-docs.jsonl"
+    write_bioasq_jsonl(bench, path, title)
+    load_before = load()
+    with Corpus.open(settings) as corpus:
+        started = time.perf_counter()
+        report = corpus.ingest([path])
+        seconds = time.perf_counter() - started
+        stats = corpus.stats()
+    info = {
+        "documents": stats.documents,
+        "passages": stats.passages,
+        "embedded": stats.embedded_passages,
+        "by_kind": stats.by_kind,
+        "ingest_embed_s": round(seconds, 1),
+        "load_before": load_before,
+        "load_after": load(),
+        "problems": report.skipped,
+        "title": title,
+    }
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def run_evidex(data_dir: Path, bench: BioASQ, overrides: dict, top_k: int = DEPTH) -> tuple[list[list[str]], Timer]:
+    settings = Settings(data_dir=data_dir, builtin_corpus=False, search=SearchSettings(**overrides))
+    timer = Timer()
+    rankings = []
+    with Corpus.open(settings) as corpus:
+        for query in bench.queries[:WARMUP]:  # loads the vectors, the vocabulary and the model
+            corpus.search(query, top_k=top_k)
+        timer.load_before = load()
+        for query in bench.queries:
+            started = time.perf_counter()
+            result = corpus.search(query, top_k=top_k)
+            timer.ms.append((time.perf_counter() - started) * 1e3)
+            rankings.append(documents_of(result.hits))
+        timer.load_after = load()
+    return rankings, timer
+
+
+def run_bm25s(bench: BioASQ) -> tuple[list[list[str]], Timer, float]:
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    started = time.perf_counter()
+    tokens = bm25s.tokenize(bench.doc_texts, stopwords="en", stemmer=stemmer, show_progress=False)
+    retriever = bm25s.BM25(method="lucene")
+    retriever.index(tokens, show_progress=False)
+    index_s = time.perf_counter() - started
+    depth = min(DEPTH, len(bench.doc_ids))
+
+    def search(query: str) -> list[str]:
+        query_tokens = bm25s.tokenize([query], stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False)
+        if not query_tokens[0]:
+            return []
+        docs, scores = retriever.retrieve(query_tokens, k=depth, show_progress=False, n_threads=1)
+        return [bench.doc_ids[int(i)] for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    for query in bench.queries[:WARMUP]:
+        search(query)
+    timer = Timer(load_before=load())
+    rankings = []
+    for query in bench.queries:
+        started = time.perf_counter()
+        rankings.append(search(query))
+        timer.ms.append((time.perf_counter() - started) * 1e3)
+    timer.load_after = load()
+    return rankings, timer, index_s
+
+
+# The other fusion with the weights it is best with: RRF 1/1 was the default before linear fusion.
+FUSION_PRESETS = {
+    "rrf": {"fusion": "rrf", "lexical_weight": 1.0, "dense_weight": 1.0},
+    "linear": {"fusion": "linear", "lexical_weight": 0.3, "dense_weight": 0.7},
+}
+
+
+def bioasq_variants() -> list[tuple[str, dict]]:
+    default = SearchSettings()
+    other = "linear" if default.fusion == "rrf" else "rrf"
+    weights = f"{default.lexical_weight:g}/{default.dense_weight:g}"
+    preset = FUSION_PRESETS[other]
+    return [
+        (f"evidex hybrid (default: {default.fusion}, lexical/dense {weights})", {}),
+        (f"evidex hybrid, {other} {preset['lexical_weight']:g}/{preset['dense_weight']:g}", preset),
+        ("evidex lexical only (dense_weight=0)", {"dense_weight": 0}),
+        ("evidex dense only (lexical_weight=0)", {"lexical_weight": 0}),
+        ("evidex hybrid, no synonym expansion", {"expand_synonyms": False}),
+        ("evidex hybrid, no evidence/recency adjustment", {"evidence_weight": 0, "recency_weight": 0}),
+    ]
+
+
+def part_bioasq(args, results: dict) -> None:
+    print("\n== 1. BioASQ retrieval (document level) ==", flush=True)
+    bench = load_bioasq(args.bioasq, args.limit)
+    dev = bench.dev
+    print(
+        f"{len(bench.queries)} questions ({int(dev.sum())} dev / {int((~dev).sum())} test), "
+        f"{len(bench.doc_ids)} pseudo-documents; relevant = gold PMIDs with a pseudo-document",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="evidex-bioasq-") as tmp:
+        data_dir = Path(args.workdir) / "bioasq" if args.workdir else Path(tmp)
+        info = build_bioasq_corpus(bench, data_dir, args.title)
+        print(
+            f"evidex index ({info['title']} titles): {info['documents']} documents, {info['passages']} passages, {info['embedded']} embedded;"
+            f" ingest + embedding {info['ingest_embed_s']} s{' (reused)' if info.get('reused') else ''}"
+            f" [{info['load_before']} -> {info['load_after']}]; evidence kinds {info['by_kind']}",
+            flush=True,
+        )
+        all_scores: list[Scores] = []
+        bm25_rankings, bm25_timer, bm25_index_s = run_bm25s(bench)
+        baseline = score_rankings("bm25s (Lucene, en stopwords, Snowball stemmer)", bm25_rankings, bench.relevant, bm25_timer)
+        print(f"bm25s index built in {bm25_index_s:.1f} s", flush=True)
+        all_scores.append(baseline)
+        for name, overrides in bioasq_variants():
+            rankings, timer = run_evidex(data_dir, bench, overrides)
+            all_scores.append(score_rankings(name, rankings, bench.relevant, timer))
+            print(f"  done: {name} ({timer.summary()})", flush=True)
+        # Latency at the default top_k (what a user's search returns), default settings, 500 questions.
+        subset = BioASQ(bench.ids[:500], bench.queries[:500], bench.relevant[:500], bench.doc_ids, bench.doc_texts)
+        _, default_timer = run_evidex(data_dir, subset, {}, top_k=SearchSettings().top_k)
+
+    header = f"{'':60} {'nDCG@10':>8} {'dev':>6} {'test':>6} {'MAP@10':>7} {'R@100':>6}  {'latency (warm, per query)':<34} ratio nDCG vs bm25s"
+    print(header)
+    base = baseline.mean("ndcg@10")
+    rows = []
+    for s in all_scores:
+        ndcg = s.mean("ndcg@10")
+        row = {
+            "name": s.name,
+            "ndcg@10": round(ndcg, 4),
+            "ndcg@10_dev": round(s.mean("ndcg@10", dev), 4),
+            "ndcg@10_test": round(s.mean("ndcg@10", ~dev), 4),
+            "map@10": round(s.mean("map@10"), 4),
+            "recall@100": round(s.mean("recall@100"), 4),
+            "p50_ms": round(percentile(s.timer.ms, 50), 1),
+            "p95_ms": round(percentile(s.timer.ms, 95), 1),
+            "ratio_vs_bm25s": round(ndcg / base, 3) if base else None,
+            "load": f"{s.timer.load_before} -> {s.timer.load_after}",
+        }
+        rows.append(row)
+        print(
+            f"{s.name:60} {row['ndcg@10']:8.4f} {row['ndcg@10_dev']:6.4f} {row['ndcg@10_test']:6.4f}"
+            f" {row['map@10']:7.4f} {row['recall@100']:6.4f}  {s.timer.summary():<34} {row['ratio_vs_bm25s']:.3f}x"
+        )
+    default_row = rows[1]
+    print(
+        f"evidex default vs bm25s: nDCG@10 {default_row['ndcg@10']:.4f} / {rows[0]['ndcg@10']:.4f}"
+        f" = {default_row['ratio_vs_bm25s']:.3f}x (target >= 1.15x);"
+        f" p95 {default_row['p95_ms']} ms at top_k={DEPTH} (target <= 50 ms)"
+    )
+    print("loads during the timed passes:")
+    for row in rows:
+        print(f"  {row['name']}: {row['load']}")
+    print(
+        f"evidex default search at top_k={SearchSettings().top_k}: {default_timer.summary()}"
+        f" over {len(default_timer.ms)} questions [{default_timer.load_before} -> {default_timer.load_after}]"
+        f" (table above: top_k={DEPTH})",
+        flush=True,
+    )
+    results["bioasq"] = {
+        "questions": len(bench.queries),
+        "dev_questions": int(dev.sum()),
+        "documents": len(bench.doc_ids),
+        "index": info,
+        "bm25s_index_s": round(bm25_index_s, 1),
+        "rows": rows,
+        "default_top_k_latency": {
+            "top_k": SearchSettings().top_k,
+            "p50_ms": round(percentile(default_timer.ms, 50), 1),
+            "p95_ms": round(percentile(default_timer.ms, 95), 1),
+        },
+    }
+
+
+# --------------------------------------------------------------------------- part 2: built-in corpus + PubMedQA
+
+
+def part_builtin(args, results: dict, data_dir: Path) -> None:
+    print("\n== 2. Built-in corpus: build, then PubMedQA questions ==", flush=True)
+    if not data_path(VECTORS_FILE).is_file():
+        print(f"skipped: {data_path(VECTORS_FILE)} is missing (scripts/build_builtin_vectors.py makes it);"
+              " without it prepare() embeds ~38k passages (~10 min)", flush=True)
+        return
+    with open(args.pubmedqa, encoding="utf-8") as handle:
+        questions = list(json.load(handle).items())[: args.limit]
+    load_before = load()
+    with Corpus.open(Settings(data_dir=data_dir)) as corpus:
+        started = time.perf_counter()
+        corpus.ensure_builtin()
+        ingested = time.perf_counter()
+        embedded = corpus.embed_passages()
+        done = time.perf_counter()
+        corpus.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        stats = corpus.stats()
+        build = {
+            "documents": stats.documents,
+            "passages": stats.passages,
+            "embedded": embedded,
+            "ingest_s": round(ingested - started, 1),
+            "embed_s": round(done - ingested, 1),
+            "total_s": round(done - started, 1),
+            "db_mb": round(stats.size_bytes / 1e6, 1),
+            "load": f"{load_before} -> {load()}",
+        }
+        print(
+            f"prepare(): {build['documents']} documents, {build['passages']} passages; ingest {build['ingest_s']} s"
+            f" + embedding {build['embed_s']} s (shipped vectors) = {build['total_s']} s; database {build['db_mb']} MB"
+            f" [{build['load']}]",
+            flush=True,
+        )
+        for _, q in questions[:WARMUP]:
+            corpus.search(q["QUESTION"], top_k=DEPTH)
+        timer = Timer(load_before=load())
+        top1 = top10 = 0
+        reciprocal = []
+        for key, q in questions:
+            started = time.perf_counter()
+            result = corpus.search(q["QUESTION"], top_k=DEPTH)
+            timer.ms.append((time.perf_counter() - started) * 1e3)
+            docs = documents_of(result.hits)
+            target = f"pmid:{key}"
+            top1 += docs[:1] == [target]
+            top10 += target in docs[:K]
+            reciprocal.append(1 / (docs.index(target) + 1) if target in docs else 0.0)
+        timer.load_after = load()
+    n = len(questions)
+    print("(the built-in corpus holds the 1,000 PubMedQA PQA-L abstracts, and a PubMedQA question is its"
+          " abstract's title, nearly always word for word: this checks that search finds them, it is not a"
+          " hard retrieval test)")
+    print(
+        f"PubMedQA ({n} questions): top-1 {top1}/{n} = {top1 / n:.3f}; top-10 {top10}/{n} = {top10 / n:.3f};"
+        f" MRR@{DEPTH} {np.mean(reciprocal):.3f}; search {timer.summary()} [{timer.load_before} -> {timer.load_after}]",
+        flush=True,
+    )
+    results["builtin"] = build | {
+        "pubmedqa_questions": n,
+        "top1": round(top1 / n, 4),
+        "top10": round(top10 / n, 4),
+        "mrr": round(float(np.mean(reciprocal)), 4),
+        "p50_ms": round(percentile(timer.ms, 50), 1),
+        "p95_ms": round(percentile(timer.ms, 95), 1),
+    }
+
+
+# --------------------------------------------------------------------------- part 3: synthetic 100k latency
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+
+
+def builtin_sentences(data_dir: Path) -> list[str]:
+    with Corpus.open(Settings(data_dir=data_dir)) as corpus:
+        corpus.ensure_builtin()
+        sentences = []
+        for document in corpus.store.iter_documents():
+            if document.audience != "professional":
+                continue
+            for passage in document.passages:
+                sentences.extend(s for s in _SENTENCE_END.split(passage.text) if 40 <= len(s) <= 400)
+    return sentences
+
+
+def write_synthetic(path: Path, sentences: list[str], count: int, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    kinds = [k.value for k in EvidenceKind if k is not EvidenceKind.CONSUMER]
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            parts, size = [], 0
+            while size < 1500:
+                sentence = rng.choice(sentences)
+                parts.append(sentence)
+                size += len(sentence) + 1
+            record = {
+                "id": f"synthetic:{n}",
+                "title": pseudo_title(rng.choice(sentences), 120),
+                "text": " ".join(parts),
+                "kind": rng.choice(kinds),
+                "year": rng.randint(1985, 2025),
+            }
+            out.write(json.dumps(record) + "\n")
+
+
+class RandomVectors:
+    """Stands in for the embedding model at ingest: random unit vectors under the real model's name."""
+
+    def __init__(self, name: str, dim: int, seed: int = 0) -> None:
+        self.name, self.dim = name, dim
+        self.rng = np.random.default_rng(seed)
+
+    def embed(self, texts) -> np.ndarray:
+        vectors = self.rng.standard_normal((len(texts), self.dim)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def part_synthetic(args, results: dict, builtin_dir: Path, work: Path) -> None:
+    count = args.synthetic_docs
+    print(f"\n== 3. Latency on {count:,} synthetic documents ==", flush=True)
+    sentences = builtin_sentences(builtin_dir)
+    path = work / "synthetic.jsonl"
+    started = time.perf_counter()
+    write_synthetic(path, sentences, count)
+    print(f"generated {count:,} documents from {len(sentences):,} built-in sentences"
+          f" ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.0f} s", flush=True)
+    with open(args.pubmedqa, encoding="utf-8") as handle:
+        queries = [q["QUESTION"] for q in json.load(handle).values()][: min(100, args.limit or 100)]
+
+    data_dir = work / "synthetic"
+    settings = Settings(data_dir=data_dir, builtin_corpus=False)
+    load_before = load()
+    with Corpus.open(settings) as corpus:
+        random_model = RandomVectors(corpus.embedder.name, corpus.embedder.dim)
+        # Corpus.ingest embeds new passages; random vectors stand in for the ~15 min of embedding.
+        corpus.embed_passages = lambda progress=None: embed_missing_passages(corpus.store, random_model, batch=20_000)
+        started = time.perf_counter()
+        corpus.ingest([path])
+        ingest_s = time.perf_counter() - started
+        corpus.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        stats = corpus.stats()
+    print(f"ingest (random vectors): {stats.documents:,} documents, {stats.passages:,} passages in {ingest_s:.0f} s;"
+          f" database {stats.size_bytes / 1e6:.0f} MB [{load_before} -> {load()}]", flush=True)
+    path.unlink()
+
+    rows = {}
+    for name, overrides, top_k in [
+        ("hybrid, top_k=10", {}, 10),
+        ("lexical only, top_k=10", {"dense_weight": 0}, 10),
+        ("dense only, top_k=10", {"lexical_weight": 0}, 10),
+    ]:
+        with Corpus.open(Settings(data_dir=data_dir, builtin_corpus=False, search=SearchSettings(**overrides))) as corpus:
+            started = time.perf_counter()
+            corpus.search(queries[0], top_k=top_k)
+            first_ms = (time.perf_counter() - started) * 1e3
+            for query in queries[1:WARMUP]:
+                corpus.search(query, top_k=top_k)
+            timer = Timer(load_before=load())
+            for query in queries:
+                started = time.perf_counter()
+                corpus.search(query, top_k=top_k)
+                timer.ms.append((time.perf_counter() - started) * 1e3)
+            timer.load_after = load()
+            dense = corpus.searcher.dense
+            matmul = []
+            if dense is not None and len(dense.rowids):
+                vector = dense.matrix[0]
+                for _ in range(50):
+                    started = time.perf_counter()
+                    dense.matrix @ vector
+                    matmul.append((time.perf_counter() - started) * 1e3)
+        rows[name] = {
+            "p50_ms": round(percentile(timer.ms, 50), 1),
+            "p95_ms": round(percentile(timer.ms, 95), 1),
+            "first_search_ms": round(first_ms),
+            "load": f"{timer.load_before} -> {timer.load_after}",
+        }
+        extra = f"; brute-force cosine over {len(dense.rowids):,} vectors p50 {percentile(matmul, 50):.1f} ms" if matmul else ""
+        print(f"  {name:26} {timer.summary()} over {len(queries)} PubMedQA questions"
+              f" (first search incl. loading {first_ms:.0f} ms{extra}) [{rows[name]['load']}]", flush=True)
+    results["synthetic"] = {
+        "documents": stats.documents,
+        "ingest_s": round(ingest_s, 1),
+        "db_mb": round(stats.size_bytes / 1e6, 1),
+        "queries": len(queries),
+        "rows": rows,
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bioasq", type=Path, default=DEFAULT_BIOASQ, help="BioASQ Task B questions, JSON lines")
+    parser.add_argument("--pubmedqa", type=Path, default=DEFAULT_PUBMEDQA, help="PubMedQA PQA-L train/dev JSON")
+    parser.add_argument("--limit", type=int, help="only the first N questions of each data set")
+    parser.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 1 or 2,3")
+    parser.add_argument("--synthetic-docs", type=int, default=100_000, help="documents in part 3's synthetic corpus")
+    parser.add_argument(
+        "--title", choices=["neutral", "start"], default="neutral",
+        help="BioASQ pseudo-document titles: 'BioASQ snippets for PMID N' (default), or the text's first ~80 characters",
+    )
+    parser.add_argument("--workdir", help="keep (and reuse) the BioASQ index here instead of a fresh temporary one")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    args = parser.parse_args()
+    parts = {p.strip() for p in args.parts.split(",")}
+
+    print("evidex retrieval benchmark")
+    print(f"command: {shlex.join([os.path.relpath(sys.executable), *sys.argv])}   (in {os.getcwd()})")
+    print(f"machine: {machine_description()}")
+    print(f"start: {time.strftime('%Y-%m-%d %H:%M:%S')}, {load()}")
+    print(f"search settings: {SearchSettings().model_dump()}", flush=True)
+    started = time.perf_counter()
+    results: dict = {"command": shlex.join(sys.argv), "machine": machine_description()}
+    if "1" in parts:
+        part_bioasq(args, results)
+    if parts & {"2", "3"}:
+        with tempfile.TemporaryDirectory(prefix="evidex-builtin-") as builtin_tmp:
+            if "2" in parts:
+                part_builtin(args, results, Path(builtin_tmp))
+            if "3" in parts:
+                with tempfile.TemporaryDirectory(prefix="evidex-synthetic-") as work:
+                    part_synthetic(args, results, Path(builtin_tmp), Path(work))
+    print(f"\ntotal {time.perf_counter() - started:.0f} s, end {load()}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
