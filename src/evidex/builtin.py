@@ -63,7 +63,8 @@ class ShippedVectors:
         self.model = model
         self.codes = codes
         self.scales = scales
-        self.index = {(str(pid), bytes(fp)): i for i, (pid, fp) in enumerate(zip(ids, fingerprints))}
+        # numpy's fixed-width bytes drop trailing NUL bytes: pad back to 8.
+        self.index = {(str(pid), bytes(fp).ljust(8, b"\0")): i for i, (pid, fp) in enumerate(zip(ids, fingerprints))}
 
     @classmethod
     def load(cls, model: str) -> "ShippedVectors | None":
