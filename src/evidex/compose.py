@@ -20,8 +20,9 @@ from evidex.understand import ClinicalQuestion, PatternSet
 OUTDATED_AFTER_YEARS = 10
 
 _AVOID = re.compile(
-    r"\b(recommends? against|suggests? against|(?:Strong|Weak) Against|not recommended|should not|avoid\w*|"
+    r"\b(recommends? against|suggests? against|(?:Strong|Weak) Against|not recommended|should not|"
     r"insufficient evidence|inconclusive evidence|no evidence|lack of evidence|not (?:be )?(?:used|offered)|"
+    r"(?:should|must|to) (?:be )?avoid\w*|"
     r"no (?:significant|clinically important|proven|clear) (?:benefit|difference|effect|improvement)|did not (?:improve|reduce)|"
     r"(?:D|I) (?:recommendation|statement))\b",
     re.IGNORECASE,

@@ -1,10 +1,10 @@
-"""Patient language: swap medical terms for plain ones, and measure reading grade.
+"""Patient language: explain medical terms in plain words, and measure reading grade.
 
-A rewrite only substitutes words from the CDC plain-language thesaurus
-("analgesic" → "pain reliever"); it never adds numbers, negations or claims,
-so :mod:`evidex.verify` can still check the rewritten sentence against the
-source.  Alternatives that would add a negation ("asymptomatic" → "without
-symptoms") are skipped for the same reason.
+A rewrite only adds glosses from the CDC plain-language thesaurus after
+medical terms ("hypertension (high blood pressure)"); it never adds numbers,
+negations or claims, so :mod:`evidex.verify` can still check the rewritten
+sentence against the source.  Glosses that would add a negation
+("asymptomatic" → "without symptoms") are skipped for the same reason.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ _NEGATING = re.compile(r"\b(no|not|without|never|none)\b", re.IGNORECASE)
 _DESCRIPTION = re.compile(r"^(a|an|the|something|someone|related to|having|being)\b", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
 MAX_PHRASE_WORDS = 3
+MIN_GLOSSED_CHARS = 5  # short words in the thesaurus ("able", "aid") are everyday English
 
 
 class PlainLanguage:
-    """Rewrites sentences with plain words; build once per process."""
+    """Adds plain-word glosses to sentences; build once per process."""
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
@@ -54,25 +55,39 @@ class PlainLanguage:
         return first
 
     def rewrite(self, text: str) -> str:
-        """``text`` with each medical word or phrase (longest first) replaced by a plain one."""
+        """``text`` with a plain gloss after the first use of each medical word or phrase:
+        "aerobic (needs oxygen) reconditioning".
+
+        Glossing rather than replacing keeps the sentence grammatical and the
+        source's exact words in place.
+        """
         words = list(_WORDS.finditer(text))
         pieces: list[str] = []
         position = 0
+        glossed: set[str] = set()
         i = 0
         while i < len(words):
             for size in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
                 start, end = words[i].start(), words[i + size - 1].end()
-                plain = self.plain_word(text[start:end])
-                if plain and plain.lower() != text[start:end].lower():
-                    pieces.append(text[position:start])
-                    pieces.append(_match_case(text[start:end], plain))
+                phrase = text[start:end]
+                plain = self._gloss(phrase, glossed)
+                if plain:
+                    pieces.append(text[position:end])
+                    pieces.append(f" ({plain})")
                     position = end
+                    glossed.add(phrase.lower())
                     i += size
                     break
             else:
                 i += 1
         pieces.append(text[position:])
         return "".join(pieces)
+
+    def _gloss(self, phrase: str, glossed: set[str]) -> str | None:
+        if phrase.lower() in glossed or len(phrase) < MIN_GLOSSED_CHARS:
+            return None
+        plain = self.plain_word(phrase)
+        return plain if plain and plain.lower() != phrase.lower() else None
 
     def rewrite_draft(self, draft: Draft) -> Draft:
         """Rewrite every claim that stays checkable against its source; keep the others verbatim."""
