@@ -48,3 +48,20 @@ def test_unusable_questions_are_refused(vocabulary, bad):
 def test_unknown_audience_is_refused(vocabulary):
     with pytest.raises(QuestionError, match="audience"):
         understand("Does exercise help?", vocabulary, audience="robot")
+
+
+def test_follow_up_inherits_the_condition_and_patient_details(vocabulary):
+    first = understand("Exercises for a herniated disc with sciatica in pregnancy?", vocabulary)
+    follow = understand("What about after surgery?", vocabulary, earlier=first)
+    assert {c.name for c in follow.conditions} == {c.name for c in first.conditions}
+    assert "Exercise" in {c.name for c in follow.interventions}
+    assert {p.key for p, _ in follow.modifiers} == {"post_operative", "pregnancy"}
+    assert "sciatica" in follow.search_text.lower()
+    assert any("Sciatica" in line and "Exercises for a herniated disc" in line for line in follow.inherited)
+
+
+def test_follow_up_that_names_its_own_condition_keeps_it(vocabulary):
+    first = understand("Exercises for sciatica?", vocabulary)
+    follow = understand("And for gout?", vocabulary, earlier=first)
+    assert {c.name for c in follow.conditions} == {"Gout"}
+    assert not follow.inherited

@@ -122,6 +122,10 @@ class Answer(BaseModel):
     interventions: list[str] = Field(default_factory=list)
     modifiers: list[str] = Field(default_factory=list)
     red_flags: list[str] = Field(default_factory=list)
+    inherited: list[str] = Field(
+        default_factory=list,
+        description="For a follow-up question: the topic and patient details taken from earlier in the conversation",
+    )
     abstained: bool = False
     abstain_reason: str | None = None
     verdict: Verdict | None = None

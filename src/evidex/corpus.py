@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from functools import cached_property
@@ -132,9 +132,19 @@ class Corpus:
         """Hybrid search over passages; see :mod:`evidex.retrieve`."""
         return self.searcher.search(query, filters, top_k)
 
-    def ask(self, question: str, audience: Audience = "clinician", filters: SearchFilters | None = None) -> Answer:
-        """A structured, cited, verified answer; see :mod:`evidex.pipeline`."""
-        return self.engine.ask(question, audience, filters)
+    def ask(
+        self,
+        question: str,
+        audience: Audience = "clinician",
+        filters: SearchFilters | None = None,
+        earlier: Sequence[str] = (),
+    ) -> Answer:
+        """A structured, cited, verified answer; see :mod:`evidex.pipeline`.
+
+        ``earlier`` are the previous questions of a conversation, oldest first:
+        a follow-up inherits their condition and patient details.
+        """
+        return self.engine.ask(question, audience, filters, earlier)
 
     # -- lookup -------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ compose → verify.  Rendering and publishing take the :class:`Answer` from here
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -44,8 +45,18 @@ class Engine:
     settings: Settings
     splitter: SentenceSplitter
 
-    def ask(self, question: str, audience: Audience = "clinician", filters: SearchFilters | None = None) -> Answer:
-        parsed = understand(question, self.searcher.vocabulary, audience)
+    def ask(
+        self,
+        question: str,
+        audience: Audience = "clinician",
+        filters: SearchFilters | None = None,
+        earlier: Sequence[str] = (),
+    ) -> Answer:
+        """Answer ``question``; ``earlier`` holds the conversation's previous questions, oldest first."""
+        parsed = None
+        for text in [*earlier, question]:
+            parsed = understand(text, self.searcher.vocabulary, audience, parsed)
+        assert parsed is not None
         hits, searched = self._retrieve(parsed, filters)
         findings = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
         answer = self._compose(parsed, findings, hits, searched, filters)
@@ -61,10 +72,11 @@ class Engine:
 
     def _retrieve(self, question: ClinicalQuestion, filters: SearchFilters | None) -> tuple[list[SearchHit], list[str]]:
         """The question itself, then one focused search per patient modifier and for red flags."""
-        topic = " ".join(c.matched_text for c in question.conditions) or question.text
+        text = question.search_text
+        topic = " ".join(c.matched_text for c in question.conditions) or text
         focus = " ".join(c.matched_text for c in question.conditions + question.interventions)
-        queries = [(question.text, 30)]
-        if focus and focus != question.text:
+        queries = [(text, 30)]
+        if focus and focus != text:
             queries.append((focus, 20))
         for pattern, _ in question.modifiers:
             queries.append((f"{topic} {' '.join(pattern.search_terms[:2])}", 10))
@@ -73,7 +85,7 @@ class Engine:
         searches = [(query, k, filters) for query, k in queries]
         if question.audience == "patient":
             consumer = replace(filters or SearchFilters(), audience="consumer")
-            searches.append((question.text, 10, consumer))
+            searches.append((text, 10, consumer))
         merged: dict[str, SearchHit] = {}
         for query, k, query_filters in searches:
             for hit in self.searcher.search(query, query_filters, top_k=k).hits:
@@ -119,6 +131,7 @@ class Engine:
             interventions=[c.name for c in question.interventions],
             modifiers=[p.label for p, _ in question.modifiers],
             red_flags=[p.label for p, _ in question.red_flags],
+            inherited=question.inherited,
             verdict=verdict,
             sections=sections,
             references=references,

@@ -110,6 +110,12 @@ class ClinicalQuestion:
     red_flags: list[tuple[PatternSet, str]] = field(default_factory=list)
     expanded: ExpandedQuery | None = None
     dose_of: str | None = None
+    inherited: list[str] = field(default_factory=list)
+
+    @property
+    def search_text(self) -> str:
+        """What retrieval searches for: the question, plus the topic a follow-up inherited."""
+        return self.expanded.text if self.expanded else self.text
 
     @property
     def topic(self) -> str:
@@ -122,8 +128,16 @@ class QuestionError(ValueError):
     """The question cannot be answered as asked (empty, too long)."""
 
 
-def understand(text: str, vocabulary: Vocabulary, audience: Audience = "clinician") -> ClinicalQuestion:
-    """Take a clinical question apart; raises :class:`QuestionError` for unusable input."""
+def understand(
+    text: str, vocabulary: Vocabulary, audience: Audience = "clinician", earlier: ClinicalQuestion | None = None
+) -> ClinicalQuestion:
+    """Take a clinical question apart; raises :class:`QuestionError` for unusable input.
+
+    ``earlier`` is the previous question of a conversation: a follow-up such
+    as "what about after surgery?" names no condition of its own, so it
+    inherits the earlier condition(s) (and interventions, if it names none),
+    patient modifiers and red flags.  What it names itself always wins.
+    """
     text = " ".join((text or "").split())
     if not text:
         raise QuestionError("the question is empty")
@@ -148,7 +162,29 @@ def understand(text: str, vocabulary: Vocabulary, audience: Audience = "clinicia
             question.conditions.append(concept)
         elif any(t.startswith(_INTERVENTION_TREES) for t in trees):
             question.interventions.append(concept)
+    if earlier is not None:
+        _inherit(question, earlier, vocabulary)
     return question
+
+
+def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: Vocabulary) -> None:
+    added: list[Concept] = []
+    named_nothing = not question.conditions and not question.interventions
+    if not question.conditions:
+        question.conditions = list(earlier.conditions)
+        added += earlier.conditions
+    if named_nothing:
+        question.interventions = list(earlier.interventions)
+        added += earlier.interventions
+    own = {p.key for p, _ in question.modifiers}
+    question.modifiers += [(p, m) for p, m in earlier.modifiers if p.key not in own]
+    flags = {p.key for p, _ in question.red_flags}
+    question.red_flags += [(p, m) for p, m in earlier.red_flags if p.key not in flags]
+    question.inherited = [f"{c.name} (from “{earlier.text}”)" for c in added]
+    question.inherited += [f"{p.label} (from “{earlier.text}”)" for p, m in earlier.modifiers if p.key not in own]
+    if added:
+        topic = " ".join(dict.fromkeys(c.matched_text for c in added))
+        question.expanded = expand_query(f"{question.text} {topic}", vocabulary)
 
 
 def _found(patterns: tuple[PatternSet, ...], text: str) -> list[tuple[PatternSet, str]]:
