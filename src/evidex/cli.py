@@ -36,6 +36,10 @@ app = typer.Typer(
 )
 corpus_app = typer.Typer(help="Inspect the evidence corpus.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
+users_app = typer.Typer(help="Manage the service's users: readers, reviewers and admins.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+db_app = typer.Typer(help="The article database (articles, reviews, users).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 out = Console()
 err = Console(stderr=True)
@@ -302,12 +306,15 @@ def ask(
     until: Optional[int] = UNTIL_OPTION,
     source: Optional[list[str]] = SOURCE_OPTION,
     include_retracted: bool = RETRACTED_OPTION,
+    after: Optional[list[str]] = typer.Option(
+        None, "--after", help="An earlier question of the conversation (repeat, oldest first): a follow-up inherits its condition and patient details."
+    ),
 ) -> None:
     """Answer a clinical question from the evidence, with verified citations."""
     filters = search_filters(kind, since, until, source, None, include_retracted)
     with open_corpus() as corpus:
         try:
-            answer = corpus.ask(question, audience=audience, filters=filters)
+            answer = corpus.ask(question, audience=audience, filters=filters, earlier=after or ())
         except QuestionError as exc:
             err.print(f"[red]Cannot answer:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
@@ -322,3 +329,146 @@ def ask(
         out.print(Markdown(to_markdown(answer)))
     if answer.abstained:
         raise typer.Exit(3)
+
+
+# -- the service ------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, "--host", help="Interface to listen on (default 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, "--port", help="TCP port (default 8000)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Server processes; each loads its own models."),
+) -> None:
+    """Run the web page and the JSON API (OpenAPI schema at /openapi.json)."""
+    import os
+
+    import uvicorn
+
+    settings = load_settings()
+    service = settings.service.model_copy(
+        update={k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v is not None}
+    )
+    # Worker processes build their settings from the environment: pass the choices on.
+    if State.data_dir:
+        os.environ["EVIDEX_DATA_DIR"] = str(State.data_dir)
+    if settings.articles_url.startswith("sqlite:"):
+        err.print(f"Articles: {settings.articles_url.removeprefix('sqlite:///')}")
+    err.print(f"evidex serving on http://{service.host}:{service.port} (Ctrl+C to stop)")
+    uvicorn.run(
+        "evidex.server:app_from_environment", factory=True, host=service.host, port=service.port,
+        workers=service.workers, log_level="info", proxy_headers=False,
+    )
+
+
+def _accounts():
+    from evidex.accounts import Accounts
+    from evidex.db import open_database
+
+    return Accounts(open_database(load_settings().articles_url))
+
+
+def _account_errors():
+    from evidex.accounts import AccountError
+
+    return AccountError
+
+
+ROLE_HELP = "reader, reviewer (medical reviewer: approves articles) or admin (manages users)."
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="Login name."),
+    role: str = typer.Option("reader", "--role", "-r", help=ROLE_HELP),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+) -> None:
+    """Create a user (asks for the password unless --password-stdin)."""
+    import sys
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        user = _accounts().add(username, password, role)  # type: ignore[arg-type]
+    except _account_errors() as exc:
+        err.print(f"[red]Cannot add user:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    err.print(f"Added {user.username} ({user.role}).")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users and their roles."""
+    for user in _accounts().list():
+        print(f"{user.username}\t{user.role}")
+
+
+@users_app.command("role")
+def users_role(username: str, role: str = typer.Argument(..., help=ROLE_HELP)) -> None:
+    """Change a user's role."""
+    try:
+        user = _accounts().set_role(username, role)  # type: ignore[arg-type]
+    except _account_errors() as exc:
+        err.print(f"[red]Cannot change role:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    err.print(f"{user.username} is now {user.role}.")
+
+
+@users_app.command("password")
+def users_password(
+    username: str,
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+) -> None:
+    """Set a new password (signs the user out everywhere)."""
+    import sys
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
+        "New password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        _accounts().set_password(username, password)
+    except _account_errors() as exc:
+        err.print(f"[red]Cannot set password:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    err.print(f"Password changed for {username}.")
+
+
+@users_app.command("remove")
+def users_remove(username: str) -> None:
+    """Delete a user with their tokens and sessions (their review log entries stay)."""
+    try:
+        _accounts().remove(username)
+    except _account_errors() as exc:
+        err.print(f"[red]Cannot remove:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    err.print(f"Removed {username}.")
+
+
+@users_app.command("token")
+def users_token(
+    username: str,
+    name: str = typer.Option("api", "--name", help="What the token is for."),
+    revoke: bool = typer.Option(False, "--revoke", help="Revoke all of the user's tokens instead."),
+) -> None:
+    """Issue an API bearer token (printed once; only its hash is stored)."""
+    accounts = _accounts()
+    try:
+        if revoke:
+            err.print(f"Revoked {accounts.revoke_tokens(username)} token(s) of {username}.")
+            return
+        print(accounts.issue_token(username, name))
+    except _account_errors() as exc:
+        err.print(f"[red]Cannot issue a token:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the article database or migrate it to this version's schema (keeps all data)."""
+    from evidex.db import create_engine, current_revision, upgrade
+
+    engine = create_engine(load_settings().articles_url)
+    before = current_revision(engine)
+    after = upgrade(engine)
+    err.print(f"Article database at revision {after}" + (f" (was {before})" if before != after else " (up to date)"))

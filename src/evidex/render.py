@@ -42,6 +42,8 @@ def to_markdown(answer: Answer) -> str:
     lines = [f"# {answer.question}", ""]
     meta = f"*For: {answer.audience} · Topic: {answer.topic} · Question type: {answer.question_type}*"
     lines += [meta, ""]
+    if answer.inherited:
+        lines += ["*Follow-up question; from earlier in the conversation: " + "; ".join(answer.inherited) + "*", ""]
     if answer.abstained:
         lines += [f"**Insufficient evidence.** {answer.abstain_reason}", ""]
     if answer.verdict:
@@ -67,34 +69,45 @@ def to_markdown(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def _html_claim(claim: Claim, references: dict[int, Reference]) -> str:
+def _html_claim(claim: Claim, references: dict[int, Reference], key: str) -> str:
+    """A claim with its citations; each citation carries its quote in a tooltip
+    that shows on hover and on keyboard focus (CSS only, no script)."""
     links = []
     for n in claim.citations:
         ref = references[n]
-        tip = f"“{claim.quote.text}” — {reference_line(ref)}"
+        tip_id = f"quote-{key}-{n}"
         links.append(
-            f'<a class="cite" href="#ref-{n}" data-quote="{escape(claim.quote.text)}" '
-            f'title="{escape(tip)}" aria-label="Source {n}: {escape(tip)}">[{n}]</a>'
+            f'<span class="cite-wrap"><a class="cite" href="#ref-{n}" data-quote="{escape(claim.quote.text)}" '
+            f'aria-describedby="{tip_id}">[{n}]</a>'
+            f'<span class="quote" role="tooltip" id="{tip_id}">“{escape(claim.quote.text)}” '
+            f'<cite>— [{n}] {escape(ref.badge)}: {escape(reference_line(ref))}</cite></span></span>'
         )
     note = f' <span class="strength">({escape(claim.note)})</span>' if claim.note else ""
     return f"<li>{escape(claim.text)} {''.join(links)}{note}</li>"
 
 
-def to_html(answer: Answer) -> str:
-    """An HTML fragment (no <html>/<body>) for embedding in a page."""
+def to_html(answer: Answer, heading: bool = True) -> str:
+    """An HTML fragment (no <html>/<body>) for embedding in a page; ``heading``
+    adds the question as its <h1> (a page with its own title leaves it out)."""
     refs = {r.number: r for r in answer.references}
-    out = [f'<article class="evidex-answer" lang="en"><h1>{escape(answer.question)}</h1>']
+    out = ['<article class="evidex-answer" lang="en">']
+    if heading:
+        out.append(f"<h1>{escape(answer.question)}</h1>")
+    if answer.inherited:
+        out.append('<p class="inherited">Follow-up question; from earlier in the conversation: '
+                   + "; ".join(escape(i) for i in answer.inherited) + "</p>")
     if answer.abstained:
         out.append(f'<p class="abstained"><strong>Insufficient evidence.</strong> {escape(answer.abstain_reason or "")}</p>')
     if answer.verdict:
         v = answer.verdict
         cites = "".join(f'<a class="cite" href="#ref-{n}">[{n}]</a>' for n in v.citations)
         out.append(f'<p class="verdict"><strong>Verdict: {VERDICT_LABELS[v.value]}</strong> — “{escape(v.basis)}” {cites}</p>')
-    for section in answer.sections:
+    for s_index, section in enumerate(answer.sections):
         out.append(f'<section class="{section.key}"><h2>{escape(section.title)}</h2>')
         out += [f'<p class="note" role="note">{escape(n.text)}</p>' for n in section.notes]
         if section.claims:
-            out.append("<ul>" + "".join(_html_claim(c, refs) for c in section.claims) + "</ul>")
+            items = [_html_claim(c, refs, f"{s_index}-{c_index}") for c_index, c in enumerate(section.claims)]
+            out.append("<ul>" + "".join(items) + "</ul>")
         out.append("</section>")
     if answer.references:
         out.append('<section class="references"><h2>References</h2><ol>')

@@ -66,6 +66,34 @@ class SearchSettings(BaseModel):
     exclude_retracted: bool = Field(default=True, description="Drop retracted documents from results")
 
 
+class ServiceSettings(BaseModel):
+    """The web service (``evidex serve``): where it listens and how it stores articles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on")
+    port: int = Field(default=8000, ge=0, le=65535, description="TCP port (0 picks a free one)")
+    workers: int = Field(default=1, ge=1, le=64, description="Server processes; each loads its own models (~250 MB)")
+    articles_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the article database (articles, reviews, users); default is the SQLite"
+            " file articles.db in data_dir, e.g. postgresql+psycopg://user@host/evidex for a deployment"
+        ),
+    )
+    ask_per_minute: int = Field(
+        default=30, ge=0, description="Questions one client (API token, user or IP address) may ask per minute; 0 = no limit"
+    )
+    related_min_similarity: float = Field(
+        default=0.55,
+        ge=0,
+        le=1,
+        description="Cosine similarity of two questions' embeddings above which (with a shared MeSH topic) they are related",
+    )
+    secure_cookies: bool = Field(default=False, description="Send cookies only over HTTPS (turn on behind TLS)")
+    session_hours: int = Field(default=12, ge=1, description="How long a sign-in lasts")
+
+
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("evidex", appauthor=False))
 
@@ -89,6 +117,7 @@ class Settings(BaseSettings):
     )
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -111,6 +140,11 @@ class Settings(BaseSettings):
         if self.database_url and self.database_url.startswith("sqlite:///"):
             return Path(self.database_url.removeprefix("sqlite:///"))
         return self.data_dir / "evidex.db"
+
+    @property
+    def articles_url(self) -> str:
+        """Where articles, reviews and users are stored."""
+        return self.service.articles_url or f"sqlite:///{self.data_dir / 'articles.db'}"
 
     def fingerprint(self, *groups: str) -> str:
         """Hash of the named setting groups (all by default) so artefacts built
