@@ -19,7 +19,9 @@ demo: install
 	$(BIN)/evidex search "slipped disc sciatica exercise" --top-k 5
 	$(BIN)/evidex ask "$(SEED_QUESTION)"
 
+# The browser tests drive Debian's chromium; install it when it is missing.
 test: install
+	scripts/install_chromium.sh
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -1,0 +1,176 @@
+"""The web page in real headless Chromium (Debian's, driven by Playwright).
+
+Screenshots of the article page are saved to ``artifacts/screenshots/``
+(or ``$EVIDEX_ARTIFACTS``) for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import HOSTILE_QUESTION, EvidexServer, add_users
+
+SEED = (
+    "What are the most evidence-backed exercises for a herniated disc with sciatica, "
+    "in a patient with recent spinal surgery or neurological deficits?"
+)
+ARTIFACTS = Path(os.environ.get("EVIDEX_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts")) / "screenshots"
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("EVIDEX_SKIP_BROWSER") == "1":
+            pytest.skip("EVIDEX_SKIP_BROWSER=1 and Debian chromium is not installed")
+        pytest.fail("Debian chromium is not installed: run scripts/install_chromium.sh (make test does)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(service_data_dir):
+    passwords = add_users(service_data_dir, {"rita": "reviewer"})
+    server = EvidexServer(service_data_dir).start()
+    server.passwords = passwords
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def ask(page, server, question: str, audience: str = "Healthcare professional") -> None:
+    page.goto(server.url)
+    page.get_by_label("Your question").fill(question)
+    page.get_by_label(audience).check()
+    page.get_by_role("button", name="Ask", exact=True).click()
+    page.wait_for_url(re.compile(r"/articles/"))
+
+
+def test_ask_read_switch_language_quote_and_follow_up(page, server):
+    ask(page, server, SEED)
+    assert page.get_by_role("heading", level=1).inner_text() == SEED
+    assert page.get_by_test_id("review-status").inner_text() == "Submitted"
+    assert page.get_by_text("Educational purpose only").is_visible()
+    assert page.get_by_text("Last updated").is_visible()
+    citations = page.locator("a.cite")
+    assert citations.count() >= 3
+    references = page.locator("section.references li")
+    assert references.count() >= 1 and page.locator("section.references .badge").first.is_visible()
+    screenshot(page, "article-clinician")
+
+    # Focusing a citation (keyboard users) shows the quote it rests on.
+    first = citations.first
+    tooltip = page.locator(f"#{first.get_attribute('aria-describedby')}")
+    assert not tooltip.is_visible()
+    first.focus()
+    assert tooltip.is_visible()
+    assert first.get_attribute("data-quote") in tooltip.inner_text()
+    screenshot(page, "article-citation-quote")
+    page.mouse.move(0, 0)
+    page.locator("body").click(position={"x": 5, "y": 5})
+
+    # The same article in patient language, with the same kind of citations.
+    page.get_by_role("link", name="Patient or carer").click()
+    page.wait_for_url(re.compile(r"audience=patient"))
+    assert page.get_by_role("heading", level=1).inner_text() == SEED
+    assert page.get_by_text("get medical help right away").is_visible()
+    assert page.locator("a.cite").count() >= 1
+    assert page.get_by_role("link", name="Patient or carer").get_attribute("aria-current") == "page"
+    screenshot(page, "article-patient")
+
+    # A follow-up keeps the condition of the question it follows.
+    page.get_by_label(re.compile("^Follow-up")).fill("What about physiotherapy?")
+    page.get_by_role("button", name="Ask follow-up").click()
+    page.wait_for_url(re.compile(r"/articles/what-about-physiotherapy"))
+    assert page.get_by_role("heading", level=1).inner_text() == "What about physiotherapy?"
+    assert "Follow-up to" in page.locator("p.context").inner_text()
+    assert "Sciatica" in page.locator("p.inherited").inner_text()
+    screenshot(page, "article-follow-up")
+
+
+def test_reviewer_approves_and_the_badge_changes(page, server):
+    ask(page, server, "Does exercise help chronic low back pain?")
+    article_url = page.url
+    assert page.get_by_test_id("review-status").inner_text() == "Submitted"
+    assert page.get_by_role("button", name="Approve").count() == 0  # readers see no review controls
+
+    page.goto(f"{server.url}/review")
+    page.wait_for_url(re.compile(r"/login"))
+    page.get_by_label("Username").fill("rita")
+    page.get_by_label("Password").fill(server.passwords["rita"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/review$"))
+    page.get_by_role("link", name="Does exercise help chronic low back pain?").click()
+
+    page.get_by_role("button", name="Start review").click()
+    assert page.get_by_test_id("review-status").inner_text() == "Under Review"
+    page.get_by_label(re.compile("^Comment")).fill("Sources checked; wording is faithful.")
+    page.get_by_role("button", name="Approve").click()
+    assert page.get_by_test_id("review-status").inner_text() == "Approved"
+    assert page.get_by_text("Educational purpose only").count() == 0
+    page.get_by_text("Versions and review history").click()
+    assert page.get_by_role("cell", name="Sources checked; wording is faithful.").is_visible()
+    screenshot(page, "article-approved")
+
+    # Everyone now sees it approved, and it is listed on the home page.
+    anonymous = httpx.get(article_url).text
+    assert 'data-testid="review-status">Approved<' in anonymous
+    page.goto(server.url)
+    assert page.get_by_role("region", name="Recently approved by medical reviewers").get_by_role(
+        "link", name="Does exercise help chronic low back pain?"
+    ).is_visible()
+
+
+def test_document_markup_shows_as_text(page, server):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    ask(page, server, HOSTILE_QUESTION)
+    assert page.get_by_text("<script>alert('evidence')</script>", exact=False).first.is_visible()
+    assert dialogs == []
+    assert page.locator("script").count() == 0
+
+
+def test_forms_need_the_page_token_and_a_right_password(page, server):
+    refused = httpx.post(f"{server.url}/ask", data={"question": "Is aspirin safe?"})
+    assert refused.status_code == 403 and "reload the page" in refused.text
+    page.goto(f"{server.url}/login")
+    page.get_by_label("Username").fill("rita")
+    page.get_by_label("Password").fill("not-her-password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "Wrong username or password."
+    page.goto(server.url)
+    page.get_by_label("Your question").fill("   ")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    assert "the question is empty" in page.get_by_role("alert").inner_text()
