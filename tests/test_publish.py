@@ -1,0 +1,108 @@
+"""Articles through the Python API: versions when evidence changes, review rules, migrations."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from evidex.accounts import Accounts
+from evidex.corpus import Corpus
+from evidex.db import current_revision, head_revision, open_database
+from evidex.publish import TRANSITIONS, ArticleStore, ReviewError, ask_and_publish
+from evidex.settings import Settings
+from tests.conftest import HOSTILE_DOCUMENT, HOSTILE_QUESTION, run_cli
+
+
+@pytest.fixture
+def setup(builtin_copy):
+    settings = Settings(data_dir=builtin_copy)
+    corpus = Corpus.open(settings)
+    engine = open_database(settings.articles_url)
+    yield corpus, ArticleStore(engine), Accounts(engine)
+    corpus.close()
+    engine.dispose()
+
+
+def test_new_evidence_makes_a_new_version_that_goes_back_to_review(setup, tmp_path):
+    corpus, articles, accounts = setup
+    reviewer = accounts.add("rita", "a-long-enough-password", "reviewer")
+    first, published = ask_and_publish(corpus, articles, HOSTILE_QUESTION)
+    assert first.abstained and published.created
+    articles.review(published.article.id, "under_review", reviewer)
+    articles.review(published.article.id, "rejected", reviewer, "No evidence indexed yet.")
+
+    new_evidence = tmp_path / "new.jsonl"
+    new_evidence.write_text(json.dumps(HOSTILE_DOCUMENT) + "\n")
+    corpus.ingest([new_evidence])
+    second, again = ask_and_publish(corpus, articles, HOSTILE_QUESTION)
+    assert not second.abstained and again.new_version and not again.created
+    article = articles.get(published.article.slug)
+    assert (article.version, article.status) == (2, "submitted")
+    assert article.review[-1].actor == "evidex" and article.review[-1].from_status == "rejected"
+    assert articles.get(published.article.slug, version=1).answer.abstained
+    assert [v.number for v in article.versions] == [1, 2]
+
+
+def test_review_rules(setup):
+    corpus, articles, accounts = setup
+    reviewer = accounts.add("rita", "a-long-enough-password", "reviewer")
+    reader = accounts.add("paul", "a-long-enough-password", "reader")
+    _, published = ask_and_publish(corpus, articles, "Does exercise help chronic low back pain?")
+    ref = published.article.slug
+    with pytest.raises(PermissionError):
+        articles.review(ref, "under_review", reader)
+    for bad in ("approved", "changes_requested", "published"):
+        with pytest.raises(ReviewError):
+            articles.review(ref, bad, reviewer, "comment")
+    articles.review(ref, "under_review", reviewer)
+    with pytest.raises(ReviewError, match="comment is required"):
+        articles.review(ref, "changes_requested", reviewer, "  ")
+    with pytest.raises(ReviewError, match="characters"):
+        articles.review(ref, "changes_requested", reviewer, "x" * 6000)
+    articles.review(ref, "changes_requested", reviewer, "Bottom line is off-topic.")
+    assert set(TRANSITIONS["changes_requested"]) == {"under_review", "rejected"}
+    assert articles.summary(ref).status == "changes_requested"
+
+
+def test_questions_without_a_shared_topic_are_not_related(setup):
+    corpus, articles, _ = setup
+    _, gout = ask_and_publish(corpus, articles, "What dose of colchicine for an acute gout flare?")
+    ask_and_publish(corpus, articles, "Should adults be screened for lung cancer with low-dose CT?")
+    _, gout_again = ask_and_publish(corpus, articles, "How much colchicine should be taken in a gout attack?")
+    related = articles.related(gout.article.id, min_similarity=0.55)
+    assert [r.slug for r in related] == [gout_again.article.slug]
+    assert "Gout" in related[0].shared_topics
+
+
+def test_upgrading_the_database_keeps_articles(builtin_copy):
+    url = f"sqlite:///{builtin_copy / 'articles.db'}"
+    engine = open_database(url)
+    with Corpus.open(Settings(data_dir=builtin_copy)) as corpus:
+        _, published = ask_and_publish(corpus, ArticleStore(engine), "Does exercise help chronic low back pain?")
+    engine.dispose()
+
+    result = run_cli("db", "upgrade", data_dir=builtin_copy)
+    assert result.returncode == 0 and "up to date" in result.stderr
+    engine = open_database(url)
+    assert current_revision(engine) == head_revision()
+    assert ArticleStore(engine).summary(published.article.slug).question == "Does exercise help chronic low back pain?"
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from review_events")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_users_cli(builtin_copy):
+    result = run_cli("users", "add", "rita", "--role", "reviewer", "--password-stdin", data_dir=builtin_copy,
+                     input="a-long-enough-password\n")
+    assert result.returncode == 0, result.stderr
+    assert run_cli("users", "add", "rita", "--password-stdin", data_dir=builtin_copy,
+                   input="a-long-enough-password\n").returncode == 2
+    short = run_cli("users", "add", "bob", "--password-stdin", data_dir=builtin_copy, input="short\n")
+    assert short.returncode == 2 and "at least 12" in short.stderr
+    assert run_cli("users", "role", "rita", "admin", data_dir=builtin_copy).returncode == 0
+    assert run_cli("users", "list", data_dir=builtin_copy).stdout.splitlines() == ["rita\tadmin"]
+    token = run_cli("users", "token", "rita", data_dir=builtin_copy).stdout.strip()
+    assert token.startswith("evx_") and len(token) > 40
+    assert run_cli("users", "remove", "nobody", data_dir=builtin_copy).returncode == 1
