@@ -15,11 +15,31 @@ from evidex.settings import Settings
 from tests.conftest import HOSTILE_DOCUMENT, HOSTILE_QUESTION, run_cli
 
 
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL server (from the pgserver package) for the deployment backend."""
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def articles_url(request, builtin_copy) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{builtin_copy / 'articles.db'}"
+    server = request.getfixturevalue("postgres")
+    name = f"evidex_{request.node.name.split('[')[0][-30:]}".lower()
+    server.psql(f"DROP DATABASE IF EXISTS {name};")
+    server.psql(f"CREATE DATABASE {name};")
+    return server.get_uri(name).replace("postgresql://", "postgresql+psycopg://")
+
+
 @pytest.fixture
-def setup(builtin_copy):
-    settings = Settings(data_dir=builtin_copy)
-    corpus = Corpus.open(settings)
-    engine = open_database(settings.articles_url)
+def setup(builtin_copy, articles_url):
+    corpus = Corpus.open(Settings(data_dir=builtin_copy))
+    engine = open_database(articles_url)
     yield corpus, ArticleStore(engine), Accounts(engine)
     corpus.close()
     engine.dispose()
@@ -64,6 +84,12 @@ def test_review_rules(setup):
     articles.review(ref, "changes_requested", reviewer, "Bottom line is off-topic.")
     assert set(TRANSITIONS["changes_requested"]) == {"under_review", "rejected"}
     assert articles.summary(ref).status == "changes_requested"
+    assert [e.to_status for e in articles.review_log(ref)] == ["submitted", "under_review", "changes_requested"]
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), articles.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM review_events"))
+    assert len(articles.review_log(ref)) == 3
+    assert [a.slug for a in articles.list(query="EXERCISE back")] == [ref]
+    assert articles.list(query="100%_") == []
 
 
 def test_questions_without_a_shared_topic_are_not_related(setup):
