@@ -117,6 +117,15 @@ def test_bad_questions_get_a_clear_4xx(server, payload, status, message):
     assert message in response.json()["detail"]
 
 
+def test_search_returns_ranked_passages_with_score_parts(server):
+    response = httpx.get(f"{server.url}/api/search", params={"q": "slipped disc sciatica exercise", "kind": "guideline", "top_k": 5})
+    assert response.status_code == 200
+    hits = response.json()["hits"]
+    assert 1 <= len(hits) <= 5 and all(h["kind"] == "guideline" for h in hits)
+    assert {"lexical_rank", "dense_score", "evidence", "final"} <= set(hits[0]["score"])
+    assert httpx.get(f"{server.url}/api/search", params={"q": "back pain", "kind": "horoscope"}).status_code == 422
+
+
 def test_huge_and_malformed_bodies_are_refused(server):
     huge = httpx.post(f"{server.url}/api/ask", json={"question": "x" * 100_000}, timeout=60)
     assert huge.status_code == 413 and "kB" in huge.json()["detail"]

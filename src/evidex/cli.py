@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
-from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
 from typing import Iterator, Optional
@@ -22,8 +21,7 @@ from rich.table import Table
 from evidex.corpus import Corpus, DocumentNotFound
 from evidex.ingest import IngestReport
 from evidex.models import EvidenceKind
-from evidex.render import to_html, to_json, to_markdown
-from evidex.retrieve import SearchResult
+from evidex.render import search_result_data, to_html, to_json, to_markdown
 from evidex.store import SearchFilters
 from evidex.understand import QuestionError
 from evidex.settings import Settings
@@ -246,7 +244,7 @@ def search(
         result = corpus.search(query, filters, top_k)
         settings = corpus.settings.search
     if as_json:
-        out.print_json(json.dumps(search_result_json(result)))
+        out.print_json(json.dumps(search_result_data(result)))
         return
     if explain:
         err.print(f"lexical query:   {result.lexical_query}", markup=False, highlight=False)
@@ -267,32 +265,6 @@ def search(
         )
     out.print(table)
     err.print(f"{len(result.hits)} passages in {result.took_ms:.0f} ms")
-
-
-def search_result_json(result: SearchResult) -> dict:
-    return {
-        "query": result.query,
-        "lexical_query": result.lexical_query,
-        "expansion_query": result.expansion_query,
-        "concepts": [c.model_dump() for c in result.expanded.concepts],
-        "took_ms": round(result.took_ms, 1),
-        "hits": [
-            {
-                "passage_id": h.passage_id,
-                "doc_id": h.document.id,
-                "title": h.document.title,
-                "kind": h.document.kind.value,
-                "year": h.document.year,
-                "source": h.document.organisation or h.document.journal or h.document.source,
-                "retracted": h.document.retracted,
-                "label": h.passage.label,
-                "text": h.passage.text,
-                "url": h.document.url,
-                "score": asdict(h.parts),
-            }
-            for h in result.hits
-        ],
-    }
 
 
 @app.command()

@@ -8,9 +8,11 @@ user.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from html import escape
 
 from evidex.answer import Answer, Claim, Reference
+from evidex.retrieve import SearchResult
 
 VERDICT_LABELS = {"yes": "Yes", "no": "No", "uncertain": "Uncertain"}
 
@@ -122,3 +124,30 @@ def to_html(answer: Answer, heading: bool = True) -> str:
         out.append("</ol></section>")
     out.append(f'<p class="disclaimer">{escape(answer.disclaimer)}</p></article>')
     return "\n".join(out)
+
+
+def search_result_data(result: SearchResult) -> dict:
+    """Search results as JSON-ready data: every hit with its document facts and score parts."""
+    return {
+        "query": result.query,
+        "lexical_query": result.lexical_query,
+        "expansion_query": result.expansion_query,
+        "concepts": [c.model_dump() for c in result.expanded.concepts],
+        "took_ms": round(result.took_ms, 1),
+        "hits": [
+            {
+                "passage_id": h.passage_id,
+                "doc_id": h.document.id,
+                "title": h.document.title,
+                "kind": h.document.kind.value,
+                "year": h.document.year,
+                "source": h.document.organisation or h.document.journal or h.document.source,
+                "retracted": h.document.retracted,
+                "label": h.passage.label,
+                "text": h.passage.text,
+                "url": h.document.url,
+                "score": asdict(h.parts),
+            }
+            for h in result.hits
+        ],
+    }

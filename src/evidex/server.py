@@ -42,6 +42,7 @@ from evidex.publish import (
     VersionInfo,
     ask_and_publish,
 )
+from evidex.render import search_result_data
 from evidex.settings import Settings
 from evidex.store import SearchFilters
 from evidex.understand import MAX_QUESTION_CHARS, QuestionError
@@ -101,6 +102,10 @@ class Service:
     def ask(self, question: str, audience, filters, thread_id, actor: str):  # noqa: ANN001, ANN201
         with self.ask_lock:
             return ask_and_publish(self.corpus, self.articles, question, audience, filters, thread_id, actor)
+
+    def search(self, query: str, filters: SearchFilters, top_k: int) -> dict:
+        with self.ask_lock:
+            return search_result_data(self.corpus.search(query, filters, top_k))
 
     def close(self) -> None:
         self.corpus.close()
@@ -326,6 +331,22 @@ def _api_routes(app: FastAPI) -> None:
             answer=answer, article=published.article, article_url=f"/articles/{published.article.slug}",
             thread_id=published.thread_id, created=published.created, new_version=published.new_version,
         )
+
+    @app.get("/api/search", tags=["search"], responses={400: {"description": "Unusable query"}})
+    def api_search(
+        svc: Svc,
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, description="What to look for")],
+        kind: Annotated[list[EvidenceKind], Query(description="Only these evidence kinds")] = [],  # noqa: B006
+        since: Annotated[int | None, Query(ge=1800, le=2100)] = None,
+        until: Annotated[int | None, Query(ge=1800, le=2100)] = None,
+        source: Annotated[list[str], Query(description="Only these sources, e.g. pubmed, ngc")] = [],  # noqa: B006
+        top_k: Annotated[int, Query(ge=1, le=100)] = 10,
+    ) -> dict:
+        """Ranked passages for a query with every score component (same data as `evidex search --json`)."""
+        if not q.strip():
+            raise HTTPException(400, "the query is empty")
+        filters = Filters(since=since, until=until, kinds=kind, sources=source).search_filters()
+        return svc.search(q, filters, top_k)
 
     @app.get("/api/articles", response_model=ArticleList, tags=["articles"])
     def api_articles(
