@@ -19,9 +19,10 @@ demo: install
 	$(BIN)/evidex search "slipped disc sciatica exercise" --top-k 5
 	$(BIN)/evidex ask "$(SEED_QUESTION)"
 
-# The browser tests drive Debian's chromium; install it when it is missing.
+# The browser tests drive Debian's chromium (installed when missing) and inject axe-core from npm.
 test: install
 	scripts/install_chromium.sh
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
 	$(BIN)/python -m pytest -q
 
 clean:

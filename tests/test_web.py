@@ -21,6 +21,7 @@ SEED = (
     "in a patient with recent spinal surgery or neurological deficits?"
 )
 ARTIFACTS = Path(os.environ.get("EVIDEX_ARTIFACTS", Path(__file__).resolve().parent.parent / "artifacts")) / "screenshots"
+AXE = Path(__file__).resolve().parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
@@ -70,6 +71,19 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def accessibility_problems(page) -> list[str]:
+    """Serious and critical WCAG 2 A/AA violations found by axe-core on the current page."""
+    if not AXE.is_file():
+        pytest.fail("axe-core is not installed: run `npm ci --prefix tests/browser` (make test does)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})")
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} elements, e.g. {v['nodes'][0]['html'][:120]})"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 def ask(page, server, question: str, audience: str = "Healthcare professional") -> None:
     page.goto(server.url)
     page.get_by_label("Your question").fill(question)
@@ -89,6 +103,7 @@ def test_ask_read_switch_language_quote_and_follow_up(page, server):
     references = page.locator("section.references li")
     assert references.count() >= 1 and page.locator("section.references .badge").first.is_visible()
     screenshot(page, "article-clinician")
+    assert accessibility_problems(page) == []
 
     # Focusing a citation (keyboard users) shows the quote it rests on.
     first = citations.first
@@ -143,6 +158,7 @@ def test_reviewer_approves_and_the_badge_changes(page, server):
     page.get_by_text("Versions and review history").click()
     assert page.get_by_role("cell", name="Sources checked; wording is faithful.").is_visible()
     screenshot(page, "article-approved")
+    assert accessibility_problems(page) == []
 
     # Everyone now sees it approved, and it is listed on the home page.
     anonymous = httpx.get(article_url).text
@@ -160,6 +176,13 @@ def test_document_markup_shows_as_text(page, server):
     assert page.get_by_text("<script>alert('evidence')</script>", exact=False).first.is_visible()
     assert dialogs == []
     assert page.locator("script").count() == 0
+
+
+def test_home_and_review_queue_are_accessible(page, server):
+    page.goto(server.url)
+    assert accessibility_problems(page) == []
+    page.goto(f"{server.url}/login")
+    assert accessibility_problems(page) == []
 
 
 def test_forms_need_the_page_token_and_a_right_password(page, server):
