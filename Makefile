@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SEED_QUESTION := What are the most evidence-backed exercises for a herniated disc with sciatica, in a patient with recent spinal surgery or neurological deficits?
 
-.PHONY: demo test install clean
+.PHONY: demo test serve install clean
 
 install: $(VENV)/.installed
 
@@ -19,6 +19,9 @@ demo: install
 	$(BIN)/evidex search "slipped disc sciatica exercise" --top-k 5
 	$(BIN)/evidex ask "$(SEED_QUESTION)"
 
+serve: install
+	$(BIN)/evidex serve
+
 # The browser tests drive Debian's chromium (installed when missing) and inject axe-core from npm.
 test: install
 	scripts/install_chromium.sh
@@ -26,4 +29,4 @@ test: install
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tests/browser/node_modules artifacts

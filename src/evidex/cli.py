@@ -324,6 +324,12 @@ def serve(
     # Worker processes build their settings from the environment: pass the choices on.
     if State.data_dir:
         os.environ["EVIDEX_DATA_DIR"] = str(State.data_dir)
+    # Build what the workers share once, here, so that they never race to create it.
+    with open_corpus() as corpus:
+        corpus.prepare()
+    from evidex.db import open_database
+
+    open_database(settings.articles_url).dispose()
     if settings.articles_url.startswith("sqlite:"):
         err.print(f"Articles: {settings.articles_url.removeprefix('sqlite:///')}")
     err.print(f"evidex serving on http://{service.host}:{service.port} (Ctrl+C to stop)")
