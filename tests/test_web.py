@@ -59,7 +59,8 @@ def browser(chromium_path):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    # The page's Content-Security-Policy forbids every script; the accessibility check injects one.
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
     yield page
@@ -176,6 +177,8 @@ def test_document_markup_shows_as_text(page, server):
     assert page.get_by_text("<script>alert('evidence')</script>", exact=False).first.is_visible()
     assert dialogs == []
     assert page.locator("script").count() == 0
+    policy = httpx.get(page.url).headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
 
 
 def test_home_and_review_queue_are_accessible(page, server):
