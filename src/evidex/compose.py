@@ -16,6 +16,7 @@ from evidex.answer import SECTION_TITLES, Claim, Note, Quote, Reference, Section
 from evidex.appraise import Finding
 from evidex.models import Document
 from evidex.understand import ClinicalQuestion, PatternSet
+from evidex.verdict import Splitter, decide, is_yes_no
 
 OUTDATED_AFTER_YEARS = 10
 
@@ -118,6 +119,8 @@ def draft_answer(
     seen_text: set[str] = set()
     per_doc_section: dict[tuple[str, str], int] = {}
     chosen = 0
+    if question.audience == "patient":
+        findings = patient_order(findings)
     bottom = bottom or _bottom_line(findings)
     if bottom:
         sections["bottom_line"] = [DraftClaim(bottom, bottom.text, _strength_note(bottom))]
@@ -143,6 +146,40 @@ def draft_answer(
                 f"specifically address this group; the statements above may not apply."
             )
     return Draft(sections=sections, notes=notes)
+
+
+# Patient mode: prefer sentences a reader at school grade 8 can follow.
+PATIENT_GRADE = 8.0
+PATIENT_MAX_WORDS = 30
+_TABLE_ROW = re.compile(r"\|.*\|")
+
+
+def sentence_grade(text: str) -> float:
+    """Flesch–Kincaid grade of one sentence."""
+    import textstat  # imported here: only patient mode needs it
+
+    return textstat.flesch_kincaid_grade(text if text.rstrip()[-1:] in ".!?" else text + ".")
+
+
+def patient_order(findings: list[Finding]) -> list[Finding]:
+    """Findings re-ranked for a patient reader: the same evidence, preferring plain sentences.
+
+    A finding's score is divided by how far its sentence's reading grade is
+    above grade 8 (a grade-11 sentence keeps half its score, grade 14 a third), and
+    consumer-health pages (written for patients) get a small lift.  Table rows
+    and sentences longer than 30 words are dropped when at least six
+    readable findings remain."""
+    def adjusted(f: Finding) -> float:
+        excess = max(0.0, sentence_grade(f.text) - PATIENT_GRADE)
+        consumer = 1.2 if getattr(f.document, "audience", None) == "consumer" else 1.0
+        return f.score * consumer / (1.0 + excess / 3.0)
+
+    def readable(f: Finding) -> bool:
+        return not _TABLE_ROW.search(f.text) and len(f.text.split()) <= PATIENT_MAX_WORDS
+
+    kept = [f for f in findings if readable(f)]
+    pool = kept if len(kept) >= 6 else findings
+    return sorted(pool, key=adjusted, reverse=True)
 
 
 def _bottom_line(findings: list[Finding]) -> Finding | None:
@@ -210,37 +247,15 @@ def reference_for(doc: Document, number: int, answer_year: int) -> Reference:
     )
 
 
-_UNCERTAIN = re.compile(
-    r"\b(unclear|uncertain|inconclusive|insufficient|not clear|remains? (?:to be|controversial|unknown)|controversial|"
-    r"conflicting|cannot be (?:drawn|determined|recommended)|further (?:studies|research|trials) (?:are|is) "
-    r"(?:needed|required|warranted))\b",
-    re.IGNORECASE,
-)
-_NEGATIVE = re.compile(
-    r"\b(no (?:significant |clear |clinically \w+ )?(?:difference|effect|benefit|association|improvement|evidence|role|impact|relationship|correlation)|"
-    r"not (?:significantly |statistically )?(?:associated|effective|superior|improve\w*|reduce\w*|increase\w*|related|correlated|predict\w*|useful|necessary|justified|recommended|beneficial)|"
-    r"did not|does not|do not|was not|were not|failed to|neither|unlikely|no longer|nor|no change|"
-    r"not differ\w*|disappointing|no more than)\b",
-    re.IGNORECASE,
-)
+def verdict_for(
+    question: ClinicalQuestion, findings: list[Finding], splitter: Splitter | None = None
+) -> tuple[str, Finding] | None:
+    """Yes / no / uncertain for a yes/no question, and the source sentence it rests on.
 
-
-def verdict_for(findings: list[Finding]) -> tuple[str, Finding] | None:
-    """Yes / no / uncertain from the best-matching conclusion, and that finding.
-
-    Reads the direction of the top finding's sentence: negation of an effect
-    means "no", explicit uncertainty ("unclear", "inconclusive", "further
-    studies are needed") means "uncertain", an affirmative finding "yes".
-    Hedges such as "may" are how most positive conclusions are written, so
-    they do not count as uncertainty.
-    """
-    conclusions = [f for f in findings[:6] if re.search(r"CONCLUSION|Recommendation", f.passage.label, re.IGNORECASE) or f.strength]
-    best = (conclusions or findings[:1] or [None])[0]
-    if best is None:
+    None when the question is not a yes/no question or nothing can decide it.
+    The deciding passage is the conclusion of the top-ranked source (see
+    :mod:`evidex.verdict`); the returned finding becomes the bottom line, so
+    the verdict is shown with that exact sentence and its citation."""
+    if not findings or not is_yes_no(question.text, question.yes_no):
         return None
-    text = best.text
-    if _NEGATIVE.search(text):
-        return "no", best
-    if _UNCERTAIN.search(text):
-        return "uncertain", best
-    return "yes", best
+    return decide(question.text, question.yes_no, findings, splitter)

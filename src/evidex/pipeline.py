@@ -103,7 +103,7 @@ class Engine:
         filters: SearchFilters | None,
     ) -> Answer:
         now = datetime.now(timezone.utc)
-        found = verdict_for(findings) if question.yes_no and findings else None
+        found = verdict_for(question, findings, self.splitter)
         draft = draft_answer(question, findings, bottom=found[1] if found else None)
         if question.audience == "patient":
             draft = self.plain.rewrite_draft(draft)

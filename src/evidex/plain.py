@@ -23,6 +23,26 @@ _DESCRIPTION = re.compile(r"^(a|an|the|something|someone|related to|having|being
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
 MAX_PHRASE_WORDS = 3
 MIN_GLOSSED_CHARS = 5  # short words in the thesaurus ("able", "aid") are everyday English
+# Everyday words whose first thesaurus alternative changes the meaning in a sentence or
+# says less than the word: "clinical (work) trial", "exposure (around)", "increases (add to)",
+# "appropriate (take)", "control (manage)", "asthma (disease)", "severe (strong)", "regimen (diet)",
+# "effect (make)", "United States (say)", "corticosteroid (asthma drug)".
+EVERYDAY = frozenset(
+    "treatment treatments treat regimen regimens effect effects hormone hormones factor factors available states "
+    "state present attack attacks diagnose prevention prevent comply trigger triggers episode episodes traumatic "
+    "substance substances corticosteroid corticosteroids "
+    "control asthma disease illness risk clinical exposure exposures appropriate develop develops developed developing increase increases increased "
+    "decrease decreases decreased reduce reduces reduced effective effectively demonstrate demonstrated demonstrates "
+    "currently respond responds response receive receives perform performed performs procedure procedures "
+    "therapeutic significant significantly individual individuals condition conditions symptoms symptom "
+    "moderate moderately severe severity function functional activity activities".split()
+)
+# Parenthetical asides a patient does not need and that carry no claim of their own:
+# statistics, study design notes, cross-references and abbreviations.
+_STATISTICS = re.compile(
+    r"\s\([^()]*(?:\b(?:CI|OR|RR|HR|SMD|WMD|MD)\b|\b[pPn]\s?[<=>≤]|Design:|\b[Rr]efer to\b|\b[Ss]ee\b|95\s?%|\bI2\b|I²)[^()]*\)"
+)
+_ABBREVIATION = re.compile(r"\s\(([A-Z]{2,}[A-Za-z0-9/-]{0,8})\)")
 
 
 class PlainLanguage:
@@ -84,10 +104,25 @@ class PlainLanguage:
         return "".join(pieces)
 
     def _gloss(self, phrase: str, glossed: set[str]) -> str | None:
-        if phrase.lower() in glossed or len(phrase) < MIN_GLOSSED_CHARS:
+        if phrase.lower() in glossed or len(phrase) < MIN_GLOSSED_CHARS or phrase.lower() in EVERYDAY:
             return None
         plain = self.plain_word(phrase)
-        return plain if plain and plain.lower() != phrase.lower() else None
+        if not plain or plain.lower() == phrase.lower():
+            return None
+        return plain
+
+    def simplify(self, text: str) -> str:
+        """``text`` without parenthetical statistics, design notes, cross-references and
+        abbreviations ("(95% CI 0.5-0.9)", "(Design: RCT)", "(USPSTF)"), ending in a full stop.
+
+        Only removes text; :meth:`rewrite_draft` keeps the result only if
+        verification still accepts it against the source."""
+        simpler = _STATISTICS.sub("", text)
+        # "(USPSTF)" goes only if the sentence does not use the abbreviation again
+        simpler = _ABBREVIATION.sub(lambda m: "" if simpler.count(m.group(1)) == 1 else m.group(0), simpler).strip()
+        if simpler and simpler[-1] not in ".!?":
+            simpler = simpler.rstrip(" ;:,") + "."
+        return simpler
 
     def rewrite_draft(self, draft: Draft) -> Draft:
         """Rewrite every claim that stays checkable against its source; keep the others verbatim."""
@@ -95,15 +130,25 @@ class PlainLanguage:
         for key, claims in draft.sections.items():
             rewritten = []
             for claim in claims:
-                text = self.rewrite(claim.text)
-                ok, _ = check_claim(text, claim.finding.text)
-                rewritten.append(replace(claim, text=text if ok else claim.text))
+                text = claim.text
+                for step in (self.simplify, self.rewrite):
+                    candidate = step(text)
+                    if check_claim(candidate, claim.finding.text)[0]:
+                        text = candidate
+                rewritten.append(replace(claim, text=text))
             sections[key] = rewritten
         return Draft(sections=sections, notes=draft.notes)
 
 
-def reading_grade(text: str) -> float | None:
-    """Flesch–Kincaid grade of ``text`` (None for empty text)."""
+def reading_grade(text: str | list[str]) -> float | None:
+    """Flesch–Kincaid grade of ``text`` (None for empty text).
+
+    Given a list, each item counts as a sentence of its own even without a
+    full stop (answer claims are shown one per line; joined without
+    punctuation, table rows and bullet fragments would read as one
+    enormous sentence)."""
+    if isinstance(text, list):
+        text = " ".join(t.strip() if t.strip()[-1:] in ".!?" else t.strip() + "." for t in text if t.strip())
     return round(textstat.flesch_kincaid_grade(text), 1) if text.strip() else None
 
 
