@@ -14,7 +14,8 @@ gold PMIDs that have a pseudo-document.
 
     .venv/bin/python benchmarks/dense_models.py [--data PATH] [--model NAME ...] [--limit N]
 
-Reads BioASQ from shared/ (evaluation only; never shipped).  Timings are
+Loading and nDCG come from ``benchmarks/bioasq.py`` (shared with
+``retrieval.py``).  Reads BioASQ from shared/ (evaluation only; never shipped).  Timings are
 wall-clock on whatever else the machine is doing: compare runs made together.
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,17 +32,8 @@ import numpy as np
 
 from evidex.embed import DEFAULT_MODEL, Embedder
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO / ".." / "shared" / "data" / "eval" / "bioasq" / "bioasq_taskb_7b-10b.jsonl"
-K = 10
-
-
-@dataclass
-class Benchmark:
-    queries: list[str]
-    relevant: list[set[str]]
-    doc_ids: list[str]
-    doc_texts: list[str]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bioasq import DEFAULT_BIOASQ, K, BioASQ, load_bioasq, ndcg_at_k  # noqa: E402
 
 
 @dataclass
@@ -58,36 +50,6 @@ class Result:
     search_ms_p95: float
 
 
-def pmid(reference: str) -> str:
-    """BioASQ names documents by PubMed URL or bare PMID; keep the PMID."""
-    return reference.rstrip("/").rsplit("/", 1)[-1]
-
-
-def load_bioasq(path: Path, limit: int | None) -> Benchmark:
-    # Not str.splitlines(): snippet texts hold U+2028, which it would split on.
-    with path.open(encoding="utf-8") as lines:
-        questions = [json.loads(line) for line in lines if line.strip()][:limit]
-    snippets: dict[str, list[str]] = {}
-    for question in questions:
-        for snippet in question["snippets"]:
-            texts = snippets.setdefault(pmid(snippet.get("pmid") or snippet["document"]), [])
-            if snippet["text"] not in texts:
-                texts.append(snippet["text"])
-    return Benchmark(
-        queries=[q["body"] for q in questions],
-        relevant=[{pmid(d) for d in q["documents"]} for q in questions],
-        doc_ids=list(snippets),
-        doc_texts=[" ".join(texts) for texts in snippets.values()],
-    )
-
-
-def ndcg_at_k(ranked: list[str], relevant: set[str], ideal_hits: int) -> float:
-    """Binary-relevance nDCG@K; ``ideal_hits`` is how many relevant documents an ideal ranking shows."""
-    dcg = sum(1 / math.log2(rank + 2) for rank, doc in enumerate(ranked[:K]) if doc in relevant)
-    ideal = sum(1 / math.log2(rank + 2) for rank in range(min(K, ideal_hits)))
-    return dcg / ideal if ideal else 0.0
-
-
 def top_k(scores: np.ndarray) -> np.ndarray:
     """Indices of the K best scores, best first (what a search would return)."""
     k = min(K, len(scores))
@@ -95,23 +57,23 @@ def top_k(scores: np.ndarray) -> np.ndarray:
     return best[np.argsort(-scores[best])]
 
 
-def evaluate(embedder: Embedder, bench: Benchmark) -> Result:
+def evaluate(embedder: Embedder, bench: BioASQ) -> Result:
     started = time.perf_counter()
     docs = embedder.embed(bench.doc_texts)
     corpus_seconds = time.perf_counter() - started
 
     embed_ms, search_ms, all_gold, in_corpus = [], [], [], []
     in_index = set(bench.doc_ids)
-    for query, relevant in zip(bench.queries, bench.relevant, strict=True):
+    for query, gold in zip(bench.queries, bench.gold, strict=True):
         started = time.perf_counter()
         vector = embedder.embed([query])[0]
         embedded = time.perf_counter()
         ranked = [bench.doc_ids[i] for i in top_k(docs @ vector)]
         embed_ms.append((embedded - started) * 1e3)
         search_ms.append((time.perf_counter() - embedded) * 1e3)
-        all_gold.append(ndcg_at_k(ranked, relevant, len(relevant)))
-        if reachable := len(relevant & in_index):
-            in_corpus.append(ndcg_at_k(ranked, relevant, reachable))
+        all_gold.append(ndcg_at_k(ranked, gold))
+        if reachable := len(gold & in_index):
+            in_corpus.append(ndcg_at_k(ranked, gold, reachable))
     return Result(
         model=embedder.name,
         dim=embedder.dim,
@@ -128,11 +90,11 @@ def evaluate(embedder: Embedder, bench: Benchmark) -> Result:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="BioASQ Task B questions, JSON lines")
+    parser.add_argument("--data", type=Path, default=DEFAULT_BIOASQ, help="BioASQ Task B questions, JSON lines")
     parser.add_argument("--model", action="append", help=f"model to evaluate (repeatable); default: {DEFAULT_MODEL}")
     parser.add_argument("--limit", type=int, help="evaluate only the first N questions")
     args = parser.parse_args()
-    bench = load_bioasq(args.data, args.limit)
+    bench = load_bioasq(args.data, args.limit, scorable_only=False)
     for name in args.model or [DEFAULT_MODEL]:
         print(json.dumps(asdict(evaluate(Embedder.load(name), bench))), flush=True)
 

@@ -21,8 +21,10 @@ API (``Corpus.open`` / ``ingest`` / ``prepare`` / ``search``):
    (the other fusion, lexical-only, dense-only, no synonym expansion, no
    evidence/recency adjustment), and for ``bm25s`` (Lucene BM25, English
    stopwords, Snowball English stemmer) as the baseline.  Questions split
-   in two halves by a hash of their id: "dev" (used to tune fusion) and
-   "test" (held out), reported separately.
+   in two halves by a hash of their id (``bioasq.BioASQ.dev``): "dev" (the
+   only half used to tune fusion weights, pseudo-relevance feedback and the
+   common-word cut-off) and "test" (held out), reported separately and
+   together.  Loading and metrics live in ``benchmarks/bioasq.py``.
 2. Built-in corpus: ``corpus.prepare()`` (ingest + embedding, with the shipped
    vectors), its time and database size; then the 500 PubMedQA train/dev
    questions: is ``pmid:<PMID>`` the top document / in the top 10?
@@ -40,9 +42,7 @@ every timing; compare runs made together.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import math
 import os
 import platform
 import random
@@ -64,10 +64,10 @@ from evidex.models import EvidenceKind
 from evidex.retrieve import embed_missing_passages
 from evidex.settings import SearchSettings, Settings
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_BIOASQ = REPO / ".." / "shared" / "data" / "eval" / "bioasq" / "bioasq_taskb_7b-10b.jsonl"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bioasq import DEFAULT_BIOASQ, K, REPO, BioASQ, ap_at_k, load_bioasq, ndcg_at_k, recall_at  # noqa: E402
+
 DEFAULT_PUBMEDQA = REPO / ".." / "shared" / "data" / "eval" / "pubmedqa" / "pqal_train_dev.json"
-K = 10
 DEPTH = 100  # documents retrieved per query (recall@100)
 WARMUP = 20
 
@@ -130,25 +130,6 @@ class Timer:
 # --------------------------------------------------------------------------- metrics
 
 
-def ndcg_at_k(ranked: list[str], relevant: set[str]) -> float:
-    dcg = sum(1 / math.log2(rank + 2) for rank, doc in enumerate(ranked[:K]) if doc in relevant)
-    ideal = sum(1 / math.log2(rank + 2) for rank in range(min(K, len(relevant))))
-    return dcg / ideal if ideal else 0.0
-
-
-def ap_at_k(ranked: list[str], relevant: set[str]) -> float:
-    hits, total = 0, 0.0
-    for rank, doc in enumerate(ranked[:K], start=1):
-        if doc in relevant:
-            hits += 1
-            total += hits / rank
-    return total / min(K, len(relevant)) if relevant else 0.0
-
-
-def recall_at(ranked: list[str], relevant: set[str], depth: int = DEPTH) -> float:
-    return len(set(ranked[:depth]) & relevant) / len(relevant) if relevant else 0.0
-
-
 def documents_of(hits) -> list[str]:
     """Document ids in rank order, each at its first passage's place."""
     seen: dict[str, None] = {}
@@ -174,52 +155,13 @@ def score_rankings(name: str, rankings: list[list[str]], timer: Timer, relevant:
         {
             "ndcg@10": [ndcg_at_k(r, g) for r, g in zip(rankings, relevant, strict=True)],
             "map@10": [ap_at_k(r, g) for r, g in zip(rankings, relevant, strict=True)],
-            "recall@100": [recall_at(r, g) for r, g in zip(rankings, relevant, strict=True)],
+            "recall@100": [recall_at(r, g, DEPTH) for r, g in zip(rankings, relevant, strict=True)],
         },
         timer,
     )
 
 
 # --------------------------------------------------------------------------- part 1: BioASQ
-
-
-@dataclass
-class BioASQ:
-    ids: list[str]
-    queries: list[str]
-    relevant: list[set[str]]  # "pmid:N" of gold PMIDs that have a pseudo-document
-    doc_ids: list[str]
-    doc_texts: list[str]
-
-    @property
-    def dev(self) -> np.ndarray:
-        """Half the questions, chosen by a hash of the question id, for tuning."""
-        return np.array([int(hashlib.sha256(i.encode()).hexdigest(), 16) % 2 == 0 for i in self.ids])
-
-
-def pmid(reference: str) -> str:
-    """BioASQ names documents by PubMed URL or bare PMID; keep the PMID."""
-    return reference.rstrip("/").rsplit("/", 1)[-1]
-
-
-def load_bioasq(path: Path, limit: int | None) -> BioASQ:
-    # Not str.splitlines(): snippet texts hold U+2028, which it would split on.
-    with path.open(encoding="utf-8") as lines:
-        questions = [json.loads(line) for line in lines if line.strip()][:limit]
-    snippets: dict[str, list[str]] = {}
-    for question in questions:
-        for snippet in question["snippets"]:
-            texts = snippets.setdefault(pmid(snippet.get("pmid") or snippet["document"]), [])
-            if snippet["text"] not in texts:
-                texts.append(snippet["text"])
-    ids, queries, relevant = [], [], []
-    for question in questions:
-        gold = {f"pmid:{pmid(d)}" for d in question["documents"] if pmid(d) in snippets}
-        if gold:  # a question whose gold documents have no snippet cannot be scored
-            ids.append(question["id"])
-            queries.append(question["body"])
-            relevant.append(gold)
-    return BioASQ(ids, queries, relevant, [f"pmid:{p}" for p in snippets], [" ".join(t) for t in snippets.values()])
 
 
 def pseudo_title(text: str, limit: int = 80) -> str:

@@ -78,3 +78,25 @@ def test_cli_search_json(builtin_copy):
     data = json.loads(result.stdout)
     assert len(data["hits"]) == 3 and all(h["kind"] == "guideline" for h in data["hits"])
     assert {"relevance", "evidence", "recency", "final"} <= set(data["hits"][0]["score"])
+
+
+def test_very_common_words_are_left_out_of_the_word_query(corpus):
+    total, fraction = corpus.store.passage_count(), corpus.settings.search.common_term_fraction
+    assert corpus.store.document_frequency("patients") > fraction * total  # common in the built-in corpus
+    result = corpus.search("gout patients colchicine", top_k=5)
+    assert '"colchicine"' in result.lexical_query and '"patients"' not in result.lexical_query
+    assert any("colchicine" in f"{h.document.title} {h.passage.text}".lower() for h in result.hits)
+
+
+def test_a_query_of_only_common_words_still_finds_passages(corpus):
+    result = corpus.search("patients", top_k=5)
+    assert result.lexical_query == '"patients"'
+    assert result.hits and all(h.parts.lexical_rank for h in result.hits[:1])
+
+
+def test_search_without_feedback_or_common_word_pruning(builtin_data_dir):
+    settings = Settings(data_dir=builtin_data_dir, search={"feedback_weight": 0, "common_term_fraction": 1})
+    with Corpus.open(settings) as plain:
+        result = plain.search("gout patients colchicine", top_k=5)
+    assert '"patients"' in result.lexical_query
+    assert result.hits and result.hits[0].parts.lexical_rank

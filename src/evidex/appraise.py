@@ -185,6 +185,8 @@ def extract_findings(
         if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):
             continue
         context = crude_stems(f"{hit.document.title} {' '.join(hit.document.keywords[:5])}")
+        if not _may_hold_findings(topic, crude_stems(hit.passage.text) | context):
+            continue  # no sentence of it can pass the checks below: skip splitting it (~2 ms)
         candidates = []
         for start, end in splitter.spans(hit.passage_id, hit.passage.text):
             text = hit.passage.text[start:end]
@@ -206,6 +208,13 @@ def extract_findings(
         findings.extend(candidates[:max_per_passage])
     findings.sort(key=lambda f: f.score, reverse=True)
     return findings
+
+
+def _may_hold_findings(topic: Topic, words: set[str]) -> bool:
+    """Whether some sentence whose words are among ``words`` (a whole passage's, and its
+    document's context) could mention a required concept and every anchor."""
+    _, required = topic.score(words)
+    return (required or not topic.required) and topic.covers_anchors(words)
 
 
 def evidence_rank(document: Document) -> int:

@@ -145,12 +145,21 @@ class ExpandedQuery(BaseModel):
         to search for it returns ``""`` (an empty phrase, which matches
         nothing) rather than an empty string, which FTS5 rejects.
         """
+        return fts_match(self.fts_phrases(include_expansions))
+
+    def fts_phrases(self, include_expansions: bool = True) -> list[str]:
+        """The distinct words and phrases of :meth:`fts_query`, reduced to letters and digits, the user's first."""
         texts = list(self.terms)
         if include_expansions:
             texts += [term.text for term in self.expansion_terms]
         phrases = dict.fromkeys(" ".join(t.surface for t in tokenize(text)) for text in texts)
-        quoted = [f'"{phrase}"' for phrase in phrases if phrase][:MAX_FTS_ITEMS]
-        return " OR ".join(quoted) or '""'
+        return [phrase for phrase in phrases if phrase]
+
+
+def fts_match(phrases: Sequence[str]) -> str:
+    """An FTS5 OR of quoted phrases (from :meth:`ExpandedQuery.fts_phrases`), at most ``MAX_FTS_ITEMS``;
+    ``'""'`` (matches nothing) when there are none."""
+    return " OR ".join(f'"{phrase}"' for phrase in phrases[:MAX_FTS_ITEMS]) or '""'
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from typing import Protocol
 
 import numpy as np
 
-from evidex.expand import ExpandedQuery, expand_query
+from evidex.expand import ExpandedQuery, expand_query, fts_match
 from evidex.models import Document, EvidenceKind, Passage
 from evidex.settings import SearchSettings
 from evidex.store import SearchFilters, SQLiteStore
@@ -41,6 +41,7 @@ from evidex.vocab import Vocabulary
 VECTORS_GENERATION_KEY = "vectors_generation"
 _KIND_CODES = {kind: i for i, kind in enumerate(EvidenceKind)}
 _AUDIENCE_CODES = {"professional": 0, "consumer": 1}
+MIN_PASSAGES_FOR_COMMON_WORDS = 1000  # below this every OR query is cheap and frequencies say little
 
 
 class TextEncoder(Protocol):
@@ -62,7 +63,7 @@ class ScoreParts:
     expansion_score: float | None = None  # BM25 of the words and their synonyms
     expansion_norm: float | None = None
     dense_rank: int | None = None
-    dense_score: float | None = None  # cosine similarity to the question, also outside the dense ranking
+    dense_score: float | None = None  # cosine similarity to the question (after feedback), also outside the dense ranking
     relevance: float = 0.0  # fused relevance in [0, 1]
     evidence: float = 0.0
     recency: float = 0.0
@@ -237,8 +238,11 @@ class Searcher:
         filters = filters or SearchFilters(exclude_retracted=settings.exclude_retracted)
         expanded = expand_query(query, self.vocabulary)
         lexical = settings.lexical_weight > 0
-        lexical_query = expanded.fts_query(include_expansions=False) if lexical else ""
-        expansion_query = expanded.fts_query(include_expansions=True) if lexical and settings.expand_synonyms else ""
+        lexical_query = expansion_query = ""
+        if lexical:
+            lexical_query = fts_match(self._without_common(expanded.fts_phrases(include_expansions=False)))
+            if settings.expand_synonyms:
+                expansion_query = fts_match(self._without_common(expanded.fts_phrases(include_expansions=True)))
         result = SearchResult(query, expanded, lexical_query, expansion_query, filters)
 
         rankings: dict[str, list[tuple[int, float]]] = {}
@@ -254,6 +258,23 @@ class Searcher:
         result.hits = self._rank(rankings, top_k or settings.top_k, vector)
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _without_common(self, phrases: list[str]) -> list[str]:
+        """``phrases`` less those found in more than ``common_term_fraction`` of the passages.
+
+        A word in most passages barely moves BM25 but makes FTS5 score every passage
+        that has it: on 100k documents such OR queries took most of search's time.
+        When every phrase is that common, all are kept, so a query of common words
+        still finds what contains them.
+        """
+        fraction = self.settings.common_term_fraction
+        if fraction >= 1 or len(phrases) < 2:
+            return phrases
+        total = self.store.passage_count()
+        if total < MIN_PASSAGES_FOR_COMMON_WORDS:
+            return phrases
+        rare = [p for p in phrases if self.store.document_frequency(p) <= fraction * total]
+        return rare or phrases
 
     def _weights(self) -> dict[str, float]:
         s = self.settings
@@ -298,12 +319,18 @@ class Searcher:
             w_lexical = weights["lexical"] if "lexical" in rankings else 0.0
             w_expansion = weights["expansion"] if "expansion" in rankings else 0.0
             w_dense = weights["dense"] if "dense" in rankings else 0.0
-            for p in parts.values():
-                p.relevance = (
-                    w_lexical * (p.lexical_norm or 0.0)
-                    + w_expansion * (p.expansion_norm or 0.0)
-                    + w_dense * max(p.dense_score or 0.0, 0.0)
-                ) / total_weight
+            def fuse() -> None:
+                for p in parts.values():
+                    p.relevance = (
+                        w_lexical * (p.lexical_norm or 0.0)
+                        + w_expansion * (p.expansion_norm or 0.0)
+                        + w_dense * max(p.dense_score or 0.0, 0.0)
+                    ) / total_weight
+
+            fuse()
+            if vector is not None and self.dense is not None and w_dense and s.feedback_weight > 0:
+                self._feedback(parts, rowids, vector)
+                fuse()
 
         # Evidence and recency from the attributes the dense index keeps, so only the
         # passages returned are read from the store.
@@ -330,6 +357,21 @@ class Searcher:
                 hits.append(SearchHit(ref.id, ref.document, ref.passage, self._adjust(parts[rowid], ref.document)))
         hits.sort(key=lambda h: h.parts.final, reverse=True)
         return hits[:top_k]
+
+    def _feedback(self, parts: dict[int, ScoreParts], rowids: np.ndarray, vector: np.ndarray) -> None:
+        """Pseudo-relevance feedback: move the question's vector towards the best-fused
+        passages' and recompute every candidate's cosine with it (``dense_score``).
+
+        Off by default (``feedback_weight`` 0); see that setting for its BioASQ figure."""
+        s = self.settings
+        best = sorted(parts, key=lambda r: parts[r].relevance, reverse=True)[: s.feedback_passages]
+        where, known = self.dense.locate(np.array(best, dtype=np.int64))
+        if not known.any():
+            return
+        moved = vector + s.feedback_weight * self.dense.matrix[where[known]].mean(axis=0)
+        moved /= np.linalg.norm(moved)
+        for rowid, cosine in zip(rowids.tolist(), self.dense.similarities(rowids, moved)):
+            parts[rowid].dense_score = float(cosine) if np.isfinite(cosine) else None
 
     def _adjust(self, p: ScoreParts, document: Document) -> ScoreParts:
         """Evidence level and recency of ``document`` applied to the fused relevance."""

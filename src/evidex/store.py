@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS passage_vectors (
 
 # BM25 column weights for title, label, text, terms (MeSH and keywords).
 BM25_WEIGHTS = (2.0, 0.2, 1.0, 1.0)
+FREQUENCY_CACHE_SIZE = 100_000  # phrases whose document frequency is remembered
 
 
 @dataclass
@@ -149,6 +150,8 @@ class SQLiteStore:
                     self.conn.execute(statement)
             self.set_meta("schema_version", str(SCHEMA_VERSION))
         self._documents_cache: dict[str, Document] = {}
+        self._frequencies: dict[str, int] = {}
+        self._passage_count: int | None = None
 
     # -- transactions and metadata -------------------------------------------------
 
@@ -213,7 +216,7 @@ class SQLiteStore:
             self.conn.executemany(
                 "INSERT INTO passages_fts(rowid, title, label, text, terms) VALUES (?, ?, ?, ?, ?)", index
             )
-        self._documents_cache.clear()
+        self._forget_index_statistics()
         return counts
 
     def _stored_hashes(self, ids: list[str]) -> dict[str, str]:
@@ -238,8 +241,13 @@ class SQLiteStore:
             for doc_id in ids:
                 self._delete_passages(doc_id)
                 deleted += self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount
-        self._documents_cache.clear()
+        self._forget_index_statistics()
         return deleted
+
+    def _forget_index_statistics(self) -> None:
+        self._documents_cache.clear()
+        self._frequencies.clear()
+        self._passage_count = None
 
     def save_vectors(self, model: str, vectors: Iterable[tuple[int, np.ndarray]]) -> None:
         with self.transaction():
@@ -346,6 +354,31 @@ class SQLiteStore:
         )
         rows = self.conn.execute(sql, (*BM25_WEIGHTS, query, *params, limit)).fetchall()
         return [(rowid, -score) for rowid, score in rows]
+
+    def passage_count(self) -> int:
+        """Passages in the full-text index (remembered until this store writes)."""
+        if self._passage_count is None:
+            self._passage_count = self.conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        return self._passage_count
+
+    def document_frequency(self, phrase: str) -> int:
+        """How many passages contain ``phrase`` (letters, digits and spaces only, as
+        :meth:`evidex.expand.ExpandedQuery.fts_phrases` gives), stemmed as the index is.
+
+        Remembered until this store writes, so a common word costs one scan of its
+        posting list per process, not one per query.  Another process's ingest is
+        seen after a restart: a slightly stale count only moves the line between
+        common and rare words.
+        """
+        count = self._frequencies.get(phrase)
+        if count is None:
+            count = self.conn.execute(
+                "SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH ?", (f'"{phrase}"',)
+            ).fetchone()[0]
+            if len(self._frequencies) >= FREQUENCY_CACHE_SIZE:
+                self._frequencies.clear()
+            self._frequencies[phrase] = count
+        return count
 
     def allowed_rowids(self, filters: SearchFilters) -> np.ndarray | None:
         """Passage row ids that pass ``filters``, or ``None`` when nothing is filtered."""
