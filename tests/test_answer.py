@@ -143,3 +143,25 @@ def test_cli_ask_rejects_bad_input(builtin_copy):
     assert run_cli("ask", "   ", data_dir=builtin_copy).returncode == 2
     long = run_cli("ask", "why " * 30_000, data_dir=builtin_copy)
     assert long.returncode == 2 and "limit" in long.stderr
+
+
+def test_bottom_line_is_a_finding_about_the_question(corpus):
+    answer = corpus.ask("Does exercise help chronic low back pain?")
+    bottom = answer.section("bottom_line").claims[0].text
+    assert "chronic low back pain" in bottom and "exercise" in bottom.lower()
+    assert answer.verdict is not None and answer.verdict.value == "yes"
+    # Editorial notes of guideline summaries ("… are defined at the end of the field") are never claims.
+    assert not any("defined at the end" in claim.text for claim in answer.claims())
+    assert_citations_sound(answer, corpus)
+
+
+def test_verdict_agrees_with_the_sentence_it_rests_on(corpus):
+    from evidex.verdict import sentence_cues, stance
+
+    for question in ("Do epidural steroid injections help sciatica?", "Is spinal manipulation effective for acute low back pain?",
+                     "Does exercise help chronic low back pain?", "Is colchicine effective for gout flares?"):
+        answer = corpus.ask(question)
+        if answer.verdict is None:
+            continue
+        denies = stance(sentence_cues(answer.verdict.basis, question), False)["denies"]
+        assert not (answer.verdict.value == "yes" and denies), question

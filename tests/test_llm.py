@@ -128,3 +128,27 @@ def test_rewrite_check():
     assert not check_rewrite("Exercise therapy reduced pain by 40% compared with usual care.", source, 3)[0]
     assert not check_rewrite("Exercise therapy did not reduce pain compared with usual care.", source, 3)[0]
     assert not check_rewrite("Exercise therapy reduced pain, disability, depression, insomnia and fatigue versus usual care.", source, 3)[0]
+
+
+def test_ask_with_an_llm_end_to_end(fake_openai, builtin_data_dir):
+    fake_openai.mode = "faithful"
+    settings = Settings(data_dir=builtin_data_dir, llm={"enabled": True, "base_url": fake_openai.url, "model": "test-model"})
+    with Corpus.open(settings) as corpus:
+        answer = corpus.ask("Does exercise help chronic low back pain?", audience="patient")
+        fake_openai.mode = "error"
+        fallback = corpus.ask("Does exercise help chronic low back pain?", audience="patient")
+    assert answer.provenance.mode == "extractive, reworded by test-model"
+    rewritten = [c for c in answer.claims() if c.text.startswith("In short, ")]
+    assert answer.provenance.llm_rewrites == len(rewritten) > 0
+    assert len(rewritten) + len(answer.provenance.llm_refused) == len(answer.claims())
+    assert all(c.verified and c.verification.startswith("LLM rewrite") for c in rewritten)
+    assert fallback.provenance.mode == "extractive" and "HTTP 500" in fallback.provenance.llm_error
+    assert not any(c.text.startswith("In short, ") for c in fallback.claims())
+
+
+def test_llm_enabled_without_an_endpoint_is_a_clear_error(builtin_data_dir):
+    from tests.conftest import run_cli
+
+    result = run_cli("ask", "Does exercise help chronic low back pain?", data_dir=builtin_data_dir,
+                     env={"EVIDEX_LLM__ENABLED": "true"})
+    assert result.returncode == 2 and "llm.base_url" in result.stderr

@@ -106,7 +106,11 @@ class Provenance(BaseModel):
     corpus_documents: int
     generated_at: str
     evidex_version: str
-    mode: str = "extractive"
+    mode: str = Field(default="extractive", description="'extractive', or 'extractive, reworded by <model>' with an LLM")
+    llm_model: str | None = Field(default=None, description="The LLM asked to reword claims, if any")
+    llm_rewrites: int = Field(default=0, description="Claims whose wording comes from the LLM (each checked against its quote)")
+    llm_refused: list[str] = Field(default_factory=list, description="LLM rewrites refused by the check, with the reason")
+    llm_error: str | None = Field(default=None, description="Why the LLM could not be used (the answer stays extractive)")
     claims_checked: int = Field(default=0, description="Claims composed before verification")
     claims_removed: list[str] = Field(default_factory=list, description="Claims verification refused, with the reason")
 

@@ -43,6 +43,13 @@ AIM_CUES = re.compile(
     r"(this|these|it|they|such|those)\b(?! (guideline|recommendation|review|trial|study)))\b|:$",
     re.IGNORECASE,
 )
+# Editorial notes of guideline summaries (how grades are defined, where to find them) are not evidence.
+EDITORIAL_NOTES = re.compile(
+    r"\b(?:is|are) defined (?:at the end|below|in the)|\"Major Recommendations\" field|National Guideline Clearinghouse|"
+    r"\(NGC\)|grades its recommendations|definitions? (?:of|for) the (?:grades|levels|strength|quality)|"
+    r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)",
+    re.IGNORECASE,
+)
 MIN_SENTENCE_CHARS = 25
 _OUTSIDE_PARENTHESES = re.compile(r"\([^)]*\)")
 MAX_SENTENCE_CHARS = 600
@@ -190,7 +197,7 @@ def extract_findings(
         candidates = []
         for start, end in splitter.spans(hit.passage_id, hit.passage.text):
             text = hit.passage.text[start:end]
-            if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text):
+            if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
                 continue
             words = crude_stems(text)
             topical, required = topic.score(words | context)

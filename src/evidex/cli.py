@@ -20,6 +20,7 @@ from rich.table import Table
 
 from evidex.corpus import Corpus, DocumentNotFound
 from evidex.ingest import IngestReport
+from evidex.llm import LLMUnavailable
 from evidex.models import EvidenceKind
 from evidex.render import search_result_data, to_html, to_json, to_markdown
 from evidex.store import SearchFilters
@@ -287,7 +288,7 @@ def ask(
     with open_corpus() as corpus:
         try:
             answer = corpus.ask(question, audience=audience, filters=filters, earlier=after or ())
-        except QuestionError as exc:
+        except (QuestionError, LLMUnavailable) as exc:
             err.print(f"[red]Cannot answer:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
     output = Output.json if as_json else output

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from evidex.answer import SECTION_TITLES, Claim, Note, Quote, Reference, Section
-from evidex.appraise import Finding
+from evidex.appraise import FINDING_CUES, Finding, crude_stems
 from evidex.models import Document
 from evidex.understand import ClinicalQuestion, PatternSet
 from evidex.verdict import Splitter, decide, is_yes_no
@@ -121,7 +121,7 @@ def draft_answer(
     chosen = 0
     if question.audience == "patient":
         findings = patient_order(findings)
-    bottom = bottom or _bottom_line(findings)
+    bottom = bottom or _bottom_line(question, findings)
     if bottom:
         sections["bottom_line"] = [DraftClaim(bottom, bottom.text, _strength_note(bottom))]
         seen_text.add(_key(bottom.text))
@@ -182,13 +182,27 @@ def patient_order(findings: list[Finding]) -> list[Finding]:
     return sorted(pool, key=adjusted, reverse=True)
 
 
-def _bottom_line(findings: list[Finding]) -> Finding | None:
-    """The strongest well-matched finding: prefer guidelines and reviews among the top few,
-    and a statement of what to do over one of what not to do."""
+def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding | None:
+    """The strongest well-matched finding among the top few: a sentence that states a
+    finding or recommendation (not background), about the question's intervention when it
+    names one, from a guideline or review before weaker designs, and a statement of what
+    to do before one of what not to do."""
     top = [f for f in findings[:8] if f.topical > 0]
     if not top:
         return None
-    return min(top, key=lambda f: (bool(_AVOID.search(f.text)), f.document.kind.level, -f.score))
+    stated = [f for f in top if FINDING_CUES.search(f.text) or f.strength] or top
+    treatments = [
+        frozenset(crude_stems(text))
+        for concept in question.interventions
+        for text in (concept.name, concept.matched_text, *concept.synonyms)
+        if crude_stems(text)
+    ]
+
+    def off_treatment(finding: Finding) -> bool:
+        words = crude_stems(finding.text)
+        return bool(treatments) and not any(phrase <= words for phrase in treatments)
+
+    return min(stated, key=lambda f: (off_treatment(f), bool(_AVOID.search(f.text)), f.document.kind.level, -f.score))
 
 
 def _strength_note(finding: Finding) -> str | None:

@@ -12,6 +12,7 @@ from evidex.appraise import SentenceSplitter
 from evidex.builtin import ShippedVectors, builtin_files, builtin_version
 from evidex.embed import Embedder
 from evidex.ingest import IngestReport, ProgressCallback, ingest_file, ingest_files
+from evidex.llm import ChatClient
 from evidex.models import Document
 from evidex.pipeline import Engine
 from evidex.plain import PlainLanguage
@@ -126,7 +127,8 @@ class Corpus:
 
     @cached_property
     def engine(self) -> Engine:
-        return Engine(self.store, self.searcher, PlainLanguage(self.vocabulary), self.settings, SentenceSplitter())
+        llm = ChatClient(self.settings.llm) if self.settings.llm.enabled else None
+        return Engine(self.store, self.searcher, PlainLanguage(self.vocabulary), self.settings, SentenceSplitter(), llm)
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
         """Hybrid search over passages; see :mod:`evidex.retrieve`."""

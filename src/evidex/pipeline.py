@@ -12,6 +12,7 @@ from importlib.metadata import version
 from evidex.answer import Answer, Note, Provenance, Section, Verdict
 from evidex.appraise import Finding, SentenceSplitter, extract_findings
 from evidex.compose import draft_answer, number_references, verdict_for
+from evidex.llm import ChatClient, rewrite_claims
 from evidex.plain import PlainLanguage, reading_grade
 from evidex.retrieve import SearchHit, Searcher
 from evidex.settings import Settings
@@ -44,6 +45,7 @@ class Engine:
     plain: PlainLanguage
     settings: Settings
     splitter: SentenceSplitter
+    llm: ChatClient | None = None
 
     def ask(
         self,
@@ -67,8 +69,25 @@ class Engine:
         answer = answer.model_copy(update={"provenance": provenance})
         if not answer.claims():
             return _abstain(answer, searched)
-        grade = reading_grade(" ".join(claim.text for claim in answer.claims()))
+        if self.llm is not None:
+            answer = self._reword(answer)
+        grade = reading_grade([claim.text for claim in answer.claims()])
         return answer.model_copy(update={"reading_grade": grade})
+
+    def _reword(self, answer: Answer) -> Answer:
+        """Let the LLM reword verified claims; each rewrite is checked, failures keep the source wording."""
+        assert self.llm is not None
+        answer, report = rewrite_claims(answer, self.llm, self.settings.llm.max_new_words)
+        provenance = answer.provenance.model_copy(
+            update={
+                "mode": f"extractive, reworded by {report.model}" if report.accepted else "extractive",
+                "llm_model": report.model,
+                "llm_rewrites": report.accepted,
+                "llm_refused": [f"{why}: {text}" for text, why in report.refused],
+                "llm_error": report.error,
+            }
+        )
+        return answer.model_copy(update={"provenance": provenance})
 
     def _retrieve(self, question: ClinicalQuestion, filters: SearchFilters | None) -> tuple[list[SearchHit], list[str]]:
         """The question itself, then one focused search per patient modifier and for red flags."""

@@ -38,11 +38,13 @@ from typing import Protocol
 
 import numpy as np
 
-from evidex.appraise import Finding, crude_stems
+from evidex.appraise import EDITORIAL_NOTES, Finding, crude_stems
 
 LABELS = ("yes", "no", "uncertain")
 MODEL_FILE = "verdict_model.json"
 CONCLUSION_LABEL = re.compile(r"CONCLUSION|RECOMMENDATION|INTERPRETATION|IMPLICATION", re.IGNORECASE)
+# An abstract's own answer; a guideline's passages are all recommendations, and its last one answers nothing in particular.
+AUTHORS_CONCLUSION = re.compile(r"CONCLUSION|INTERPRETATION|IMPLICATION", re.IGNORECASE)
 
 # "Is X …?" without a leading auxiliary: "Aripiprazole: a new risk factor for pathological gambling?"
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
@@ -382,13 +384,17 @@ class Splitter(Protocol):
     def spans(self, key: str, text: str) -> list[tuple[int, int]]: ...
 
 
-def deciding_finding(findings: list[Finding]) -> Finding | None:
-    """The best-ranked conclusion or recommendation among the top findings, else the top finding."""
+def deciding_finding(findings: list[Finding], question: str = "") -> Finding | None:
+    """Among the top findings' conclusions or recommendations, the one sharing most words
+    with the question ("chronic" back pain, not "acute"), best-ranked first; else the top finding."""
     conclusions = [f for f in findings[:6] if CONCLUSION_LABEL.search(f.passage.label or "") or f.strength]
-    return (conclusions or findings[:1] or [None])[0]
+    if not conclusions:
+        return findings[0] if findings else None
+    stems = crude_stems(question) - _GENERIC
+    return max(conclusions, key=lambda f: _overlap(f.text, stems))
 
 
-def deciding_passage(findings: list[Finding], whole_passages: bool = True) -> tuple[Finding, bool]:
+def deciding_passage(findings: list[Finding], whole_passages: bool = True, question: str = "") -> tuple[Finding, bool]:
     """A finding of the passage that decides the verdict, and whether that passage is a conclusion.
 
     The top finding's document decides when it has a conclusion section (its
@@ -397,7 +403,7 @@ def deciding_passage(findings: list[Finding], whole_passages: bool = True) -> tu
     top = findings[0]
     passages = top.document.passages if top.document is not None else []
     for index in range(len(passages) - 1, -1, -1):
-        if CONCLUSION_LABEL.search(passages[index].label or ""):
+        if AUTHORS_CONCLUSION.search(passages[index].label or "") and not EDITORIAL_NOTES.search(passages[index].text):
             passage_id = top.document.passage_id(index)
             if top.passage_id == passage_id:
                 return top, True
@@ -408,7 +414,7 @@ def deciding_passage(findings: list[Finding], whole_passages: bool = True) -> tu
                 break
             text = passages[index].text
             return replace(top, passage=passages[index], passage_id=passage_id, text=text, start=0, end=len(text)), True
-    best = deciding_finding(findings)
+    best = deciding_finding(findings, question)
     return best, bool(CONCLUSION_LABEL.search(best.passage.label or "") or best.strength)
 
 
@@ -426,7 +432,7 @@ def passage_sentences(finding: Finding, findings: list[Finding], splitter: Split
     out = []
     for start, end in splitter.spans(finding.passage_id, text):
         sentence = text[start:end]
-        if len(sentence.strip()) < 15:
+        if len(sentence.strip()) < 15 or EDITORIAL_NOTES.search(sentence):
             continue
         out.append(known.get((start, end)) or replace(finding, text=sentence, start=start, end=end))
     return out or [finding]
@@ -446,7 +452,7 @@ def decide(question: str, flagged: bool, findings: list[Finding], splitter: Spli
     """Yes / no / uncertain and the sentence it rests on; None when nothing can decide."""
     if not findings:
         return None
-    best, is_conclusion = deciding_passage(findings, whole_passages=splitter is not None)
+    best, is_conclusion = deciding_passage(findings, whole_passages=splitter is not None, question=question)
     sentences = passage_sentences(best, findings, splitter)
     texts = [s.text for s in sentences]
     x = features(question, flagged, texts, is_conclusion)
@@ -455,7 +461,18 @@ def decide(question: str, flagged: bool, findings: list[Finding], splitter: Spli
     model = _override[-1] if _override else (model or shipped_model())
     value = model.predict(x) if model is not None else _rule(question, texts)
     basis = max(sentences, key=lambda s: (_support(sentence_cues(s.text, question), value), s is best))
-    return value, basis
+    return _coherent(value, basis.text, question), basis
+
+
+def _coherent(value: str, basis: str, question: str) -> str:
+    """A verdict must agree with the sentence shown as its basis: "no" on a sentence that
+    denies nothing, or "yes" on one that denies the question, becomes "uncertain"."""
+    basis_stance = stance(sentence_cues(basis, question), bool(_Q_SAME.search(question)))
+    if value == "no" and not basis_stance["denies"] and not basis_stance["open"]:
+        return "uncertain"
+    if value == "yes" and basis_stance["denies"]:
+        return "uncertain"
+    return value
 
 
 def _rule(question: str, sentences: list[str]) -> str:
