@@ -121,6 +121,9 @@ def draft_answer(
     chosen = 0
     if question.audience == "patient":
         findings = patient_order(findings)
+    else:
+        # Clinicians get guidelines and studies first; consumer pages only fill what they leave open.
+        findings = sorted(findings, key=lambda f: f.document.audience == "consumer")
     bottom = bottom or _bottom_line(question, findings)
     if bottom:
         sections["bottom_line"] = [DraftClaim(bottom, bottom.text, _strength_note(bottom))]
@@ -202,7 +205,25 @@ def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding
         words = crude_stems(finding.text)
         return bool(treatments) and not any(phrase <= words for phrase in treatments)
 
-    return min(stated, key=lambda f: (off_treatment(f), bool(_AVOID.search(f.text)), f.document.kind.level, -f.score))
+    return min(
+        stated,
+        key=lambda f: (
+            off_treatment(f),
+            bool(_SPECULATIVE.search(f.text)),
+            not (f.strength or _CONCLUSIVE.search(f.text)),
+            bool(_AVOID.search(f.text)),
+            f.document.kind.level,
+            -f.score,
+        ),
+    )
+
+
+# A bottom line states what the evidence shows or recommends, not a mechanism or a hypothesis.
+_CONCLUSIVE = re.compile(
+    r"\b(recommend\w*|suggest\w*|should|evidence|effective\w*|efficacious|improv\w*|benefit\w*|superior|first[- ]line)\b",
+    re.IGNORECASE,
+)
+_SPECULATIVE = re.compile(r"\b(is|are) thought to\b|\bhypothes\w+|\btheoretical\w*|\bit is possible\b|\bmay be associated\b", re.IGNORECASE)
 
 
 def _strength_note(finding: Finding) -> str | None:
