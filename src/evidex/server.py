@@ -44,7 +44,7 @@ from evidex.publish import (
 )
 from evidex.render import search_result_data
 from evidex.settings import Settings
-from evidex.store import SearchFilters
+from evidex.store import SearchFilters, SQLiteStore
 from evidex.understand import MAX_QUESTION_CHARS, QuestionError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -86,6 +86,9 @@ class Service:
     limiter: RateLimiter
     login_limiter: RateLimiter
     ask_lock: threading.Lock
+    # Pages and health checks read the corpus size on their own connection, so they never wait for a question.
+    counter: SQLiteStore
+    counter_lock: threading.Lock
 
     @classmethod
     def open(cls, settings: Settings) -> Service:
@@ -96,7 +99,7 @@ class Service:
         return cls(
             settings, corpus, ArticleStore(engine), Accounts(engine),
             limiter=RateLimiter(settings.service.ask_per_minute), login_limiter=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE),
-            ask_lock=threading.Lock(),
+            ask_lock=threading.Lock(), counter=SQLiteStore(settings.database_path), counter_lock=threading.Lock(),
         )
 
     def ask(self, question: str, audience, filters, thread_id, actor: str):  # noqa: ANN001, ANN201
@@ -107,7 +110,12 @@ class Service:
         with self.ask_lock:
             return search_result_data(self.corpus.search(query, filters, top_k))
 
+    def document_count(self) -> int:
+        with self.counter_lock:
+            return self.counter.count_documents()
+
     def close(self) -> None:
+        self.counter.close()
         self.corpus.close()
         self.articles.engine.dispose()
 
@@ -436,6 +444,6 @@ def _api_routes(app: FastAPI) -> None:
 
     @app.get("/api/health", response_model=Health, tags=["service"])
     def api_health(svc: Svc) -> Health:
-        return Health(status="ok", documents=svc.corpus.store.count_documents(), articles=svc.articles.count(),
+        return Health(status="ok", documents=svc.document_count(), articles=svc.articles.count(),
                       time=datetime.now().astimezone())
 

@@ -112,7 +112,7 @@ def web_routes(app: FastAPI) -> None:
     def home(request: Request) -> HTMLResponse:
         svc: Service = request.app.state.service
         return page(request, "home.html", approved=svc.articles.list(["approved"], limit=10),
-                    recent=svc.articles.list(AWAITING_REVIEW, limit=10), documents=svc.corpus.store.count_documents())
+                    recent=svc.articles.list(AWAITING_REVIEW, limit=10), documents=svc.document_count())
 
     @app.post("/ask", include_in_schema=False)
     def ask(
@@ -143,7 +143,7 @@ def web_routes(app: FastAPI) -> None:
         except (QuestionError, ThreadNotFound) as error:
             return page(request, "home.html", status=400, error=f"Please check the question: {error}.",
                         question=question[:MAX_QUESTION_CHARS], approved=svc.articles.list(["approved"], limit=10),
-                        recent=[], documents=svc.corpus.store.count_documents())
+                        recent=[], documents=svc.document_count())
         query = urlencode({"audience": audience})
         return RedirectResponse(f"/articles/{quote(published.article.slug)}?{query}", status_code=303)
 
