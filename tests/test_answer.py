@@ -165,3 +165,16 @@ def test_verdict_agrees_with_the_sentence_it_rests_on(corpus):
             continue
         denies = stance(sentence_cues(answer.verdict.basis, question), False)["denies"]
         assert not (answer.verdict.value == "yes" and denies), question
+
+
+def test_list_fragments_are_not_claims_and_patients_get_no_grading_tags(corpus):
+    import re
+
+    for audience in ("clinician", "patient"):
+        answer = corpus.ask("How can I stop gout attacks from coming back?", audience=audience)
+        texts = [claim.text for claim in answer.claims()]
+        assert texts and not any(re.match(r"\(?\d{1,2}[.)]\s", text) for text in texts)
+        assert "1 or more subcutaneous tophi (Strong, High)." not in texts
+        if audience == "patient":
+            assert not any(re.search(r"\((?:Strong|Conditional)\b", text) for text in texts)
+        assert_citations_sound(answer, corpus)

@@ -50,6 +50,15 @@ EDITORIAL_NOTES = re.compile(
     r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)",
     re.IGNORECASE,
 )
+# A finding is a statement: it has a verb, and is not an item cut from a list or table
+# ("1 or more subcutaneous tophi", "4) use of coping strategies") that needs its lead-in to mean anything.
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|be|been|being|should|may|might|can|could|will|would|must|shall|has|have|had|do|does|did|"
+    r"needs?|\w{3,}ed|(?:recommend|suggest|reduce|increase|improve|help|work|cause|prevent|lower|raise|treat|use|"
+    r"include|require|appear|remain|seem|show|indicate|lead|result|occur|provide|offer|support|affect|decrease)s?)\b",
+    re.IGNORECASE,
+)
+_LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")
 MIN_SENTENCE_CHARS = 25
 _OUTSIDE_PARENTHESES = re.compile(r"\([^)]*\)")
 MAX_SENTENCE_CHARS = 600
@@ -198,6 +207,8 @@ def extract_findings(
         for start, end in splitter.spans(hit.passage_id, hit.passage.text):
             text = hit.passage.text[start:end]
             if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
+                continue
+            if not _VERB.search(text) or _LIST_ITEM.match(text):
                 continue
             words = crude_stems(text)
             topical, required = topic.score(words | context)

@@ -43,6 +43,11 @@ _STATISTICS = re.compile(
     r"\s\([^()]*(?:\b(?:CI|OR|RR|HR|SMD|WMD|MD)\b|\b[pPn]\s?[<=>≤]|Design:|\b[Rr]efer to\b|\b[Ss]ee\b|95\s?%|\bI2\b|I²)[^()]*\)"
 )
 _ABBREVIATION = re.compile(r"\s\(([A-Z]{2,}[A-Za-z0-9/-]{0,8})\)")
+# Grading tags such as "(Strong, High)" or "(Conditional, Very Low)": the sentence itself says
+# "strongly" / "conditionally recommended", and the reference list keeps the source.
+_GRADE_TAG = re.compile(
+    r"\s\((?:Strong|Conditional|Weak|Moderate|Good|Fair|Insufficient|Expert|Grade\s[A-D]|Level\s[IV1-5]+)\b[^()]{0,40}\)"
+)
 
 
 class PlainLanguage:
@@ -112,12 +117,12 @@ class PlainLanguage:
         return plain
 
     def simplify(self, text: str) -> str:
-        """``text`` without parenthetical statistics, design notes, cross-references and
-        abbreviations ("(95% CI 0.5-0.9)", "(Design: RCT)", "(USPSTF)"), ending in a full stop.
+        """``text`` without parenthetical statistics, design notes, grading tags, cross-references and
+        abbreviations ("(95% CI 0.5-0.9)", "(Design: RCT)", "(Strong, High)", "(USPSTF)"), ending in a full stop.
 
         Only removes text; :meth:`rewrite_draft` keeps the result only if
         verification still accepts it against the source."""
-        simpler = _STATISTICS.sub("", text)
+        simpler = _GRADE_TAG.sub("", _STATISTICS.sub("", text))
         # "(USPSTF)" goes only if the sentence does not use the abbreviation again
         simpler = _ABBREVIATION.sub(lambda m: "" if simpler.count(m.group(1)) == 1 else m.group(0), simpler).strip()
         if simpler and simpler[-1] not in ".!?":
