@@ -52,7 +52,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
