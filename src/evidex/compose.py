@@ -29,7 +29,9 @@ _AVOID = re.compile(
     re.IGNORECASE,
 )
 _ESCALATE = re.compile(
-    r"\b(red[- ]flags?|urgent\w*|emergen\w*|immediate\w*|refer\w*|cauda equina|progressive|serious underlying|"
+    # "referral", "refer patients to" — not the cross-references "refer to Section F.13" of guideline summaries
+    r"\b(red[- ]flags?|urgent\w*|emergen\w*|immediate\w*|referr(?:al|ed|ing)s?|refer (?:patients?|them|him|her) to|"
+    r"cauda equina|progressive|serious underlying|"
     r"surgical (?:consultation|evaluation|referral)|specialist|hospitali[sz]\w*|seek (?:medical )?care)\b",
     re.IGNORECASE,
 )
@@ -37,7 +39,7 @@ _HOW_TO = re.compile(
     r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|µg|g|ml|mL|IU|units?)\b(?:/(?:kg|day|d))?|"
     r"\b(?:\d+|once|twice|three|four|five)\s*(?:times|sessions?|sets?|repetitions?|reps|x)\s*(?:a|per|/|each)\s*(?:day|week|session)\b|"
     r"\b\d+\s*(?:-|to|–)?\s*\d*\s*(?:minutes?|min|hours?)\s*(?:a|per|/|each)\s*(?:day|week|session)\b|"
-    r"\b(?:daily|twice daily|every \d+ (?:hours|days|weeks))\b",
+    r"\b(?:daily(?! living| activities)|twice daily|every \d+ (?:hours|days|weeks))\b",
     re.IGNORECASE,
 )
 _FIRST_LINE = re.compile(
