@@ -89,6 +89,7 @@ def test_review_rules(setup):
         conn.execute(sa.text("DELETE FROM review_events"))
     assert len(articles.review_log(ref)) == 3
     assert [a.slug for a in articles.list(query="EXERCISE back")] == [ref]
+    assert articles.count(query="EXERCISE back") == 1 and articles.count(["approved"], "exercise") == 0
     assert articles.list(query="100%_") == []
 
 

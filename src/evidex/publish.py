@@ -356,6 +356,15 @@ class ArticleStore:
         with self.engine.connect() as conn:
             return self._events(conn, self._row(conn, ref).id)
 
+    @staticmethod
+    def _matching(select: sa.Select, statuses: Sequence[str], query: str | None) -> sa.Select:
+        if statuses:
+            select = select.where(articles.c.status.in_(list(statuses)))
+        for word in (query or "").split()[:10]:
+            escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            select = select.where(sa.func.lower(articles.c.question).like(f"%{escaped}%", escape="\\"))
+        return select
+
     def list(
         self,
         statuses: Sequence[str] = (),
@@ -365,21 +374,14 @@ class ArticleStore:
         oldest_first: bool = False,
     ) -> list[ArticleSummary]:
         """Articles, newest change first; ``query`` matches words of the question."""
-        select = sa.select(articles)
-        if statuses:
-            select = select.where(articles.c.status.in_(list(statuses)))
-        for word in (query or "").split()[:10]:
-            escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            select = select.where(sa.func.lower(articles.c.question).like(f"%{escaped}%", escape="\\"))
+        select = self._matching(sa.select(articles), statuses, query)
         order = articles.c.updated_at.asc() if oldest_first else articles.c.updated_at.desc()
         select = select.order_by(order, articles.c.id.desc()).limit(limit).offset(offset)
         with self.engine.connect() as conn:
             return [self._summary(row) for row in conn.execute(select).all()]
 
-    def count(self, statuses: Sequence[str] = ()) -> int:
-        select = sa.select(sa.func.count()).select_from(articles)
-        if statuses:
-            select = select.where(articles.c.status.in_(list(statuses)))
+    def count(self, statuses: Sequence[str] = (), query: str | None = None) -> int:
+        select = self._matching(sa.select(sa.func.count()).select_from(articles), statuses, query)
         with self.engine.connect() as conn:
             return conn.execute(select).scalar_one()
 

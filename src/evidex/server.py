@@ -371,7 +371,7 @@ def _api_routes(app: FastAPI) -> None:
     ) -> ArticleList:
         """Stored articles, most recently changed first."""
         items = svc.articles.list(status, q, limit, offset)
-        return ArticleList(items=items, total=svc.articles.count(status) if not q else len(items))
+        return ArticleList(items=items, total=svc.articles.count(status, q))
 
     @app.get("/api/articles/{ref}", response_model=Article, tags=["articles"],
              responses={404: {"description": "No such article or version"}})
