@@ -347,32 +347,40 @@ def _accounts():
     return Accounts(open_database(load_settings().articles_url))
 
 
-def _account_errors():
+@contextmanager
+def account_errors(what: str, exit_code: int = 2) -> Iterator[None]:
+    """Print an account error as "Cannot <what>: <why>" and exit with ``exit_code``."""
     from evidex.accounts import AccountError
 
-    return AccountError
+    try:
+        yield
+    except AccountError as exc:
+        err.print(f"[red]Cannot {what}:[/red] {escape(str(exc))}")
+        raise typer.Exit(exit_code) from None
+
+
+def read_password(from_stdin: bool, prompt: str) -> str:
+    import sys
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 
 ROLE_HELP = "reader, reviewer (medical reviewer: approves articles) or admin (manages users)."
+PASSWORD_STDIN_OPTION = typer.Option(False, "--password-stdin", help="Read the password from standard input.")
 
 
 @users_app.command("add")
 def users_add(
     username: str = typer.Argument(..., help="Login name."),
     role: str = typer.Option("reader", "--role", "-r", help=ROLE_HELP),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+    password_stdin: bool = PASSWORD_STDIN_OPTION,
 ) -> None:
     """Create a user (asks for the password unless --password-stdin)."""
-    import sys
-
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
-    try:
+    password = read_password(password_stdin, "Password")
+    with account_errors("add user"):
         user = _accounts().add(username, password, role)  # type: ignore[arg-type]
-    except _account_errors() as exc:
-        err.print(f"[red]Cannot add user:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
     err.print(f"Added {user.username} ({user.role}).")
 
 
@@ -386,41 +394,25 @@ def users_list() -> None:
 @users_app.command("role")
 def users_role(username: str, role: str = typer.Argument(..., help=ROLE_HELP)) -> None:
     """Change a user's role."""
-    try:
+    with account_errors("change role"):
         user = _accounts().set_role(username, role)  # type: ignore[arg-type]
-    except _account_errors() as exc:
-        err.print(f"[red]Cannot change role:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
     err.print(f"{user.username} is now {user.role}.")
 
 
 @users_app.command("password")
-def users_password(
-    username: str,
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
-) -> None:
+def users_password(username: str, password_stdin: bool = PASSWORD_STDIN_OPTION) -> None:
     """Set a new password (signs the user out everywhere)."""
-    import sys
-
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
-        "New password", hide_input=True, confirmation_prompt=True
-    )
-    try:
+    password = read_password(password_stdin, "New password")
+    with account_errors("set password"):
         _accounts().set_password(username, password)
-    except _account_errors() as exc:
-        err.print(f"[red]Cannot set password:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
     err.print(f"Password changed for {username}.")
 
 
 @users_app.command("remove")
 def users_remove(username: str) -> None:
     """Delete a user with their tokens and sessions (their review log entries stay)."""
-    try:
+    with account_errors("remove", exit_code=1):
         _accounts().remove(username)
-    except _account_errors() as exc:
-        err.print(f"[red]Cannot remove:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
     err.print(f"Removed {username}.")
 
 
@@ -432,14 +424,11 @@ def users_token(
 ) -> None:
     """Issue an API bearer token (printed once; only its hash is stored)."""
     accounts = _accounts()
-    try:
+    with account_errors("issue a token", exit_code=1):
         if revoke:
             err.print(f"Revoked {accounts.revoke_tokens(username)} token(s) of {username}.")
             return
         print(accounts.issue_token(username, name))
-    except _account_errors() as exc:
-        err.print(f"[red]Cannot issue a token:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
 
 
 @db_app.command("upgrade")
