@@ -178,3 +178,11 @@ def test_list_fragments_are_not_claims_and_patients_get_no_grading_tags(corpus):
         if audience == "patient":
             assert not any(re.search(r"\((?:Strong|Conditional)\b", text) for text in texts)
         assert_citations_sound(answer, corpus)
+
+
+def test_badly_split_fragments_are_not_claims(corpus):
+    answer = corpus.ask("Low back pain with saddle anaesthesia and urinary retention: what exercises should I do?", audience="patient")
+    assert answer.section("urgent") is not None
+    for claim in answer.claims():
+        assert not claim.text.lstrip().startswith((",", ";", ")"))
+        assert not claim.text.rstrip(" .:").endswith(("include", "following"))

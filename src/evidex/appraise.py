@@ -59,6 +59,8 @@ _VERB = re.compile(
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")
+# Pieces a sentence splitter cut badly: starting mid-sentence (", …"), or a lead-in whose list is missing.
+_FRAGMENT = re.compile(r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$", re.IGNORECASE)
 MIN_SENTENCE_CHARS = 25
 _OUTSIDE_PARENTHESES = re.compile(r"\([^)]*\)")
 MAX_SENTENCE_CHARS = 600
@@ -208,7 +210,7 @@ def extract_findings(
             text = hit.passage.text[start:end]
             if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
                 continue
-            if not _VERB.search(text) or _LIST_ITEM.match(text):
+            if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text):
                 continue
             words = crude_stems(text)
             topical, required = topic.score(words | context)
