@@ -27,9 +27,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -38,6 +35,7 @@ from pathlib import Path
 from evidex import verdict
 from evidex.corpus import Corpus
 from evidex.settings import Settings
+from measure import machine, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = (
@@ -59,16 +57,6 @@ FOLDS = 10
 def design_half(pmid: str) -> bool:
     """The half of the PubMedQA questions whose errors were read while writing the verdict cues."""
     return hashlib.md5(pmid.encode()).digest()[0] % 2 == 0
-
-
-def machine() -> str:
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:

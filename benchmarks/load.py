@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import shutil
 import socket
 import statistics
@@ -32,6 +31,7 @@ import httpx
 
 from evidex.corpus import Corpus
 from evidex.settings import Settings
+from measure import machine, percentile
 
 QUESTIONS = [
     "What are the most evidence-backed exercises for a herniated disc with sciatica?",
@@ -75,16 +75,6 @@ QUESTIONS = [
     "What is the recommended screening for abdominal aortic aneurysm?",
     "Are opioids effective for chronic non-cancer pain?",
 ]
-
-
-def machine() -> str:
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def free_port() -> int:

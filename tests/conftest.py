@@ -167,3 +167,11 @@ def service_data_dir(builtin_data_dir, tmp_path_factory) -> Path:
     result = run_cli("ingest", str(hostile), data_dir=target)
     assert result.returncode == 0, result.stderr
     return target
+
+
+def started_server(data_dir: Path, users: dict[str, str]) -> EvidexServer:
+    """``evidex serve`` on ``data_dir`` with these users (name → role); ``.passwords`` holds theirs."""
+    passwords = add_users(data_dir, users)
+    server = EvidexServer(data_dir).start()
+    server.passwords = passwords
+    return server

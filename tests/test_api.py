@@ -6,16 +6,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import HOSTILE_QUESTION, EvidexServer, add_users
+from tests.conftest import HOSTILE_QUESTION, EvidexServer, started_server
 
 SCIATICA = "What are the most evidence-backed exercises for a herniated disc with sciatica?"
 
 
 @pytest.fixture(scope="module")
 def server(service_data_dir):
-    passwords = add_users(service_data_dir, {"rita": "reviewer", "paul": "reader", "ada": "admin"})
-    server = EvidexServer(service_data_dir).start()
-    server.passwords = passwords
+    server = started_server(service_data_dir, {"rita": "reviewer", "paul": "reader", "ada": "admin"})
     yield server
     server.stop()
 

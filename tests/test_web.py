@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import HOSTILE_QUESTION, EvidexServer, add_users
+from tests.conftest import HOSTILE_QUESTION, started_server
 
 SEED = (
     "What are the most evidence-backed exercises for a herniated disc with sciatica, "
@@ -40,9 +40,7 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def server(service_data_dir):
-    passwords = add_users(service_data_dir, {"rita": "reviewer"})
-    server = EvidexServer(service_data_dir).start()
-    server.passwords = passwords
+    server = started_server(service_data_dir, {"rita": "reviewer"})
     yield server
     server.stop()
 
