@@ -80,6 +80,16 @@ def test_cli_search_json(builtin_copy):
     assert {"relevance", "evidence", "recency", "final"} <= set(data["hits"][0]["score"])
 
 
+def test_cli_search_reads_well_in_a_narrow_terminal(builtin_copy):
+    result = run_cli("search", "gout flare colchicine", "--kind", "guideline", "-n", "2", data_dir=builtin_copy, env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[0].startswith(" 1. ") and any(line.startswith("    Guideline · ") for line in lines)
+    assert any(line.strip().startswith("score ") and "relevance" in line for line in lines)
+    assert sum(line.startswith(" 2. ") for line in lines) == 1
+
+
 def test_very_common_words_are_left_out_of_the_word_query(corpus):
     total, fraction = corpus.store.passage_count(), corpus.settings.search.common_term_fraction
     assert corpus.store.document_frequency("patients") > fraction * total  # common in the built-in corpus

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markdown import Markdown
 from rich.markup import escape
+from rich.padding import Padding
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from evidex.corpus import Corpus, DocumentNotFound
 from evidex.ingest import IngestReport
@@ -226,6 +228,9 @@ CONSUMER_OPTION = typer.Option(None, "--consumer/--professional", help="Only con
 RETRACTED_OPTION = typer.Option(False, "--include-retracted", help="Also return retracted documents (marked).")
 
 
+SNIPPET_CHARS = 300
+
+
 @app.command()
 def search(
     query: str = typer.Argument(..., help="What to look for, in your own words."),
@@ -254,18 +259,31 @@ def search(
     if not result.hits:
         err.print("No passages matched. Try other words, or remove filters.")
         raise typer.Exit(1)
-    table = Table(show_header=True, header_style="bold", expand=True)
-    for column in ("#", "id", "kind", "year", "score", "lex", "dense", "passage"):
-        table.add_column(column, overflow="fold")
     for rank, hit in enumerate(result.hits, start=1):
-        p = hit.parts
-        table.add_row(
-            str(rank), hit.passage_id, hit.document.kind.label, str(hit.document.year or "–"),
-            f"{p.final:.3f}", str(p.lexical_rank or "–"), str(p.dense_rank or "–"),
-            f"[bold]{escape(hit.document.title)}[/bold]\n{escape(hit.passage.label)}: {escape(hit.passage.text[:300])}",
-        )
-    out.print(table)
+        out.print(search_hit_block(rank, hit), highlight=False)
     err.print(f"{len(result.hits)} passages in {result.took_ms:.0f} ms")
+
+
+def search_hit_block(rank: int, hit) -> Group:
+    """One result as a few readable lines at any terminal width: title, where it comes
+    from and why it ranks there, then the start of the passage."""
+    p = hit.parts
+    doc = hit.document
+    lexical = f"words #{p.lexical_rank}" if p.lexical_rank else "words –"
+    dense = f"meaning #{p.dense_rank}" if p.dense_rank else "meaning –"
+    factor = p.final / p.relevance if p.relevance else 1.0
+    text = hit.passage.text
+    if len(text) > SNIPPET_CHARS:
+        text = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    body = Text()
+    body.append(f"{doc.kind.label} · {doc.year or 'no year'} · {hit.passage_id}", style="cyan")
+    if doc.retracted:
+        body.append(" · RETRACTED", style="bold red")
+    body.append(f"\nscore {p.final:.3f}: relevance {p.relevance:.3f} ({lexical}, {dense}) × {factor:.2f} evidence and recency", style="dim")
+    body.append(f"\n{hit.passage.label + ': ' if hit.passage.label else ''}{text}\n")
+    title = Text(f"{rank:>2}. ", style="bold")
+    title.append(doc.title, style="bold")
+    return Group(title, Padding(body, (0, 0, 0, 4)))
 
 
 @app.command()
