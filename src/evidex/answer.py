@@ -18,6 +18,7 @@ SectionKey = Literal[
     "pitfalls",
     "escalate",
     "patient_specific",
+    "related",
     "evidence",
 ]
 
@@ -31,6 +32,7 @@ SECTION_TITLES: dict[str, str] = {
     "pitfalls": "Common pitfalls and harms",
     "escalate": "When to escalate / red flags",
     "patient_specific": "Patient-specific considerations",
+    "related": "Evidence from related groups",
     "evidence": "Other findings",
 }
 

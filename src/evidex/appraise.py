@@ -61,6 +61,13 @@ _VERB = re.compile(
 _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")
 # Pieces a sentence splitter cut badly: starting mid-sentence (", …"), or a lead-in whose list is missing.
 _FRAGMENT = re.compile(r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$", re.IGNORECASE)
+# A sentence whose subject is outside it ("Patients who are unwilling to engage in this therapy
+# should not receive this procedure", "Evidence supports its use") says nothing on its own.
+_OUT_OF_CONTEXT = re.compile(
+    r"\b(?:this|these|such) (?:procedures?|therapy|therapies|treatments?|interventions?|modalit(?:y|ies)|"
+    r"techniques?|programs?|drugs?|medications?|agents?)\b|\b(?:its|their) use\b",
+    re.IGNORECASE,
+)
 MIN_SENTENCE_CHARS = 25
 _OUTSIDE_PARENTHESES = re.compile(r"\([^)]*\)")
 MAX_SENTENCE_CHARS = 600
@@ -142,7 +149,14 @@ def crude_stems(text: str) -> set[str]:
     Deliberately simpler than :func:`evidex.vocab.normalise_words`: it runs on
     every sentence of every retrieved passage.
     """
-    return {_SPELLING.get(w, w)[:6] for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
+    return {_SPELLING.get(w, _singular(w))[:6] for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
+
+
+def _singular(word: str) -> str:
+    """"discs" → "disc", "ribs" → "rib": cutting to six letters already merges longer plurals."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 @dataclass
@@ -175,8 +189,7 @@ def question_topic(question: ClinicalQuestion) -> Topic:
     modifier_text = " ".join(matched for _, matched in question.modifiers).lower()
 
     def phrases(concept) -> list[frozenset[str]]:
-        texts = [concept.name, concept.matched_text, *concept.synonyms]
-        return [frozenset(crude_stems(t)) for t in texts if crude_stems(t)]
+        return [frozenset(crude_stems(t)) for t in _names(concept) if crude_stems(t)]
 
     main = [c for c in question.conditions if c.matched_text.lower() not in modifier_text]
     others = [c for c in (question.expanded.concepts if question.expanded else []) if c not in main]
@@ -194,10 +207,12 @@ def extract_findings(
     splitter: SentenceSplitter,
     max_per_passage: int = 3,
     max_passages: int = 30,
+    topic: Topic | None = None,
 ) -> list[Finding]:
     """Findings from ``hits``, best first.  When the question names a condition, a
-    finding's sentence or document title must mention one of them."""
-    topic = question_topic(question)
+    finding's sentence or document title must mention one of them (or, given another
+    ``topic``, what that topic requires)."""
+    topic = topic or question_topic(question)
     findings: list[Finding] = []
     for hit in hits[:max_passages]:
         if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):
@@ -210,7 +225,9 @@ def extract_findings(
             text = hit.passage.text[start:end]
             if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
                 continue
-            if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text):
+            if _OUT_OF_CONTEXT.search(text):
+                continue
+            if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text) or not _balanced(text):
                 continue
             words = crude_stems(text)
             topical, required = topic.score(words | context)
@@ -228,6 +245,63 @@ def extract_findings(
         findings.extend(candidates[:max_per_passage])
     findings.sort(key=lambda f: f.score, reverse=True)
     return findings
+
+
+def treatment_phrases(question: ClinicalQuestion) -> list[frozenset[str]]:
+    """The question's named treatments, each name and synonym as a stem set."""
+    return [frozenset(crude_stems(t)) for c in question.interventions for t in _names(c) if crude_stems(t)]
+
+
+def mentions(phrases: list[frozenset[str]], text: str) -> bool:
+    words = crude_stems(text)
+    return any(phrase <= words for phrase in phrases)
+
+
+def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitter: "SentenceSplitter") -> list[Finding]:
+    """What the retrieved sources on the question's condition say about its treatment elsewhere.
+
+    For when no finding names the treatment and the condition together: a low back
+    pain guideline that covers sciatica in one section may recommend exercise in
+    another.  Such evidence is indirect; compose shows it apart, under its own
+    heading, never as the bottom line.  Sources that discuss the condition more
+    often come first.
+    """
+    treatments = treatment_phrases(question)
+    conditions = question_topic(question).required
+    if not treatments or not conditions:
+        return []
+    best_hit: dict[str, SearchHit] = {}
+    for hit in hits:
+        best_hit.setdefault(hit.document.id, hit)
+    candidates: list[SearchHit] = []
+    condition_passages: dict[str, int] = {}
+    for doc_id, hit in best_hit.items():
+        document = hit.document
+        if not any(phrase <= crude_stems(document.text) for alternatives in conditions for phrase in alternatives):
+            continue  # the whole text lacks the words: no passage can have them
+        condition_passages[doc_id] = sum(
+            any(mentions(alternatives, p.text) for alternatives in conditions) for p in document.passages
+        )
+        if condition_passages[doc_id]:
+            candidates += [
+                SearchHit(document.passage_id(i), document, p, hit.parts)
+                for i, p in enumerate(document.passages)
+                if mentions(treatments, p.text)
+            ]
+    topic = Topic(required=[treatments], optional=conditions, words=question_topic(question).words, anchors=[])
+    found = extract_findings(question, candidates, splitter, max_per_passage=1, max_passages=len(candidates), topic=topic)
+    return sorted(found, key=lambda f: (-condition_passages[f.document.id], -f.score))
+
+
+def _names(concept) -> list[str]:
+    return [concept.name, concept.matched_text, *concept.synonyms]
+
+
+def _balanced(text: str) -> bool:
+    """Brackets open and close in pairs.  An unpaired one marks damaged source text or a
+    bad split: "recommends against targeting blood glucose levels Strong against; …)" lost
+    its "<110 mg/dL (" to markup stripping, and would state the opposite of the guideline."""
+    return text.count("(") == text.count(")") and text.count("[") == text.count("]")
 
 
 def _may_hold_findings(topic: Topic, words: set[str]) -> bool:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from evidex.answer import SECTION_TITLES, Claim, Note, Quote, Reference, Section
-from evidex.appraise import FINDING_CUES, Finding, crude_stems
+from evidex.appraise import FINDING_CUES, Finding, crude_stems, mentions, treatment_phrases
 from evidex.models import Document
 from evidex.understand import ClinicalQuestion, PatternSet
 from evidex.verdict import Splitter, decide, is_yes_no
@@ -60,10 +60,10 @@ _PITFALL = re.compile(
 
 _SECTION_ORDER = [
     "urgent", "bottom_line", "first_line", "second_line", "how_to", "avoid",
-    "pitfalls", "escalate", "patient_specific", "evidence",
+    "pitfalls", "escalate", "patient_specific", "related", "evidence",
 ]
 _LIMITS = {"bottom_line": 2, "first_line": 4, "second_line": 4, "how_to": 3, "avoid": 4,
-           "pitfalls": 3, "escalate": 3, "patient_specific": 4, "evidence": 4}
+           "pitfalls": 3, "escalate": 3, "patient_specific": 4, "related": 4, "evidence": 4}
 
 
 @dataclass
@@ -110,52 +110,96 @@ def modifier_matches(pattern: PatternSet, text: str) -> bool:
     return any(re.search(rf"\b{re.escape(term)}", text, re.IGNORECASE) for term in pattern.search_terms)
 
 
+def treatment_gap(question: ClinicalQuestion, findings: list[Finding]) -> bool:
+    """Whether a therapy question names a treatment that no finding mentions."""
+    treatments = treatment_phrases(question)
+    return (
+        question.question_type == "therapy"
+        and bool(treatments)
+        and not any(mentions(treatments, f.text) for f in findings)
+    )
+
+
 def draft_answer(
-    question: ClinicalQuestion, findings: list[Finding], max_claims: int = 14, bottom: Finding | None = None
+    question: ClinicalQuestion,
+    findings: list[Finding],
+    max_claims: int = 14,
+    bottom: Finding | None = None,
+    indirect: list[Finding] = (),
 ) -> Draft:
     """Place the best findings into sections, at most two per document per section.
 
-    ``bottom`` forces the bottom line (the basis of a yes/no verdict)."""
+    ``bottom`` forces the bottom line (the basis of a yes/no verdict).  When no
+    finding mentions the treatment the question asks about, the bottom line says
+    so instead of stating something about another treatment, and ``indirect``
+    findings (that treatment in a related group) get a section of their own."""
     sections: dict[str, list[DraftClaim]] = {}
     notes: dict[str, list[str]] = {}
     seen_text: set[str] = set()
     per_doc_section: dict[tuple[str, str], int] = {}
-    chosen = 0
+
+    def place(finding: Finding, key: str) -> bool:
+        slot = (finding.document.id, key)
+        if _key(finding.text) in seen_text or len(sections.get(key, [])) >= _LIMITS[key] or per_doc_section.get(slot, 0) >= 2:
+            return False
+        sections.setdefault(key, []).append(DraftClaim(finding, finding.text, _strength_note(finding)))
+        per_doc_section[slot] = per_doc_section.get(slot, 0) + 1
+        seen_text.add(_key(finding.text))
+        return True
+
     if question.audience == "patient":
         findings = patient_order(findings)
     else:
         # Clinicians get guidelines and studies first; consumer pages only fill what they leave open.
         findings = sorted(findings, key=lambda f: f.document.audience == "consumer")
-    bottom = bottom or _bottom_line(question, findings)
+    if treatment_gap(question, findings) and not bottom:
+        notes["bottom_line"] = [_gap_note(question, bool(indirect))]
+        for finding in indirect:
+            place(finding, "related")
+    else:
+        bottom = bottom or _bottom_line(question, findings)
     if bottom:
-        sections["bottom_line"] = [DraftClaim(bottom, bottom.text, _strength_note(bottom))]
-        seen_text.add(_key(bottom.text))
+        place(bottom, "bottom_line")
+    chosen = 0
     for finding in findings:
         if chosen >= max_claims:
             break
-        if _key(finding.text) in seen_text:
-            continue
-        key = section_for(finding, question)
-        slot = (finding.document.id, key)
-        if len(sections.get(key, [])) >= _LIMITS[key] or per_doc_section.get(slot, 0) >= 2:
-            continue
-        sections.setdefault(key, []).append(DraftClaim(finding, finding.text, _strength_note(finding)))
-        per_doc_section[slot] = per_doc_section.get(slot, 0) + 1
-        seen_text.add(_key(finding.text))
-        chosen += 1
+        chosen += place(finding, section_for(finding, question))
     for pattern, matched in question.modifiers:
         covered = any(modifier_matches(pattern, c.finding.text) for c in sections.get("patient_specific", []))
         if not covered:
             notes.setdefault("patient_specific", []).append(
-                f"{pattern.label} (“{matched}”): the indexed evidence found for this question does not "
+                f"{pattern.label} (“{_words(matched)}”): the indexed evidence found for this question does not "
                 f"specifically address this group; the statements above may not apply."
             )
     return Draft(sections=sections, notes=notes)
 
 
+def _words(typed: str) -> str:
+    """The question's words for a note, the same however they were typed: a question
+    asked again in capitals must not read as a changed answer ("PT" stays)."""
+    return typed.lower() if typed.isupper() and len(typed) > 5 else typed
+
+
+def _gap_note(question: ClinicalQuestion, has_indirect: bool) -> str:
+    modifier_text = " ".join(matched for _, matched in question.modifiers).lower()
+    conditions = [_words(c.matched_text) for c in question.conditions if c.matched_text.lower() not in modifier_text]
+    treatment = " or ".join(_words(c.matched_text) for c in question.interventions)
+    where = f" together with {' or '.join(conditions)}" if conditions else ""
+    text = f"No statement found in the indexed sources mentions {treatment}{where}."
+    if has_indirect:
+        text += (
+            f" What sources on this condition say about {treatment} in a related or broader group is shown under "
+            f"“{SECTION_TITLES['related']}”: check that its population matches before applying it."
+        )
+    return text
+
+
 # Patient mode: prefer sentences a reader at school grade 8 can follow.
 PATIENT_GRADE = 8.0
 PATIENT_MAX_WORDS = 30
+PATIENT_MAX_GRADE = 12.0
+PATIENT_MIN_FINDINGS = 6
 _TABLE_ROW = re.compile(r"\|.*\|")
 
 
@@ -171,20 +215,24 @@ def patient_order(findings: list[Finding]) -> list[Finding]:
 
     A finding's score is divided by how far its sentence's reading grade is
     above grade 8 (a grade-11 sentence keeps half its score, grade 14 a third), and
-    consumer-health pages (written for patients) get a small lift.  Table rows
-    and sentences longer than 30 words are dropped when at least six
-    readable findings remain."""
+    consumer-health pages (written for patients) get a small lift.  Table rows,
+    sentences longer than 30 words and sentences above grade 12 come only
+    after the readable ones, and only as many as it takes to offer six."""
     def adjusted(f: Finding) -> float:
         excess = max(0.0, sentence_grade(f.text) - PATIENT_GRADE)
         consumer = 1.2 if getattr(f.document, "audience", None) == "consumer" else 1.0
         return f.score * consumer / (1.0 + excess / 3.0)
 
     def readable(f: Finding) -> bool:
-        return not _TABLE_ROW.search(f.text) and len(f.text.split()) <= PATIENT_MAX_WORDS
+        return (
+            not _TABLE_ROW.search(f.text)
+            and len(f.text.split()) <= PATIENT_MAX_WORDS
+            and sentence_grade(f.text) <= PATIENT_MAX_GRADE
+        )
 
-    kept = [f for f in findings if readable(f)]
-    pool = kept if len(kept) >= 6 else findings
-    return sorted(pool, key=adjusted, reverse=True)
+    kept = sorted((f for f in findings if readable(f)), key=adjusted, reverse=True)
+    hard = sorted((f for f in findings if not readable(f)), key=adjusted, reverse=True)
+    return kept + hard[: max(0, PATIENT_MIN_FINDINGS - len(kept))]
 
 
 def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding | None:
@@ -196,16 +244,10 @@ def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding
     if not top:
         return None
     stated = [f for f in top if FINDING_CUES.search(f.text) or f.strength] or top
-    treatments = [
-        frozenset(crude_stems(text))
-        for concept in question.interventions
-        for text in (concept.name, concept.matched_text, *concept.synonyms)
-        if crude_stems(text)
-    ]
+    treatments = treatment_phrases(question)
 
     def off_treatment(finding: Finding) -> bool:
-        words = crude_stems(finding.text)
-        return bool(treatments) and not any(phrase <= words for phrase in treatments)
+        return bool(treatments) and not mentions(treatments, finding.text)
 
     return min(
         stated,

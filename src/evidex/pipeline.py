@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 from importlib.metadata import version
 
 from evidex.answer import Answer, Note, Provenance, Section, Verdict
-from evidex.appraise import Finding, SentenceSplitter, extract_findings
-from evidex.compose import draft_answer, number_references, verdict_for
+from evidex.appraise import Finding, SentenceSplitter, extract_findings, indirect_findings
+from evidex.compose import draft_answer, number_references, treatment_gap, verdict_for
 from evidex.llm import ChatClient, rewrite_claims
 from evidex.plain import PlainLanguage, reading_grade
 from evidex.retrieve import SearchHit, Searcher
@@ -61,7 +61,8 @@ class Engine:
         assert parsed is not None
         hits, searched = self._retrieve(parsed, filters)
         findings = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
-        answer = self._compose(parsed, findings, hits, searched, filters)
+        indirect = indirect_findings(parsed, hits, self.splitter) if treatment_gap(parsed, findings) else []
+        answer = self._compose(parsed, findings, indirect, hits, searched, filters)
         answer, report = verify_answer(answer, self.store)
         provenance = answer.provenance.model_copy(
             update={"claims_checked": report.checked, "claims_removed": [f"{why}: {text}" for text, why in report.removed]}
@@ -94,36 +95,37 @@ class Engine:
         text = question.search_text
         topic = " ".join(c.matched_text for c in question.conditions) or text
         focus = " ".join(c.matched_text for c in question.conditions + question.interventions)
+        treatment = " ".join(c.matched_text for c in question.interventions)
         queries = [(text, 30)]
         if focus and focus != text:
             queries.append((focus, 20))
+        # The question's treatment with each condition alone: with every condition word in
+        # one query, passages about the conditions outrank those about the treatment.
+        if treatment and len(question.conditions) > 1:
+            queries += [(f"{treatment} {c.matched_text}", 10) for c in question.conditions]
         for pattern, _ in question.modifiers:
-            queries.append((f"{topic} {' '.join(pattern.search_terms[:2])}", 10))
+            queries.append((f"{topic} {treatment} {' '.join(pattern.search_terms[:2])}".replace("  ", " "), 10))
         if question.red_flags:
             queries.append((f"{topic} red flags urgent referral", 10))
         searches = [(query, k, filters) for query, k in queries]
         if question.audience == "patient":
             consumer = replace(filters or SearchFilters(), audience="consumer")
             searches.append((text, 10, consumer))
-        merged: dict[str, SearchHit] = {}
-        for query, k, query_filters in searches:
-            for hit in self.searcher.search(query, query_filters, top_k=k).hits:
-                if hit.passage_id not in merged or merged[hit.passage_id].parts.final < hit.parts.final:
-                    merged[hit.passage_id] = hit
-        hits = sorted(merged.values(), key=lambda h: h.parts.final, reverse=True)
+        hits = _merge([self.searcher.search(query, query_filters, top_k=k).hits for query, k, query_filters in searches])
         return hits, [q for q, _ in queries]
 
     def _compose(
         self,
         question: ClinicalQuestion,
         findings: list[Finding],
+        indirect: list[Finding],
         hits: list[SearchHit],
         searched: list[str],
         filters: SearchFilters | None,
     ) -> Answer:
         now = datetime.now(timezone.utc)
         found = verdict_for(question, findings, self.splitter)
-        draft = draft_answer(question, findings, bottom=found[1] if found else None)
+        draft = draft_answer(question, findings, bottom=found[1] if found else None, indirect=indirect)
         if question.audience == "patient":
             draft = self.plain.rewrite_draft(draft)
         sections, references = number_references(draft, now.year)
@@ -166,6 +168,16 @@ class Engine:
                 evidex_version=version("evidex"),
             ),
         )
+
+
+def _merge(results: list[list[SearchHit]]) -> list[SearchHit]:
+    """Hits of several searches, each passage once with its best score, best first."""
+    merged: dict[str, SearchHit] = {}
+    for hits in results:
+        for hit in hits:
+            if hit.passage_id not in merged or merged[hit.passage_id].parts.final < hit.parts.final:
+                merged[hit.passage_id] = hit
+    return sorted(merged.values(), key=lambda h: h.parts.final, reverse=True)
 
 
 def _abstain(answer: Answer, searched: list[str]) -> Answer:
