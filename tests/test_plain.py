@@ -29,6 +29,11 @@ def plain(corpus):
         ("Yoga improves function (Design: Randomized clinical trial).", "Yoga improves function."),
         ("The U.S. Preventive Services Task Force (USPSTF) recommends screening.", "The U.S. Preventive Services Task Force recommends screening."),
         ("Consider a short-term step-up for viral infections", "Consider a short-term step-up for viral infections."),
+        (
+            "Track 2: Increase ICS dose (double for 1-2 weeks); use SABA for relief; start OCS if not improving.",
+            "Track 2: Increase ICS dose (double for 1-2 weeks). Use SABA for relief. Start OCS if not improving.",
+        ),
+        ("Side effects include nausea; vomiting; headache.", "Side effects include nausea; vomiting; headache."),
     ],
 )
 def test_statistics_and_asides_are_dropped_and_the_claim_still_verifies(plain, source, expected):
@@ -64,3 +69,15 @@ def test_patient_answer_is_plainer_than_the_clinician_answer_and_fully_verified(
         assert check_claim(claim.text, claim.quote.text)[0]
         assert claim.text.rstrip()[-1] in ".!?"
     assert reading_grade([c.text for c in patient.claims()]) < reading_grade([c.text for c in clinician.claims()])
+
+
+def test_no_gloss_repeats_the_word_or_a_word_the_sentence_already_has(plain):
+    assert plain.rewrite("High blood glucose can harm your kidneys.").count("(") == 1  # "glucose (sugar)" only
+    assert "(sugar)" not in plain.rewrite("You have too much glucose, also called sugar, in your blood.")
+
+
+def test_patient_answers_prefer_sentences_a_patient_can_read(corpus):
+    answer = corpus.ask("What can I do to keep my asthma under control?", audience="patient")
+    clinician = corpus.ask("What can I do to keep my asthma under control?")
+    assert answer.reading_grade <= 8 < clinician.reading_grade
+    assert all(claim.verified for claim in answer.claims())

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import textstat
 
+from evidex.appraise import crude_stems
 from evidex.compose import Draft
 from evidex.verify import check_claim
 from evidex.vocab import Vocabulary
@@ -35,7 +36,9 @@ EVERYDAY = frozenset(
     "decrease decreases decreased reduce reduces reduced effective effectively demonstrate demonstrated demonstrates "
     "currently respond responds response receive receives perform performed performs procedure procedures "
     "therapeutic significant significantly individual individuals condition conditions symptoms symptom "
-    "moderate moderately severe severity function functional activity activities".split()
+    "moderate moderately severe severity function functional activity activities "
+    "medication medications medicine medicines therapy therapies option options occur occurs require requires "
+    "required initial similar".split()
 )
 # Parenthetical asides a patient does not need and that carry no claim of their own:
 # statistics, study design notes, cross-references and abbreviations.
@@ -95,7 +98,7 @@ class PlainLanguage:
             for size in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
                 start, end = words[i].start(), words[i + size - 1].end()
                 phrase = text[start:end]
-                plain = self._gloss(phrase, glossed)
+                plain = self._gloss(phrase, glossed, text)
                 if plain:
                     pieces.append(text[position:end])
                     pieces.append(f" ({plain})")
@@ -108,23 +111,27 @@ class PlainLanguage:
         pieces.append(text[position:])
         return "".join(pieces)
 
-    def _gloss(self, phrase: str, glossed: set[str]) -> str | None:
+    def _gloss(self, phrase: str, glossed: set[str], sentence: str) -> str | None:
         if phrase.lower() in glossed or len(phrase) < MIN_GLOSSED_CHARS or phrase.lower() in EVERYDAY:
             return None
         plain = self.plain_word(phrase)
-        if not plain or plain.lower() == phrase.lower():
+        # No gloss that only repeats the word ("kidneys (kidney)") or a plain word the
+        # sentence already uses ("glucose (sugar), also called sugar").
+        if not plain or crude_stems(plain) == crude_stems(phrase) or re.search(rf"\b{re.escape(plain)}\b", sentence, re.IGNORECASE):
             return None
         return plain
 
     def simplify(self, text: str) -> str:
         """``text`` without parenthetical statistics, design notes, grading tags, cross-references and
-        abbreviations ("(95% CI 0.5-0.9)", "(Design: RCT)", "(Strong, High)", "(USPSTF)"), ending in a full stop.
+        abbreviations ("(95% CI 0.5-0.9)", "(Design: RCT)", "(Strong, High)", "(USPSTF)"), its
+        semicolons made full stops, ending in a full stop.
 
-        Only removes text; :meth:`rewrite_draft` keeps the result only if
-        verification still accepts it against the source."""
+        Only removes text and changes punctuation; :meth:`rewrite_draft` keeps the
+        result only if verification still accepts it against the source."""
         simpler = _GRADE_TAG.sub("", _STATISTICS.sub("", text))
         # "(USPSTF)" goes only if the sentence does not use the abbreviation again
         simpler = _ABBREVIATION.sub(lambda m: "" if simpler.count(m.group(1)) == 1 else m.group(0), simpler).strip()
+        simpler = _split_semicolons(simpler)
         if simpler and simpler[-1] not in ".!?":
             simpler = simpler.rstrip(" ;:,") + "."
         return simpler
@@ -143,6 +150,23 @@ class PlainLanguage:
                 rewritten.append(replace(claim, text=text))
             sections[key] = rewritten
         return Draft(sections=sections, notes=draft.notes)
+
+
+def _split_semicolons(text: str) -> str:
+    """"Increase the dose; use SABA for relief" → "Increase the dose. Use SABA for relief":
+    shorter sentences, the same words.  Semicolons inside brackets stay."""
+    pieces, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += char in "(["
+        depth -= char in ")]"
+        if char == ";" and depth == 0:
+            pieces.append(text[start:i].strip())
+            start = i + 1
+    pieces.append(text[start:].strip())
+    pieces = [p for p in pieces if p]
+    if len(pieces) == 1 or any(len(p.split()) < 3 for p in pieces):
+        return text  # a list of single words ("nausea; vomiting") is not a set of sentences
+    return " ".join(p[:1].upper() + p[1:] + ("" if p[-1] in ".!?" else ".") for p in pieces)
 
 
 def reading_grade(text: str | list[str]) -> float | None:
