@@ -19,6 +19,7 @@ from evidex.understand import ClinicalQuestion, PatternSet
 from evidex.verdict import Splitter, decide, is_yes_no
 
 OUTDATED_AFTER_YEARS = 10
+NEAR_DUPLICATE = 0.8  # share of words in common (Jaccard) above which a sentence repeats another
 
 _AVOID = re.compile(
     r"\b(recommends? against|suggests? against|(?:Strong|Weak) Against|not recommended|should not|"
@@ -135,16 +136,17 @@ def draft_answer(
     findings (that treatment in a related group) get a section of their own."""
     sections: dict[str, list[DraftClaim]] = {}
     notes: dict[str, list[str]] = {}
-    seen_text: set[str] = set()
+    seen: list[set[str]] = []
     per_doc_section: dict[tuple[str, str], int] = {}
 
     def place(finding: Finding, key: str) -> bool:
         slot = (finding.document.id, key)
-        if _key(finding.text) in seen_text or len(sections.get(key, [])) >= _LIMITS[key] or per_doc_section.get(slot, 0) >= 2:
+        words = crude_stems(finding.text)
+        if _repeats(words, seen) or len(sections.get(key, [])) >= _LIMITS[key] or per_doc_section.get(slot, 0) >= 2:
             return False
         sections.setdefault(key, []).append(DraftClaim(finding, finding.text, _strength_note(finding)))
         per_doc_section[slot] = per_doc_section.get(slot, 0) + 1
-        seen_text.add(_key(finding.text))
+        seen.append(words)
         return True
 
     if question.audience == "patient":
@@ -274,8 +276,10 @@ def _strength_note(finding: Finding) -> str | None:
     return f"Recommendation strength: {finding.strength}" if finding.strength else None
 
 
-def _key(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
+def _repeats(words: set[str], seen: list[set[str]]) -> bool:
+    """Whether a sentence says what a chosen one already says: guideline summaries repeat
+    paragraphs across documents with small changes ("four to ten visits" / "4 to 10 visits")."""
+    return any(len(words & other) >= NEAR_DUPLICATE * len(words | other) for other in seen)
 
 
 def number_references(draft: Draft, answer_year: int) -> tuple[list[Section], list[Reference]]:
