@@ -212,3 +212,13 @@ def test_damaged_source_sentences_are_not_claims(corpus):
         for claim in answer.claims():
             assert "blood glucose levels Strong against" not in claim.quote.text
             assert claim.text.count("(") == claim.text.count(")")
+
+
+def test_methods_sentences_and_table_rows_without_the_topic_are_not_claims(corpus):
+    answer = corpus.ask("Is metformin first-line for type 2 diabetes?")
+    texts = [claim.text for claim in answer.claims()]
+    assert texts
+    assert not any("were randomly assigned" in t or "studies were selected" in t for t in texts)
+    assert not any("|" in t and "diabet" not in t.lower() and "metformin" not in t.lower() for t in texts)
+    assert not any(t.startswith("Recommended as part of") for t in texts)  # no subject: cut from a list
+    assert answer.section("patient_specific") is None  # diabetes is the topic, not a patient detail

@@ -65,3 +65,12 @@ def test_follow_up_that_names_its_own_condition_keeps_it(vocabulary):
     follow = understand("And for gout?", vocabulary, earlier=first)
     assert {c.name for c in follow.conditions} == {"Gout"}
     assert not follow.inherited
+
+
+def test_a_modifier_that_is_the_question_topic_is_not_a_patient_detail(vocabulary):
+    question = understand("Is metformin first-line for type 2 diabetes?", vocabulary)
+    assert [c.name for c in question.conditions] == ["Diabetes Mellitus, Type 2"]
+    assert question.modifiers == []
+    # beside another condition it still describes the patient
+    question = understand("Is ibuprofen safe in heart failure with diabetes?", vocabulary)
+    assert [p.label for p, _ in question.modifiers] == ["Diabetes"]

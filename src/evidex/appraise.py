@@ -60,12 +60,23 @@ _VERB = re.compile(
 )
 _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")
 # Pieces a sentence splitter cut badly: starting mid-sentence (", …"), or a lead-in whose list is missing.
-_FRAGMENT = re.compile(r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$", re.IGNORECASE)
+# Also a sentence with no subject, cut from a list whose item named it: "Recommended as part of the treatment plan …".
+_FRAGMENT = re.compile(
+    r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$|"
+    r"^\s*(?:Recommended|Preferred|Indicated|Contraindicated|Reserved|Considered|Used|Suggested)\b",
+    re.IGNORECASE,
+)
 # A sentence whose subject is outside it ("Patients who are unwilling to engage in this therapy
 # should not receive this procedure", "Evidence supports its use") says nothing on its own.
 _OUT_OF_CONTEXT = re.compile(
     r"\b(?:this|these|such) (?:procedures?|therapy|therapies|treatments?|interventions?|modalit(?:y|ies)|"
     r"techniques?|programs?|drugs?|medications?|agents?)\b|\b(?:its|their) use\b",
+    re.IGNORECASE,
+)
+# What a study did, not what it found: "64 patients were randomly assigned to …", "22 studies were selected."
+_METHODS = re.compile(
+    r"\b(?:were|was) (?:then |subsequently )?(?:randomly |prospectively |retrospectively )?(?:assigned|randomi[sz]ed|"
+    r"allocated|enrolled|recruited|included|selected|screened|identified|reviewed|retrieved|searched|divided)\b",
     re.IGNORECASE,
 )
 MIN_SENTENCE_CHARS = 25
@@ -225,13 +236,16 @@ def extract_findings(
             text = hit.passage.text[start:end]
             if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
                 continue
-            if _OUT_OF_CONTEXT.search(text):
+            if _OUT_OF_CONTEXT.search(text) or _METHODS.search(text):
                 continue
             if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text) or not _balanced(text):
                 continue
             words = crude_stems(text)
-            topical, required = topic.score(words | context)
-            if (topic.required and not required) or not topic.covers_anchors(words | context):
+            # A table row ("ARB | Alternative to ACEi") has lost its table's heading: it
+            # must name what the question is about itself, not through the document title.
+            seen = words if "|" in text else words | context
+            topical, required = topic.score(seen)
+            if (topic.required and not required) or not topic.covers_anchors(seen):
                 continue
             if len(_OUTSIDE_PARENTHESES.sub("", text).split()) < 4:
                 continue

@@ -33,7 +33,9 @@ _ESCALATE = re.compile(
     # "referral", "refer patients to" — not the cross-references "refer to Section F.13" of guideline summaries
     r"\b(red[- ]flags?|urgent\w*|emergen\w*|immediate\w*|referr(?:al|ed|ing)s?|refer (?:patients?|them|him|her) to|"
     r"cauda equina|progressive|serious underlying|"
-    r"surgical (?:consultation|evaluation|referral)|specialist|hospitali[sz]\w*|seek (?:medical )?care)\b",
+    # hospital admission as advice, not as an outcome ("reduce HF hospitalization rates")
+    r"surgical (?:consultation|evaluation|referral)|specialist|seek (?:medical )?care|"
+    r"(?:should|must|may) be hospitali[sz]ed|requir\w* hospitali[sz]ation|admi(?:t|ssion) to (?:the )?hospital)\b",
     re.IGNORECASE,
 )
 _HOW_TO = re.compile(

@@ -162,6 +162,7 @@ def understand(
             question.conditions.append(concept)
         elif any(t.startswith(_INTERVENTION_TREES) for t in trees):
             question.interventions.append(concept)
+    question.modifiers = [(p, m) for p, m in question.modifiers if not _is_the_topic(m, question.conditions)]
     if earlier is not None:
         _inherit(question, earlier, vocabulary)
     return question
@@ -185,6 +186,14 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
     if added:
         topic = " ".join(dict.fromkeys(c.matched_text for c in added))
         question.expanded = expand_query(f"{question.text} {topic}", vocabulary)
+
+
+def _is_the_topic(matched: str, conditions: list[Concept]) -> bool:
+    """A modifier that is the question's only condition ("metformin for type 2 diabetes")
+    is what the question is about, not a detail of the patient."""
+    words = set(matched.lower().split())
+    overlapping = [c for c in conditions if words & set(c.matched_text.lower().split())]
+    return bool(overlapping) and len(overlapping) == len(conditions)
 
 
 def _found(patterns: tuple[PatternSet, ...], text: str) -> list[tuple[PatternSet, str]]:
