@@ -125,6 +125,11 @@ def test_herniated_disc_question(vocab: Vocabulary) -> None:
         ("Are NSAIDs safe after surgery?", NSAIDS, "NSAIDs"),
         ("Is PT or NSAIDs better for a herniated disc?", PHYSICAL_THERAPY, "PT"),
         ("physiotherapy for back pain", PHYSICAL_THERAPY, "physiotherapy"),
+        # everyday treatment names mapped by hand (data/vocab/lay_treatment_terms.tsv)
+        ("Does talk therapy help with depression?", "D011613", "talk therapy"),
+        ("Are water pills safe for my heart?", "D004232", "water pills"),
+        ("Does acupuncture help back pain?", "D015670", "acupuncture"),
+        ("Can I take painkillers with blood thinners?", "D000925", "blood thinners"),
     ],
 )
 def test_clinical_words_map_to_mesh(vocab: Vocabulary, question: str, ui: str, matched: str) -> None:

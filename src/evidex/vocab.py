@@ -1,13 +1,14 @@
 """Medical vocabularies bundled with evidex, loaded into lookup tables.
 
 Clinicians and patients name things their own way ("slipped disc", "PT",
-"NSAIDs"); the evidence uses MeSH language.  :class:`Vocabulary` joins five
+"NSAIDs"); the evidence uses MeSH language.  :class:`Vocabulary` joins six
 bundled sources so a phrase can be mapped to a MeSH descriptor, its lay
 synonyms, abbreviation expansions and plain-language alternatives:
 
 * MeSH 2024 descriptors (names, tree numbers, entry terms),
 * MedQuAD focus topics with lay and technical synonyms,
 * a list of medical abbreviations (noisy: matched case-sensitively),
+* everyday names of treatments mapped to MeSH by hand ("talk therapy", "water pills"),
 * the CDC plain-language thesaurus and the NCI dictionary of cancer terms,
 
 and pyspellchecker's English word frequencies tell ordinary English words
@@ -52,6 +53,7 @@ SOURCE_FILES = (
     "medical_abbreviations.csv",
     "cdc_plain_language_thesaurus.json",
     "nci_dictionary_of_cancer_terms.json",
+    "lay_treatment_terms.tsv",
 )
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][sS](?![^\W_]))?")
@@ -310,6 +312,12 @@ def _read_lay(raw: bytes) -> list[list[str]]:
     return topics
 
 
+def _read_lay_treatments(raw: bytes) -> list[tuple[str, str]]:
+    """(everyday phrase, MeSH descriptor UI): "talk therapy" -> Psychotherapy."""
+    lines = [line for line in raw.decode("utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    return [(row["phrase"], row["descriptor_ui"]) for row in csv.DictReader(lines, delimiter="\t")]
+
+
 def _read_abbreviations(raw: bytes) -> dict[str, list[str]]:
     meanings: dict[str, list[str]] = {}
     for row in csv.DictReader(io.StringIO(raw.decode("utf-8"))):
@@ -371,6 +379,8 @@ def build_index(sources: dict[str, bytes] | None = None) -> dict[str, Any]:
             builder.add_term(synonym, SenseKind.LAY, str(number), 1)
     for abbreviation in abbreviations:
         builder.add(abbreviation, SenseKind.ABBREVIATION, abbreviation, 1, abbreviation)
+    for phrase, ui in _read_lay_treatments(sources["lay_treatment_terms.tsv"]):
+        builder.add(phrase, SenseKind.MESH, ui, 0)
     cdc = json.loads(sources["cdc_plain_language_thesaurus.json"])
     nci = json.loads(sources["nci_dictionary_of_cancer_terms.json"])
     prose = [item["plain_alternative"] for item in nci + cdc]
