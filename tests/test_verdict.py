@@ -78,6 +78,12 @@ def test_question_without_leading_verb_still_gets_a_verdict(small_corpus):
     assert answer.verdict is not None and answer.verdict.value == "no"
 
 
+def test_a_source_about_a_neighbouring_question_gives_no_verdict(small_corpus):
+    # The melatonin trial concludes strongly, but not on whether melatonin is first-line for children.
+    answer = small_corpus.ask("Is melatonin first-line treatment for insomnia in children with autism?")
+    assert answer.verdict is None
+
+
 def test_open_questions_get_no_verdict(small_corpus):
     answer = small_corpus.ask("What is the evidence on zinc lozenges for tinnitus?")
     assert answer.verdict is None

@@ -63,7 +63,7 @@ _NEGATION = re.compile(
 _NO_EFFECT = re.compile(
     r"\b(no (?:\w+ ){0,3}(?:differences?|effects?|benefits?|advantages?|associations?|improvement|evidence|role|"
     r"impact|relationship|correlation|changes?|influence|increase|decrease|reduction|awareness|need|value|trend|"
-    r"link|predictive|prognostic|significan\w+)|did not|does not|do not|was not|were not|is not|are not|"
+    r"link|predictive|prognostic|significan\w+|data|proof)|did not|does not|do not|was not|were not|is not|are not|"
     r"has not|have not|had not|could not|cannot|failed to|not (?:\w+ ){0,3}?(?:associated|effective|superior|"
     r"improve\w*|reduc\w*|increas\w*|related|correlated|predict\w*|useful|necessary|justified|recommended|"
     r"beneficial|safe|sufficient|adequate|significant\w*|differ\w*|affect\w*|influenc\w*|change\w*|"
@@ -127,6 +127,7 @@ _GENERIC = frozenset(crude_stems(
     "really always any all still new use used using effect effects risk role"
 ))
 NEGATION_SCOPE_WORDS = 8
+MIN_QUESTION_COVERAGE = 0.75  # share of the question's words the deciding source must have
 
 
 def is_yes_no(text: str, flagged: bool) -> bool:
@@ -455,6 +456,8 @@ def decide(question: str, flagged: bool, findings: list[Finding], splitter: Spli
     best, is_conclusion = deciding_passage(findings, whole_passages=splitter is not None, question=question)
     sentences = passage_sentences(best, findings, splitter)
     texts = [s.text for s in sentences]
+    if not answers_the_question(question, best.document.title if best.document else "", texts):
+        return None
     x = features(question, flagged, texts, is_conclusion)
     for log in _recorders:
         log.append((question, x))
@@ -462,6 +465,17 @@ def decide(question: str, flagged: bool, findings: list[Finding], splitter: Spli
     value = model.predict(x) if model is not None else _rule(question, texts)
     basis = max(sentences, key=lambda s: (_support(sentence_cues(s.text, question), value), s is best))
     return _coherent(value, basis.text, question), basis
+
+
+def answers_the_question(question: str, title: str, sentences: list[str]) -> bool:
+    """Whether the deciding source is about what the question asks: its title or one of its
+    sentences has most of the question's words.  "Is metformin first-line for type 2
+    diabetes?" is not answered by a meta-analysis of metformin and COVID-19 mortality,
+    however strongly that concludes."""
+    stems = crude_stems(question) - _GENERIC
+    if not stems:
+        return True
+    return max(_overlap(text, stems) for text in [title, *sentences]) >= MIN_QUESTION_COVERAGE
 
 
 def _coherent(value: str, basis: str, question: str) -> str:
