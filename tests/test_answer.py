@@ -222,3 +222,10 @@ def test_methods_sentences_and_table_rows_without_the_topic_are_not_claims(corpu
     assert not any("|" in t and "diabet" not in t.lower() and "metformin" not in t.lower() for t in texts)
     assert not any(t.startswith("Recommended as part of") for t in texts)  # no subject: cut from a list
     assert answer.section("patient_specific") is None  # diabetes is the topic, not a patient detail
+
+
+def test_headings_are_not_claims_and_first_line_statements_lead(corpus):
+    answer = corpus.ask("What is the first-line treatment for mild persistent asthma?")
+    assert not any(claim.text.startswith("When to ") for claim in answer.claims())
+    bottom = corpus.ask("Does talk therapy help with depression?").section("bottom_line").claims[0].text
+    assert "psychotherapy" in bottom.lower() and "recommend" in bottom.lower()

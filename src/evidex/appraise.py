@@ -63,7 +63,8 @@ _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")
 # Also a sentence with no subject, cut from a list whose item named it: "Recommended as part of the treatment plan …".
 _FRAGMENT = re.compile(
     r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$|"
-    r"^\s*(?:Recommended|Preferred|Indicated|Contraindicated|Reserved|Considered|Used|Suggested)\b",
+    r"^\s*(?:Recommended|Preferred|Indicated|Contraindicated|Reserved|Considered|Used|Suggested)\b|"
+    r"^\s*(?:When|How|What|Why|Where|Whom?) to\b",  # a heading: "When to seek medical attention (…)"
     re.IGNORECASE,
 )
 # A sentence whose subject is outside it ("Patients who are unwilling to engage in this therapy

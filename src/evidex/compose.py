@@ -242,8 +242,8 @@ def patient_order(findings: list[Finding]) -> list[Finding]:
 def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding | None:
     """The strongest well-matched finding among the top few: a sentence that states a
     finding or recommendation (not background), about the question's intervention when it
-    names one, from a guideline or review before weaker designs, and a statement of what
-    to do before one of what not to do."""
+    names one, from a guideline or review before weaker designs, a statement of what
+    to do before one of what not to do, and a first-line recommendation before others."""
     top = [f for f in findings[:8] if f.topical > 0]
     if not top:
         return None
@@ -260,6 +260,7 @@ def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding
             bool(_SPECULATIVE.search(f.text)),
             not (f.strength or _CONCLUSIVE.search(f.text)),
             bool(_AVOID.search(f.text)),
+            not _FIRST_LINE.search(f.text),  # "recommends X as first-line" before "suggests adding X"
             f.document.kind.level,
             -f.score,
         ),
