@@ -74,3 +74,8 @@ def test_a_modifier_that_is_the_question_topic_is_not_a_patient_detail(vocabular
     # beside another condition it still describes the patient
     question = understand("Is ibuprofen safe in heart failure with diabetes?", vocabulary)
     assert [p.label for p, _ in question.modifiers] == ["Diabetes"]
+
+
+def test_treatment_names_include_narrower_ones(vocabulary):
+    question = understand("Does talk therapy help with depression?", vocabulary)
+    assert {"Psychotherapy", "talk therapy", "Cognitive Behavioral Therapy"} <= set(question.treatment_names)

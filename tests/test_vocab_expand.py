@@ -269,3 +269,9 @@ def test_expansions_find_evidence_in_other_words(vocab: Vocabulary, fts: sqlite3
     assert fts.execute(search, (expanded.fts_query(),)).fetchall() == [
         ("Sciatic neuralgia improved with physiotherapy.",)
     ]
+
+
+def test_narrower_descriptors_are_found_nearest_first(vocab: Vocabulary) -> None:
+    names = vocab.narrower("D011613")  # Psychotherapy
+    assert "Cognitive Behavioral Therapy" in names and "Psychotherapy" not in names
+    assert vocab.narrower("D000000-unknown") == []

@@ -263,8 +263,8 @@ def extract_findings(
 
 
 def treatment_phrases(question: ClinicalQuestion) -> list[frozenset[str]]:
-    """The question's named treatments, each name and synonym as a stem set."""
-    return [frozenset(crude_stems(t)) for c in question.interventions for t in _names(c) if crude_stems(t)]
+    """Every name of the question's treatments (:attr:`ClinicalQuestion.treatment_names`) as a stem set."""
+    return [frozenset(crude_stems(name)) for name in question.treatment_names if crude_stems(name)]
 
 
 def mentions(phrases: list[frozenset[str]], text: str) -> bool:

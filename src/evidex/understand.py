@@ -111,6 +111,9 @@ class ClinicalQuestion:
     expanded: ExpandedQuery | None = None
     dose_of: str | None = None
     inherited: list[str] = field(default_factory=list)
+    # Every name a source may use for the treatments asked about: MeSH name, synonyms and
+    # narrower descriptors ("cognitive behavioral therapy" for "talk therapy").
+    treatment_names: list[str] = field(default_factory=list)
 
     @property
     def search_text(self) -> str:
@@ -165,6 +168,11 @@ def understand(
     question.modifiers = [(p, m) for p, m in question.modifiers if not _is_the_topic(m, question.conditions)]
     if earlier is not None:
         _inherit(question, earlier, vocabulary)
+    question.treatment_names = list(dict.fromkeys(
+        name
+        for concept in question.interventions
+        for name in [concept.name, concept.matched_text, *concept.synonyms, *(vocabulary.narrower(concept.ui) if concept.ui else [])]
+    ))
     return question
 
 

@@ -23,6 +23,7 @@ rebuilds in memory rather than serve stale data.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import hashlib
@@ -46,6 +47,7 @@ from spellchecker import SpellChecker
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "vocab_index.json.gz"
+MAX_NARROWER = 60
 INDEX_VERSION = 1
 SOURCE_FILES = (
     "mesh2024_descriptors.tsv.gz",
@@ -449,6 +451,7 @@ class Vocabulary:
         self._prose: dict[str, int] = index["prose_words"]
         self._term_words: dict[str, int] = index["term_words"]
         self._index: dict[str, str] = index["index"]
+        self._tree_order: list[tuple[str, str]] | None = None  # (tree number, UI), sorted; built on first use
         self._spelling_targets = [
             word
             for word, count in self._term_words.items()
@@ -498,6 +501,26 @@ class Vocabulary:
         if sense.kind is SenseKind.LAY:
             return self.lay_topic(int(sense.ref)).mesh_ui
         return None
+
+    def narrower(self, ui: str, limit: int = MAX_NARROWER) -> list[str]:
+        """Names of the descriptors below ``ui`` in the MeSH tree, nearest first
+        ("Cognitive Behavioral Therapy" under "Psychotherapy"): a treatment is often
+        named more specifically than the question names it."""
+        row = self._descriptors.get(ui)
+        if row is None:
+            return []
+        if self._tree_order is None:
+            self._tree_order = sorted((tree, row[0]) for row in self._descriptors.values() for tree in _split(row[2]))
+        found: dict[str, int] = {}
+        for tree in _split(row[2]):
+            start = bisect.bisect_left(self._tree_order, (tree + ".",))
+            for child_tree, child in self._tree_order[start:]:
+                if not child_tree.startswith(tree + "."):
+                    break
+                depth = child_tree.count(".") - tree.count(".")
+                found[child] = min(depth, found.get(child, depth))
+        nearest = sorted(found, key=lambda child: (found[child], child))[:limit]
+        return [self._descriptors[child][1] for child in nearest]
 
     def descriptor(self, ui: str) -> Descriptor:
         ui, name, trees, entries = self._descriptors[ui]
