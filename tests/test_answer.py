@@ -51,7 +51,7 @@ def test_seed_question_gets_a_structured_cited_answer(corpus):
     # condition say about exercise elsewhere is shown apart.
     bottom = answer.section("bottom_line")
     assert bottom and not bottom.claims
-    assert "No statement found in the indexed sources mentions exercises together with herniated disc" in bottom.notes[0].text
+    assert "None of the passages retrieved for this question mentions exercises together with herniated disc" in bottom.notes[0].text
     related = answer.section("related")
     assert related and related.claims
     assert all("exercis" in claim.text.lower() for claim in related.claims)
@@ -229,3 +229,19 @@ def test_headings_are_not_claims_and_first_line_statements_lead(corpus):
     assert not any(claim.text.startswith("When to ") for claim in answer.claims())
     bottom = corpus.ask("Does talk therapy help with depression?").section("bottom_line").claims[0].text
     assert "psychotherapy" in bottom.lower() and "recommend" in bottom.lower()
+
+
+def test_patient_mode_sees_the_same_evidence_on_the_treatment_as_clinicians(corpus):
+    # Patient mode sets hard-to-read findings aside; that must not turn into "no passage mentions massage".
+    for audience in ("clinician", "patient"):
+        answer = corpus.ask("Does massage help low back pain?", audience=audience)
+        bottom = answer.section("bottom_line")
+        assert not any("None of the passages" in note.text for note in bottom.notes), audience
+
+
+def test_repeated_paragraphs_show_once_but_different_numbers_do_not_count_as_repeats():
+    from evidex.compose import _repeats
+
+    assert _repeats("Stability exercises over 4 to 10 visits post-procedure.", ["Stability exercises over four to ten visits post-procedure."])
+    assert not _repeats("Reduce to 15 mg once daily if CrCl is 50 or less.", ["Reduce to 30 mg once daily if CrCl is 50 or less."])
+    assert not _repeats("Surgery is not recommended for small hernias.", ["Surgery is recommended for small hernias."])

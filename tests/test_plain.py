@@ -34,6 +34,12 @@ def plain(corpus):
             "Track 2: Increase ICS dose (double for 1-2 weeks). Use SABA for relief. Start OCS if not improving.",
         ),
         ("Side effects include nausea; vomiting; headache.", "Side effects include nausea; vomiting; headache."),
+        # a piece that continues the sentence keeps it whole: "should not" covers all three
+        (
+            "Metformin should not be used in eGFR below 30; in those with acidosis; or during contrast studies.",
+            "Metformin should not be used in eGFR below 30; in those with acidosis; or during contrast studies.",
+        ),
+        ("Check kidney function yearly; eGFR below 45 needs a dose review.", "Check kidney function yearly. eGFR below 45 needs a dose review."),
     ],
 )
 def test_statistics_and_asides_are_dropped_and_the_claim_still_verifies(plain, source, expected):

@@ -79,3 +79,16 @@ def test_a_modifier_that_is_the_question_topic_is_not_a_patient_detail(vocabular
 def test_treatment_names_include_narrower_ones(vocabulary):
     question = understand("Does talk therapy help with depression?", vocabulary)
     assert {"Psychotherapy", "talk therapy", "Cognitive Behavioral Therapy"} <= set(question.treatment_names)
+
+
+@pytest.mark.parametrize(
+    ("question", "modifiers"),
+    [
+        ("Is ibuprofen safe for heart disease in a patient with kidney disease?", ["Kidney disease"]),
+        ("Is exercise safe after heart failure surgery?", ["Recent surgery / post-operative"]),
+        ("Should I take blood thinners for atrial fibrillation?", []),  # the treatment asked about
+        ("Is ibuprofen safe for patients on warfarin?", ["Anticoagulation"]),
+    ],
+)
+def test_a_modifier_is_dropped_only_when_it_names_the_topic(vocabulary, question, modifiers):
+    assert [p.label for p, _ in understand(question, vocabulary).modifiers] == modifiers

@@ -47,7 +47,8 @@ AIM_CUES = re.compile(
 EDITORIAL_NOTES = re.compile(
     r"\b(?:is|are) defined (?:at the end|below|in the)|\"Major Recommendations\" field|National Guideline Clearinghouse|"
     r"\(NGC\)|grades its recommendations|definitions? (?:of|for) the (?:grades|levels|strength|quality)|"
-    r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)",
+    r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)|"
+    r"Human Phenotype Ontology|(?:table|list) below|the following list",
     re.IGNORECASE,
 )
 # A finding is a statement: it has a verb, and is not an item cut from a list or table
@@ -60,15 +61,18 @@ _VERB = re.compile(
 )
 _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")
 # Pieces a sentence splitter cut badly: starting mid-sentence (", …"), or a lead-in whose list is missing.
-# Also a sentence with no subject, cut from a list whose item named it: "Recommended as part of the treatment plan …".
+# Also a sentence with no subject, cut from a list whose item named it, even after a label:
+# "Recommended as part of the treatment plan …", "Dose Reduction: Reduce to 15 mg once daily …".
 _FRAGMENT = re.compile(
     r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$|"
-    r"^\s*(?:Recommended|Preferred|Indicated|Contraindicated|Reserved|Considered|Used|Suggested)\b|"
+    r"^\s*(?:[^:.]{1,40}:\*?\s*)?(?:Recommended|Preferred|Indicated|Contraindicated|Reserved|Considered|Used|"
+    r"Suggested|Should|Must|May be|Can be|Is|Are|Requires?|Reduces|Increases|Improves|Lowers|Reduce to|Increase to)\b|"
     r"^\s*(?:When|How|What|Why|Where|Whom?) to\b",  # a heading: "When to seek medical attention (…)"
     re.IGNORECASE,
 )
 # A sentence whose subject is outside it ("Patients who are unwilling to engage in this therapy
-# should not receive this procedure", "Evidence supports its use") says nothing on its own.
+# should not receive this procedure", "Evidence supports its use") says nothing on its own,
+# unless it names what the question is about ("Tramadol …; its use is not recommended").
 _OUT_OF_CONTEXT = re.compile(
     r"\b(?:this|these|such) (?:procedures?|therapy|therapies|treatments?|interventions?|modalit(?:y|ies)|"
     r"techniques?|programs?|drugs?|medications?|agents?)\b|\b(?:its|their) use\b",
@@ -81,6 +85,7 @@ _METHODS = re.compile(
     re.IGNORECASE,
 )
 MIN_SENTENCE_CHARS = 25
+MAX_INDIRECT_PASSAGES_PER_SOURCE = 20
 _OUTSIDE_PARENTHESES = re.compile(r"\([^)]*\)")
 MAX_SENTENCE_CHARS = 600
 
@@ -149,7 +154,8 @@ _STOPWORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the their this to was were with "
     "without what which who how does do can should".split()
 )
-_SPELLING = {"disk": "disc", "disks": "disc", "tumour": "tumor", "oedema": "edema", "paediatric": "pediatric"}
+_SPELLING = {"disk": "disc", "tumour": "tumor", "oedema": "edema", "paediatric": "pediatric"}
+_NOT_PLURAL = frozenset({"aids", "diabetes", "herpes", "rabies", "measles", "mumps", "scabies", "series", "species"})
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -161,14 +167,22 @@ def crude_stems(text: str) -> set[str]:
     Deliberately simpler than :func:`evidex.vocab.normalise_words`: it runs on
     every sentence of every retrieved passage.
     """
-    return {_SPELLING.get(w, _singular(w))[:6] for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
+    return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
+
+
+def _stem(word: str) -> str:
+    singular = _singular(word)
+    return _SPELLING.get(singular, singular)[:6]
 
 
 def _singular(word: str) -> str:
-    """"discs" → "disc", "ribs" → "rib": cutting to six letters already merges longer plurals."""
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+    """"discs" → "disc", "ESIs" → "esi": cutting to six letters already merges longer plurals.
+    "aids" stays (AIDS is not a hearing aid); "-ss", "-us" and longer "-is" words are not plurals."""
+    if word in _NOT_PLURAL or len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us")):
+        return word
+    if word.endswith("is") and len(word) > 4:
+        return word
+    return word[:-1]
 
 
 @dataclass
@@ -182,6 +196,9 @@ class Topic:
 
     def covers_anchors(self, words: set[str]) -> bool:
         return all(any(phrase <= words for phrase in anchor) for anchor in self.anchors)
+
+    def names_a_concept(self, words: set[str]) -> bool:
+        return any(phrase and phrase <= words for concept in self.required + self.optional for phrase in concept)
 
     def score(self, words: set[str]) -> tuple[float, int]:
         """(topical score, how many required concepts are mentioned)."""
@@ -198,12 +215,10 @@ class Topic:
 
 def question_topic(question: ClinicalQuestion) -> Topic:
     """The conditions are required (at least one); interventions and other concepts add weight."""
-    modifier_text = " ".join(matched for _, matched in question.modifiers).lower()
-
     def phrases(concept) -> list[frozenset[str]]:
         return [frozenset(crude_stems(t)) for t in _names(concept) if crude_stems(t)]
 
-    main = [c for c in question.conditions if c.matched_text.lower() not in modifier_text]
+    main = question.main_conditions
     others = [c for c in (question.expanded.concepts if question.expanded else []) if c not in main]
     words = crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text)
     anchors = []
@@ -237,11 +252,13 @@ def extract_findings(
             text = hit.passage.text[start:end]
             if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
                 continue
-            if _OUT_OF_CONTEXT.search(text) or _METHODS.search(text):
-                continue
+            if _METHODS.search(text) or text.rstrip().endswith("?"):
+                continue  # what a study did, or a question (a consumer page's heading), is not a finding
             if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text) or not _balanced(text):
                 continue
             words = crude_stems(text)
+            if _OUT_OF_CONTEXT.search(text) and not topic.names_a_concept(words):
+                continue  # "this procedure" with nothing to say which: the sentence is not about the question
             # A table row ("ARB | Alternative to ACEi") has lost its table's heading: it
             # must name what the question is about itself, not through the document title.
             seen = words if "|" in text else words | context
@@ -278,11 +295,13 @@ def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitte
     For when no finding names the treatment and the condition together: a low back
     pain guideline that covers sciatica in one section may recommend exercise in
     another.  Such evidence is indirect; compose shows it apart, under its own
-    heading, never as the bottom line.  Sources that discuss the condition more
+    heading, never as the bottom line.  Each sentence must name the treatment itself
+    (a document title does not count), and sources that discuss the condition more
     often come first.
     """
     treatments = treatment_phrases(question)
-    conditions = question_topic(question).required
+    topic = question_topic(question)
+    conditions = topic.required
     if not treatments or not conditions:
         return []
     best_hit: dict[str, SearchHit] = {}
@@ -292,19 +311,20 @@ def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitte
     condition_passages: dict[str, int] = {}
     for doc_id, hit in best_hit.items():
         document = hit.document
-        if not any(phrase <= crude_stems(document.text) for alternatives in conditions for phrase in alternatives):
+        whole = crude_stems(document.text)
+        if not any(phrase <= whole for alternatives in conditions for phrase in alternatives):
             continue  # the whole text lacks the words: no passage can have them
-        condition_passages[doc_id] = sum(
-            any(mentions(alternatives, p.text) for alternatives in conditions) for p in document.passages
-        )
+        stems = [crude_stems(p.text) for p in document.passages]
+        condition_passages[doc_id] = sum(any(p <= words for c in conditions for p in c) for words in stems)
         if condition_passages[doc_id]:
             candidates += [
                 SearchHit(document.passage_id(i), document, p, hit.parts)
-                for i, p in enumerate(document.passages)
-                if mentions(treatments, p.text)
-            ]
-    topic = Topic(required=[treatments], optional=conditions, words=question_topic(question).words, anchors=[])
-    found = extract_findings(question, candidates, splitter, max_per_passage=1, max_passages=len(candidates), topic=topic)
+                for i, (p, words) in enumerate(zip(document.passages, stems))
+                if any(phrase <= words for phrase in treatments)
+            ][:MAX_INDIRECT_PASSAGES_PER_SOURCE]
+    treatment_topic = Topic(required=[treatments], optional=conditions, words=topic.words, anchors=[])
+    found = extract_findings(question, candidates, splitter, max_per_passage=1, max_passages=len(candidates), topic=treatment_topic)
+    found = [f for f in found if mentions(treatments, f.text)]
     return sorted(found, key=lambda f: (-condition_passages[f.document.id], -f.score))
 
 

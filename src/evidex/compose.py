@@ -10,16 +10,19 @@ explicit note instead of silence.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from evidex.answer import SECTION_TITLES, Claim, Note, Quote, Reference, Section
 from evidex.appraise import FINDING_CUES, Finding, crude_stems, mentions, treatment_phrases
 from evidex.models import Document
 from evidex.understand import ClinicalQuestion, PatternSet
+from evidex.verify import numbers_in
 from evidex.verdict import Splitter, decide, is_yes_no
 
 OUTDATED_AFTER_YEARS = 10
-NEAR_DUPLICATE = 0.8  # share of words in common (Jaccard) above which a sentence repeats another
+NEAR_DUPLICATE = 0.8  # word-sequence similarity above which a sentence repeats another
 
 _AVOID = re.compile(
     r"\b(recommends? against|suggests? against|(?:Strong|Weak) Against|not recommended|should not|"
@@ -35,7 +38,8 @@ _ESCALATE = re.compile(
     r"cauda equina|progressive|serious underlying|"
     # hospital admission as advice, not as an outcome ("reduce HF hospitalization rates")
     r"surgical (?:consultation|evaluation|referral)|specialist|seek (?:medical )?care|"
-    r"(?:should|must|may) be hospitali[sz]ed|requir\w* hospitali[sz]ation|admi(?:t|ssion) to (?:the )?hospital)\b",
+    r"(?:should|must|may) be hospitali[sz]ed|hospitali[sz]e\b|(?:requir|consider|need|warrant)\w* hospitali[sz]ation|"
+    r"admi(?:t|tted|ssion) to (?:the )?hospital|hospital admission)\b",
     re.IGNORECASE,
 )
 _HOW_TO = re.compile(
@@ -46,7 +50,8 @@ _HOW_TO = re.compile(
     re.IGNORECASE,
 )
 _FIRST_LINE = re.compile(
-    r"\b(recommends?(?! against)|first[- ]line|Strong For|strongly recommended|(?:A|B) recommendation|"
+    r"\b(recommends?(?! against)|(?<!not )(?<!not be )(?<!conditionally )(?<!weakly )recommended(?! against)|"
+    r"first[- ]line|Strong For|strongly recommended|(?:A|B) recommendation|"
     r"should be (?:offered|used|provided)|preferred|mainstay)\b",
     re.IGNORECASE,
 )
@@ -128,7 +133,7 @@ def draft_answer(
     findings: list[Finding],
     max_claims: int = 14,
     bottom: Finding | None = None,
-    indirect: list[Finding] = (),
+    indirect: Sequence[Finding] = (),
 ) -> Draft:
     """Place the best findings into sections, at most two per document per section.
 
@@ -138,25 +143,25 @@ def draft_answer(
     findings (that treatment in a related group) get a section of their own."""
     sections: dict[str, list[DraftClaim]] = {}
     notes: dict[str, list[str]] = {}
-    seen: list[set[str]] = []
+    seen: list[str] = []
     per_doc_section: dict[tuple[str, str], int] = {}
 
     def place(finding: Finding, key: str) -> bool:
         slot = (finding.document.id, key)
-        words = crude_stems(finding.text)
-        if _repeats(words, seen) or len(sections.get(key, [])) >= _LIMITS[key] or per_doc_section.get(slot, 0) >= 2:
+        if _repeats(finding.text, seen) or len(sections.get(key, [])) >= _LIMITS[key] or per_doc_section.get(slot, 0) >= 2:
             return False
         sections.setdefault(key, []).append(DraftClaim(finding, finding.text, _strength_note(finding)))
         per_doc_section[slot] = per_doc_section.get(slot, 0) + 1
-        seen.append(words)
+        seen.append(finding.text)
         return True
 
+    gap = treatment_gap(question, findings)  # on every finding, before patient mode sets some aside
     if question.audience == "patient":
         findings = patient_order(findings)
     else:
         # Clinicians get guidelines and studies first; consumer pages only fill what they leave open.
         findings = sorted(findings, key=lambda f: f.document.audience == "consumer")
-    if treatment_gap(question, findings) and not bottom:
+    if gap and not bottom:
         notes["bottom_line"] = [_gap_note(question, bool(indirect))]
         for finding in indirect:
             place(finding, "related")
@@ -173,24 +178,23 @@ def draft_answer(
         covered = any(modifier_matches(pattern, c.finding.text) for c in sections.get("patient_specific", []))
         if not covered:
             notes.setdefault("patient_specific", []).append(
-                f"{pattern.label} (“{_words(matched)}”): the indexed evidence found for this question does not "
+                f"{pattern.label} (“{_as_typed(matched)}”): the indexed evidence found for this question does not "
                 f"specifically address this group; the statements above may not apply."
             )
     return Draft(sections=sections, notes=notes)
 
 
-def _words(typed: str) -> str:
+def _as_typed(typed: str) -> str:
     """The question's words for a note, the same however they were typed: a question
     asked again in capitals must not read as a changed answer ("PT" stays)."""
     return typed.lower() if typed.isupper() and len(typed) > 5 else typed
 
 
 def _gap_note(question: ClinicalQuestion, has_indirect: bool) -> str:
-    modifier_text = " ".join(matched for _, matched in question.modifiers).lower()
-    conditions = [_words(c.matched_text) for c in question.conditions if c.matched_text.lower() not in modifier_text]
-    treatment = " or ".join(_words(c.matched_text) for c in question.interventions)
+    conditions = [_as_typed(c.matched_text) for c in question.main_conditions]
+    treatment = " or ".join(_as_typed(c.matched_text) for c in question.interventions)
     where = f" together with {' or '.join(conditions)}" if conditions else ""
-    text = f"No statement found in the indexed sources mentions {treatment}{where}."
+    text = f"None of the passages retrieved for this question mentions {treatment}{where}."
     if has_indirect:
         text += (
             f" What sources on this condition say about {treatment} in a related or broader group is shown under "
@@ -279,10 +283,34 @@ def _strength_note(finding: Finding) -> str | None:
     return f"Recommendation strength: {finding.strength}" if finding.strength else None
 
 
-def _repeats(words: set[str], seen: list[set[str]]) -> bool:
+def _repeats(text: str, seen: list[str]) -> bool:
     """Whether a sentence says what a chosen one already says: guideline summaries repeat
-    paragraphs across documents with small changes ("four to ten visits" / "4 to 10 visits")."""
-    return any(len(words & other) >= NEAR_DUPLICATE * len(words | other) for other in seen)
+    paragraphs across documents with small changes ("four to ten visits" / "4 to 10 visits").
+    Mostly the same words in the same order, and the same numbers, negations and urgency:
+    "Reduce to 30 mg …" and "Reduce to 15 mg …" are different statements."""
+    def digits(sentence: str) -> str:
+        return _NUMBER_WORD.sub(lambda m: str(_NUMBER_WORDS.index(m.group(0).lower())), sentence)
+
+    def signature(sentence: str) -> tuple:
+        return numbers_in(digits(sentence)), frozenset(w.lower() for w in _NEGATION_OR_URGENCY.findall(sentence))
+
+    words = _key(digits(text)).split()
+    return any(
+        SequenceMatcher(None, words, _key(digits(other)).split()).ratio() >= NEAR_DUPLICATE
+        and signature(text) == signature(other)
+        for other in seen
+    )
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+_NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+_NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
+_NEGATION_OR_URGENCY = re.compile(
+    r"\b(?:no|not|never|without|against|avoid\w*|urgent\w*|emergen\w*|immediate\w*)\b|n't\b", re.IGNORECASE
+)
 
 
 def number_references(draft: Draft, answer_year: int) -> tuple[list[Section], list[Reference]]:

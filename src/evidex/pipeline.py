@@ -61,8 +61,9 @@ class Engine:
         assert parsed is not None
         hits, searched = self._retrieve(parsed, filters)
         findings = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
-        indirect = indirect_findings(parsed, hits, self.splitter) if treatment_gap(parsed, findings) else []
-        answer = self._compose(parsed, findings, indirect, hits, searched, filters)
+        gap = treatment_gap(parsed, findings)
+        indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
+        answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
         answer, report = verify_answer(answer, self.store)
         provenance = answer.provenance.model_copy(
             update={"claims_checked": report.checked, "claims_removed": [f"{why}: {text}" for text, why in report.removed]}
@@ -118,13 +119,15 @@ class Engine:
         self,
         question: ClinicalQuestion,
         findings: list[Finding],
+        gap: bool,
         indirect: list[Finding],
         hits: list[SearchHit],
         searched: list[str],
         filters: SearchFilters | None,
     ) -> Answer:
         now = datetime.now(timezone.utc)
-        found = verdict_for(question, findings, self.splitter)
+        # No yes or no on a treatment that no retrieved passage mentions: it would rest on another treatment.
+        found = None if gap else verdict_for(question, findings, self.splitter)
         draft = draft_answer(question, findings, bottom=found[1] if found else None, indirect=indirect)
         if question.audience == "patient":
             draft = self.plain.rewrite_draft(draft)

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import textstat
 
-from evidex.appraise import crude_stems
+from evidex.appraise import _VERB, crude_stems
 from evidex.compose import Draft
 from evidex.verify import check_claim
 from evidex.vocab import Vocabulary
@@ -154,7 +154,10 @@ class PlainLanguage:
 
 def _split_semicolons(text: str) -> str:
     """"Increase the dose; use SABA for relief" → "Increase the dose. Use SABA for relief":
-    shorter sentences, the same words.  Semicolons inside brackets stay."""
+    shorter sentences, the same words.  Only where every piece is a sentence of its own: a
+    piece without a verb, or one that continues the sentence before it ("…should not be used
+    in eGFR below 30; in those with acidosis; or during contrast studies"), keeps the
+    semicolons, and so do semicolons inside brackets."""
     pieces, depth, start = [], 0, 0
     for i, char in enumerate(text):
         depth += char in "(["
@@ -163,10 +166,35 @@ def _split_semicolons(text: str) -> str:
             pieces.append(text[start:i].strip())
             start = i + 1
     pieces.append(text[start:].strip())
-    pieces = [p for p in pieces if p]
-    if len(pieces) == 1 or any(len(p.split()) < 3 for p in pieces):
-        return text  # a list of single words ("nausea; vomiting") is not a set of sentences
-    return " ".join(p[:1].upper() + p[1:] + ("" if p[-1] in ".!?" else ".") for p in pieces)
+    if len(pieces) == 1 or not all(_stands_alone(p) for p in pieces):
+        return text
+    return " ".join(_capitalised(p) + ("" if p[-1] in ".!?" else ".") for p in pieces)
+
+
+def _stands_alone(piece: str) -> bool:
+    """At least three words, a verb (or an instruction: "start OCS if not improving"), and
+    not a continuation of the sentence before ("in those with acidosis", "- and …")."""
+    words = piece.split()
+    if len(words) < 3 or words[0].lower() in _CONTINUATIONS or piece.startswith(("-", "–")):
+        return False
+    return bool(_VERB.search(piece)) or words[0].lower() in _INSTRUCTIONS
+
+
+def _capitalised(piece: str) -> str:
+    """First letter up, unless the first word is written in mixed case ("eGFR", "pH")."""
+    first = piece.split()[0]
+    return piece[:1].upper() + piece[1:] if first.islower() else piece
+
+
+_INSTRUCTIONS = frozenset(
+    "use start stop check take avoid give add increase decrease reduce consider continue monitor measure switch "
+    "begin keep limit eat drink call see ask talk tell try get make seek minimize minimise interpret repeat refer "
+    "assess review follow step watch wait rest walk".split()
+)
+_CONTINUATIONS = frozenset(
+    "and or but nor in on at for with without during by to from of those that which who whom whose whereas while "
+    "including especially particularly e.g. i.e. such as than then".split()
+)
 
 
 def reading_grade(text: str | list[str]) -> float | None:

@@ -121,6 +121,13 @@ class ClinicalQuestion:
         return self.expanded.text if self.expanded else self.text
 
     @property
+    def main_conditions(self) -> list[Concept]:
+        """The conditions the question is about, leaving out those that only name a patient
+        detail ("neurological deficits" in "sciatica with neurological deficits")."""
+        modifier_text = " ".join(matched for _, matched in self.modifiers).lower()
+        return [c for c in self.conditions if c.matched_text.lower() not in modifier_text]
+
+    @property
     def topic(self) -> str:
         """A short name for what the question is about."""
         names = [c.name for c in self.conditions + self.interventions]
@@ -165,7 +172,10 @@ def understand(
             question.conditions.append(concept)
         elif any(t.startswith(_INTERVENTION_TREES) for t in trees):
             question.interventions.append(concept)
-    question.modifiers = [(p, m) for p, m in question.modifiers if not _is_the_topic(m, question.conditions)]
+    question.modifiers = [
+        (p, m) for p, m in question.modifiers
+        if not _is_the_topic(m, question.conditions) and not _is_the_topic(m, question.interventions)
+    ]
     if earlier is not None:
         _inherit(question, earlier, vocabulary)
     question.treatment_names = list(dict.fromkeys(
@@ -196,12 +206,20 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
         question.expanded = expand_query(f"{question.text} {topic}", vocabulary)
 
 
-def _is_the_topic(matched: str, conditions: list[Concept]) -> bool:
-    """A modifier that is the question's only condition ("metformin for type 2 diabetes")
-    is what the question is about, not a detail of the patient."""
-    words = set(matched.lower().split())
-    overlapping = [c for c in conditions if words & set(c.matched_text.lower().split())]
-    return bool(overlapping) and len(overlapping) == len(conditions)
+def _is_the_topic(matched: str, concepts: list[Concept]) -> bool:
+    """A modifier that names the question's only condition ("metformin for type 2 diabetes")
+    or only treatment ("blood thinners for AF") is what the question is about, not a detail
+    of the patient.  Named means one phrase contains the other, not a shared word
+    ("kidney disease" is a detail in a question about heart disease, and "after heart failure
+    surgery" one in a question about heart failure)."""
+    phrase = matched.lower()
+
+    def names(concept: Concept) -> bool:
+        text = concept.matched_text.lower()
+        return phrase in text or (text in phrase and len(text.split()) * 3 >= len(phrase.split()) * 2)
+
+    named = [c for c in concepts if names(c)]
+    return bool(named) and len(named) == len(concepts)
 
 
 def _found(patterns: tuple[PatternSet, ...], text: str) -> list[tuple[PatternSet, str]]:

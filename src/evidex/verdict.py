@@ -63,7 +63,7 @@ _NEGATION = re.compile(
 _NO_EFFECT = re.compile(
     r"\b(no (?:\w+ ){0,3}(?:differences?|effects?|benefits?|advantages?|associations?|improvement|evidence|role|"
     r"impact|relationship|correlation|changes?|influence|increase|decrease|reduction|awareness|need|value|trend|"
-    r"link|predictive|prognostic|significan\w+|data|proof)|did not|does not|do not|was not|were not|is not|are not|"
+    r"link|predictive|prognostic|significan\w+)|did not|does not|do not|was not|were not|is not|are not|"
     r"has not|have not|had not|could not|cannot|failed to|not (?:\w+ ){0,3}?(?:associated|effective|superior|"
     r"improve\w*|reduc\w*|increas\w*|related|correlated|predict\w*|useful|necessary|justified|recommended|"
     r"beneficial|safe|sufficient|adequate|significant\w*|differ\w*|affect\w*|influenc\w*|change\w*|"
@@ -145,7 +145,7 @@ def _negation_hits_question(sentence: str, question_stems: set[str]) -> bool:
     """A negation cue followed, within a few words, by a word of the question."""
     for match in _NEGATION.finditer(sentence):
         after = _words(sentence[match.end():])[:NEGATION_SCOPE_WORDS]
-        if any(w[:6] in question_stems for w in after):
+        if crude_stems(" ".join(after)) & question_stems:
             return True
     return False
 
