@@ -84,6 +84,12 @@ def test_a_source_about_a_neighbouring_question_gives_no_verdict(small_corpus):
     assert answer.verdict is None
 
 
+def test_a_verdict_on_a_treatment_rests_on_a_sentence_that_names_it(small_corpus):
+    # Only the melatonin trial speaks of insomnia; its conclusion says nothing about zinc.
+    answer = small_corpus.ask("Does zinc improve sleep quality in chronic insomnia?")
+    assert answer.verdict is None
+
+
 def test_open_questions_get_no_verdict(small_corpus):
     answer = small_corpus.ask("What is the evidence on zinc lozenges for tinnitus?")
     assert answer.verdict is None

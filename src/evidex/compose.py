@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 
 from evidex.answer import SECTION_TITLES, Claim, Note, Quote, Reference, Section
 from evidex.appraise import FINDING_CUES, Finding, crude_stems, mentions, treatment_phrases
-from evidex.models import Document
+from evidex.models import Document, EvidenceKind
 from evidex.understand import ClinicalQuestion, PatternSet
 from evidex.verify import numbers_in
 from evidex.verdict import Splitter, decide, is_yes_no
@@ -372,4 +372,16 @@ def verdict_for(
     the verdict is shown with that exact sentence and its citation."""
     if not findings or not is_yes_no(question.text, question.yes_no):
         return None
-    return decide(question.text, question.yes_no, findings, splitter)
+    concepts = [[c.name, c.matched_text, *c.synonyms] for c in question.conditions]
+    if question.interventions:
+        concepts.append(question.treatment_names)
+    found = decide(question.text, question.yes_no, findings, splitter, concepts=concepts)
+    treatments = treatment_phrases(question)
+    if found and treatments and not mentions(treatments, f"{found[1].document.title} {found[1].text}"):
+        return None  # a yes or no on a treatment must rest on a source and sentence that name it
+    if found and found[1].document.kind is EvidenceKind.GUIDELINE and not _RECOMMENDS.search(found[1].text):
+        return None  # a guideline answers with a recommendation, not with a remark on the evidence
+    return found
+
+
+_RECOMMENDS = re.compile(r"\b(?:recommend\w*|suggest\w*|should|advis\w*|offer\w*)\b", re.IGNORECASE)

@@ -181,7 +181,7 @@ def understand(
     question.treatment_names = list(dict.fromkeys(
         name
         for concept in question.interventions
-        for name in [concept.name, concept.matched_text, *concept.synonyms, *(vocabulary.narrower(concept.ui) if concept.ui else [])]
+        for name in [concept.name, concept.matched_text, *concept.synonyms, *_narrower_names(concept, vocabulary)]
     ))
     return question
 
@@ -204,6 +204,13 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
     if added:
         topic = " ".join(dict.fromkeys(c.matched_text for c in added))
         question.expanded = expand_query(f"{question.text} {topic}", vocabulary)
+
+
+def _narrower_names(concept: Concept, vocabulary: Vocabulary) -> list[str]:
+    """Narrower MeSH names, except single everyday words ("Suggestion" under Psychotherapy
+    would make any sentence that "suggests" something a mention of talk therapy)."""
+    names = vocabulary.narrower(concept.ui) if concept.ui else []
+    return [n for n in names if len(n.split()) > 1 or not vocabulary.is_common_word(n.lower())]
 
 
 def _is_the_topic(matched: str, concepts: list[Concept]) -> bool:

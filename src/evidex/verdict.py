@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -433,8 +433,8 @@ def passage_sentences(finding: Finding, findings: list[Finding], splitter: Split
     out = []
     for start, end in splitter.spans(finding.passage_id, text):
         sentence = text[start:end]
-        if len(sentence.strip()) < 15 or EDITORIAL_NOTES.search(sentence):
-            continue
+        if len(sentence.strip()) < 15 or EDITORIAL_NOTES.search(sentence) or sentence.rstrip().endswith(":"):
+            continue  # too short, an editorial note, or a lead-in whose list is elsewhere
         out.append(known.get((start, end)) or replace(finding, text=sentence, start=start, end=end))
     return out or [finding]
 
@@ -449,14 +449,17 @@ def _support(cues: dict[str, float], value: str) -> float:
 
 
 def decide(question: str, flagged: bool, findings: list[Finding], splitter: Splitter | None = None,
-           model: VerdictModel | None = None) -> tuple[str, Finding] | None:
-    """Yes / no / uncertain and the sentence it rests on; None when nothing can decide."""
+           model: VerdictModel | None = None, concepts: Sequence[Sequence[str]] = ()) -> tuple[str, Finding] | None:
+    """Yes / no / uncertain and the sentence it rests on; None when nothing can decide.
+
+    ``concepts`` holds every name of each concept the question names (MeSH name,
+    the words typed, synonyms): a source may say "diuretics" for "water pills"."""
     if not findings:
         return None
     best, is_conclusion = deciding_passage(findings, whole_passages=splitter is not None, question=question)
     sentences = passage_sentences(best, findings, splitter)
     texts = [s.text for s in sentences]
-    if not answers_the_question(question, best.document.title if best.document else "", texts):
+    if not answers_the_question(question, best.document.title if best.document else "", texts, concepts):
         return None
     x = features(question, flagged, texts, is_conclusion)
     for log in _recorders:
@@ -467,15 +470,30 @@ def decide(question: str, flagged: bool, findings: list[Finding], splitter: Spli
     return _coherent(value, basis.text, question), basis
 
 
-def answers_the_question(question: str, title: str, sentences: list[str]) -> bool:
-    """Whether the deciding source is about what the question asks: its title or one of its
-    sentences has most of the question's words.  "Is metformin first-line for type 2
-    diabetes?" is not answered by a meta-analysis of metformin and COVID-19 mortality,
-    however strongly that concludes."""
-    stems = crude_stems(question) - _GENERIC
-    if not stems:
+def answers_the_question(question: str, title: str, sentences: list[str], concepts: Sequence[Sequence[str]] = ()) -> bool:
+    """Whether the deciding source is about what the question asks: its title, alone or with
+    one of its sentences, has most of the question's words, or most of its concepts under
+    any of their names ("diuretics" for "water pills") and most of its other words.
+    "Is metformin first-line for type 2 diabetes?" is not answered by a meta-analysis of
+    metformin and COVID-19 mortality, however strongly that concludes."""
+    named = [[frozenset(crude_stems(n)) for n in names if crude_stems(n)] for names in concepts]
+    named = [alternatives for alternatives in named if alternatives]
+    loose = crude_stems(question) - _GENERIC - {w for alternatives in named for phrase in alternatives for w in phrase}
+    total = len(loose) + len(named)
+    if not total:
         return True
-    return max(_overlap(text, stems) for text in [title, *sentences]) >= MIN_QUESTION_COVERAGE
+
+    def coverage(words: set[str]) -> float:
+        present = sum(any(phrase <= words for phrase in alternatives) for alternatives in named)
+        return (present + len(loose & words)) / total
+
+    stems = crude_stems(question) - _GENERIC
+    title_words = crude_stems(title)
+    for text in ["", *sentences]:
+        words = title_words | crude_stems(text)
+        if coverage(words) >= MIN_QUESTION_COVERAGE or len(stems & words) >= MIN_QUESTION_COVERAGE * len(stems):
+            return True
+    return False
 
 
 def _coherent(value: str, basis: str, question: str) -> str:
