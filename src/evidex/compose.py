@@ -119,12 +119,13 @@ def modifier_matches(pattern: PatternSet, text: str) -> bool:
 
 
 def treatment_gap(question: ClinicalQuestion, findings: list[Finding]) -> bool:
-    """Whether a therapy question names a treatment that no finding mentions."""
+    """Whether a therapy question names a treatment that no finding, nor the title of a
+    finding's source, mentions (an abstract titled with the treatment may call it "PET")."""
     treatments = treatment_phrases(question)
     return (
         question.question_type == "therapy"
         and bool(treatments)
-        and not any(mentions(treatments, f.text) for f in findings)
+        and not any(mentions(treatments, f"{f.document.title} {f.text}") for f in findings)
     )
 
 
