@@ -48,7 +48,8 @@ EDITORIAL_NOTES = re.compile(
     r"\b(?:is|are) defined (?:at the end|below|in the)|\"Major Recommendations\" field|National Guideline Clearinghouse|"
     r"\(NGC\)|grades its recommendations|definitions? (?:of|for) the (?:grades|levels|strength|quality)|"
     r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)|"
-    r"Human Phenotype Ontology|(?:table|list) below|the following list",
+    r"Human Phenotype Ontology|(?:table|list) below|the following list|MedlinePlus Medical Dictionary|"
+    r"look up the definitions|frequency of a sign or symptom|frequency may also be listed",
     re.IGNORECASE,
 )
 # A finding is a statement: it has a verb, and is not an item cut from a list or table
