@@ -17,10 +17,12 @@ API (``Corpus.open`` / ``ingest`` / ``prepare`` / ``search``):
    Relevant: the question's gold PMIDs that have a pseudo-document (document
    level: passage hits collapse to documents, first occurrence kept).
    Figures: nDCG@10, MAP@10, recall@100, and warm per-query latency of
-   ``corpus.search`` (p50/p95), for evidex's default search, for ablations
-   (the other fusion, lexical-only, dense-only, no synonym expansion, no
-   evidence/recency adjustment), and for ``bm25s`` (Lucene BM25, English
-   stopwords, Snowball English stemmer) as the baseline.  Questions split
+   ``corpus.search`` (p50/p95), for evidex's default search (with the
+   reranker, :mod:`evidex.rerank`, trained on the built-in corpus only), for
+   ablations (without the reranker, the other fusion, lexical-only,
+   dense-only, no synonym expansion, no evidence/recency adjustment), and
+   for ``bm25s`` (Lucene BM25, English stopwords, Snowball English stemmer)
+   as the baseline.  Questions split
    in two halves by a hash of their id (``bioasq.BioASQ.dev``): "dev" (the
    only half used to tune fusion weights, pseudo-relevance feedback and the
    common-word cut-off) and "test" (held out), reported separately and
@@ -97,6 +99,14 @@ def load() -> str:
 
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
+
+
+def latency_figures(timer: Timer) -> dict:
+    return {
+        "p50_ms": round(percentile(timer.ms, 50), 1),
+        "p95_ms": round(percentile(timer.ms, 95), 1),
+        "cpu_ms_mean": round(float(np.mean(timer.cpu_ms)), 1),
+    }
 
 
 @dataclass
@@ -271,9 +281,11 @@ def bioasq_variants() -> list[tuple[str, dict]]:
     default = SearchSettings()
     other = "linear" if default.fusion == "rrf" else "rrf"
     weights = f"{default.lexical_weight:g}/{default.dense_weight:g}"
+    reranker = ", reranker" if default.rerank else ""
     preset = FUSION_PRESETS[other]
     return [
-        (f"evidex hybrid (default: {default.fusion}, lexical/dense {weights})", {}),
+        (f"evidex hybrid (default: {default.fusion}, lexical/dense {weights}{reranker})", {}),
+        ("evidex hybrid without the reranker (rerank=False)", {"rerank": False}),
         (f"evidex hybrid, {other} {preset['lexical_weight']:g}/{preset['dense_weight']:g}", preset),
         ("evidex lexical only (dense_weight=0)", {"dense_weight": 0}),
         ("evidex dense only (lexical_weight=0)", {"lexical_weight": 0}),
@@ -293,6 +305,7 @@ def part_bioasq(args, results: dict) -> None:
     )
     top_k = SearchSettings().top_k
     latency_only = f"evidex hybrid (default), top_k={top_k}: latency only"
+    latency_without_reranker = f"evidex hybrid without the reranker, top_k={top_k}: latency only"
     with tempfile.TemporaryDirectory(prefix="evidex-bioasq-") as tmp:
         data_dir = Path(args.workdir) / "bioasq" if args.workdir else Path(tmp)
         info = build_bioasq_corpus(bench, data_dir, args.title)
@@ -313,13 +326,15 @@ def part_bioasq(args, results: dict) -> None:
             corpora.append(Corpus.open(settings))
             searchers[name] = evidex_searcher(corpora[-1])
         searchers[latency_only] = evidex_searcher(corpora[0], top_k)
+        searchers[latency_without_reranker] = evidex_searcher(corpora[1], top_k)
         print(f"running {len(searchers)} searchers on each question, interleaved ...", flush=True)
         try:
             outcome = run_interleaved(searchers, bench.queries)
         finally:
             for corpus in corpora:
                 corpus.close()
-    all_scores = [score_rankings(name, *outcome[name], bench.relevant) for name in searchers if name != latency_only]
+    latency_rows = (latency_only, latency_without_reranker)
+    all_scores = [score_rankings(name, *outcome[name], bench.relevant) for name in searchers if name not in latency_rows]
     baseline = all_scores[0]
     default_timer = outcome[latency_only][1]
 
@@ -345,12 +360,14 @@ def part_bioasq(args, results: dict) -> None:
             f"{s.name:60} {row['ndcg@10']:8.4f} {row['ndcg@10_dev']:6.4f} {row['ndcg@10_test']:6.4f}"
             f" {row['map@10']:7.4f} {row['recall@100']:6.4f}  {row['ratio_vs_bm25s']:5.3f}x  {s.timer.summary()}"
         )
-    print(f"{latency_only:60} {'':47}  {default_timer.summary()}")
-    default_row = rows[1]
+    for name in latency_rows:
+        print(f"{name:60} {'':47}  {outcome[name][1].summary()}")
+    default_row, without_row = rows[1], rows[2]
     print(
         f"evidex default vs bm25s: nDCG@10 {default_row['ndcg@10']:.4f} / {rows[0]['ndcg@10']:.4f}"
         f" = {default_row['ratio_vs_bm25s']:.3f}x (target >= 1.15x); p95 {default_row['p95_ms']} ms at top_k={DEPTH},"
-        f" {percentile(default_timer.ms, 95):.1f} ms at top_k={top_k} (target <= 50 ms)"
+        f" {percentile(default_timer.ms, 95):.1f} ms at top_k={top_k} (target <= 50 ms);"
+        f" without the reranker {without_row['ndcg@10']:.4f} = {without_row['ratio_vs_bm25s']:.3f}x"
     )
     print(
         f"ratio = nDCG@10 / bm25s's; dev/test = the two halves of the questions (fusion was tuned on dev);"
@@ -364,12 +381,8 @@ def part_bioasq(args, results: dict) -> None:
         "index": info,
         "bm25s_index_s": round(bm25_index_s, 1),
         "rows": rows,
-        "default_top_k_latency": {
-            "top_k": top_k,
-            "p50_ms": round(percentile(default_timer.ms, 50), 1),
-            "p95_ms": round(percentile(default_timer.ms, 95), 1),
-            "cpu_ms_mean": round(float(np.mean(default_timer.cpu_ms)), 1),
-        },
+        "default_top_k_latency": {"top_k": top_k, **latency_figures(default_timer)},
+        "without_reranker_top_k_latency": {"top_k": top_k, **latency_figures(outcome[latency_without_reranker][1])},
         "load": f"{baseline.timer.load_before} -> {baseline.timer.load_after}",
     }
 

@@ -1,8 +1,9 @@
-"""Hybrid search on the built-in corpus: relevance, filters, incremental updates, hostile input."""
+"""Hybrid search on the built-in corpus: relevance, filters, reranking, incremental updates, hostile input."""
 
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -77,7 +78,7 @@ def test_cli_search_json(builtin_copy):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert len(data["hits"]) == 3 and all(h["kind"] == "guideline" for h in data["hits"])
-    assert {"relevance", "evidence", "recency", "final"} <= set(data["hits"][0]["score"])
+    assert {"relevance", "evidence", "recency", "final", "fused", "idf_coverage", "rerank"} <= set(data["hits"][0]["score"])
 
 
 def test_cli_search_reads_well_in_a_narrow_terminal(builtin_copy):
@@ -110,3 +111,37 @@ def test_search_without_feedback_or_common_word_pruning(builtin_data_dir):
         result = plain.search("gout patients colchicine", top_k=5)
     assert '"patients"' in result.lexical_query
     assert result.hits and result.hits[0].parts.lexical_rank
+
+
+def test_the_reranker_shows_its_reasons_and_can_be_switched_off(builtin_data_dir):
+    query = "colchicine for acute gout flares"
+    with Corpus.open(Settings(data_dir=builtin_data_dir)) as corpus:
+        reranked = corpus.search(query, top_k=5)
+    with Corpus.open(Settings(data_dir=builtin_data_dir, search={"rerank": False})) as corpus:
+        fused = corpus.search(query, top_k=5)
+    for hit in reranked.hits:
+        p = hit.parts
+        assert p.rerank is not None and p.fused is not None
+        assert 0 <= p.coverage <= 1 and 0 <= p.idf_coverage <= 1 and p.idf_coverage_below_best >= 0
+        assert p.relevance == pytest.approx(1 / (1 + math.exp(-p.rerank)))
+    assert reranked.hits[0].parts.idf_coverage > 0.5  # it names colchicine, gout and flares, not "acute"
+    for hit in fused.hits:
+        assert hit.parts.rerank is None and hit.parts.fused is None and hit.parts.coverage is None
+    assert fused.hits[0].parts.relevance > 0
+
+
+def test_a_passage_with_all_the_question_words_outranks_one_with_few(tmp_path):
+    path = tmp_path / "cold.jsonl"
+    documents = [
+        ("acme:all-words", "In children with a common cold, zinc lozenges shortened the cold by about two days."),
+        ("acme:few-words", "Vitamin C and echinacea are popular remedies for colds; trials in adults show little benefit."),
+        ("acme:other", "Regular exercise lowers blood pressure in adults with hypertension."),
+    ]
+    path.write_text("".join(json.dumps({"id": i, "title": "Trial summary", "text": t}) + "\n" for i, t in documents))
+    with Corpus.open(Settings(data_dir=tmp_path / "data", builtin_corpus=False)) as corpus:
+        corpus.ingest([path])
+        hits = corpus.search("Do zinc lozenges shorten a common cold in children?", top_k=3).hits
+    ranked = [h.document.id for h in hits]
+    assert ranked.index("acme:all-words") < ranked.index("acme:few-words")
+    best, other = hits[ranked.index("acme:all-words")].parts, hits[ranked.index("acme:few-words")].parts
+    assert best.idf_coverage > other.idf_coverage and best.rerank > other.rerank

@@ -17,6 +17,10 @@
 
    On BioASQ (``benchmarks/retrieval.py``) linear fusion ranks better than
    RRF: it keeps how much better the best match is, which ranks throw away.
+4. With linear fusion of BM25 and embeddings, a small learned model
+   (:mod:`evidex.rerank`, ``SearchSettings.rerank``) re-scores every fused
+   candidate from its score parts and the idf-weighted share of the
+   question's words it contains; its probability becomes the relevance.
 
 Every score component stays on the hit (:class:`ScoreParts`) so an answer can
 show why a source was chosen.
@@ -28,12 +32,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
 from evidex.expand import ExpandedQuery, expand_query, fts_match
 from evidex.models import Document, EvidenceKind, Passage
+from evidex.rerank import QuestionWords, Reranker
 from evidex.settings import SearchSettings
 from evidex.store import SearchFilters, SQLiteStore
 from evidex.vocab import Vocabulary
@@ -64,7 +69,12 @@ class ScoreParts:
     expansion_norm: float | None = None
     dense_rank: int | None = None
     dense_score: float | None = None  # cosine similarity to the question (after feedback), also outside the dense ranking
-    relevance: float = 0.0  # fused relevance in [0, 1]
+    fused: float | None = None  # relevance from fusion alone, when the reranker ran
+    coverage: float | None = None  # share of the question's words in the title and passage (reranker feature)
+    idf_coverage: float | None = None  # the same, each word weighted by its idf (reranker feature)
+    idf_coverage_below_best: float | None = None  # the best candidate's idf_coverage minus this one's (reranker feature)
+    rerank: float | None = None  # the reranker's log-odds that the passage answers the question
+    relevance: float = 0.0  # in [0, 1]: the reranker's probability, or else the fused relevance
     evidence: float = 0.0
     recency: float = 0.0
     final: float = 0.0
@@ -218,7 +228,13 @@ class DenseIndex:
 
 
 class Searcher:
-    """Hybrid search over one store."""
+    """Hybrid search over one store.
+
+    ``reranker`` re-scores the fused candidates when ``settings.rerank`` is on:
+    the shipped model by default.  ``None`` still puts the reranker's
+    features in every candidate's :class:`ScoreParts` but keeps the fused
+    order: what ``scripts/train_reranker.py`` learns from.
+    """
 
     def __init__(
         self,
@@ -226,11 +242,15 @@ class Searcher:
         vocabulary: Vocabulary,
         encoder: TextEncoder | None,
         settings: SearchSettings,
+        reranker: Reranker | None | Literal["shipped"] = "shipped",
     ) -> None:
         self.store = store
         self.vocabulary = vocabulary
         self.dense = DenseIndex(store, encoder) if encoder is not None else None
         self.settings = settings
+        if reranker == "shipped":
+            reranker = Reranker.load() if settings.rerank else None
+        self.reranker = reranker
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
         started = time.perf_counter()
@@ -255,7 +275,8 @@ class Searcher:
             vector = self.dense.encoder.embed([query])[0]
             rankings["dense"] = self.dense.search(vector, settings.candidates, filters)
 
-        result.hits = self._rank(rankings, top_k or settings.top_k, vector)
+        words = expanded.fts_phrases(include_expansions=False)
+        result.hits = self._rank(rankings, top_k or settings.top_k, vector, words)
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -281,7 +302,11 @@ class Searcher:
         return {"lexical": s.lexical_weight, "expansion": s.lexical_weight * 0.5, "dense": s.dense_weight}
 
     def _rank(
-        self, rankings: dict[str, list[tuple[int, float]]], top_k: int, vector: np.ndarray | None = None
+        self,
+        rankings: dict[str, list[tuple[int, float]]],
+        top_k: int,
+        vector: np.ndarray | None = None,
+        words: list[str] | None = None,
     ) -> list[SearchHit]:
         s = self.settings
         weights = self._weights()
@@ -331,6 +356,8 @@ class Searcher:
             if vector is not None and self.dense is not None and w_dense and s.feedback_weight > 0:
                 self._feedback(parts, rowids, vector)
                 fuse()
+            if s.rerank and words and "lexical" in rankings and "dense" in rankings:
+                self._rerank(parts, rowids, words)
 
         # Evidence and recency from the attributes the dense index keeps, so only the
         # passages returned are read from the store.
@@ -357,6 +384,30 @@ class Searcher:
                 hits.append(SearchHit(ref.id, ref.document, ref.passage, self._adjust(parts[rowid], ref.document)))
         hits.sort(key=lambda h: h.parts.final, reverse=True)
         return hits[:top_k]
+
+    def _rerank(self, parts: dict[int, ScoreParts], rowids: np.ndarray, words: list[str]) -> None:
+        """The reranker's features on every candidate; with a model, its probability becomes the relevance.
+
+        Word frequencies are those :meth:`_without_common` already looked up (cached by the store)."""
+        question = QuestionWords.of(words, [self.store.document_frequency(w) for w in words], self.store.passage_count())
+        refs = self.store.passages(rowids.tolist())
+        for rowid in rowids.tolist():
+            p = parts[rowid]
+            p.fused = p.relevance
+            ref = refs.get(rowid)
+            text = f"{ref.document.title}\n{ref.passage.text}" if ref is not None else ""
+            p.coverage, p.idf_coverage = question.coverage(text)
+        best = max(p.idf_coverage for p in parts.values())
+        for p in parts.values():
+            p.idf_coverage_below_best = best - p.idf_coverage
+        if self.reranker is None:
+            return
+        rows = [[getattr(parts[r], name) or 0.0 for name in self.reranker.features] for r in rowids.tolist()]
+        log_odds = self.reranker.score(np.array(rows))
+        probability = 0.5 * (1 + np.tanh(log_odds / 2))  # the logistic function, without overflow
+        for rowid, score, chance in zip(rowids.tolist(), log_odds.tolist(), probability.tolist()):
+            parts[rowid].rerank = score
+            parts[rowid].relevance = chance
 
     def _feedback(self, parts: dict[int, ScoreParts], rowids: np.ndarray, vector: np.ndarray) -> None:
         """Pseudo-relevance feedback: move the question's vector towards the best-fused
