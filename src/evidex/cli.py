@@ -279,7 +279,8 @@ def search_hit_block(rank: int, hit) -> Group:
     body.append(f"{doc.kind.label} · {doc.year or 'no year'} · {hit.passage_id}", style="cyan")
     if doc.retracted:
         body.append(" · RETRACTED", style="bold red")
-    body.append(f"\nscore {p.final:.3f}: relevance {p.relevance:.3f} ({lexical}, {dense}) × {factor:.2f} evidence and recency", style="dim")
+    found_by = f"{lexical}, {dense}" + (f", {p.coverage:.0%} of the question's words" if p.coverage is not None else "")
+    body.append(f"\nscore {p.final:.3f}: relevance {p.relevance:.3f} ({found_by}) × {factor:.2f} evidence and recency", style="dim")
     body.append(f"\n{hit.passage.label + ': ' if hit.passage.label else ''}{text}\n")
     title = Text(f"{rank:>2}. ", style="bold")
     title.append(doc.title, style="bold")
