@@ -245,3 +245,9 @@ def test_repeated_paragraphs_show_once_but_different_numbers_do_not_count_as_rep
     assert _repeats("Stability exercises over 4 to 10 visits post-procedure.", ["Stability exercises over four to ten visits post-procedure."])
     assert not _repeats("Reduce to 15 mg once daily if CrCl is 50 or less.", ["Reduce to 30 mg once daily if CrCl is 50 or less."])
     assert not _repeats("Surgery is not recommended for small hernias.", ["Surgery is recommended for small hernias."])
+
+
+def test_the_bottom_line_is_about_the_treatment_asked_about_when_any_finding_names_it(corpus):
+    for audience in ("clinician", "patient"):
+        answer = corpus.ask("Will physical therapy help a herniated disc in my back?", audience=audience)
+        assert "physical therapy" in answer.section("bottom_line").claims[0].text.lower(), audience

@@ -157,8 +157,11 @@ def draft_answer(
         return True
 
     gap = treatment_gap(question, findings)  # on every finding, before patient mode sets some aside
+    set_aside: list[Finding] = []
     if question.audience == "patient":
-        findings = patient_order(findings)
+        plain = patient_order(findings)
+        set_aside = [f for f in findings if f not in plain]
+        findings = plain
     else:
         # Clinicians get guidelines and studies first; consumer pages only fill what they leave open.
         findings = sorted(findings, key=lambda f: f.document.audience == "consumer")
@@ -167,7 +170,8 @@ def draft_answer(
         for finding in indirect:
             place(finding, "related")
     else:
-        bottom = bottom or _bottom_line(question, findings)
+        # a harder sentence about the treatment asked about beats a plain one about another
+        bottom = bottom or _bottom_line(question, findings + set_aside)
     if bottom:
         place(bottom, "bottom_line")
     chosen = 0
@@ -247,16 +251,20 @@ def patient_order(findings: list[Finding]) -> list[Finding]:
 def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding | None:
     """The strongest well-matched finding among the top few: a sentence that states a
     finding or recommendation (not background), about the question's intervention when it
-    names one, from a guideline or review before weaker designs, a statement of what
+    names one (looking further down for it when the top few do not), from a guideline or review before weaker designs, a statement of what
     to do before one of what not to do, and a first-line recommendation before others."""
-    top = [f for f in findings[:8] if f.topical > 0]
-    if not top:
-        return None
-    stated = [f for f in top if FINDING_CUES.search(f.text) or f.strength] or top
     treatments = treatment_phrases(question)
 
     def off_treatment(finding: Finding) -> bool:
         return bool(treatments) and not mentions(treatments, finding.text)
+
+    top = [f for f in findings[:8] if f.topical > 0]
+    if treatments and all(off_treatment(f) for f in top):
+        # the treatment asked about is named further down: that is what the bottom line is about
+        top += [f for f in findings[8:] if f.topical > 0 and not off_treatment(f)][:3]
+    if not top:
+        return None
+    stated = [f for f in top if FINDING_CUES.search(f.text) or f.strength or (treatments and not off_treatment(f))] or top
 
     return min(
         stated,
