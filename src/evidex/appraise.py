@@ -297,8 +297,9 @@ def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitte
     pain guideline that covers sciatica in one section may recommend exercise in
     another.  Such evidence is indirect; compose shows it apart, under its own
     heading, never as the bottom line.  Each sentence must name the treatment itself
-    (a document title does not count), and sources that discuss the condition more
-    often come first.
+    (a document title does not count) and no part of the body the question does not
+    (neck exercises are not evidence for sciatica); sources that discuss the condition
+    more often come first.
     """
     treatments = treatment_phrases(question)
     topic = question_topic(question)
@@ -325,8 +326,26 @@ def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitte
             ][:MAX_INDIRECT_PASSAGES_PER_SOURCE]
     treatment_topic = Topic(required=[treatments], optional=conditions, words=topic.words, anchors=[])
     found = extract_findings(question, candidates, splitter, max_per_passage=1, max_passages=len(candidates), topic=treatment_topic)
-    found = [f for f in found if mentions(treatments, f.text)]
+    asked = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
+    found = [f for f in found if mentions(treatments, f.text) and body_regions(f.text) <= (asked or body_regions(f.text))]
     return sorted(found, key=lambda f: (-condition_passages[f.document.id], -f.score))
+
+
+# Parts of the body a sentence is about, so that indirect evidence for a back problem does
+# not come from a sentence about neck exercises in a guideline that covers both.
+_BODY_REGIONS = {
+    "back": re.compile(r"\b(?:back|lumbar|lumbosacral|thoracolumbar|spine|spinal|sciatic\w*|discs?|disks?|radicul\w*)\b", re.IGNORECASE),
+    "neck": re.compile(r"\b(?:neck|cervical spine|whiplash)\b", re.IGNORECASE),
+    "knee": re.compile(r"\bknees?\b", re.IGNORECASE),
+    "hip": re.compile(r"\bhips?\b", re.IGNORECASE),
+    "shoulder": re.compile(r"\bshoulders?\b", re.IGNORECASE),
+    "hand": re.compile(r"\b(?:hands?|wrists?|fingers?|carpal)\b", re.IGNORECASE),
+    "foot": re.compile(r"\b(?:feet|foot|ankles?|plantar)\b", re.IGNORECASE),
+}
+
+
+def body_regions(text: str) -> set[str]:
+    return {region for region, pattern in _BODY_REGIONS.items() if pattern.search(text)}
 
 
 def _names(concept) -> list[str]:
