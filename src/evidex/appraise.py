@@ -34,11 +34,13 @@ FINDING_CUES = re.compile(
     r"first[- ]line|safe|harm\w*|risk)\b",
     re.IGNORECASE,
 )
+# Checked at the start of a sentence, also after a connective ("However, it is caused by …": "it" is
+# another condition, named in the sentence before).
 AIM_CUES = re.compile(
-    r"^(we (aimed|sought|investigated|examined|evaluated|assessed|conducted|performed|hypothesi[sz]ed|describe|"
+    r"^(?:(?:however|but|also|still|yet|instead|thus|therefore|in addition|in fact|so),?\s+)?(we (aimed|sought|investigated|examined|evaluated|assessed|conducted|performed|hypothesi[sz]ed|describe|"
     r"present|reviewed|searched|studied|analy[sz]ed|included|enrolled|recruited|retrospectively|prospectively)|"
     r"the (aim|purpose|objective)|to (determine|assess|evaluate|investigate|examine|compare)|"
-    r"refer to|see (the|also)|for more information|click|note:|"
+    r"refer to|see (the|also)|for more (?:information|details)|click|note:|"
     r"in (this|the present|our) (study|review|systematic review|trial|meta-analysis|analysis),? we|"
     r"(this|these|it|they|such|those)\b(?! (guideline|recommendation|review|trial|study)))\b|:$",
     re.IGNORECASE,
@@ -49,7 +51,9 @@ EDITORIAL_NOTES = re.compile(
     r"\(NGC\)|grades its recommendations|definitions? (?:of|for) the (?:grades|levels|strength|quality)|"
     r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)|"
     r"Human Phenotype Ontology|(?:table|list) below|the following list|MedlinePlus Medical Dictionary|"
-    r"look up the definitions|frequency of a sign or symptom|frequency may also be listed",
+    r"look up the definitions|frequency of a sign or symptom|frequency may also be listed|"
+    # a pointer to another page or heading: "Also, see \"Key Words\" related to gout", "go to \"How Is Asthma Treated\""
+    r"\b(?:see|go to|visit|read)\s+[\"“]",
     re.IGNORECASE,
 )
 # A finding is a statement: it has a verb, and is not an item cut from a list or table
