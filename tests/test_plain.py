@@ -87,3 +87,17 @@ def test_patient_answers_prefer_sentences_a_patient_can_read(corpus):
     clinician = corpus.ask("What can I do to keep my asthma under control?")
     assert answer.reading_grade <= 8 < clinician.reading_grade
     assert all(claim.verified for claim in answer.claims())
+
+
+def test_a_hard_sentence_is_left_out_of_a_patient_answer_but_not_the_answer_itself(corpus):
+    """The herniated-disc answer's clinician version has a grade-20 sentence on epidural
+    injections; the patient version keeps its bottom line and at least three statements."""
+    question = "Will physical therapy help a herniated disc in my back?"
+    patient = corpus.ask(question, audience="patient")
+    clinician = corpus.ask(question)
+    hardest = max((c.text for c in clinician.claims()), key=lambda text: reading_grade(text))
+    assert reading_grade(hardest) > 12
+    assert all(hardest not in c.quote.text for c in patient.claims())
+    assert len(patient.claims()) >= 3
+    bottom = next(s for s in patient.sections if s.key == "bottom_line")
+    assert "physical therapy" in bottom.claims[0].text

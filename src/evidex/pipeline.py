@@ -13,7 +13,7 @@ from evidex.answer import Answer, Note, Provenance, Section, Verdict
 from evidex.appraise import Finding, SentenceSplitter, extract_findings, indirect_findings
 from evidex.compose import draft_answer, number_references, treatment_gap, verdict_for
 from evidex.llm import ChatClient, rewrite_claims
-from evidex.plain import PlainLanguage, reading_grade
+from evidex.plain import PlainLanguage, fit_reading_grade, reading_grade
 from evidex.retrieve import SearchHit, Searcher
 from evidex.settings import Settings
 from evidex.store import SearchFilters, SQLiteStore
@@ -130,7 +130,7 @@ class Engine:
         found = None if gap else verdict_for(question, findings, self.splitter)
         draft = draft_answer(question, findings, bottom=found[1] if found else None, indirect=indirect)
         if question.audience == "patient":
-            draft = self.plain.rewrite_draft(draft)
+            draft = fit_reading_grade(self.plain.rewrite_draft(draft))
         sections, references = number_references(draft, now.year)
         if question.audience == "patient":
             existing = next((s for s in sections if s.key == "escalate"), None)

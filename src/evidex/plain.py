@@ -15,7 +15,7 @@ from dataclasses import replace
 import textstat
 
 from evidex.appraise import _VERB, crude_stems
-from evidex.compose import Draft
+from evidex.compose import PATIENT_GRADE, Draft
 from evidex.verify import check_claim
 from evidex.vocab import Vocabulary
 
@@ -150,6 +150,40 @@ class PlainLanguage:
                 rewritten.append(replace(claim, text=text))
             sections[key] = rewritten
         return Draft(sections=sections, notes=draft.notes)
+
+
+# What a patient answer keeps whatever its reading grade: the answer itself, what to avoid,
+# when to get help and what applies to the reader.  The other sections may lose their hardest
+# sentences; a patient answer keeps at least this many statements.
+_ALWAYS_KEPT = frozenset({"bottom_line", "avoid", "escalate", "patient_specific"})
+PATIENT_MIN_CLAIMS = 3
+
+
+def fit_reading_grade(draft: Draft, target: float = PATIENT_GRADE, minimum: int = PATIENT_MIN_CLAIMS) -> Draft:
+    """Leave out hard optional statements until the whole answer reads at ``target``.
+
+    One hard sentence can lift a patient answer above grade 8 on its own; the
+    clinician answer keeps it.  Statements go hardest first (of two as hard, the
+    less relevant), never below ``minimum`` statements and never from the
+    sections in ``_ALWAYS_KEPT``."""
+    sections = {key: list(claims) for key, claims in draft.sections.items()}
+
+    def texts() -> list[str]:
+        return [claim.text for claims in sections.values() for claim in claims]
+
+    while len(texts()) > minimum and (reading_grade(texts()) or 0.0) > target:
+        hard = [
+            (key, claim)
+            for key, claims in sections.items()
+            if key not in _ALWAYS_KEPT
+            for claim in claims
+            if (reading_grade(claim.text) or 0.0) > target
+        ]
+        if not hard:
+            break
+        key, hardest = max(hard, key=lambda item: (reading_grade(item[1].text) or 0.0, -item[1].finding.score))
+        sections[key].remove(hardest)
+    return Draft(sections={key: claims for key, claims in sections.items() if claims}, notes=draft.notes)
 
 
 def _split_semicolons(text: str) -> str:
