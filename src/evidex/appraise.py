@@ -34,10 +34,8 @@ FINDING_CUES = re.compile(
     r"first[- ]line|safe|harm\w*|risk)\b",
     re.IGNORECASE,
 )
-# Checked at the start of a sentence, also after a connective ("However, it is caused by …": "it" is
-# another condition, named in the sentence before).
 AIM_CUES = re.compile(
-    r"^(?:(?:however|but|also|still|yet|instead|thus|therefore|in addition|in fact|so),?\s+)?(we (aimed|sought|investigated|examined|evaluated|assessed|conducted|performed|hypothesi[sz]ed|describe|"
+    r"^(we (aimed|sought|investigated|examined|evaluated|assessed|conducted|performed|hypothesi[sz]ed|describe|"
     r"present|reviewed|searched|studied|analy[sz]ed|included|enrolled|recruited|retrospectively|prospectively)|"
     r"the (aim|purpose|objective)|to (determine|assess|evaluate|investigate|examine|compare)|"
     r"refer to|see (the|also)|for more (?:information|details)|click|note:|"
@@ -52,8 +50,9 @@ EDITORIAL_NOTES = re.compile(
     r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)|"
     r"Human Phenotype Ontology|(?:table|list) below|the following list|MedlinePlus Medical Dictionary|"
     r"look up the definitions|frequency of a sign or symptom|frequency may also be listed|"
-    # a pointer to another page or heading: "Also, see \"Key Words\" related to gout", "go to \"How Is Asthma Treated\""
-    r"\b(?:see|go to|visit|read)\s+[\"“]",
+    # a sentence that only points to another page or heading: "Also, see \"Key Words\" related to gout"
+    # (not "(see \"Assessment of Risk\")" inside a recommendation)
+    r"^\s*(?:also,?\s+)?(?:see|go to|visit|read)\s+[\"“]",
     re.IGNORECASE,
 )
 # A finding is a statement: it has a verb, and is not an item cut from a list or table
@@ -80,7 +79,10 @@ _FRAGMENT = re.compile(
 # unless it names what the question is about ("Tramadol …; its use is not recommended").
 _OUT_OF_CONTEXT = re.compile(
     r"\b(?:this|these|such) (?:procedures?|therapy|therapies|treatments?|interventions?|modalit(?:y|ies)|"
-    r"techniques?|programs?|drugs?|medications?|agents?)\b|\b(?:its|their) use\b",
+    r"techniques?|programs?|drugs?|medications?|agents?)\b|\b(?:its|their) use\b|"
+    # a pronoun subject after a connective: "However, it is caused by calcium phosphate" ("it" is pseudogout,
+    # named in the sentence before); "However, it is a medical emergency if seizures last …" names what it is about
+    r"^(?:however|but|also|still|yet|instead|thus|therefore|in addition|in fact|so),?\s+(?:it|this|these|they|that)\b",
     re.IGNORECASE,
 )
 # What a study did, not what it found: "64 patients were randomly assigned to …", "22 studies were selected."
