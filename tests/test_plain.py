@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from evidex.corpus import Corpus
-from evidex.plain import reading_grade
+from evidex.compose import Draft, DraftClaim
+from evidex.plain import fit_reading_grade, reading_grade
 from evidex.settings import Settings
 from evidex.verify import check_claim
 
@@ -89,15 +92,50 @@ def test_patient_answers_prefer_sentences_a_patient_can_read(corpus):
     assert all(claim.verified for claim in answer.claims())
 
 
-def test_a_hard_sentence_is_left_out_of_a_patient_answer_but_not_the_answer_itself(corpus):
-    """The herniated-disc answer's clinician version has a grade-20 sentence on epidural
-    injections; the patient version keeps its bottom line and at least three statements."""
-    question = "Will physical therapy help a herniated disc in my back?"
-    patient = corpus.ask(question, audience="patient")
-    clinician = corpus.ask(question)
-    hardest = max((c.text for c in clinician.claims()), key=lambda text: reading_grade(text))
-    assert reading_grade(hardest) > 12
-    assert all(hardest not in c.quote.text for c in patient.claims())
-    assert len(patient.claims()) >= 3
-    bottom = next(s for s in patient.sections if s.key == "bottom_line")
-    assert "physical therapy" in bottom.claims[0].text
+
+def _draft(sections: dict[str, list[str]], notes: dict[str, list[str]] | None = None) -> Draft:
+    """A draft of plain sentences; each claim's finding only needs a score here."""
+    return Draft(
+        sections={
+            key: [DraftClaim(SimpleNamespace(score=1.0 - i / 10), text) for i, text in enumerate(texts)]
+            for key, texts in sections.items()
+        },
+        notes=notes or {},
+    )
+
+
+def _texts(draft: Draft) -> list[str]:
+    return [claim.text for claims in draft.sections.values() for claim in claims]
+
+
+PLAIN = ["Exercise helps back pain.", "Walk every day.", "Most back pain gets better.", "Keep moving."]
+HARD = (
+    "Comprehensive multidisciplinary rehabilitation incorporating cognitive behavioural components demonstrated "
+    "statistically significant functional improvements compared with conventional physiotherapy interventions."
+)
+
+
+def test_a_hard_optional_statement_leaves_a_patient_answer_and_its_grade_falls():
+    draft = _draft({"bottom_line": PLAIN[:1], "first_line": PLAIN[1:3] + [HARD], "how_to": PLAIN[3:]})
+    fitted = fit_reading_grade(draft)
+    assert HARD not in _texts(fitted)
+    assert _texts(fitted) == PLAIN
+    assert reading_grade(_texts(fitted)) < reading_grade(_texts(draft))
+
+
+def test_warnings_bottom_line_and_a_noted_section_stay_however_hard():
+    warning = "Seek emergency care immediately if comprehensive neurological deterioration or incontinence develops."
+    harm = "Radioactive iodine can be harmful to the fetus thyroid and can be passed from mother to child in breast milk."
+    related = "Multidisciplinary rehabilitation programmes incorporating graded exercise demonstrated functional improvements."
+    draft = _draft(
+        {"bottom_line": [HARD], "first_line": [warning, harm] + PLAIN, "related": [related]},
+        notes={"bottom_line": ["What sources say is shown under “Evidence from related groups”."]},
+    )
+    fitted = _texts(fit_reading_grade(draft))
+    assert {HARD, warning, harm, related} <= set(fitted)
+
+
+def test_a_patient_answer_keeps_at_least_three_statements():
+    harder = [HARD.replace("interventions.", "interventions" + " and multidisciplinary considerations" * k + ".") for k in (1, 2, 3)]
+    draft = _draft({"bottom_line": [HARD], "first_line": harder})
+    assert _texts(fit_reading_grade(draft)) == [HARD] + harder[:2]

@@ -14,8 +14,9 @@ from dataclasses import replace
 
 import textstat
 
+from evidex.answer import SECTION_TITLES
 from evidex.appraise import _VERB, crude_stems
-from evidex.compose import PATIENT_GRADE, Draft
+from evidex.compose import _ESCALATE, _PITFALL, PATIENT_GRADE, Draft
 from evidex.verify import check_claim
 from evidex.vocab import Vocabulary
 
@@ -152,10 +153,11 @@ class PlainLanguage:
         return Draft(sections=sections, notes=draft.notes)
 
 
-# What a patient answer keeps whatever its reading grade: the answer itself, what to avoid,
-# when to get help and what applies to the reader.  The other sections may lose their hardest
-# sentences; a patient answer keeps at least this many statements.
-_ALWAYS_KEPT = frozenset({"bottom_line", "avoid", "escalate", "patient_specific"})
+# What a patient answer keeps whatever its reading grade: the answer itself, what to avoid, harms
+# and pitfalls, when to get help and what applies to the reader, and any statement that warns of
+# harm or urgency wherever it stands.  The other statements may go, hardest first; a patient
+# answer keeps at least this many.
+_ALWAYS_KEPT = frozenset({"bottom_line", "avoid", "pitfalls", "escalate", "patient_specific"})
 PATIENT_MIN_CLAIMS = 3
 
 
@@ -163,21 +165,28 @@ def fit_reading_grade(draft: Draft, target: float = PATIENT_GRADE, minimum: int 
     """Leave out hard optional statements until the whole answer reads at ``target``.
 
     One hard sentence can lift a patient answer above grade 8 on its own; the
-    clinician answer keeps it.  Statements go hardest first (of two as hard, the
-    less relevant), never below ``minimum`` statements and never from the
-    sections in ``_ALWAYS_KEPT``."""
+    clinician answer keeps it.  A statement goes only if leaving it out lowers
+    the answer's grade, the hardest first (of two as hard, the less relevant);
+    never below ``minimum`` statements, never one that warns of harm or urgency,
+    never from the sections in ``_ALWAYS_KEPT``, and never the last statement of
+    a section that a note points to ("shown under Evidence from related groups")."""
     sections = {key: list(claims) for key, claims in draft.sections.items()}
+    noted = " ".join(text for texts in draft.notes.values() for text in texts)
 
-    def texts() -> list[str]:
-        return [claim.text for claims in sections.values() for claim in claims]
+    def grade_without(skipped=None) -> float:
+        return reading_grade([c.text for claims in sections.values() for c in claims if c is not skipped]) or 0.0
 
-    while len(texts()) > minimum and (reading_grade(texts()) or 0.0) > target:
+    def removable(key: str, claim) -> bool:
+        if key in _ALWAYS_KEPT or _ESCALATE.search(claim.text) or _PITFALL.search(claim.text):
+            return False
+        return len(sections[key]) > 1 or SECTION_TITLES.get(key, key) not in noted
+
+    while sum(map(len, sections.values())) > minimum and (current := grade_without()) > target:
         hard = [
             (key, claim)
             for key, claims in sections.items()
-            if key not in _ALWAYS_KEPT
             for claim in claims
-            if (reading_grade(claim.text) or 0.0) > target
+            if removable(key, claim) and (reading_grade(claim.text) or 0.0) > target and grade_without(claim) < current
         ]
         if not hard:
             break
