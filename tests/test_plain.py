@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from evidex.corpus import Corpus
+from evidex.appraise import crude_stems
 from evidex.compose import Draft, DraftClaim
 from evidex.plain import fit_reading_grade, reading_grade
 from evidex.settings import Settings
@@ -139,3 +140,12 @@ def test_a_patient_answer_keeps_at_least_three_statements():
     harder = [HARD.replace("interventions.", "interventions" + " and multidisciplinary considerations" * k + ".") for k in (1, 2, 3)]
     draft = _draft({"bottom_line": [HARD], "first_line": harder})
     assert _texts(fit_reading_grade(draft)) == [HARD] + harder[:2]
+
+
+def test_a_hard_statement_about_the_treatment_asked_about_outlasts_one_about_something_else():
+    # easier than HARD: by grade alone HARD would go first
+    other = "Comprehensive radiological evaluation demonstrated significant diagnostic improvements compared with conventional examination."
+    plain = (PLAIN + ["Rest a little.", "Heat can help."]) * 3  # with these, one hard sentence reads at grade 8
+    draft = _draft({"bottom_line": plain[:1], "first_line": [HARD, other], "evidence": plain[1:]})
+    fitted = _texts(fit_reading_grade(draft, [frozenset(crude_stems("rehabilitation"))]))
+    assert HARD in fitted and other not in fitted

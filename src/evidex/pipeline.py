@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from importlib.metadata import version
 
 from evidex.answer import Answer, Note, Provenance, Section, Verdict
-from evidex.appraise import Finding, SentenceSplitter, extract_findings, indirect_findings
+from evidex.appraise import Finding, SentenceSplitter, extract_findings, indirect_findings, treatment_phrases
 from evidex.compose import draft_answer, number_references, treatment_gap, verdict_for
 from evidex.llm import ChatClient, rewrite_claims
 from evidex.plain import PlainLanguage, fit_reading_grade, reading_grade
@@ -130,7 +130,7 @@ class Engine:
         found = None if gap else verdict_for(question, findings, self.splitter)
         draft = draft_answer(question, findings, bottom=found[1] if found else None, indirect=indirect)
         if question.audience == "patient":
-            draft = fit_reading_grade(self.plain.rewrite_draft(draft))
+            draft = fit_reading_grade(self.plain.rewrite_draft(draft), treatment_phrases(question))
         sections, references = number_references(draft, now.year)
         if question.audience == "patient":
             existing = next((s for s in sections if s.key == "escalate"), None)

@@ -10,12 +10,13 @@ sentence against the source.  Glosses that would add a negation
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 import textstat
 
 from evidex.answer import SECTION_TITLES
-from evidex.appraise import _VERB, crude_stems
+from evidex.appraise import _VERB, crude_stems, mentions
 from evidex.compose import _ESCALATE, _PITFALL, PATIENT_GRADE, Draft
 from evidex.verify import check_claim
 from evidex.vocab import Vocabulary
@@ -161,12 +162,19 @@ _ALWAYS_KEPT = frozenset({"bottom_line", "avoid", "pitfalls", "escalate", "patie
 PATIENT_MIN_CLAIMS = 3
 
 
-def fit_reading_grade(draft: Draft, target: float = PATIENT_GRADE, minimum: int = PATIENT_MIN_CLAIMS) -> Draft:
+def fit_reading_grade(
+    draft: Draft,
+    treatments: Sequence[frozenset[str]] = (),
+    target: float = PATIENT_GRADE,
+    minimum: int = PATIENT_MIN_CLAIMS,
+) -> Draft:
     """Leave out hard optional statements until the whole answer reads at ``target``.
 
     One hard sentence can lift a patient answer above grade 8 on its own; the
     clinician answer keeps it.  A statement goes only if leaving it out lowers
-    the answer's grade, the hardest first (of two as hard, the less relevant);
+    the answer's grade: first those that do not name a treatment the question
+    asks about (``treatments``, as :func:`evidex.appraise.treatment_phrases`
+    gives them), the hardest first (of two as hard, the less relevant);
     never below ``minimum`` statements, never one that warns of harm or urgency,
     never from the sections in ``_ALWAYS_KEPT``, and never the last statement of
     a section that a note points to ("shown under Evidence from related groups")."""
@@ -190,7 +198,14 @@ def fit_reading_grade(draft: Draft, target: float = PATIENT_GRADE, minimum: int 
         ]
         if not hard:
             break
-        key, hardest = max(hard, key=lambda item: (reading_grade(item[1].text) or 0.0, -item[1].finding.score))
+        key, hardest = max(
+            hard,
+            key=lambda item: (
+                not mentions(treatments, item[1].text),
+                reading_grade(item[1].text) or 0.0,
+                -item[1].finding.score,
+            ),
+        )
         sections[key].remove(hardest)
     return Draft(sections={key: claims for key, claims in sections.items() if claims}, notes=draft.notes)
 
