@@ -52,7 +52,9 @@ EDITORIAL_NOTES = re.compile(
     r"look up the definitions|frequency of a sign or symptom|frequency may also be listed|"
     # a sentence that only points to another page or heading: "Also, see \"Key Words\" related to gout"
     # (not "(see \"Assessment of Risk\")" inside a recommendation)
-    r"^\s*(?:also,?\s+)?(?:see|go to|visit|read)\s+[\"“]",
+    r"^\s*(?:also,?\s+)?(?:see|go to|visit|read)\s+[\"“]|"
+    r"^\s*\(?(?:see|learn more|more information is|for more information)\b.*\bfor more information\b|"
+    r"^\s*(?:learn more about|more information (?:is|can be) (?:provided|found))\b",
     re.IGNORECASE,
 )
 # A finding is a statement: it has a verb, and is not an item cut from a list or table
@@ -82,7 +84,9 @@ _OUT_OF_CONTEXT = re.compile(
     r"techniques?|programs?|drugs?|medications?|agents?)\b|\b(?:its|their) use\b|"
     # a pronoun subject after a connective: "However, it is caused by calcium phosphate" ("it" is pseudogout,
     # named in the sentence before); "However, it is a medical emergency if seizures last …" names what it is about
-    r"^(?:however|but|also|still|yet|instead|thus|therefore|in addition|in fact|so),?\s+(?:it|this|these|they|that)\b",
+    r"^(?:however|but|also|still|yet|instead|thus|therefore|in addition|in fact|so|as a result|for example|"
+    r"in some cases|furthermore|moreover|nevertheless|additionally|otherwise|similarly|in contrast),?\s+"
+    r"(?:it|this|these|they|that)\b",
     re.IGNORECASE,
 )
 # What a study did, not what it found: "64 patients were randomly assigned to …", "22 studies were selected."
