@@ -112,6 +112,13 @@ def section_for(finding: Finding, question: ClinicalQuestion) -> str:
     return "evidence"
 
 
+
+def warns(text: str) -> bool:
+    """Whether a sentence speaks of urgent care or of harm, whatever section it landed in
+    (a harm named in a first-line recommendation still matters to the reader)."""
+    return bool(_ESCALATE.search(text) or _PITFALL.search(text))
+
+
 def modifier_matches(pattern: PatternSet, text: str) -> bool:
     if pattern.find(text):
         return True

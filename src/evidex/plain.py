@@ -17,7 +17,7 @@ import textstat
 
 from evidex.answer import SECTION_TITLES
 from evidex.appraise import _VERB, crude_stems, mentions
-from evidex.compose import _ESCALATE, _PITFALL, PATIENT_GRADE, Draft
+from evidex.compose import PATIENT_GRADE, Draft, warns
 from evidex.verify import check_claim
 from evidex.vocab import Vocabulary
 
@@ -185,7 +185,7 @@ def fit_reading_grade(
         return reading_grade([c.text for claims in sections.values() for c in claims if c is not skipped]) or 0.0
 
     def removable(key: str, claim) -> bool:
-        if key in _ALWAYS_KEPT or _ESCALATE.search(claim.text) or _PITFALL.search(claim.text):
+        if key in _ALWAYS_KEPT or warns(claim.text):
             return False
         return len(sections[key]) > 1 or SECTION_TITLES.get(key, key) not in noted
 
