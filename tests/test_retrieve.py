@@ -9,6 +9,7 @@ import pytest
 
 from evidex.corpus import Corpus
 from evidex.models import EvidenceKind
+from evidex.retrieve import embed_missing_passages
 from evidex.settings import Settings
 from evidex.store import SearchFilters
 from tests.conftest import run_cli
@@ -145,3 +146,32 @@ def test_a_passage_with_all_the_question_words_outranks_one_with_few(tmp_path):
     assert ranked.index("acme:all-words") < ranked.index("acme:few-words")
     best, other = hits[ranked.index("acme:all-words")].parts, hits[ranked.index("acme:few-words")].parts
     assert best.idf_coverage > other.idf_coverage and best.rerank > other.rerank
+
+
+class _StopsAfterOneBatch:
+    """The real model, interrupted (as by Ctrl-C) when it is asked for a second batch."""
+
+    def __init__(self, embedder) -> None:
+        self.name, self.embedder, self.calls = embedder.name, embedder, 0
+
+    def embed(self, texts):
+        self.calls += 1
+        if self.calls > 1:
+            raise KeyboardInterrupt
+        return self.embedder.embed(texts)
+
+
+def test_vectors_saved_before_an_interrupted_embedding_are_searchable(tmp_path):
+    path = tmp_path / "knee.jsonl"
+    texts = ["Quadriceps strengthening eased knee osteoarthritis pain.", "Tai chi improved knee function in older adults.",
+             "Weight loss reduced knee pain in obese adults.", "Hyaluronic acid injections were no better than placebo."]
+    path.write_text("".join(json.dumps({"id": f"acme:knee-{i}", "title": "Knee trial", "text": t}) + "\n" for i, t in enumerate(texts)))
+    settings = Settings(data_dir=tmp_path / "data", builtin_corpus=False)
+    with Corpus.open(settings) as ingesting, Corpus.open(settings) as serving:
+        ingesting.ingest([path], embed=False)
+        assert all(h.parts.dense_rank is None for h in serving.search("knee exercise", top_k=4).hits)
+        with pytest.raises(KeyboardInterrupt):
+            embed_missing_passages(ingesting.store, _StopsAfterOneBatch(ingesting.embedder), batch=2)
+        assert sum(h.parts.dense_rank is not None for h in serving.search("knee exercise", top_k=4).hits) == 2
+    with Corpus.open(settings) as reopened:
+        assert sum(h.parts.dense_rank is not None for h in reopened.search("knee exercise", top_k=4).hits) == 2

@@ -40,10 +40,9 @@ from evidex.expand import ExpandedQuery, expand_query, fts_match
 from evidex.models import Document, EvidenceKind, Passage
 from evidex.rerank import QuestionWords, Reranker
 from evidex.settings import SearchSettings
-from evidex.store import SearchFilters, SQLiteStore
+from evidex.store import VECTORS_GENERATION_KEY, SearchFilters, SQLiteStore
 from evidex.vocab import Vocabulary
 
-VECTORS_GENERATION_KEY = "vectors_generation"
 _KIND_CODES = {kind: i for i, kind in enumerate(EvidenceKind)}
 _AUDIENCE_CODES = {"professional": 0, "consumer": 1}
 MIN_PASSAGES_FOR_COMMON_WORDS = 1000  # below this every OR query is cheap and frequencies say little
@@ -130,10 +129,6 @@ def embed_missing_passages(
         done += len(rows)
         if progress:
             progress(len(rows))
-    if done:
-        with store.transaction():
-            generation = int(store.get_meta(VECTORS_GENERATION_KEY) or 0) + 1
-            store.set_meta(VECTORS_GENERATION_KEY, str(generation))
     return done
 
 
@@ -161,6 +156,7 @@ class DenseIndex:
         self.store = store
         self.encoder = encoder
         self.generation: str | None = None
+        self.loaded = False
         self.rowids = np.zeros(0, dtype=np.int64)
         self.matrix = np.zeros((0, 0), dtype=np.float32)
         self.year = np.zeros(0, dtype=np.int32)
@@ -172,7 +168,7 @@ class DenseIndex:
     def refresh(self) -> None:
         """Reload vectors when the store has new ones (incremental ingest)."""
         generation = self.store.get_meta(VECTORS_GENERATION_KEY)
-        if generation == self.generation:
+        if self.loaded and generation == self.generation:
             return
         self.rowids, self.matrix = self.store.load_vectors(self.encoder.name)
         attrs = self.store.passage_attributes(self.rowids)
@@ -182,6 +178,7 @@ class DenseIndex:
         self.retracted = attrs["retracted"]
         self.source = attrs["source"]
         self.generation = generation
+        self.loaded = True
 
     def mask(self, filters: SearchFilters) -> np.ndarray:
         keep = np.ones(len(self.rowids), dtype=bool)

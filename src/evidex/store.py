@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS passage_vectors (
 # BM25 column weights for title, label, text, terms (MeSH and keywords).
 BM25_WEIGHTS = (2.0, 0.2, 1.0, 1.0)
 FREQUENCY_CACHE_SIZE = 100_000  # phrases whose document frequency is remembered
+VECTORS_GENERATION_KEY = "vectors_generation"  # meta key bumped whenever passage vectors are saved
 
 
 @dataclass
@@ -250,11 +251,17 @@ class SQLiteStore:
         self._passage_count = None
 
     def save_vectors(self, model: str, vectors: Iterable[tuple[int, np.ndarray]]) -> None:
+        """Store passage vectors and, in the same transaction, tell dense indexes to reload.
+
+        Each batch counts at once, so an embedding run that is interrupted
+        (or still going, for another process) leaves what it saved searchable.
+        """
         with self.transaction():
             self.conn.executemany(
                 "INSERT OR REPLACE INTO passage_vectors(rowid, model, vector) VALUES (?, ?, ?)",
                 ((rowid, model, vector.astype(np.float16).tobytes()) for rowid, vector in vectors),
             )
+            self.set_meta(VECTORS_GENERATION_KEY, str(int(self.get_meta(VECTORS_GENERATION_KEY) or 0) + 1))
 
     # -- reading ----------------------------------------------------------------------
 
