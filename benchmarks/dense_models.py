@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evidex.embed import DEFAULT_MODEL, Embedder
+from evidex.embed import DEFAULT_MODEL, QUESTION_MODEL, load_embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bioasq import DEFAULT_BIOASQ, K, BioASQ, load_bioasq, ndcg_at_k  # noqa: E402
@@ -57,7 +57,7 @@ def top_k(scores: np.ndarray) -> np.ndarray:
     return best[np.argsort(-scores[best])]
 
 
-def evaluate(embedder: Embedder, bench: BioASQ) -> Result:
+def evaluate(embedder, bench: BioASQ) -> Result:
     started = time.perf_counter()
     docs = embedder.embed(bench.doc_texts)
     corpus_seconds = time.perf_counter() - started
@@ -66,7 +66,7 @@ def evaluate(embedder: Embedder, bench: BioASQ) -> Result:
     in_index = set(bench.doc_ids)
     for query, gold in zip(bench.queries, bench.gold, strict=True):
         started = time.perf_counter()
-        vector = embedder.embed([query])[0]
+        vector = embedder.embed_query(query)
         embedded = time.perf_counter()
         ranked = [bench.doc_ids[i] for i in top_k(docs @ vector)]
         embed_ms.append((embedded - started) * 1e3)
@@ -91,12 +91,14 @@ def evaluate(embedder: Embedder, bench: BioASQ) -> Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_BIOASQ, help="BioASQ Task B questions, JSON lines")
-    parser.add_argument("--model", action="append", help=f"model to evaluate (repeatable); default: {DEFAULT_MODEL}")
+    parser.add_argument(
+        "--model", action="append", help=f"model to evaluate (repeatable); default: {DEFAULT_MODEL} and {QUESTION_MODEL}"
+    )
     parser.add_argument("--limit", type=int, help="evaluate only the first N questions")
     args = parser.parse_args()
     bench = load_bioasq(args.data, args.limit, scorable_only=False)
-    for name in args.model or [DEFAULT_MODEL]:
-        print(json.dumps(asdict(evaluate(Embedder.load(name), bench))), flush=True)
+    for name in args.model or [DEFAULT_MODEL, QUESTION_MODEL]:
+        print(json.dumps(asdict(evaluate(load_embedder(name), bench))), flush=True)
 
 
 if __name__ == "__main__":

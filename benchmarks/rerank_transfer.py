@@ -182,7 +182,7 @@ def main() -> None:
     for sources_name, sources in SOURCE_SETS.items():
         for features_name, features in FEATURE_SETS.items():
             name = f"reranker trained on {sources_name}: {features_name}"
-            models[name] = train(train_groups, features, sources)
+            models[name] = train(train_groups, Settings().search.embedding_model, features, sources)
             rows.append({"name": name, **metrics([reranked(models[name], *c) for c in bioasq], bench.relevant, dev),
                          "weights": dict(zip(features, np.round(models[name].weights, 3).tolist()))})
     chosen = max(rows[2:], key=lambda row: row["dev"])

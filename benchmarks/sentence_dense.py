@@ -62,7 +62,7 @@ import numpy as np
 
 from evidex.appraise import SentenceSplitter
 from evidex.corpus import Corpus
-from evidex.embed import Embedder
+from evidex.embed import QUESTION_MODEL, Embedder
 from evidex.settings import SearchSettings, Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -157,7 +157,8 @@ class Units:
 def evidex_candidates(bench: BioASQ, data_dir: Path, query_vectors_path: Path) -> tuple[list[dict], np.ndarray, list]:
     """Per question: evidex's top-100 documents with their ScoreParts, and the query vectors
     (each question embedded alone, as search does), with per-query search and embedding times."""
-    settings = Settings(data_dir=data_dir, builtin_corpus=False, search=SearchSettings())
+    # The experiment is about MiniLM's sentence vectors: its search runs on MiniLM too.
+    settings = Settings(data_dir=data_dir, builtin_corpus=False, search=SearchSettings(embedding_model=QUESTION_MODEL))
     doc_index = {d: i for i, d in enumerate(bench.doc_ids)}
     out, search_ms, embed_ms = [], [], []
     with Corpus.open(settings) as corpus:
@@ -170,7 +171,7 @@ def evidex_candidates(bench: BioASQ, data_dir: Path, query_vectors_path: Path) -
             hits = corpus.search(query, top_k=DEPTH).hits
             search_ms.append((time.perf_counter() - started) * 1e3)
             started = time.perf_counter()
-            vectors[n] = embedder.embed([query])[0]
+            vectors[n] = embedder.embed_query(query)
             embed_ms.append((time.perf_counter() - started) * 1e3)
             docs: dict[str, dict] = {}
             for hit in hits:
@@ -479,7 +480,9 @@ def product_cost(sample: int = 3000) -> dict:
     """Sentences in the built-in corpus's passages (evidex's splitter), and what embedding and keeping them costs."""
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="evidex-sentences-") as tmp, Corpus.open(Settings(data_dir=Path(tmp))) as corpus:
+    with tempfile.TemporaryDirectory(prefix="evidex-sentences-") as tmp, Corpus.open(
+        Settings(data_dir=Path(tmp), search=SearchSettings(embedding_model=QUESTION_MODEL))
+    ) as corpus:
         started = time.perf_counter()
         corpus.ensure_builtin()
         ingest_s = time.perf_counter() - started

@@ -143,7 +143,9 @@ def collect(data_dir: Path, questions: list[Question]) -> list[dict]:
     return groups
 
 
-def train(groups: list[dict], features=FEATURES, sources=TRAINING_SOURCES, l2: float = L2) -> Reranker:
+def train(
+    groups: list[dict], embedding_model: str, features=FEATURES, sources=TRAINING_SOURCES, l2: float = L2
+) -> Reranker:
     chosen = [g for g in groups if g["source"] in sources and g["parts"]]
     rows = np.concatenate([feature_rows(g["parts"], features) for g in chosen])
     labels = np.concatenate([g["labels"] for g in chosen])
@@ -153,7 +155,7 @@ def train(groups: list[dict], features=FEATURES, sources=TRAINING_SOURCES, l2: f
         + ", ".join(f"{n} {s} questions" for s, n in counts.items())
         + f"; {len(rows)} candidates, {int(labels.sum())} of them the question's document"
     )
-    return fit(rows, labels, features, l2, trained_on)
+    return fit(rows, labels, features, l2, trained_on, embedding_model)
 
 
 def main() -> None:
@@ -166,7 +168,7 @@ def main() -> None:
         data_dir = args.workdir or Path(tmp)
         build_index(data_dir, records)
         groups = collect(data_dir, [q for q in questions if q.source in TRAINING_SOURCES])
-    model = train(groups)
+    model = train(groups, Settings().search.embedding_model)
     args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n")
     print(model.trained_on)
     print("weights (standardised features):", dict(zip(model.features, np.round(model.weights, 3).tolist())))

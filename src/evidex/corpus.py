@@ -10,7 +10,7 @@ from functools import cached_property
 from evidex.answer import Answer
 from evidex.appraise import SentenceSplitter
 from evidex.builtin import ShippedVectors, builtin_files, builtin_version
-from evidex.embed import Embedder
+from evidex.embed import Embedder, E5Embedder, load_embedder
 from evidex.ingest import IngestReport, ProgressCallback, ingest_file, ingest_files
 from evidex.llm import ChatClient
 from evidex.models import Document
@@ -118,7 +118,13 @@ class Corpus:
         return Vocabulary.load()
 
     @cached_property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> Embedder | E5Embedder:
+        """The model that embeds passages and searches."""
+        return load_embedder(self.settings.search.embedding_model)
+
+    @cached_property
+    def question_embedder(self) -> Embedder:
+        """The model that compares questions with questions (related articles)."""
         return Embedder.load()
 
     @cached_property

@@ -471,6 +471,6 @@ def ask_and_publish(
         thread = store.start_thread(chosen)
     # The question as searched carries an inherited topic, so follow-ups relate by what they are about.
     searched = answers["clinician"].provenance.searched[0]
-    vector = corpus.embedder.embed([searched])[0]
+    vector = corpus.question_embedder.embed_query(searched)
     published = store.publish(answers, thread, filters_dict(filters), vector, actor)
     return answers[chosen], published

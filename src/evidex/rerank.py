@@ -86,6 +86,7 @@ class Reranker:
     weights: np.ndarray
     bias: float
     trained_on: str = ""
+    embedding_model: str = ""  # the dense model whose cosines it was trained on: with another, its weights mean nothing
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         """Log-odds of each row (one value per feature in ``features``).
@@ -102,6 +103,7 @@ class Reranker:
             "weights": self.weights.tolist(),
             "bias": self.bias,
             "trained_on": self.trained_on,
+            "embedding_model": self.embedding_model,
         }
 
     @classmethod
@@ -113,6 +115,7 @@ class Reranker:
             np.asarray(data["weights"], dtype=np.float64),
             float(data["bias"]),
             data.get("trained_on", ""),
+            data.get("embedding_model", ""),
         )
 
     @classmethod
@@ -126,7 +129,12 @@ class Reranker:
 
 
 def fit(
-    rows: np.ndarray, labels: np.ndarray, features: Sequence[str], l2: float = 1.0, trained_on: str = ""
+    rows: np.ndarray,
+    labels: np.ndarray,
+    features: Sequence[str],
+    l2: float = 1.0,
+    trained_on: str = "",
+    embedding_model: str = "",
 ) -> Reranker:
     """Logistic regression by Newton's method on standardised features, L2-penalised (not the bias)."""
     rows = np.asarray(rows, dtype=np.float64)
@@ -146,4 +154,4 @@ def fit(
         w -= step
         if np.abs(step).max() < 1e-9:
             break
-    return Reranker(tuple(features), mean, scale, w[:-1], float(w[-1]), trained_on)
+    return Reranker(tuple(features), mean, scale, w[:-1], float(w[-1]), trained_on, embedding_model)

@@ -53,7 +53,13 @@ class TextEncoder(Protocol):
 
     name: str
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage vectors, one unit row per text."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The vector of a search."""
+        ...
 
 
 @dataclass
@@ -68,6 +74,9 @@ class ScoreParts:
     expansion_norm: float | None = None
     dense_rank: int | None = None
     dense_score: float | None = None  # cosine similarity to the question (after feedback), also outside the dense ranking
+    # dense_score rescaled to [0, 1] between the lowest and highest cosine of this search's dense ranking:
+    # what fusion adds to BM25 (e5's cosines all lie near 0.8, so raw they barely separate passages)
+    dense_norm: float | None = None
     fused: float | None = None  # relevance from fusion alone, when the reranker ran
     coverage: float | None = None  # share of the question's words in the title and passage (reranker feature)
     idf_coverage: float | None = None  # the same, each word weighted by its idf (reranker feature)
@@ -228,7 +237,8 @@ class Searcher:
     """Hybrid search over one store.
 
     ``reranker`` re-scores the fused candidates when ``settings.rerank`` is on:
-    the shipped model by default.  ``None`` still puts the reranker's
+    the shipped model by default, if it was trained with the same embedding
+    model as ``encoder`` (otherwise fusion alone ranks).  ``None`` still puts the reranker's
     features in every candidate's :class:`ScoreParts` but keeps the fused
     order: what ``scripts/train_reranker.py`` learns from.
     """
@@ -246,7 +256,8 @@ class Searcher:
         self.dense = DenseIndex(store, encoder) if encoder is not None else None
         self.settings = settings
         if reranker == "shipped":
-            reranker = Reranker.load() if settings.rerank else None
+            shipped = Reranker.load() if settings.rerank and encoder is not None else None
+            reranker = shipped if shipped and shipped.embedding_model == encoder.name else None
         self.reranker = reranker
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
@@ -269,7 +280,7 @@ class Searcher:
             rankings["expansion"] = self.store.lexical_search(expansion_query, settings.candidates, filters)
         vector = None
         if self.dense is not None and settings.dense_weight > 0 and query.strip():
-            vector = self.dense.encoder.embed([query])[0]
+            vector = self.dense.encoder.embed_query(query)
             rankings["dense"] = self.dense.search(vector, settings.candidates, filters)
 
         words = expanded.fts_phrases(include_expansions=False)
@@ -342,11 +353,16 @@ class Searcher:
             w_expansion = weights["expansion"] if "expansion" in rankings else 0.0
             w_dense = weights["dense"] if "dense" in rankings else 0.0
             def fuse() -> None:
+                ranked = [p.dense_score for p in parts.values() if p.dense_rank is not None and p.dense_score is not None]
+                low, high = (min(ranked), max(ranked)) if ranked else (0.0, 0.0)
                 for p in parts.values():
+                    if p.dense_score is not None:
+                        spread = (p.dense_score - low) / (high - low) if high > low else 1.0
+                        p.dense_norm = min(max(spread, 0.0), 1.0)
                     p.relevance = (
                         w_lexical * (p.lexical_norm or 0.0)
                         + w_expansion * (p.expansion_norm or 0.0)
-                        + w_dense * max(p.dense_score or 0.0, 0.0)
+                        + w_dense * (p.dense_norm or 0.0)
                     ) / total_weight
 
             fuse()

