@@ -1,41 +1,69 @@
 """Embed every passage of the built-in corpus and ship the vectors in the package.
 
 Run after changing the built-in corpus, its readers or the default embedding
-model (takes about ten minutes on two cores):
+model (with e5-small-q4 about 90 minutes on two cores):
 
-    .venv/bin/python scripts/build_builtin_vectors.py
+    .venv/bin/python scripts/build_builtin_vectors.py [--cache DIR]
+
+Each chunk of 1,024 passages is saved in ``--cache`` (default
+``build/builtin-vectors``) as soon as it is embedded, under a hash of the
+model and the chunk's texts, so an interrupted run picks up where it stopped.
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from evidex.builtin import VECTORS_FILE, data_path, save_shipped_vectors
+from evidex.builtin import VECTORS_FILE, data_path, passage_fingerprint, save_shipped_vectors
 from evidex.corpus import Corpus
 from evidex.retrieve import passage_text_for_embedding
 from evidex.settings import Settings
 
+ROOT = Path(__file__).resolve().parent.parent
+CHUNK = 1024
+
+
+def chunk_key(model: str, rows: list[tuple[int, str, str, str]]) -> str:
+    """Names a chunk by what was embedded, so a changed corpus never reuses a stale chunk."""
+    digest = hashlib.sha256(model.encode())
+    for _, _, title, text in rows:
+        digest.update(passage_fingerprint(title, text))
+    return digest.hexdigest()[:24]
+
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, default=ROOT / "build" / "builtin-vectors", help="chunks embedded so far")
+    args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, Corpus.open(Settings(data_dir=Path(tmp))) as corpus:
         corpus.ensure_builtin()
-        rows = corpus.store.passages_without_vectors(corpus.embedder.name, 10**9)
-        started = time.perf_counter()
-        vectors = np.zeros((len(rows), 0), dtype=np.float32)
+        embedder = corpus.embedder
+        rows = corpus.store.passages_without_vectors(embedder.name, 10**9)
+        started, computed = time.perf_counter(), 0
         chunks = []
-        for start in range(0, len(rows), 2048):
-            chunk = rows[start : start + 2048]
-            chunks.append(corpus.embedder.embed([passage_text_for_embedding(t, x) for _, _, t, x in chunk]))
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            saved = args.cache / f"{chunk_key(embedder.name, chunk)}.npy"
+            if saved.is_file():
+                chunks.append(np.load(saved))
+                continue
+            vectors = embedder.embed([passage_text_for_embedding(t, x) for _, _, t, x in chunk])
+            np.save(saved, vectors)
+            chunks.append(vectors)
+            computed += len(chunk)
             print(f"{start + len(chunk):,}/{len(rows):,} passages", flush=True)
-        vectors = np.vstack(chunks)
         seconds = time.perf_counter() - started
         target = data_path(VECTORS_FILE)
-        save_shipped_vectors(target, corpus.embedder.name, [(r[1], r[2], r[3]) for r in rows], vectors)
-        print(f"{len(rows):,} passages in {seconds:.0f} s ({len(rows) / seconds:.0f}/s) -> {target}")
+        save_shipped_vectors(target, embedder.name, [(r[1], r[2], r[3]) for r in rows], np.vstack(chunks))
+        rate = f" ({computed / seconds:.1f}/s)" if computed else ""
+        print(f"{len(rows):,} passages, {computed:,} embedded now in {seconds:.0f} s{rate} -> {target}")
 
 
 if __name__ == "__main__":
