@@ -10,25 +10,25 @@ no benchmark data is read.  Questions and the document each belongs to:
   ``benchmarks/ask.py``: they are left out of the index altogether);
 * PubMedRS-200: each review's title.
 
-(A sample of MedQuAD's consumer questions is built too, for
-``benchmarks/rerank_transfer.py``: trained on them as well, the model ranked
-BioASQ worse, so the shipped model leaves them out.)
-
-Every built-in document but the left-out ones is indexed with its passages as
-evidex stores them and its title hidden (the questions above are those
-titles, and a model that learnt "the question is the title" would learn
-nothing that transfers).  Each question is searched with evidex's own search
-(reranker features on, order unchanged); every candidate passage is labelled
-by whether it belongs to the question's document, and a logistic regression
-is fitted on all candidates.  Building and embedding the index takes about
-5 minutes (35,926 passages); ``--workdir`` keeps it.
+Every other built-in guideline and PubMed document is indexed with its
+passages as evidex stores them and its title hidden (the questions above are
+those titles, and a model that learnt "the question is the title" would learn
+nothing that transfers).  MedQuAD's consumer pages are left out of the index:
+they are three quarters of the built-in passages, hence of the embedding time
+(e5 embeds about 6 passages a second on two cores), none of them is a
+question's document, and when MedQuAD's own questions were added to the
+training questions (with MiniLM embeddings) the model ranked BioASQ worse.  Each question is
+searched with evidex's own search (reranker features on, order unchanged);
+every candidate passage is labelled by whether it belongs to the question's
+document, and a logistic regression is fitted on all candidates.  Building
+and embedding the index (8,434 passages) takes 10-20 minutes;
+``--workdir`` keeps it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
 import tempfile
 import time
 from collections.abc import Iterator
@@ -47,10 +47,10 @@ from evidex.sources import READERS
 
 ROOT = Path(__file__).resolve().parent.parent
 HIDDEN_TITLE = "Untitled"
-SOURCES = ("pubmedqa", "pubmedrs", "medquad")
-TRAINING_SOURCES = ("pubmedqa", "pubmedrs")  # chosen on BioASQ dev by benchmarks/rerank_transfer.py, as FEATURES
-MEDQUAD_QUESTIONS = 1000
-FEATURES = ("dense_score", "lexical_norm", "expansion_norm", "fused", "coverage", "idf_coverage", "idf_coverage_below_best")
+SOURCES = ("pubmedqa", "pubmedrs")
+LEFT_OUT = ("medquad",)  # built-in files whose documents the training index leaves out
+# Chosen on BioASQ dev by benchmarks/rerank_transfer.py (greedy: add or drop one ScoreParts field at a time).
+FEATURES = ("dense_score", "expansion_score", "coverage", "idf_coverage", "idf_coverage_below_best")
 L2 = 1.0
 SEARCH_DEPTH = 1000  # more than the candidates of any search: every fused candidate is returned
 
@@ -59,7 +59,7 @@ SEARCH_DEPTH = 1000  # more than the candidates of any search: every fused candi
 class Question:
     text: str
     source: str  # one of SOURCES
-    documents: set[str]  # ids of the documents it belongs to (MedQuAD asks some questions of several sources)
+    documents: set[str]  # ids of the documents it belongs to
 
 
 def pubmedqa_held_out() -> set[str]:
@@ -77,23 +77,21 @@ def builtin_documents() -> Iterator[tuple[str, Document]]:
                 yield path.name, record
 
 
-def training_data(seed: int = 0) -> tuple[list[dict], list[Question]]:
-    """Generic JSONL records of the index (the built-in documents, their passages as evidex stores them,
-    titles hidden) and the training questions."""
+def training_data() -> tuple[list[dict], list[Question]]:
+    """Generic JSONL records of the index (the built-in documents but MedQuAD's, their passages as evidex
+    stores them, titles hidden) and the training questions."""
     held_out = pubmedqa_held_out()
     records = []
-    asked: dict[tuple[str, str], Question] = {}  # (source, question folded) -> the question
+    asked: dict[str, Question] = {}  # question folded -> the question
     for file_name, document in builtin_documents():
-        if document.id in held_out:
+        if document.id in held_out or file_name.startswith(LEFT_OUT):
             continue
         passages = [{"label": p.label, "text": p.text} for p in document.passages]
         records.append({"id": document.id, "title": HIDDEN_TITLE, "passages": passages, "kind": document.kind.value})
         source = next((s for s in SOURCES if file_name.startswith(s)), None)
         if source:
-            asked.setdefault((source, document.title.casefold()), Question(document.title, source, set())).documents.add(document.id)
-    questions = [q for q in asked.values() if q.source != "medquad"]
-    medquad = [q for q in asked.values() if q.source == "medquad"]
-    return records, questions + random.Random(seed).sample(medquad, min(MEDQUAD_QUESTIONS, len(medquad)))
+            asked.setdefault(document.title.casefold(), Question(document.title, source, set())).documents.add(document.id)
+    return records, list(asked.values())
 
 
 def build_index(data_dir: Path, records: list[dict]) -> None:
@@ -144,14 +142,14 @@ def collect(data_dir: Path, questions: list[Question]) -> list[dict]:
 
 
 def train(
-    groups: list[dict], embedding_model: str, features=FEATURES, sources=TRAINING_SOURCES, l2: float = L2
+    groups: list[dict], embedding_model: str, features=FEATURES, sources=SOURCES, l2: float = L2
 ) -> Reranker:
     chosen = [g for g in groups if g["source"] in sources and g["parts"]]
     rows = np.concatenate([feature_rows(g["parts"], features) for g in chosen])
     labels = np.concatenate([g["labels"] for g in chosen])
     counts = {s: sum(g["source"] == s for g in chosen) for s in sources}
     trained_on = (
-        "scripts/train_reranker.py on the built-in corpus only (titles hidden): "
+        "scripts/train_reranker.py on the built-in corpus only (titles hidden, MedQuAD pages left out): "
         + ", ".join(f"{n} {s} questions" for s, n in counts.items())
         + f"; {len(rows)} candidates, {int(labels.sum())} of them the question's document"
     )
@@ -167,7 +165,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="evidex-rerank-") as tmp:
         data_dir = args.workdir or Path(tmp)
         build_index(data_dir, records)
-        groups = collect(data_dir, [q for q in questions if q.source in TRAINING_SOURCES])
+        groups = collect(data_dir, questions)
     model = train(groups, Settings().search.embedding_model)
     args.out.write_text(json.dumps(model.to_json(), indent=1) + "\n")
     print(model.trained_on)

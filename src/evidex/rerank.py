@@ -2,10 +2,12 @@
 
 Fusion adds the retrievers' scores with fixed weights.  It cannot see that a
 passage close in meaning lacks the question's rarest word, or that a passage
-holding every word of the question ranks low only because its embedding was
-cut at 128 tokens.  The idf-weighted share of the question's words a passage
-contains says so, and a logistic regression over it and the fusion's own
-scores (:class:`evidex.retrieve.ScoreParts`) re-scores every candidate.
+holding every word of the question ranks low only because its embedding
+weighs other words more.  The idf-weighted share of the question's words a
+passage contains says so, and a logistic regression over it and the
+retrievers' own scores (:class:`evidex.retrieve.ScoreParts`) re-scores every
+candidate.  Its weights hold for the embedding model they were trained with
+(``embedding_model`` in the file), whose cosines they weigh.
 
 The weights (``evidex/data/rerank_model.json``) come from
 ``scripts/train_reranker.py``, which trains only on the built-in corpus (its
