@@ -55,8 +55,9 @@ class SearchSettings(BaseModel):
         description=(
             "How the lexical, synonym and dense rankings are combined: 'linear' is the weighted mean of"
             " each passage's BM25 divided by the query's best BM25 and its cosine similarity to the"
-            " question; 'rrf' adds weight / (rrf_k + rank) (use it with lexical_weight = dense_weight = 1)."
-            " On BioASQ linear 0.3/0.7 reaches nDCG@10 0.873, RRF 1/1 0.836 (benchmarks/retrieval.py)"
+            " question (rescaled between the search's lowest and highest); 'rrf' adds weight / (rrf_k + rank)"
+            " (use it with lexical_weight = dense_weight = 1).  On BioASQ, without the reranker, linear 0.3/0.7"
+            " reaches nDCG@10 0.891 (benchmarks/retrieval.py)"
         ),
     )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant (fusion='rrf')")
@@ -78,8 +79,8 @@ class SearchSettings(BaseModel):
         description=(
             "Pseudo-relevance feedback (linear fusion): the question's vector plus this times the mean vector"
             " of the feedback_passages best-fused passages gives every candidate's cosine; 0 turns it off."
-            " With 0.5 and 1 passage (chosen on the BioASQ dev half) BioASQ nDCG@10 rises from 0.873 to 0.879,"
-            " but the seed question's answer loses a section, so it is off by default (benchmarks/retrieval.py)"
+            " With MiniLM embeddings, 0.5 and 1 passage (chosen on the BioASQ dev half) raised BioASQ nDCG@10"
+            " from 0.873 to 0.879, but the seed question's answer lost a section, so it is off by default"
         ),
     )
     feedback_passages: int = Field(default=1, ge=1, le=20, description="Passages whose vectors feed back (feedback_weight)")
@@ -90,7 +91,7 @@ class SearchSettings(BaseModel):
         description=(
             "Query words and synonyms found in more than this share of passages are left out of the BM25"
             " queries (all are kept when all are that common; corpora under 1,000 passages keep every word;"
-            " 1 keeps every word).  Speed, not quality: BioASQ nDCG@10 is unchanged (0.873); on 100k synthetic"
+            " 1 keeps every word).  Speed, not quality: BioASQ nDCG@10 was unchanged (0.873, MiniLM); on 100k synthetic"
             " documents search CPU time per query falls from ~196 to ~90-110 ms (0.1 is faster still but drops"
             " 'surgery' on the built-in corpus and changes the seed answer) (benchmarks/retrieval.py)"
         ),
@@ -98,11 +99,12 @@ class SearchSettings(BaseModel):
     rerank: bool = Field(
         default=True,
         description=(
-            "Re-score every fused candidate with a small logistic regression over its score parts and the"
-            " idf-weighted share of the question's words it contains (evidex/rerank.py; trained on the built-in"
-            " corpus only, scripts/train_reranker.py).  Applies to linear fusion when both BM25 and embeddings"
-            " ran.  BioASQ nDCG@10 0.884 against 0.873 without it (held-out half 0.880 against 0.868), for about"
-            " 5 ms more per search (benchmarks/retrieval.py, benchmarks/rerank_transfer.py)"
+            "Re-score every fused candidate with a small logistic regression over its cosine, its synonym-query"
+            " BM25 and the (idf-weighted) share of the question's words it contains (evidex/rerank.py; trained"
+            " on the built-in corpus only, scripts/train_reranker.py, for the embedding model it names).  Applies"
+            " to linear fusion when both BM25 and embeddings ran.  BioASQ nDCG@10 0.904 against 0.891 without it"
+            " (held-out half 0.902 against 0.890), for a few ms more per search (benchmarks/retrieval.py,"
+            " benchmarks/rerank_transfer.py)"
         ),
     )
     exclude_retracted: bool = Field(default=True, description="Drop retracted documents from results")
@@ -149,7 +151,10 @@ class ServiceSettings(BaseModel):
         default=0.55,
         ge=0,
         le=1,
-        description="Cosine similarity of two questions' embeddings above which (with a shared MeSH topic) they are related",
+        description=(
+            "Cosine similarity of two questions' MiniLM embeddings above which (with a shared MeSH topic) they are"
+            " related (MiniLM, not the search model, on which this threshold was calibrated)"
+        ),
     )
     secure_cookies: bool = Field(default=False, description="Send cookies only over HTTPS (turn on behind TLS)")
     session_hours: int = Field(default=12, ge=1, description="How long a sign-in lasts")
