@@ -175,3 +175,26 @@ def test_vectors_saved_before_an_interrupted_embedding_are_searchable(tmp_path):
         assert sum(h.parts.dense_rank is not None for h in serving.search("knee exercise", top_k=4).hits) == 2
     with Corpus.open(settings) as reopened:
         assert sum(h.parts.dense_rank is not None for h in reopened.search("knee exercise", top_k=4).hits) == 2
+
+
+def test_dense_cosines_are_rescaled_within_each_search(corpus):
+    # e5's cosines all lie near 0.8; fusion uses them rescaled between this search's lowest and highest.
+    hits = corpus.search("supervised exercise for chronic low back pain", top_k=50).hits
+    dense = sorted((h.parts for h in hits if h.parts.dense_score is not None), key=lambda p: p.dense_score)
+    assert len(dense) > 10 and all(0 <= p.dense_norm <= 1 for p in dense)
+    assert [p.dense_norm for p in dense] == sorted(p.dense_norm for p in dense)
+    assert dense[-1].dense_norm > dense[0].dense_norm
+
+
+def test_the_shipped_reranker_applies_only_with_the_embedding_model_it_was_trained_with(tmp_path):
+    path = tmp_path / "gout.jsonl"
+    path.write_text(json.dumps({"id": "acme:gout-1", "title": "Colchicine for gout flares", "text": "Low-dose colchicine eased acute gout flares."}) + "\n")
+    reranked = {}
+    for model in ("e5-small-q4", "minilm-l6-onnx-int8"):
+        settings = Settings(data_dir=tmp_path / model, builtin_corpus=False, search={"embedding_model": model})
+        with Corpus.open(settings) as corpus:
+            corpus.ingest([path])
+            hit = corpus.search("colchicine for gout", top_k=1).hits[0]
+        assert hit.document.id == "acme:gout-1" and hit.parts.dense_score is not None
+        reranked[model] = hit.parts.rerank is not None
+    assert reranked == {"e5-small-q4": True, "minilm-l6-onnx-int8": False}
