@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import json
+import os
 import threading
 from collections.abc import Sequence
 from importlib import resources
@@ -64,11 +65,13 @@ class E5Embedder:
     what answers them; the package adds them.  Its one model context is not
     meant for concurrent calls, so calls from several threads take turns.
 
-    The engine runs OpenMP threads, one per core.  A query is embedded on one
-    thread: when other processes keep the cores busy (another server worker,
-    an ingest), an OpenMP team waits for its descheduled members, and a query
-    then took about five times longer on two threads than on one.  Passage
-    batches use every core.
+    The engine runs OpenMP threads, one per core.  On a quiet machine two
+    threads embed a query in ~11 ms against ~20 ms on one, but when other
+    processes keep the cores busy (another server worker, an ingest) an
+    OpenMP team waits for its descheduled members, and a query then took
+    about five times longer on two threads than on one.  So a query gets
+    every core only while the machine has one to spare (load average below
+    the cores less one half), else one.  Passage batches use every core.
     """
 
     def __init__(self, name: str, dim: int, variant: str) -> None:
@@ -95,9 +98,16 @@ class E5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         """The vector of a question or search, as e5 expects queries."""
         with self._lock:
-            self._threads(1)
+            self._threads(self._query_threads())
             vector = np.asarray(self._model.query(text), dtype=np.float32).reshape(1, self.dim)
         return _unit_rows(vector)[0]
+
+    def _query_threads(self) -> int:
+        try:
+            busy = os.getloadavg()[0]
+        except OSError:  # no load average on this system
+            return self._cores
+        return self._cores if busy < self._cores - 0.5 else 1
 
     def _threads(self, count: int) -> None:
         """OpenMP threads for this thread's next calls into the engine."""
