@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -55,7 +56,10 @@ def main() -> None:
                 chunks.append(np.load(saved))
                 continue
             vectors = embedder.embed([passage_text_for_embedding(t, x) for _, _, t, x in chunk])
-            np.save(saved, vectors)
+            partial = saved.with_suffix(".partial")
+            with partial.open("wb") as out:
+                np.save(out, vectors)
+            os.replace(partial, saved)  # a run killed while writing leaves no truncated chunk behind
             chunks.append(vectors)
             computed += len(chunk)
             print(f"{start + len(chunk):,}/{len(rows):,} passages", flush=True)

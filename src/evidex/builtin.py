@@ -53,8 +53,8 @@ def passage_fingerprint(title: str, text: str) -> bytes:
 class ShippedVectors:
     """Pre-computed int8 vectors of the built-in corpus's passages, for one model.
 
-    Embedding the ~38,000 built-in passages with the transformer takes about
-    ten minutes on two cores; shipping them makes the first run take seconds.
+    Embedding the ~38,000 built-in passages with e5 takes over an hour on two
+    cores; shipping them makes the first run take seconds.
     A vector is used only when the passage id, the text fingerprint and the
     model name all match, so an edited passage is re-embedded.
     """

@@ -163,4 +163,4 @@ class Corpus:
         return document
 
     def stats(self) -> CorpusStats:
-        return self.store.stats()
+        return self.store.stats(self.settings.search.embedding_model)

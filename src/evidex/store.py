@@ -114,7 +114,7 @@ class Store(Protocol):
     def upsert(self, documents: Sequence[Document]) -> UpsertCounts: ...
     def delete(self, ids: Sequence[str]) -> int: ...
     def get(self, doc_id: str) -> Document | None: ...
-    def stats(self) -> CorpusStats: ...
+    def stats(self, model: str) -> CorpusStats: ...
     def lexical_search(self, query: str, limit: int, filters: SearchFilters) -> list[tuple[int, float]]: ...
     def passages(self, rowids: Sequence[int]) -> dict[int, PassageRef]: ...
     def close(self) -> None: ...
@@ -397,7 +397,8 @@ class SQLiteStore:
         ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
-    def stats(self) -> CorpusStats:
+    def stats(self, model: str) -> CorpusStats:
+        """Counts for ``evidex corpus stats``; embedded passages are those with a vector of ``model``."""
         def grouped(column: str) -> dict[str, int]:
             rows = self.conn.execute(f"SELECT {column}, COUNT(*) FROM documents GROUP BY 1 ORDER BY 2 DESC")
             return {str(k): n for k, n in rows}
@@ -411,7 +412,7 @@ class SQLiteStore:
         return CorpusStats(
             documents=one("SELECT COUNT(*) FROM documents")[0],
             passages=one("SELECT COUNT(*) FROM passages")[0],
-            embedded_passages=one("SELECT COUNT(*) FROM passage_vectors")[0],
+            embedded_passages=self.conn.execute("SELECT COUNT(*) FROM passage_vectors WHERE model = ?", (model,)).fetchone()[0],
             by_source=grouped("source"),
             by_kind=grouped("kind"),
             by_audience=grouped("audience"),
