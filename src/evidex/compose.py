@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from evidex.answer import SECTION_TITLES, Claim, Note, Quote, Reference, Section
-from evidex.appraise import FINDING_CUES, Finding, crude_stems, mentions, treatment_phrases
+from evidex.appraise import FINDING_CUES, Finding, mentions, treatment_phrases
 from evidex.models import Document, EvidenceKind
 from evidex.understand import ClinicalQuestion, PatternSet
 from evidex.verify import numbers_in
