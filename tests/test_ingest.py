@@ -101,3 +101,15 @@ def _no_filters():
     from evidex.store import SearchFilters
 
     return SearchFilters()
+
+
+def test_stats_count_only_vectors_of_the_search_model(tmp_path):
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"id": "acme:1", "title": "Gout", "text": "Colchicine eased gout flares."}) + "\n")
+    data = tmp_path / "data"
+    with Corpus.open(Settings(data_dir=data, builtin_corpus=False)) as corpus:
+        corpus.ingest([path])
+        assert corpus.stats().embedded_passages == corpus.stats().passages == 1
+    minilm = Settings(data_dir=data, builtin_corpus=False, search={"embedding_model": "minilm-l6-onnx-int8"})
+    with Corpus.open(minilm) as corpus:
+        assert corpus.stats().embedded_passages == 0  # the e5 vector does not serve a MiniLM search
