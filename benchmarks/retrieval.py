@@ -197,6 +197,8 @@ def build_bioasq_corpus(bench: BioASQ, data_dir: Path, title: str = "neutral") -
     if marker.exists():
         info = json.loads(marker.read_text())
         if info.get("title") == title and info.get("documents") == len(bench.doc_ids):
+            with Corpus.open(settings) as corpus:
+                corpus.embed_passages()  # an index reused from another embedding model has none of this one's vectors
             return info | {"reused": True}
         raise SystemExit(
             f"{data_dir} holds another BioASQ index ({info.get('documents')} documents, {info.get('title')} titles);"

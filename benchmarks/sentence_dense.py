@@ -162,6 +162,7 @@ def evidex_candidates(bench: BioASQ, data_dir: Path, query_vectors_path: Path) -
     doc_index = {d: i for i, d in enumerate(bench.doc_ids)}
     out, search_ms, embed_ms = [], [], []
     with Corpus.open(settings) as corpus:
+        corpus.embed_passages()  # the index is built with the default model; MiniLM's vectors replace its own
         for query in bench.queries[:20]:
             corpus.search(query, top_k=DEPTH)
         embedder = corpus.embedder
@@ -556,7 +557,7 @@ def main() -> None:
     extras = Extras(bench, units)
     print(f"bm25s over sentences + documents indexed in {extras.index_s:.1f} s", flush=True)
 
-    key = hashlib.sha256(json.dumps([bench.ids, SearchSettings().model_dump(), info["passages"]]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps([bench.ids, SearchSettings(embedding_model=QUESTION_MODEL).model_dump(), info["passages"]]).encode()).hexdigest()[:16]
     pickle_path = args.cache.with_name(f"sentence_candidates_{key}.pkl")
     if pickle_path.exists():
         candidates, qvecs, (search_ms, qembed_ms), search_load = pickle.loads(pickle_path.read_bytes())

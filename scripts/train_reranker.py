@@ -100,6 +100,8 @@ def build_index(data_dir: Path, records: list[dict]) -> None:
     size = {"documents": len(records), "passages": sum(len(r["passages"]) for r in records)}
     if marker.exists():
         if json.loads(marker.read_text()).items() >= size.items():
+            with Corpus.open(Settings(data_dir=data_dir, builtin_corpus=False)) as corpus:
+                corpus.embed_passages()  # an index reused from another embedding model has none of this one's vectors
             return
         raise SystemExit(f"{data_dir} holds another training index; use another directory")
     data_dir.mkdir(parents=True, exist_ok=True)
