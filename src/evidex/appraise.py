@@ -181,6 +181,29 @@ def crude_stems(text: str) -> set[str]:
     return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
 
 
+def concept_words(text: str) -> set[str]:
+    """:func:`crude_stems`, plus each longer word's first seven letters (marked "…"),
+    which a concept phrase's long words must match too (:func:`concept_phrase`)."""
+    words = [_singular(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    return {_stem(w) for w in words} | {f"{w[:LONG_PREFIX]}…" for w in words if len(w) > LONG_PREFIX}
+
+
+def concept_phrase(name: str) -> frozenset[str]:
+    """A concept's name as the words a sentence must mention (:func:`concept_words`).
+
+    Six letters alone let "patellae" (genitopatellar syndrome) mention
+    "patellofemoral", and "psychodynamic" mention "psychotherapy"; a long word
+    (from :data:`LONG_WORD` letters) must also share its seventh, which still lets
+    "radicular" mention "radiculopathy" and "neurologic" "neurological".
+    """
+    words = [_singular(w) for w in _TOKEN.findall(name.lower()) if w not in _STOPWORDS]
+    return frozenset({_stem(w) for w in words} | {f"{w[:LONG_PREFIX]}…" for w in words if len(w) >= LONG_WORD})
+
+
+LONG_PREFIX = 7
+LONG_WORD = 12
+
+
 def _stem(word: str) -> str:
     singular = _singular(word)
     return _SPELLING.get(singular, singular)[:6]
@@ -227,7 +250,7 @@ class Topic:
 def question_topic(question: ClinicalQuestion) -> Topic:
     """The conditions are required (at least one); interventions and other concepts add weight."""
     def phrases(concept) -> list[frozenset[str]]:
-        return [frozenset(crude_stems(t)) for t in _names(concept) if crude_stems(t)]
+        return [phrase for t in _names(concept) if (phrase := concept_phrase(t))]
 
     main = question.main_conditions
     others = [c for c in (question.expanded.concepts if question.expanded else []) if c not in main]
@@ -235,7 +258,7 @@ def question_topic(question: ClinicalQuestion) -> Topic:
     anchors = []
     if question.dose_of:
         drug = [c for c in question.interventions if question.dose_of.lower() in c.matched_text.lower()]
-        anchors.append(phrases(drug[0]) if drug else [frozenset(crude_stems(question.dose_of))])
+        anchors.append(phrases(drug[0]) if drug else [concept_phrase(question.dose_of)])
     return Topic([phrases(c) for c in main], [phrases(c) for c in others], words, anchors)
 
 
@@ -255,8 +278,8 @@ def extract_findings(
     for hit in hits[:max_passages]:
         if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):
             continue
-        context = crude_stems(f"{hit.document.title} {' '.join(hit.document.keywords[:5])}")
-        if not _may_hold_findings(topic, crude_stems(hit.passage.text) | context):
+        context = concept_words(f"{hit.document.title} {' '.join(hit.document.keywords[:5])}")
+        if not _may_hold_findings(topic, concept_words(hit.passage.text) | context):
             continue  # no sentence of it can pass the checks below: skip splitting it (~2 ms)
         candidates = []
         for start, end in splitter.spans(hit.passage_id, hit.passage.text):
@@ -267,7 +290,7 @@ def extract_findings(
                 continue  # what a study did, or a question (a consumer page's heading), is not a finding
             if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text) or not _balanced(text):
                 continue
-            words = crude_stems(text)
+            words = concept_words(text)
             if _OUT_OF_CONTEXT.search(text) and not topic.names_a_concept(words):
                 continue  # "this procedure" with nothing to say which: the sentence is not about the question
             # A table row ("ARB | Alternative to ACEi") has lost its table's heading: it
@@ -323,10 +346,10 @@ def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitte
     condition_passages: dict[str, int] = {}
     for doc_id, hit in best_hit.items():
         document = hit.document
-        whole = crude_stems(document.text)
+        whole = concept_words(document.text)
         if not any(phrase <= whole for alternatives in conditions for phrase in alternatives):
             continue  # the whole text lacks the words: no passage can have them
-        stems = [crude_stems(p.text) for p in document.passages]
+        stems = [concept_words(p.text) for p in document.passages]
         condition_passages[doc_id] = sum(any(p <= words for c in conditions for p in c) for words in stems)
         if condition_passages[doc_id]:
             candidates += [
