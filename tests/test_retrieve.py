@@ -186,6 +186,15 @@ def test_dense_cosines_are_rescaled_within_each_search(corpus):
     assert dense[-1].dense_norm > dense[0].dense_norm
 
 
+def test_a_question_typed_in_capitals_or_lower_case_finds_the_same_passages(corpus):
+    question = "Which exercises help sciatica from a slipped disc?"
+    ranked = [
+        [(h.passage_id, round(h.parts.final, 6)) for h in corpus.search(text, top_k=20).hits]
+        for text in (question, question.upper(), question.lower())
+    ]
+    assert ranked[0] == ranked[1] == ranked[2]
+
+
 def test_the_shipped_reranker_applies_only_with_the_embedding_model_it_was_trained_with(tmp_path):
     path = tmp_path / "gout.jsonl"
     path.write_text(json.dumps({"id": "acme:gout-1", "title": "Colchicine for gout flares", "text": "Low-dose colchicine eased acute gout flares."}) + "\n")

@@ -102,10 +102,10 @@ class E5Embedder:
         return _unit_rows(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The vector of a question or search, as e5 expects queries."""
+        """The vector of a question or search, as e5 expects queries (in :func:`sentence_case`)."""
         with self._lock:
             self._threads(self._query_threads())
-            vector = np.asarray(self._model.query(text), dtype=np.float32).reshape(1, self.dim)
+            vector = np.asarray(self._model.query(sentence_case(text)), dtype=np.float32).reshape(1, self.dim)
         return _unit_rows(vector)[0]
 
     def _query_threads(self) -> int:
@@ -119,6 +119,20 @@ class E5Embedder:
         """OpenMP threads for this thread's next calls into the engine."""
         if self._openmp and count:
             self._openmp.omp_set_num_threads(count)
+
+
+def sentence_case(text: str) -> str:
+    """A question typed all in capitals or all in lower case, as a sentence: "What helps sciatica?".
+
+    e5 tells case apart (MiniLM and the lexical index do not), so "WHAT HELPS
+    SCIATICA?" and "what helps sciatica?" would each find somewhat different
+    passages than "What helps sciatica?".  Mixed-case text is left alone: its
+    capitals are usually acronyms or gene names ("CBT", "mTOR").
+    """
+    text = text.strip()
+    if any(c.islower() for c in text) and any(c.isupper() for c in text):
+        return text
+    return text[:1].upper() + text[1:].lower()
 
 
 PASSAGES_PER_CALL = 64  # ~10 s of two cores with e5
