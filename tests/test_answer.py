@@ -62,6 +62,13 @@ def test_seed_question_gets_a_structured_cited_answer(corpus):
     # Each patient modifier is either addressed by evidence or explicitly noted as a gap.
     specific = answer.section("patient_specific")
     assert specific is not None
+    # what one case report's patient had is not evidence about this patient
+    references = {r.number: r for r in answer.references}
+    assert not any(
+        references[n].kind == "case_series" and "the patient" in claim.text.lower()
+        for claim in answer.claims()
+        for n in claim.citations
+    )
     assert set(answer.modifiers) == {"Recent surgery / post-operative", "Neurological deficit"}
 
 

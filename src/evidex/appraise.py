@@ -95,6 +95,14 @@ _METHODS = re.compile(
     r"allocated|enrolled|recruited|included|selected|screened|identified|reviewed|retrieved|searched|divided)\b",
     re.IGNORECASE,
 )
+# What happened to the patient of a case report ("the patient showed no neurologic symptoms
+# other than the sciatica", "a 45-year-old man presented with …") describes that case; it is
+# not a finding about the patients a question asks about.
+_CASE_NARRATIVE = re.compile(
+    r"\b(?:the|our|this|a|an) (?:patient|man|woman|boy|girl|child|infant)\b(?!s)|\b\d{1,3}[- ](?:year|month)s?[- ]old\b|"
+    r"\bwe (?:report|present|describe)\b",
+    re.IGNORECASE,
+)
 MIN_SENTENCE_CHARS = 25
 MAX_INDIRECT_PASSAGES_PER_SOURCE = 20
 _OUTSIDE_PARENTHESES = re.compile(r"\([^)]*\)")
@@ -278,6 +286,7 @@ def extract_findings(
     for hit in hits[:max_passages]:
         if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):
             continue
+        case_report = hit.document.kind is EvidenceKind.CASE_SERIES
         context = concept_words(f"{hit.document.title} {' '.join(hit.document.keywords[:5])}")
         if not _may_hold_findings(topic, concept_words(hit.passage.text) | context):
             continue  # no sentence of it can pass the checks below: skip splitting it (~2 ms)
@@ -286,8 +295,8 @@ def extract_findings(
             text = hit.passage.text[start:end]
             if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
                 continue
-            if _METHODS.search(text) or text.rstrip().endswith("?"):
-                continue  # what a study did, or a question (a consumer page's heading), is not a finding
+            if _METHODS.search(text) or text.rstrip().endswith("?") or (case_report and _CASE_NARRATIVE.search(text)):
+                continue  # what a study did or a case report's patient had, or a question (a consumer page's heading), is not a finding
             if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text) or not _balanced(text):
                 continue
             words = concept_words(text)
