@@ -111,6 +111,8 @@ def test_ask_read_switch_language_quote_and_follow_up(page, server):
     first.focus()
     assert tooltip.is_visible()
     assert first.get_attribute("data-quote") in tooltip.inner_text()
+    box = tooltip.bounding_box()
+    assert 0 <= box["x"] and box["x"] + box["width"] <= page.viewport_size["width"]  # all of it on screen
     screenshot(page, "article-citation-quote")
     page.mouse.move(0, 0)
     page.locator("body").click(position={"x": 5, "y": 5})
