@@ -35,7 +35,7 @@ from pathlib import Path
 from evidex import verdict
 from evidex.corpus import Corpus
 from evidex.settings import Settings
-from measure import machine, percentile
+from measure import machine, percentile, without_query_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = (
@@ -68,6 +68,7 @@ def main() -> None:
     items = list(json.loads(args.pubmedqa.read_text()).items())[: args.limit]
 
     with tempfile.TemporaryDirectory() as tmp, Corpus.open(Settings(data_dir=Path(tmp))) as corpus:
+        without_query_cache(corpus)
         started = time.perf_counter()
         corpus.prepare()
         print(f"machine: {machine()}")

@@ -67,6 +67,7 @@ from evidex.settings import SearchSettings, Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bioasq import DEFAULT_BIOASQ, K, REPO, BioASQ, ap_at_k, load_bioasq, ndcg_at_k, recall_at  # noqa: E402
+from measure import without_query_cache  # noqa: E402
 
 DEFAULT_PUBMEDQA = REPO / ".." / "shared" / "data" / "eval" / "pubmedqa" / "pqal_train_dev.json"
 DEPTH = 100  # documents retrieved per query (recall@100)
@@ -325,7 +326,7 @@ def part_bioasq(args, results: dict) -> None:
         corpora = []
         for name, overrides in bioasq_variants():
             settings = Settings(data_dir=data_dir, builtin_corpus=False, search=SearchSettings(**overrides))
-            corpora.append(Corpus.open(settings))
+            corpora.append(without_query_cache(Corpus.open(settings)))
             searchers[name] = evidex_searcher(corpora[-1])
         searchers[latency_only] = evidex_searcher(corpora[0], top_k)
         searchers[latency_without_reranker] = evidex_searcher(corpora[1], top_k)
@@ -402,6 +403,7 @@ def part_builtin(args, results: dict, data_dir: Path) -> None:
         questions = list(json.load(handle).items())[: args.limit]
     load_before = load()
     with Corpus.open(Settings(data_dir=data_dir)) as corpus:
+        without_query_cache(corpus)
         started = time.perf_counter()
         corpus.ensure_builtin()
         ingested = time.perf_counter()
@@ -542,6 +544,7 @@ def part_synthetic(args, results: dict, builtin_dir: Path, work: Path) -> None:
         ("dense only, top_k=10", {"lexical_weight": 0}, 10),
     ]:
         with Corpus.open(Settings(data_dir=data_dir, builtin_corpus=False, search=SearchSettings(**overrides))) as corpus:
+            without_query_cache(corpus)
             started = time.perf_counter()
             corpus.search(queries[0], top_k=top_k)
             first_ms = (time.perf_counter() - started) * 1e3

