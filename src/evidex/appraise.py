@@ -99,7 +99,8 @@ _METHODS = re.compile(
 # other than the sciatica", "a 45-year-old man presented with …") describes that case; it is
 # not a finding about the patients a question asks about.
 _CASE_NARRATIVE = re.compile(
-    r"\b(?:the|our|this|a|an) (?:patient|man|woman|boy|girl|child|infant)\b(?!s)|\b\d{1,3}[- ](?:year|month)s?[- ]old\b|"
+    r"\b(?:the|our|this|a|an) (?:patient|man|woman|boy|girl|child|infant)(?![-\w]|\s+(?:population|group|cohort|sample)s?\b)|"
+    r"\b\d{1,3}[- ](?:day|week|month|year)s?[- ]old\b|"
     r"\bwe (?:report|present|describe)\b",
     re.IGNORECASE,
 )
@@ -193,7 +194,7 @@ def concept_words(text: str) -> set[str]:
     """:func:`crude_stems`, plus each longer word's first seven letters (marked "…"),
     which a concept phrase's long words must match too (:func:`concept_phrase`)."""
     words = [_singular(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    return {_stem(w) for w in words} | {f"{w[:LONG_PREFIX]}…" for w in words if len(w) > LONG_PREFIX}
+    return {_stem(w) for w in words} | {_long_prefix(w) for w in words if len(w) > LONG_PREFIX}
 
 
 def concept_phrase(name: str) -> frozenset[str]:
@@ -205,11 +206,16 @@ def concept_phrase(name: str) -> frozenset[str]:
     "radicular" mention "radiculopathy" and "neurologic" "neurological".
     """
     words = [_singular(w) for w in _TOKEN.findall(name.lower()) if w not in _STOPWORDS]
-    return frozenset({_stem(w) for w in words} | {f"{w[:LONG_PREFIX]}…" for w in words if len(w) >= LONG_WORD})
+    return frozenset({_stem(w) for w in words} | {_long_prefix(w) for w in words if len(w) >= LONG_WORD})
 
 
 LONG_PREFIX = 7
 LONG_WORD = 12
+
+
+def _long_prefix(word: str) -> str:
+    """The first seven letters, "s" read as "z" ("immunisation" meets "immunization"), marked."""
+    return f"{word[:LONG_PREFIX].replace('s', 'z')}…"
 
 
 def _stem(word: str) -> str:
@@ -324,11 +330,11 @@ def extract_findings(
 
 def treatment_phrases(question: ClinicalQuestion) -> list[frozenset[str]]:
     """Every name of the question's treatments (:attr:`ClinicalQuestion.treatment_names`) as a stem set."""
-    return [frozenset(crude_stems(name)) for name in question.treatment_names if crude_stems(name)]
+    return [phrase for name in question.treatment_names if (phrase := concept_phrase(name))]
 
 
 def mentions(phrases: list[frozenset[str]], text: str) -> bool:
-    words = crude_stems(text)
+    words = concept_words(text)
     return any(phrase <= words for phrase in phrases)
 
 

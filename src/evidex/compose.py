@@ -398,7 +398,8 @@ def verdict_for(
     if found and found[1].document.kind is EvidenceKind.GUIDELINE and not _RECOMMENDS.search(found[1].text):
         return None  # a guideline answers with a recommendation, not with a remark on the evidence
     if found and found[1].document.kind is EvidenceKind.CONSUMER and any(
-        f.document.kind.level < EvidenceKind.NARRATIVE_REVIEW.level and (not treatments or mentions(treatments, f.text))
+        f.document.kind.level < EvidenceKind.NARRATIVE_REVIEW.level
+        and (not treatments or mentions(treatments, f"{f.document.title} {f.text}"))
         for f in findings
     ):
         return None  # a health information page does not decide when a guideline or study on it was found
