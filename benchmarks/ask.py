@@ -35,7 +35,7 @@ from pathlib import Path
 from evidex import verdict
 from evidex.corpus import Corpus
 from evidex.settings import Settings
-from measure import machine, percentile, without_query_cache
+from measure import machine, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = (
@@ -67,8 +67,8 @@ def main() -> None:
     args = parser.parse_args()
     items = list(json.loads(args.pubmedqa.read_text()).items())[: args.limit]
 
-    with tempfile.TemporaryDirectory() as tmp, Corpus.open(Settings(data_dir=Path(tmp))) as corpus:
-        without_query_cache(corpus)
+    # every question embedded afresh, as a new question would be (the second, cross-validated pass repeats them)
+    with tempfile.TemporaryDirectory() as tmp, Corpus.open(Settings(data_dir=Path(tmp), search={"query_cache": 0})) as corpus:
         started = time.perf_counter()
         corpus.prepare()
         print(f"machine: {machine()}")

@@ -17,11 +17,3 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
-
-def without_query_cache(corpus):
-    """``corpus`` with every query embedded afresh: the e5 embedder keeps recent query
-    vectors, and a benchmark that asks a question more than once (several searchers, a
-    second pass) would otherwise time the cache, not a new question."""
-    if hasattr(corpus.embedder, "recent_queries"):
-        corpus.embedder.recent_queries = 0
-    return corpus

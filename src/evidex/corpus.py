@@ -120,7 +120,7 @@ class Corpus:
     @cached_property
     def embedder(self) -> Embedder | E5Embedder:
         """The model that embeds passages and searches."""
-        return load_embedder(self.settings.search.embedding_model)
+        return load_embedder(self.settings.search.embedding_model, self.settings.search.query_cache)
 
     @cached_property
     def question_embedder(self) -> Embedder:

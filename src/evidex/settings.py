@@ -49,6 +49,15 @@ class SearchSettings(BaseModel):
             " embedded by another model are embedded again on the next prepare"
         ),
     )
+    query_cache: int = Field(
+        default=512,
+        ge=0,
+        le=100_000,
+        description=(
+            "Query vectors the e5 model keeps in memory (1.5 kB each), so that the same search for the other"
+            " audience or a question asked again is not embedded again; 0 embeds every query afresh"
+        ),
+    )
     candidates: int = Field(default=100, ge=10, le=5000, description="Candidates taken from each retriever before fusion")
     fusion: Literal["rrf", "linear"] = Field(
         default="linear",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from evidex.expand import Concept, ExpandedQuery, expand_query
-from evidex.vocab import Vocabulary
+from evidex.vocab import Vocabulary, sentence_case
 
 Audience = Literal["clinician", "patient"]
 QuestionType = Literal["therapy", "diagnosis", "prognosis", "harm", "dosing", "etiology", "general"]
@@ -148,7 +148,7 @@ def understand(
     inherits the earlier condition(s) (and interventions, if it names none),
     patient modifiers and red flags.  What it names itself always wins.
     """
-    text = " ".join((text or "").split())
+    text = sentence_case(" ".join((text or "").split()))  # a question typed in capitals is read as a sentence
     if not text:
         raise QuestionError("the question is empty")
     if len(text) > MAX_QUESTION_CHARS:

@@ -87,6 +87,22 @@ class Token(NamedTuple):
     key: str
 
 
+def sentence_case(text: str) -> str:
+    """A question typed all in capitals (three words or more) or all in lower case, as a
+    sentence: "What helps sciatica?".
+
+    e5 tells case apart (MiniLM and the lexical index do not), so "WHAT HELPS
+    SCIATICA?" and "what helps sciatica?" would each find somewhat different
+    passages than "What helps sciatica?".  Mixed-case text is left alone: its
+    capitals are usually acronyms or gene names ("CBT", "mTOR"); so is a short
+    text in capitals, which is more likely an acronym ("CBT", "SSRI") than shouting.
+    """
+    text = text.strip()
+    if any(c.islower() for c in text):
+        return text[:1].upper() + text[1:] if not any(c.isupper() for c in text) else text
+    return text[:1] + text[1:].lower() if len(text.split()) >= 3 else text
+
+
 def fold(text: str) -> str:
     """Lowercase and strip accents so "Sjögren" and "sjogren" compare equal."""
     if text.isascii():
