@@ -232,6 +232,22 @@ def test_methods_sentences_and_table_rows_without_the_topic_are_not_claims(corpu
     assert answer.section("patient_specific") is None  # diabetes is the topic, not a patient detail
 
 
+def test_a_condition_known_only_by_its_lay_name_still_bounds_the_findings(corpus):
+    # "fractures" has no MeSH heading in the vocabulary, only a consumer-health topic;
+    # a sentence recommending vitamin D for COVID-19 is not an answer about fractures.
+    answer = corpus.ask("Does vitamin D prevent fractures?")
+    references = {r.number: r for r in answer.references}
+    assert answer.claims()
+    for claim in answer.claims():
+        assert "fractur" in f"{claim.text} {references[claim.citations[0]].title}".lower(), claim.text
+    assert not any("covid" in r.title.lower() for r in answer.references)
+
+
+def test_what_a_study_performed_is_not_a_finding(corpus):
+    texts = [claim.text for claim in corpus.ask("Does physical therapy help a rotator cuff tear?").claims()]
+    assert texts and not any("were performed in" in t for t in texts)
+
+
 def test_headings_are_not_claims_and_first_line_statements_lead(corpus):
     answer = corpus.ask("What is the first-line treatment for mild persistent asthma?")
     assert not any(claim.text.startswith("When to ") for claim in answer.claims())

@@ -89,10 +89,12 @@ _OUT_OF_CONTEXT = re.compile(
     r"(?:it|this|these|they|that)\b",
     re.IGNORECASE,
 )
-# What a study did, not what it found: "64 patients were randomly assigned to …", "22 studies were selected."
+# What a study did, not what it found: "64 patients were randomly assigned to …", "22 studies were selected.",
+# "Rotator cuff repairs were performed in 472 males …".
 _METHODS = re.compile(
     r"\b(?:were|was) (?:then |subsequently )?(?:randomly |prospectively |retrospectively )?(?:assigned|randomi[sz]ed|"
-    r"allocated|enrolled|recruited|included|selected|screened|identified|reviewed|retrieved|searched|divided)\b",
+    r"allocated|enrolled|recruited|included|selected|screened|identified|reviewed|retrieved|searched|divided)\b|"
+    r"\b(?:were|was) performed (?:in|on) \d",
     re.IGNORECASE,
 )
 # What happened to the patient of a case report ("the patient showed no neurologic symptoms
@@ -266,8 +268,11 @@ def question_topic(question: ClinicalQuestion) -> Topic:
     def phrases(concept) -> list[frozenset[str]]:
         return [phrase for t in _names(concept) if (phrase := concept_phrase(t))]
 
-    main = question.main_conditions
-    others = [c for c in (question.expanded.concepts if question.expanded else []) if c not in main]
+    concepts = question.expanded.concepts if question.expanded else []
+    # A consumer-health topic with no MeSH heading ("fractures") is nearly always a condition:
+    # when the question names no other, findings must mention it, as they would a condition.
+    main = question.main_conditions or [c for c in concepts if c.source == "lay" and not c.tree_numbers]
+    others = [c for c in concepts if c not in main]
     words = crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text)
     anchors = []
     if question.dose_of:
