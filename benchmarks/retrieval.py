@@ -606,7 +606,7 @@ def main() -> None:
     print(f"command: {shlex.join([os.path.relpath(sys.executable), *sys.argv])}   (in {os.getcwd()})")
     print(f"machine: {machine_description()}")
     print(f"start: {time.strftime('%Y-%m-%d %H:%M:%S')}, {load()}")
-    print(f"search settings: {SearchSettings().model_dump()}", flush=True)
+    print(f"search settings: {SearchSettings(**NEW_QUESTIONS).model_dump()}", flush=True)
     started = time.perf_counter()
     results: dict = {"command": shlex.join(sys.argv), "machine": machine_description()}
     if "1" in parts:
