@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -246,6 +247,16 @@ def test_a_condition_known_only_by_its_lay_name_still_bounds_the_findings(corpus
 def test_what_a_study_performed_is_not_a_finding(corpus):
     texts = [claim.text for claim in corpus.ask("Does physical therapy help a rotator cuff tear?").claims()]
     assert texts and not any("were performed in" in t for t in texts)
+
+
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_a_recommendation_against_is_never_listed_as_an_option(corpus, audience):
+    # "Pegloticase is strongly recommended against for …" belongs under what to avoid
+    answer = corpus.ask("What medicine helps a gout flare?", audience=audience)
+    options = [c.text for key in ("bottom_line", "first_line", "second_line") if (s := answer.section(key)) for c in s.claims]
+    assert options and not any(re.search(r"recommend(?:s|ed)? against", t, re.IGNORECASE) for t in options)
+    avoid = answer.section("avoid")
+    assert avoid and any("recommended against" in c.text for c in avoid.claims)
 
 
 def test_headings_are_not_claims_and_first_line_statements_lead(corpus):

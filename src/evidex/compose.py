@@ -25,7 +25,7 @@ OUTDATED_AFTER_YEARS = 10
 NEAR_DUPLICATE = 0.8  # word-sequence similarity above which a sentence repeats another
 
 _AVOID = re.compile(
-    r"\b(recommends? against|suggests? against|(?:Strong|Weak) Against|not recommended|should not|"
+    r"\b((?:recommend|suggest)(?:s|ed)? against|(?:Strong|Weak) Against|not recommended|should not|"
     r"insufficient evidence|inconclusive evidence|no evidence|lack of evidence|not (?:be )?(?:used|offered)|"
     r"(?:should|must|to) (?:be )?avoid\w*|"
     r"no (?:significant|clinically important|proven|clear) (?:benefit|difference|effect|improvement)|did not (?:improve|reduce)|"
@@ -51,7 +51,7 @@ _HOW_TO = re.compile(
 )
 _FIRST_LINE = re.compile(
     r"\b(recommends?(?! against)|(?<!not )(?<!not be )(?<!conditionally )(?<!weakly )recommended(?! against)|"
-    r"first[- ]line|Strong For|strongly recommended|(?:A|B) recommendation|"
+    r"first[- ]line|Strong For|strongly recommended(?! against)|(?:A|B) recommendation|"
     r"should be (?:offered|used|provided)|preferred|mainstay)\b",
     re.IGNORECASE,
 )
