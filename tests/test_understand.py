@@ -92,3 +92,12 @@ def test_treatment_names_include_narrower_ones(vocabulary):
 )
 def test_a_modifier_is_dropped_only_when_it_names_the_topic(vocabulary, question, modifiers):
     assert [p.label for p, _ in understand(question, vocabulary).modifiers] == modifiers
+
+
+def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(vocabulary):
+    shouted = understand("DOES PT HELP SCIATICA?", vocabulary)
+    typed = understand("Does PT help sciatica?", vocabulary)
+    assert shouted.text == "Does pt help sciatica?"
+    assert [c.name for c in shouted.interventions] == [c.name for c in typed.interventions] == ["Physical Therapy Modalities"]
+    seed = "What are the most evidence-backed exercises for a herniated disc with sciatica?"
+    assert understand(seed.upper(), vocabulary).search_text == understand(seed, vocabulary).search_text == seed

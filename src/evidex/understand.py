@@ -138,6 +138,19 @@ class QuestionError(ValueError):
     """The question cannot be answered as asked (empty, too long)."""
 
 
+def _in_sentence_case(expanded: ExpandedQuery, text: str) -> ExpandedQuery:
+    """``expanded`` (read as typed: "PT" is physical therapy, "Pt" is not) with the question's
+    words as in ``text``, its sentence-case form, so that every search it leads to reads the same
+    whether the question was typed in capitals or not."""
+    if expanded.text == text:
+        return expanded
+    concepts = [
+        c if c.matched_text in text else c.model_copy(update={"matched_text": c.matched_text.lower()})
+        for c in expanded.concepts
+    ]
+    return expanded.model_copy(update={"text": text, "concepts": concepts})
+
+
 def understand(
     text: str, vocabulary: Vocabulary, audience: Audience = "clinician", earlier: ClinicalQuestion | None = None
 ) -> ClinicalQuestion:
@@ -148,14 +161,15 @@ def understand(
     inherits the earlier condition(s) (and interventions, if it names none),
     patient modifiers and red flags.  What it names itself always wins.
     """
-    text = sentence_case(" ".join((text or "").split()))  # a question typed in capitals is read as a sentence
+    typed = " ".join((text or "").split())
+    text = sentence_case(typed)  # a question typed in capitals is read as a sentence
     if not text:
         raise QuestionError("the question is empty")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
     if audience not in ("clinician", "patient"):
         raise QuestionError(f"audience must be 'clinician' or 'patient', not {audience!r}")
-    expanded = expand_query(text, vocabulary)
+    expanded = _in_sentence_case(expand_query(typed, vocabulary), text)
     question = ClinicalQuestion(
         text=text,
         audience=audience,
