@@ -140,7 +140,7 @@ def test_malformed_xml_after_good_record(tmp_path: Path) -> None:
     good, error = read_pubmed_xml(path)
     assert isinstance(good, Document) and good.id == "pmid:1"
     assert isinstance(error, RecordError)
-    assert error.file == str(path) and error.location == "line 4"
+    assert error.file == str(path) and error.location == "record 2 (line 4)"
     assert "mismatch" in error.message
 
 
@@ -174,7 +174,7 @@ def test_missing_file_raises_at_call(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        b'<?xml version="1.0"?><PubmedArticleSet>' + article("1", "Caf\xe9").encode("latin-1"),
+        b'<?xml version="1.0"?><PubmedArticleSet>' + article("1", "Caf\xe9").encode("latin-1") + b"</PubmedArticleSet>",
         b'<?xml version="1.0" encoding="no-such-encoding"?><PubmedArticleSet></PubmedArticleSet>',
         b"",
         b"not xml at all",
@@ -238,3 +238,67 @@ def test_arbitrary_bytes_never_raise(tmp_path: Path, raw: bytes) -> None:
     path = tmp_path / "junk.xml"
     path.write_bytes(b"<PubmedArticleSet>" + raw)
     assert all(isinstance(r, (Document, Deletion, RecordError)) for r in read_pubmed_xml(path))
+
+
+def _ids(records) -> list[str]:
+    return [r.id for r in records if isinstance(r, Document)]
+
+
+DAMAGE = {
+    "mismatched-tag": "<PubmedArticle><MedlineCitation><PMID>999</PMID></Oops></MedlineCitation></PubmedArticle>",
+    "not-utf8": article("999", "Caf\udce9 au lait."),
+    "no-end-tag": "<PubmedArticle><MedlineCitation><PMID>999</PMID>",
+    "no-start-tag": "<PubmedArticl><MedlineCitation><PMID>999</PMID></MedlineCitation></PubmedArticle>",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+@pytest.mark.parametrize("where", [0, 100, 499])
+def test_a_bad_record_costs_that_record_alone(tmp_path: Path, damage: str, where: int) -> None:
+    """500 records with one damaged at the start, in the middle or at the end:
+    the 499 others are read, and the counts add up to the records in the file."""
+    records = [article(str(i + 1), f"Title {i + 1}.") for i in range(500)]
+    records[where] = DAMAGE[damage]
+    path = tmp_path / "batch.xml"
+    text = '<?xml version="1.0"?>\n<PubmedArticleSet>\n' + "\n".join(records) + "\n</PubmedArticleSet>\n"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    read = list(read_pubmed_xml(path))
+    assert _ids(read) == [f"pmid:{i + 1}" for i in range(500) if i != where]
+    [error] = [r for r in read if isinstance(r, RecordError)]
+    assert error.file == str(path) and f"line {where + 3}" in error.location
+    assert len(read) == 500
+
+
+def test_records_across_chunk_boundaries(tmp_path: Path) -> None:
+    """A file of several MB (the reader cuts 1 MiB at a time), gzipped, with
+    damaged records scattered through it: every good record is read once."""
+    bad = {7, 2000, 4321, 6999}
+    records = [
+        DAMAGE["mismatched-tag"] if i in bad else article(str(i), f"Title {i} " + "x" * (i % 400))
+        for i in range(7000)
+    ]
+    path = tmp_path / "big.xml.gz"
+    path.write_bytes(gzip.compress(("<PubmedArticleSet>\n" + "\n".join(records) + "</PubmedArticleSet>").encode()))
+    read = list(read_pubmed_xml(path))
+    assert _ids(read) == [f"pmid:{i}" for i in range(7000) if i not in bad]
+    assert sum(isinstance(r, RecordError) for r in read) == len(bad)
+
+
+def test_truncated_plain_xml_is_reported(tmp_path: Path) -> None:
+    full = write(tmp_path / "full.xml", *(article(str(i), f"T {i}.") for i in range(1, 101))).read_bytes()
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(full[: full.index(b"<PubmedArticle>", len(full) // 2)])
+    read = list(read_pubmed_xml(cut))
+    assert len(_ids(read)) == 50
+    assert isinstance(read[-1], RecordError) and "truncated" in read[-1].message
+
+
+@pytest.mark.parametrize(
+    "pmid, year, message",
+    [("12a4", "2020", "bad field PMID"), ("１２", "2020", "bad field PMID"), ("12", "20x0", "bad field Year"),
+     ("12", "3020", "bad field Year")],
+)
+def test_a_bad_field_is_reported_not_stored(tmp_path: Path, pmid: str, year: str, message: str) -> None:
+    record = article(pmid).replace("<Year>2020</Year>", f"<Year>{year}</Year>")
+    [error] = read_pubmed_xml(write(tmp_path / "f.xml", record))
+    assert isinstance(error, RecordError) and message in error.message

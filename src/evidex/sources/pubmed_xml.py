@@ -1,10 +1,13 @@
 """Read PubMed/MEDLINE XML: efetch output and the annual baseline/update files.
 
-Files are streamed with :func:`lxml.etree.iterparse` and every finished record
-is freed, so memory stays flat however many records a file holds (a baseline
-file carries ~30,000).  A bad record becomes a :class:`RecordError` and reading
-goes on; a file that stops being readable (XML syntax error, bad encoding,
-truncated gzip) ends with one :class:`RecordError` after the records before it.
+The byte stream is cut into records at their tags (``<PubmedArticle>`` …
+``</PubmedArticle>``) and each record is parsed on its own, so a damaged
+record (a mismatched tag, bytes that are not UTF-8, a missing end tag) costs
+that record alone: every well-formed record before and after it is read,
+whatever the XML parser buffers.  Memory stays flat: the stream is read in
+1 MiB chunks and only the record being cut is held.  A file that stops being
+readable (truncated gzip, truncated XML) ends with one :class:`RecordError`
+after the records before it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from evidex.sources.pubmed_jsonl import PUBMED_LICENCE, pubmed_url
 
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_YEAR = re.compile(r"\d{4}")
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 
 # Input comes from the network and bulk downloads: never expand entities, load
 # the DTD the DOCTYPE points at, or lift libxml2's size limits.
@@ -115,36 +118,226 @@ def read_pubmed_xml(path: Path) -> Iterator[SourceRecord]:
 
 
 def _read(path: Path) -> Iterator[SourceRecord]:
-    """Yield records until the end of the file or the first unreadable byte."""
+    """Yield every record of the file, then one error if the file ends badly."""
     file = str(path)
-    count = 0
-    with open_binary(path) as stream:  # gzip is sniffed by magic bytes
-        events = etree.iterparse(stream, events=("end",), tag=_RECORD_TAGS, **_SAFE_PARSER)
-        try:
-            for _, element in events:
-                if element.tag == "DeleteCitation":
-                    yield from _deletions(element)
+    count = 0  # articles met so far (deletions are not counted), for locations
+    parser = etree.XMLParser(**_SAFE_PARSER)
+    try:
+        with open_binary(path) as stream:  # gzip is sniffed by magic bytes
+            cutter = _RecordCutter(stream)
+            for piece in cutter:
+                if isinstance(piece, RecordError):
+                    yield piece.model_copy(update={"file": file})
+                    continue
+                element = _parse(piece, cutter.prolog, parser)
+                if piece.tag == "DeleteCitation":
+                    if isinstance(element, str):
+                        yield RecordError(file=file, location=f"line {piece.line}", message=element)
+                    else:
+                        yield from _deletions(element)
+                    continue
+                count += 1
+                if isinstance(element, str):
+                    where = f"record {count} (line {piece.line})"
+                    yield RecordError(file=file, location=where, message=element)
                 else:
-                    count += 1
-                    yield _record(element, file, count)
-                _release(element)
-        except etree.LxmlError as exc:
-            line = getattr(exc, "lineno", 0)
-            location = f"line {line}" if line else f"after record {count}"
-            yield RecordError(file=file, location=location, message=f"XML error: {exc}")
+                    yield _record(element, file, count, piece.line - cutter.prolog_lines - 1)
+    except _FileError as exc:
+        yield RecordError(file=file, location=exc.location, message=str(exc))
+    except (EOFError, OSError, zlib.error) as exc:
+        message = f"unreadable (truncated or corrupt gzip?): {type(exc).__name__}: {exc}"
+        yield RecordError(file=file, location=f"after record {count}", message=message)
+
+
+_CHUNK = 1 << 20
+# Far above any real record (the largest PubMed records are a few MB).
+_MAX_RECORD = 64 << 20
+# The XML declaration and DOCTYPE before <PubmedArticleSet>: a few hundred bytes in
+# NLM's files, re-read with every record so that each parses as the file would.
+_MAX_PROLOG = 64 << 10
+# A record's start or end tag; <PubmedArticleSet> (the file's root) is not one.
+_TAG = re.compile(
+    rb"<(?:(PubmedArticle|PubmedBookArticle|DeleteCitation)(?=[\s/>])"
+    rb"|/(PubmedArticle|PubmedBookArticle|DeleteCitation)\s*>)"
+)
+_ROOT = re.compile(rb"<PubmedArticleSet(?=[\s/>])")
+_ROOT_END = re.compile(rb"</PubmedArticleSet\s*>\s*\Z")
+# What the cutter keeps of the bytes between records: enough to hold a partial
+# tag at a chunk's end and the root's end tag with trailing whitespace.
+_GAP_TAIL = 256
+_POSITION = re.compile(r",? line \d+, column \d+$")
+
+
+class _FileError(ValueError):
+    """The file as a whole cannot be read as PubMed XML."""
+
+    def __init__(self, message: str, location: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """The bytes of one record as cut from the stream."""
+
+    tag: str
+    data: bytes
+    line: int  # the file's line on which the record starts
+
+
+class _RecordCutter:
+    """Cut a PubMed XML byte stream into records at their start and end tags.
+
+    A record cut short (by the next record's start tag, an end tag of another
+    kind, or the end of the file) is still handed over, so that the XML parser
+    says what is wrong with it; an end tag with no start is reported here.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self.prolog = b""
+        self.prolog_lines = 0
+        self._root = False  # <PubmedArticleSet> was found
+        self._buffer = b""
+        self._line = 1  # line number of self._buffer[self._counted]
+        self._counted = 0
+        self._records = 0
+        self._failure: BaseException | None = None  # a read error held back until its chunk is cut
+
+    def _read_chunk(self) -> bytes:
+        """About ``_CHUNK`` bytes, or fewer at the end of the file.  A gzip
+        stream cut short raises only after the bytes before the cut are
+        returned, so the records they hold are still read."""
+        if self._failure is not None:
+            raise self._failure
+        parts: list[bytes] = []
+        size = 0
+        read = getattr(self._stream, "read1", self._stream.read)
+        try:
+            while size < _CHUNK:
+                part = read(_CHUNK - size)
+                if not part:
+                    break
+                parts.append(part)
+                size += len(part)
         except (EOFError, OSError, zlib.error) as exc:
-            message = f"unreadable (truncated or corrupt gzip?): {type(exc).__name__}: {exc}"
-            yield RecordError(file=file, location=f"after record {count}", message=message)
+            if not parts:
+                raise
+            self._failure = exc
+        return b"".join(parts)
+
+    def _line_at(self, offset: int) -> int:
+        """The file's line number at buffer ``offset`` (offsets only move forward)."""
+        self._line += self._buffer.count(b"\n", self._counted, offset)
+        self._counted = offset
+        return self._line
+
+    def _drop(self, upto: int) -> None:
+        """Forget the buffer before ``upto``, keeping line numbers right."""
+        self._line_at(upto)
+        self._buffer = self._buffer[upto:]
+        self._counted = 0
+
+    def _read_prolog(self, first_tag: int | None) -> int:
+        """Find <PubmedArticleSet> before the first record; return where to scan from."""
+        limit = len(self._buffer) if first_tag is None else first_tag
+        root = _ROOT.search(self._buffer, 0, limit)
+        if root is None:
+            return 0
+        if root.start() > _MAX_PROLOG:
+            raise _FileError(f"over {_MAX_PROLOG >> 10} kB before <PubmedArticleSet>", "line 1")
+        self._root = True
+        self.prolog = self._buffer[: root.start()]
+        self.prolog_lines = self.prolog.count(b"\n")
+        try:
+            etree.fromstring(self.prolog + b"<PubmedArticleSet/>", etree.XMLParser(**_SAFE_PARSER))
+        except (etree.LxmlError, LookupError, ValueError) as exc:
+            raise _FileError(f"XML error before the first record: {_message(exc)}", "line 1") from exc
+        return root.end()
+
+    def __iter__(self) -> Iterator[_Piece | RecordError]:
+        start: int | None = None  # buffer offset of the open record's start tag
+        tag = ""
+        oversized = False  # the open record passed _MAX_RECORD and is being skipped
+        root_seen = False
+        pos = 0
+        eof = False
+        while True:
+            if not eof:
+                chunk = self._read_chunk()
+                eof = not chunk
+                self._buffer += chunk
+            if not root_seen:
+                first = _TAG.search(self._buffer, pos)
+                pos = max(pos, self._read_prolog(first.start() if first else None))
+                root_seen = pos > 0 or first is not None
+                if not root_seen and len(self._buffer) > _MAX_PROLOG:
+                    raise _FileError("not PubMed XML: no <PubmedArticleSet> in its first 64 kB", "line 1")
+            for match in _TAG.finditer(self._buffer, pos):
+                closing = match.group(2) is not None
+                name = (match.group(2) or match.group(1)).decode()
+                if start is not None or oversized:
+                    if closing and name == tag:
+                        if not oversized:
+                            yield self._piece(tag, start, match.end())
+                        start, oversized = None, False
+                        pos = match.end()
+                        continue
+                    if not oversized:  # cut short by another record's tag
+                        yield self._piece(tag, start, match.start())
+                    start, oversized = None, False
+                if closing:
+                    line = self._line_at(match.start())
+                    yield RecordError(
+                        file="", location=f"line {line}", message=f"</{name}> without its start tag (damaged record?)"
+                    )
+                else:
+                    start, tag = match.start(), name
+                pos = match.end()
+            if eof:
+                break
+            if start is not None and len(self._buffer) - start > _MAX_RECORD:
+                line = self._line_at(start)
+                yield RecordError(
+                    file="", location=f"line {line}", message=f"<{tag}> record over {_MAX_RECORD >> 20} MB; skipped"
+                )
+                start, oversized = None, True
+            keep = start if start is not None else max(pos, len(self._buffer) - _GAP_TAIL)
+            if root_seen:
+                self._drop(keep)
+                pos -= keep
+                if start is not None:
+                    start = 0
+        if start is not None:
+            yield self._piece(tag, start, len(self._buffer))
+        elif not root_seen and not self._records:
+            problem = "the file is empty" if not self._buffer.strip() else "not PubMed XML: no <PubmedArticleSet>"
+            raise _FileError(problem, "line 1")
+        elif self._root and not _ROOT_END.search(self._buffer[-_GAP_TAIL:]):
+            raise _FileError("the file ends before </PubmedArticleSet> (truncated?)", "end of file")
+
+    def _piece(self, tag: str, start: int, end: int) -> _Piece:
+        self._records += 1
+        return _Piece(tag=tag, data=self._buffer[start:end], line=self._line_at(start))
 
 
-def _release(element: etree._Element) -> None:
-    """Free a finished record and the siblings before it; iterparse would
-    otherwise keep the whole file's tree alive under the root."""
-    element.clear(keep_tail=False)
-    parent = element.getparent()
-    if parent is not None:
-        while element.getprevious() is not None:
-            del parent[0]
+def _parse(piece: _Piece, prolog: bytes, parser: etree.XMLParser) -> etree._Element | str:
+    """The record's element, or what is wrong with it (its line made the file's)."""
+    try:
+        element = etree.fromstring(prolog + piece.data, parser)
+    except (etree.LxmlError, LookupError, ValueError) as exc:
+        line = getattr(exc, "lineno", None) or 0
+        shift = prolog.count(b"\n")
+        where = f" (line {piece.line + line - shift - 1})" if line > shift else ""
+        return f"XML error{where}: {_message(exc)}"
+    if element.tag != piece.tag:
+        return f"expected <{piece.tag}>, found <{element.tag}>"
+    return element
+
+
+def _message(exc: Exception) -> str:
+    """lxml's message without its position, which counts from the record, not the file."""
+    return _POSITION.sub("", str(exc))
 
 
 def _deletions(element: etree._Element) -> Iterator[Deletion]:
@@ -154,14 +347,15 @@ def _deletions(element: etree._Element) -> Iterator[Deletion]:
             yield Deletion(id=f"pmid:{value}")
 
 
-def _record(element: etree._Element, file: str, number: int) -> Document | RecordError:
-    """The record as a Document, or a RecordError saying which record failed."""
+def _record(element: etree._Element, file: str, number: int, line_shift: int) -> Document | RecordError:
+    """The record as a Document, or a RecordError saying which record failed
+    (``line_shift`` turns the element's line into the file's)."""
     layout = _LAYOUTS[element.tag]
     try:
         return _document(element, layout)
     except ValueError as exc:  # _BadRecord, or pydantic's ValidationError
         pmid = _first_text(element, (layout.pmid,))
-        where = f"PMID {pmid}" if pmid else f"line {element.sourceline}"
+        where = f"PMID {pmid}" if pmid else f"line {element.sourceline + line_shift}"
         return RecordError(file=file, location=f"record {number} ({where})", message=str(exc))
 
 
@@ -170,6 +364,8 @@ def _document(record: etree._Element, layout: _Layout) -> Document:
     pmid = _first_text(record, (layout.pmid,))
     if not pmid:
         raise _BadRecord("record has no PMID")
+    if not pmid.isascii() or not pmid.isdigit():
+        raise _BadRecord(f"bad field PMID: {pmid[:40]!r} is not a number")
     title = _first_text(record, layout.titles)
     if not title:
         raise _BadRecord("record has no title")
@@ -233,6 +429,8 @@ def _date(record: etree._Element, paths: tuple[etree.XPath, ...]) -> tuple[int |
     for path in paths:
         for element in path(record):
             fields = {child.tag: _text(child) for child in element}
+            if (year := fields.get("Year")) and not _YEAR.fullmatch(year):
+                raise _BadRecord(f"bad field Year: {year[:40]!r} is not a year")
             published = fields.get("MedlineDate") or " ".join(
                 part
                 for part in (
