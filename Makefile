@@ -4,15 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 SEED_QUESTION := What are the most evidence-backed exercises for a herniated disc with sciatica, in a patient with recent spinal surgery or neurological deficits?
 
-.PHONY: demo test serve install clean
+LATEST := .venv-latest
+EXTRAS := test,bench,postgres
+
+.PHONY: demo test test-latest serve install lock clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The tested versions of every dependency, from requirements.lock (refresh it with `make lock`).
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Re-resolve requirements.lock to the newest versions pyproject.toml allows (then run `make test`).
+lock: install
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 --generate-hashes --upgrade --quiet -o requirements.lock
 
 demo: install
 	$(BIN)/evidex corpus stats
@@ -28,5 +38,16 @@ test: install
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
 	$(BIN)/python -m pytest -q
 
+# The whole suite again on the newest versions pyproject.toml allows, so that a new
+# release of a dependency that breaks evidex fails here before it reaches a user.
+test-latest:
+	scripts/install_chromium.sh
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	$(PYTHON) -m venv --clear $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[$(EXTRAS)]'
+	$(LATEST)/bin/python -m pip list --format freeze > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m pytest -q -p no:cacheprovider
+
 clean:
-	rm -rf $(VENV) .pytest_cache tests/browser/node_modules artifacts
+	rm -rf $(VENV) $(LATEST) .pytest_cache tests/browser/node_modules artifacts

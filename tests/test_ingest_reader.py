@@ -27,12 +27,12 @@ def article(pmid: str | None, title: str) -> str:
 
 
 def update_file(path: Path, records: int = 1500) -> Path:
-    """Articles, a record without PMID, a deletion, a re-added article and a syntax error at the end."""
+    """Articles, a record without PMID, a deletion, a re-added article and a damaged record at the end."""
     parts = [article(str(i), f"Trial {i}") for i in range(1, records)]
     parts.insert(500, article(None, "No PMID"))
     parts.insert(700, "<DeleteCitation><PMID>5</PMID><PMID>6</PMID></DeleteCitation>")
     parts.insert(900, article("5", "Back again"))
-    path.write_text("<?xml version='1.0'?><PubmedArticleSet>" + "".join(parts) + "<PubmedArticle><Oops></PubmedArticle>")
+    path.write_text("<?xml version='1.0'?><PubmedArticleSet>" + "".join(parts) + "<PubmedArticle><Oops></PubmedArticle></PubmedArticleSet>")
     return path
 
 
@@ -49,7 +49,7 @@ def test_reader_process_gives_the_same_store_report_and_progress(tmp_path):
     assert results[0] == results[1]
     report = results[1][0]
     assert (report.deleted, report.skipped) == (2 + 2, 2 + 1 + 2)  # each pass re-adds and deletes 5 and 6
-    assert [p.location for p in report.problems[:2]] == ["record 501 (line 1)", "line 1"]
+    assert [p.location for p in report.problems[:2]] == ["record 501 (line 1)", "record 1502 (line 1)"]
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds processes through /proc")
