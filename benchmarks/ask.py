@@ -16,7 +16,7 @@ these same 500 questions, so the shipped model's score on them would be a
 training-set score.  The accuracy reported here is 10-fold cross-validated
 instead: the first pass records each question's verdict cues, ten models are
 trained each without one fold, and every question is asked again with the
-model that never saw it (``evidex.verdict.using_model``).  The cue patterns
+model that never saw it (``evidex.answer.verdict.using_model``).  The cue patterns
 themselves were written while reading the errors of the "design" half
 (md5 of the PMID, first byte even); the other, "held-out" half is the less
 optimistic figure.
@@ -32,10 +32,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from evidex import verdict
+from measure import machine, percentile
+
+from evidex.answer import verdict
 from evidex.corpus import Corpus
 from evidex.settings import Settings
-from measure import machine, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = (

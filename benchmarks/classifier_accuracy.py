@@ -1,4 +1,4 @@
-"""How well evidex.classify matches hand labels on the bundled corpus.
+"""How well evidex.evidence.classify matches hand labels on the bundled corpus.
 
 Run: .venv/bin/python benchmarks/classifier_accuracy.py [--draw]
 
@@ -45,9 +45,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from evidex.classify import classify
-from evidex.models import Document
-from evidex.sources import read_source
+from evidex.evidence.classify import classify
+from evidex.evidence.documents import Document
+from evidex.evidence.sources import read_source
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "src" / "evidex" / "data" / "corpus"

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from evidex.embed import DEFAULT_MODEL, QUESTION_MODEL, load_embedder
+from evidex.search.embed import DEFAULT_MODEL, QUESTION_MODEL, load_embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bioasq import DEFAULT_BIOASQ, K, BioASQ, load_bioasq, ndcg_at_k  # noqa: E402
+from bioasq import DEFAULT_BIOASQ, BioASQ, K, load_bioasq, ndcg_at_k  # noqa: E402
 
 
 @dataclass

@@ -101,12 +101,12 @@ def rss_now_kb() -> int:
 
 def run_child(kind: str, data_dir: Path, file: Path | None, skip_embedding: bool, in_process: bool) -> dict:
     """Ingest into ``data_dir`` in this process and return the measurements."""
-    import evidex.ingest
+    import evidex.evidence.ingest
     from evidex.corpus import Corpus
     from evidex.settings import Settings
 
     if in_process:
-        evidex.ingest.READER_PROCESS_MIN_BYTES = float("inf")
+        evidex.evidence.ingest.READER_PROCESS_MIN_BYTES = float("inf")
 
     corpus = Corpus.open(Settings(data_dir=data_dir, builtin_corpus=kind == "builtin"))
     if skip_embedding and hasattr(corpus, "embed_passages"):

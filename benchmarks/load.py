@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 
 import httpx
+from measure import machine, percentile
 
 from evidex.corpus import Corpus
 from evidex.settings import Settings
-from measure import machine, percentile
 
 QUESTIONS = [
     "What are the most evidence-backed exercises for a herniated disc with sciatica?",

@@ -25,8 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from evidex.answer.plain import reading_grade
 from evidex.corpus import Corpus
-from evidex.plain import reading_grade
 from evidex.settings import Settings
 
 QUESTIONS = [

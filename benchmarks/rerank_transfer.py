@@ -59,8 +59,8 @@ from pathlib import Path
 import numpy as np
 
 from evidex.corpus import Corpus
-from evidex.rerank import Reranker, fit
-from evidex.retrieve import ScoreParts
+from evidex.search.rerank import Reranker, fit
+from evidex.search.retrieve import ScoreParts
 from evidex.settings import SearchSettings, Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

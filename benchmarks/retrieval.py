@@ -18,7 +18,7 @@ API (``Corpus.open`` / ``ingest`` / ``prepare`` / ``search``):
    level: passage hits collapse to documents, first occurrence kept).
    Figures: nDCG@10, MAP@10, recall@100, and warm per-query latency of
    ``corpus.search`` (p50/p95), for evidex's default search (with the
-   reranker, :mod:`evidex.rerank`, trained on the built-in corpus only), for
+   reranker, :mod:`evidex.search.rerank`, trained on the built-in corpus only), for
    ablations (without the reranker, the other fusion, lexical-only,
    dense-only, no synonym expansion, no evidence/recency adjustment), and
    for ``bm25s`` (Lucene BM25, English stopwords, Snowball English stemmer)
@@ -59,14 +59,23 @@ from pathlib import Path
 
 import numpy as np
 
-from evidex.builtin import VECTORS_FILE, data_path
 from evidex.corpus import Corpus
-from evidex.models import EvidenceKind
-from evidex.retrieve import embed_missing_passages
+from evidex.evidence.builtin import VECTORS_FILE, data_path
+from evidex.evidence.documents import EvidenceKind
+from evidex.search.retrieve import embed_missing_passages
 from evidex.settings import SearchSettings, Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bioasq import DEFAULT_BIOASQ, K, REPO, BioASQ, ap_at_k, load_bioasq, ndcg_at_k, recall_at  # noqa: E402
+from bioasq import (  # noqa: E402
+    DEFAULT_BIOASQ,
+    REPO,
+    BioASQ,
+    K,
+    ap_at_k,
+    load_bioasq,
+    ndcg_at_k,
+    recall_at,
+)
 
 DEFAULT_PUBMEDQA = REPO / ".." / "shared" / "data" / "eval" / "pubmedqa" / "pqal_train_dev.json"
 DEPTH = 100  # documents retrieved per query (recall@100)

@@ -11,7 +11,7 @@ embedded as "BioASQ snippets for PMID N. <text>" and truncated at the model's
 candidates is retrieved, so recall@100 is evidex's.
 
 * Sentence vectors: each pseudo-document's text is split into sentences with
-  evidex's own splitter (``evidex.appraise.SentenceSplitter``, pysbd) and every
+  evidex's own splitter (``evidex.answer.appraise.SentenceSplitter``, pysbd) and every
   sentence is embedded alone (no title).  For comparison the gold snippets
   (an oracle segmentation the product does not have) and the whole text
   without the neutral title are embedded too.  Vectors are cached
@@ -60,14 +60,20 @@ from pathlib import Path
 
 import numpy as np
 
-from evidex.appraise import SentenceSplitter
+from evidex.answer.appraise import SentenceSplitter
 from evidex.corpus import Corpus
-from evidex.embed import QUESTION_MODEL, Embedder
+from evidex.search.embed import QUESTION_MODEL, Embedder
 from evidex.settings import SearchSettings, Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bioasq import DEFAULT_BIOASQ, BioASQ, load_bioasq, ndcg_at_k, pmid  # noqa: E402
-from retrieval import DEPTH, bm25s_searcher, build_bioasq_corpus, load, machine_description  # noqa: E402
+from retrieval import (  # noqa: E402
+    DEPTH,
+    bm25s_searcher,
+    build_bioasq_corpus,
+    load,
+    machine_description,
+)
 
 DEFAULT_CACHE = Path("/tmp/evx/sentences.npy")
 
@@ -512,7 +518,7 @@ def product_cost(sample: int = 3000) -> dict:
 
 
 def data_path_size() -> float:
-    from evidex.builtin import VECTORS_FILE, data_path
+    from evidex.evidence.builtin import VECTORS_FILE, data_path
 
     path = data_path(VECTORS_FILE)
     return round(path.stat().st_size / 1e6, 1) if path.is_file() else float("nan")

@@ -21,9 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from evidex.builtin import VECTORS_FILE, data_path, passage_fingerprint, save_shipped_vectors
 from evidex.corpus import Corpus
-from evidex.retrieve import passage_text_for_embedding
+from evidex.evidence.builtin import (
+    VECTORS_FILE,
+    data_path,
+    passage_fingerprint,
+    save_shipped_vectors,
+)
+from evidex.search.retrieve import passage_text_for_embedding
 from evidex.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from evidex.vocab import INDEX_FILE, build_index, encode_index
+from evidex.search.vocab import INDEX_FILE, build_index, encode_index
 
 OUTPUT = Path(__file__).resolve().parents[1] / "src" / "evidex" / "data" / "vocab" / INDEX_FILE
 

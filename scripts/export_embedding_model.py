@@ -15,7 +15,7 @@ so nothing is fetched from a model hub.  Takes under two minutes on 2 cores.
 
 Writes ``minilm-l6-onnx-int8/``: the transformer with mean pooling in the
 graph, dynamically quantised to int8 (per channel) for onnxruntime, with
-``tokenizer.json`` and ``config.json`` (what :class:`evidex.embed.Embedder`
+``tokenizer.json`` and ``config.json`` (what :class:`evidex.search.embed.Embedder`
 reads, plus provenance).
 
 Rename the folder when its vectors change: the store keys saved passage

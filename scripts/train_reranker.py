@@ -1,4 +1,4 @@
-"""Rebuild ``src/evidex/data/rerank_model.json``, the weights of the search reranker (:mod:`evidex.rerank`).
+"""Rebuild ``src/evidex/data/rerank_model.json``, the weights of the search reranker (:mod:`evidex.search.rerank`).
 
     .venv/bin/python scripts/train_reranker.py [--workdir DIR]
 
@@ -37,13 +37,13 @@ from pathlib import Path
 
 import numpy as np
 
-from evidex.builtin import builtin_files, data_path
 from evidex.corpus import Corpus
-from evidex.models import Document
-from evidex.rerank import MODEL_FILE, Reranker, fit
-from evidex.retrieve import Searcher
+from evidex.evidence.builtin import builtin_files, data_path
+from evidex.evidence.documents import Document
+from evidex.evidence.sources import READERS
+from evidex.search.rerank import MODEL_FILE, Reranker, fit
+from evidex.search.retrieve import Searcher
 from evidex.settings import SearchSettings, Settings
-from evidex.sources import READERS
 
 ROOT = Path(__file__).resolve().parent.parent
 HIDDEN_TITLE = "Untitled"

@@ -4,7 +4,7 @@
 
 Asks each of the 500 expert-labelled PubMedQA train/dev questions through the
 normal pipeline on the built-in corpus (in a temporary data directory),
-records the cue vector :mod:`evidex.verdict` computes for it, and fits the
+records the cue vector :mod:`evidex.answer.verdict` computes for it, and fits the
 multinomial logistic regression on all of them with PubMedQA's labels
 (yes / no / maybe → yes / no / uncertain).  Nothing else is used for
 training.  It also prints the 10-fold cross-validated accuracy; the figure to
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evidex import verdict
+from evidex.answer import verdict
 from evidex.corpus import Corpus
 from evidex.settings import Settings
 

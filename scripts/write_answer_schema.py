@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evidex.answer import Answer
+from evidex.answer.types import Answer
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "answer-schema.md"
 

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from evidex.answer import Answer
+from evidex.answer.types import Answer
 from evidex.corpus import Corpus
-from evidex.models import Document, EvidenceKind, Passage
+from evidex.evidence.documents import Document, EvidenceKind, Passage
 from evidex.settings import Settings
 from tests.conftest import run_cli
 
@@ -138,7 +138,7 @@ def test_patient_language(corpus):
 
 
 def test_patient_rewrite_uses_plain_words_and_still_verifies(corpus):
-    from evidex.verify import check_claim
+    from evidex.answer.verify import check_claim
 
     plain = corpus.engine.plain
     source = "Nonsteroidal anti-inflammatory drugs are recommended for acute low back pain."
@@ -180,7 +180,7 @@ def test_bottom_line_is_a_finding_about_the_question(corpus):
 
 
 def test_verdict_agrees_with_the_sentence_it_rests_on(corpus):
-    from evidex.verdict import sentence_cues, stance
+    from evidex.answer.verdict import sentence_cues, stance
 
     for question in ("Do epidural steroid injections help sciatica?", "Is spinal manipulation effective for acute low back pain?",
                      "Does exercise help chronic low back pain?", "Is colchicine effective for gout flares?"):
@@ -275,7 +275,7 @@ def test_patient_mode_sees_the_same_evidence_on_the_treatment_as_clinicians(corp
 
 
 def test_repeated_paragraphs_show_once_but_different_numbers_do_not_count_as_repeats():
-    from evidex.compose import _repeats
+    from evidex.answer.compose import _repeats
 
     assert _repeats("Stability exercises over 4 to 10 visits post-procedure.", ["Stability exercises over four to ten visits post-procedure."])
     assert not _repeats("Reduce to 15 mg once daily if CrCl is 50 or less.", ["Reduce to 30 mg once daily if CrCl is 50 or less."])

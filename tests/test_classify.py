@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import evidex
-from evidex.classify import classify, evidence_kind, sample_size
-from evidex.models import Document, EvidenceKind, Passage
-from evidex.sources import read_source
+from evidex.evidence.classify import classify, evidence_kind, sample_size
+from evidex.evidence.documents import Document, EvidenceKind, Passage
+from evidex.evidence.sources import read_source
 
 K = EvidenceKind
 CORPUS = Path(evidex.__file__).parent / "data" / "corpus"

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evidex.embed import DEFAULT_MODEL, QUESTION_MODEL, available_models, load_embedder
+from evidex.search.embed import (
+    DEFAULT_MODEL,
+    QUESTION_MODEL,
+    available_models,
+    load_embedder,
+)
 
 SENTENCES = [
     "herniated disc with sciatica",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from evidex.ingest import _ReaderProcess, ingest_files
-from evidex.store import SQLiteStore
+from evidex.evidence.ingest import _ReaderProcess, ingest_files
+from evidex.evidence.store import SQLiteStore
 
 
 def article(pmid: str | None, title: str) -> str:
@@ -58,8 +58,8 @@ def test_reader_process_exits_when_the_ingesting_process_is_killed(tmp_path):
     script = textwrap.dedent(
         f"""
         from pathlib import Path
-        from evidex.ingest import ingest_files
-        from evidex.store import SQLiteStore
+        from evidex.evidence.ingest import ingest_files
+        from evidex.evidence.store import SQLiteStore
         ingest_files(SQLiteStore({str(tmp_path / "k.db")!r}), [Path({str(path)!r})], batch_size=500, reader_process=True)
         """
     )

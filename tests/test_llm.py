@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from evidex.answer.llm import ChatClient, check_rewrite, rewrite_claims
 from evidex.corpus import Corpus
-from evidex.llm import ChatClient, check_rewrite, rewrite_claims
 from evidex.settings import LLMSettings, Settings
 
 

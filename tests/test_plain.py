@@ -6,12 +6,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from evidex.answer.appraise import crude_stems
+from evidex.answer.compose import Draft, DraftClaim
+from evidex.answer.plain import fit_reading_grade, reading_grade
+from evidex.answer.verify import check_claim
 from evidex.corpus import Corpus
-from evidex.appraise import crude_stems
-from evidex.compose import Draft, DraftClaim
-from evidex.plain import fit_reading_grade, reading_grade
 from evidex.settings import Settings
-from evidex.verify import check_claim
 
 
 @pytest.fixture(scope="module")

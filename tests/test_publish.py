@@ -7,10 +7,15 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from evidex.accounts import Accounts
 from evidex.corpus import Corpus
-from evidex.db import current_revision, head_revision, open_database
-from evidex.publish import TRANSITIONS, ArticleStore, ReviewError, ask_and_publish
+from evidex.service.accounts import Accounts
+from evidex.service.db import current_revision, head_revision, open_database
+from evidex.service.publish import (
+    TRANSITIONS,
+    ArticleStore,
+    ReviewError,
+    ask_and_publish,
+)
 from evidex.settings import Settings
 from tests.conftest import HOSTILE_DOCUMENT, HOSTILE_QUESTION, run_cli
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidex.models import Deletion, Document, RecordError
-from evidex.sources.pubmed_xml import read_pubmed_xml
+from evidex.evidence.documents import Deletion, Document, RecordError
+from evidex.evidence.sources.pubmed_xml import read_pubmed_xml
 
 DATA = Path(__file__).parent / "data"
 REAL = DATA / "pubmed-29768149.xml"

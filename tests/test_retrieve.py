@@ -8,10 +8,10 @@ import math
 import pytest
 
 from evidex.corpus import Corpus
-from evidex.models import EvidenceKind
-from evidex.retrieve import embed_missing_passages
+from evidex.evidence.documents import EvidenceKind
+from evidex.evidence.store import SearchFilters
+from evidex.search.retrieve import embed_missing_passages
 from evidex.settings import Settings
-from evidex.store import SearchFilters
 from tests.conftest import run_cli
 
 

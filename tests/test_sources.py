@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from evidex.models import Document, EvidenceKind, RecordError
-from evidex.sources import UnknownFormatError, read_source
+from evidex.evidence.documents import Document, EvidenceKind, RecordError
+from evidex.evidence.sources import UnknownFormatError, read_source
 from tests.conftest import MINI
 
 
@@ -43,8 +43,8 @@ def test_review_abstract_is_split_back_into_sections():
 
 def test_guideline_recommendations_become_passages_with_strength():
     lines = [json.loads(line) for line in (MINI / "guidelines.jsonl").read_text().splitlines()]
-    from evidex.sources.ngc import ngc_document
-    from evidex.sources.open_medicine import open_medicine_document
+    from evidex.evidence.sources.ngc import ngc_document
+    from evidex.evidence.sources.open_medicine import open_medicine_document
 
     ngc = [ngc_document(r) for r in lines if "ngc_id" in r]
     om = [open_medicine_document(r) for r in lines if "guideline_id" in r]

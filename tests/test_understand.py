@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evidex.understand import QuestionError, understand
-from evidex.vocab import Vocabulary
+from evidex.answer.understand import QuestionError, understand
+from evidex.search.vocab import Vocabulary
 
 SEED = (
     "What are the most evidence-backed exercises for a herniated disc with sciatica, "

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from evidex import verdict
+from evidex.answer import verdict
 from evidex.corpus import Corpus
-from evidex.models import Document, EvidenceKind, Passage
+from evidex.evidence.documents import Document, EvidenceKind, Passage
 from evidex.settings import Settings
 
 ZINC_NO = "Zinc lozenges did not improve tinnitus loudness or tinnitus-related distress compared with placebo."
@@ -133,8 +133,8 @@ def test_cross_validation_never_scores_an_item_with_a_model_trained_on_it():
 
 def test_builtin_pubmedqa_records_carry_no_answer_label():
     """The verdict must come from the abstract, never from PubMedQA's label."""
-    from evidex.builtin import data_path
-    from evidex.sources.pubmed_jsonl import pubmed_document
+    from evidex.evidence.builtin import data_path
+    from evidex.evidence.sources.pubmed_jsonl import pubmed_document
 
     path = data_path("corpus/pubmed/pubmedqa_pqal_abstracts.jsonl")
     with path.open() as lines:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evidex.verify import check_claim
+from evidex.answer.verify import check_claim
 
 SOURCE = (
     "Exacerbation rates with the two budesonide-containing regimens were similar and were lower "

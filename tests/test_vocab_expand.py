@@ -7,9 +7,9 @@ from importlib import resources
 
 import pytest
 
-from evidex import vocab as vocab_module
-from evidex.expand import ExpandedQuery, expand_query
-from evidex.vocab import INDEX_FILE, Vocabulary, encode_index, normalise
+from evidex.search import vocab as vocab_module
+from evidex.search.expand import ExpandedQuery, expand_query
+from evidex.search.vocab import INDEX_FILE, Vocabulary, encode_index, normalise
 
 HERNIATED_DISC_QUESTION = (
     "What are the most evidence-backed exercises for a herniated disc with sciatica, "

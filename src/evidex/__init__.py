@@ -6,12 +6,18 @@
 ...     answer = corpus.ask("Does exercise help chronic low back pain?")
 """
 
-from evidex.answer import Answer
+from evidex.answer.types import Answer
+from evidex.answer.understand import Audience, QuestionError
 from evidex.corpus import Corpus, DocumentNotFound
-from evidex.models import Deletion, Document, EvidenceKind, Passage, RecordError
+from evidex.evidence.documents import (
+    Deletion,
+    Document,
+    EvidenceKind,
+    Passage,
+    RecordError,
+)
+from evidex.evidence.store import SearchFilters
 from evidex.settings import Settings
-from evidex.store import SearchFilters
-from evidex.understand import Audience, QuestionError
 
 
 def ask(

@@ -16,19 +16,25 @@ from rich.console import Console, Group
 from rich.markdown import Markdown
 from rich.markup import escape
 from rich.padding import Padding
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
+from evidex.answer.llm import LLMUnavailable
+from evidex.answer.render import search_result_data, to_html, to_json, to_markdown
+from evidex.answer.understand import QuestionError
 from evidex.corpus import Corpus, DocumentNotFound
-from evidex.ingest import IngestReport
-from evidex.llm import LLMUnavailable
-from evidex.models import EvidenceKind
-from evidex.render import search_result_data, to_html, to_json, to_markdown
-from evidex.store import SearchFilters
-from evidex.understand import QuestionError
+from evidex.evidence.documents import EvidenceKind
+from evidex.evidence.ingest import IngestReport
+from evidex.evidence.sources import READERS
+from evidex.evidence.store import SearchFilters
 from evidex.settings import Settings
-from evidex.sources import READERS
 
 app = typer.Typer(
     help="Evidence-based clinical answers with verified citations.",
@@ -347,21 +353,21 @@ def serve(
     # Build what the workers share once, here, so that they never race to create it.
     with open_corpus() as corpus:
         corpus.prepare()
-    from evidex.db import open_database
+    from evidex.service.db import open_database
 
     open_database(settings.articles_url).dispose()
     if settings.articles_url.startswith("sqlite:"):
         err.print(f"Articles: {settings.articles_url.removeprefix('sqlite:///')}")
     err.print(f"evidex serving on http://{service.host}:{service.port} (Ctrl+C to stop)")
     uvicorn.run(
-        "evidex.server:app_from_environment", factory=True, host=service.host, port=service.port,
+        "evidex.service.server:app_from_environment", factory=True, host=service.host, port=service.port,
         workers=service.workers, log_level="info", proxy_headers=False,
     )
 
 
 def _accounts():
-    from evidex.accounts import Accounts
-    from evidex.db import open_database
+    from evidex.service.accounts import Accounts
+    from evidex.service.db import open_database
 
     return Accounts(open_database(load_settings().articles_url))
 
@@ -369,7 +375,7 @@ def _accounts():
 @contextmanager
 def account_errors(what: str, exit_code: int = 2) -> Iterator[None]:
     """Print an account error as "Cannot <what>: <why>" and exit with ``exit_code``."""
-    from evidex.accounts import AccountError
+    from evidex.service.accounts import AccountError
 
     try:
         yield
@@ -453,7 +459,7 @@ def users_token(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create the article database or migrate it to this version's schema (keeps all data)."""
-    from evidex.db import create_engine, current_revision, upgrade
+    from evidex.service.db import create_engine, current_revision, upgrade
 
     engine = create_engine(load_settings().articles_url)
     before = current_revision(engine)

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
 
-from functools import cached_property
-
-from evidex.answer import Answer
-from evidex.appraise import SentenceSplitter
-from evidex.builtin import ShippedVectors, builtin_files, builtin_version
-from evidex.embed import Embedder, E5Embedder, load_embedder
-from evidex.ingest import IngestReport, ProgressCallback, ingest_file, ingest_files
-from evidex.llm import ChatClient
-from evidex.models import Document
-from evidex.pipeline import Engine
-from evidex.plain import PlainLanguage
-from evidex.retrieve import Searcher, SearchResult, embed_missing_passages
+from evidex.answer.appraise import SentenceSplitter
+from evidex.answer.llm import ChatClient
+from evidex.answer.pipeline import Engine
+from evidex.answer.plain import PlainLanguage
+from evidex.answer.types import Answer
+from evidex.answer.understand import Audience
+from evidex.evidence.builtin import ShippedVectors, builtin_files, builtin_version
+from evidex.evidence.documents import Document
+from evidex.evidence.ingest import (
+    IngestReport,
+    ProgressCallback,
+    ingest_file,
+    ingest_files,
+)
+from evidex.evidence.store import CorpusStats, SearchFilters, SQLiteStore
+from evidex.search.embed import E5Embedder, Embedder, load_embedder
+from evidex.search.retrieve import Searcher, SearchResult, embed_missing_passages
+from evidex.search.vocab import Vocabulary
 from evidex.settings import Settings
-from evidex.store import CorpusStats, SearchFilters, SQLiteStore
-from evidex.understand import Audience
-from evidex.vocab import Vocabulary
 
 BUILTIN_KEY = "builtin_version"
 
@@ -137,7 +141,7 @@ class Corpus:
         return Engine(self.store, self.searcher, PlainLanguage(self.vocabulary), self.settings, SentenceSplitter(), llm)
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
-        """Hybrid search over passages; see :mod:`evidex.retrieve`."""
+        """Hybrid search over passages; see :mod:`evidex.search.retrieve`."""
         return self.searcher.search(query, filters, top_k)
 
     def ask(
@@ -147,7 +151,7 @@ class Corpus:
         filters: SearchFilters | None = None,
         earlier: Sequence[str] = (),
     ) -> Answer:
-        """A structured, cited, verified answer; see :mod:`evidex.pipeline`.
+        """A structured, cited, verified answer; see :mod:`evidex.answer.pipeline`.
 
         ``earlier`` are the previous questions of a conversation, oldest first:
         a follow-up inherits their condition and patient details.

@@ -1,0 +1,424 @@
+"""Appraise: from retrieved passages to findings worth stating.
+
+A *finding* is one sentence of a passage that states a result, conclusion
+or recommendation, with the document it came from and its exact place in
+the passage.  Background, aims and methods sentences are not findings.
+Findings are scored by topical match with the question, by how clearly they
+state a result, and by the strength of their source (evidence level,
+recommendation strength, recency); retracted documents never get here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import pysbd
+
+from evidex.answer.understand import ClinicalQuestion
+from evidex.evidence.documents import Document, EvidenceKind, Passage
+from evidex.search.retrieve import SearchHit
+
+# Abstract sections that describe why or how a study was done, not what it found.
+NON_FINDING_LABELS = re.compile(
+    r"^(BACKGROUND|INTRODUCTION|OBJECTIVES?|AIMS?|PURPOSE|METHODS?|MATERIALS?|DESIGN|SETTING|"
+    r"PARTICIPANTS|PATIENTS|SUBJECTS|STUDY DESIGN|MAIN OUTCOME|INTERVENTIONS?|CONTEXT|TITLE|DATA SOURCES|"
+    r"STUDY SELECTION|DATA EXTRACTION|SEARCH|ELIGIBILITY|REVIEW METHODS|PATIENTS AND METHODS|MATERIALS AND METHODS)",
+    re.IGNORECASE,
+)
+FINDING_LABELS = re.compile(r"(CONCLUSION|RESULTS?|FINDINGS|INTERPRETATION|IMPLICATIONS|RECOMMENDATION)", re.IGNORECASE)
+FINDING_CUES = re.compile(
+    r"\b(recommend\w*|suggest\w*|should|effective\w*|improv\w*|reduc\w*|increas\w*|decreas\w*|associated|"
+    r"significant\w*|superior|inferior|benefit\w*|no difference|insufficient evidence|inconclusive|"
+    r"first[- ]line|safe|harm\w*|risk)\b",
+    re.IGNORECASE,
+)
+AIM_CUES = re.compile(
+    r"^(we (aimed|sought|investigated|examined|evaluated|assessed|conducted|performed|hypothesi[sz]ed|describe|"
+    r"present|reviewed|searched|studied|analy[sz]ed|included|enrolled|recruited|retrospectively|prospectively)|"
+    r"the (aim|purpose|objective)|to (determine|assess|evaluate|investigate|examine|compare)|"
+    r"refer to|see (the|also)|for more (?:information|details)|click|note:|"
+    r"in (this|the present|our) (study|review|systematic review|trial|meta-analysis|analysis),? we|"
+    r"(this|these|it|they|such|those)\b(?! (guideline|recommendation|review|trial|study)))\b|:$",
+    re.IGNORECASE,
+)
+# Editorial notes of guideline summaries (how grades are defined, where to find them) are not evidence.
+EDITORIAL_NOTES = re.compile(
+    r"\b(?:is|are) defined (?:at the end|below|in the)|\"Major Recommendations\" field|National Guideline Clearinghouse|"
+    r"\(NGC\)|grades its recommendations|definitions? (?:of|for) the (?:grades|levels|strength|quality)|"
+    r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)|"
+    r"Human Phenotype Ontology|(?:table|list) below|the following list|MedlinePlus Medical Dictionary|"
+    r"look up the definitions|frequency of a sign or symptom|frequency may also be listed|"
+    # a sentence that only points to another page or heading: "Also, see \"Key Words\" related to gout"
+    # (not "(see \"Assessment of Risk\")" inside a recommendation)
+    r"^\s*(?:also,?\s+)?(?:see|go to|visit|read)\s+[\"“]|"
+    r"^\s*\(?(?:see|learn more|more information is|for more information)\b.*\bfor more information\b|"
+    r"^\s*(?:learn more about|more information (?:is|can be) (?:provided|found))\b",
+    re.IGNORECASE,
+)
+# A finding is a statement: it has a verb, and is not an item cut from a list or table
+# ("1 or more subcutaneous tophi", "4) use of coping strategies") that needs its lead-in to mean anything.
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|be|been|being|should|may|might|can|could|will|would|must|shall|has|have|had|do|does|did|"
+    r"needs?|\w{3,}ed|(?:recommend|suggest|reduce|increase|improve|help|work|cause|prevent|lower|raise|treat|use|"
+    r"include|require|appear|remain|seem|show|indicate|lead|result|occur|provide|offer|support|affect|decrease)s?)\b",
+    re.IGNORECASE,
+)
+_LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")
+# Pieces a sentence splitter cut badly: starting mid-sentence (", …"), or a lead-in whose list is missing.
+# Also a sentence with no subject, cut from a list whose item named it, even after a label:
+# "Recommended as part of the treatment plan …", "Dose Reduction: Reduce to 15 mg once daily …".
+_FRAGMENT = re.compile(
+    r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$|"
+    r"^\s*(?:[^:.]{1,40}:\*?\s*)?(?:Recommended|Preferred|Indicated|Contraindicated|Reserved|Considered|Used|"
+    r"Suggested|Should|Must|May be|Can be|Is|Are|Requires?|Reduces|Increases|Improves|Lowers|Reduce to|Increase to)\b|"
+    r"^\s*(?:When|How|What|Why|Where|Whom?) to\b",  # a heading: "When to seek medical attention (…)"
+    re.IGNORECASE,
+)
+# A sentence whose subject is outside it ("Patients who are unwilling to engage in this therapy
+# should not receive this procedure", "Evidence supports its use") says nothing on its own,
+# unless it names what the question is about ("Tramadol …; its use is not recommended").
+_OUT_OF_CONTEXT = re.compile(
+    r"\b(?:this|these|such) (?:procedures?|therapy|therapies|treatments?|interventions?|modalit(?:y|ies)|"
+    r"techniques?|programs?|drugs?|medications?|agents?)\b|\b(?:its|their) use\b|"
+    # a pronoun subject after a connective: "However, it is caused by calcium phosphate" ("it" is pseudogout,
+    # named in the sentence before); "However, it is a medical emergency if seizures last …" names what it is about
+    r"^(?:however|but|also|still|yet|instead|thus|therefore|in addition|in fact|so|as a result|for example|"
+    r"in some cases|furthermore|moreover|nevertheless|additionally|otherwise|similarly|in contrast),?\s+"
+    r"(?:it|this|these|they|that)\b",
+    re.IGNORECASE,
+)
+# What a study did, not what it found: "64 patients were randomly assigned to …", "22 studies were selected.",
+# "Rotator cuff repairs were performed in 472 males …".
+_METHODS = re.compile(
+    r"\b(?:were|was) (?:then |subsequently )?(?:randomly |prospectively |retrospectively )?(?:assigned|randomi[sz]ed|"
+    r"allocated|enrolled|recruited|included|selected|screened|identified|reviewed|retrieved|searched|divided)\b|"
+    r"\b(?:were|was) performed (?:in|on) \d",
+    re.IGNORECASE,
+)
+# What happened to the patient of a case report ("the patient showed no neurologic symptoms
+# other than the sciatica", "a 45-year-old man presented with …") describes that case; it is
+# not a finding about the patients a question asks about.
+_CASE_NARRATIVE = re.compile(
+    r"\b(?:the|our|this|a|an) (?:patient|man|woman|boy|girl|child|infant)(?![-\w]|\s+(?:population|group|cohort|sample)s?\b)|"
+    r"\b\d{1,3}[- ](?:day|week|month|year)s?[- ]old\b|"
+    r"\bwe (?:report|present|describe)\b",
+    re.IGNORECASE,
+)
+MIN_SENTENCE_CHARS = 25
+MAX_INDIRECT_PASSAGES_PER_SOURCE = 20
+_OUTSIDE_PARENTHESES = re.compile(r"\([^)]*\)")
+MAX_SENTENCE_CHARS = 600
+
+
+@dataclass
+class Finding:
+    """A sentence from a passage that states a result or recommendation."""
+
+    text: str
+    start: int
+    end: int
+    passage_id: str
+    passage: Passage
+    document: Document
+    score: float
+    topical: float
+    hit_score: float
+
+    @property
+    def strength(self) -> str | None:
+        return self.passage.strength
+
+
+class SentenceSplitter:
+    """pysbd sentence spans, cached per passage (splitting costs ~2 ms per abstract section)."""
+
+    def __init__(self, cache_size: int = 20_000) -> None:
+        self._segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+        self._cache: OrderedDict[str, list[tuple[int, int]]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def spans(self, key: str, text: str) -> list[tuple[int, int]]:
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = []
+            for block_start, block in _blocks(text):
+                for span in self._segmenter.segment(block):
+                    start, end = _trim(block, span.start, span.end)
+                    if end > start:
+                        cached.append((block_start + start, block_start + end))
+            self._cache[key] = cached
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return cached
+
+
+def _blocks(text: str) -> list[tuple[int, str]]:
+    """Lines are hard boundaries (bullets, table rows); pysbd splits within them."""
+    blocks, offset = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            blocks.append((offset, line))
+        offset += len(line) + 1
+    return blocks
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \t-•*|":
+        start += 1
+    while end > start and text[end - 1] in " \t|":
+        end -= 1
+    return start, end
+
+
+_STOPWORDS = frozenset(
+    "a an and are as at be by for from has have in is it its of on or that the their this to was were with "
+    "without what which who how does do can should".split()
+)
+_SPELLING = {"disk": "disc", "tumour": "tumor", "oedema": "edema", "paediatric": "pediatric"}
+_NOT_PLURAL = frozenset({"aids", "diabetes", "herpes", "rabies", "measles", "mumps", "scabies", "series", "species"})
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def crude_stems(text: str) -> set[str]:
+    """Words cut to six letters, so "herniated", "herniation" and "hernias" meet.
+
+    Deliberately simpler than :func:`evidex.search.vocab.normalise_words`: it runs on
+    every sentence of every retrieved passage.
+    """
+    return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
+
+
+def concept_words(text: str) -> set[str]:
+    """:func:`crude_stems`, plus each longer word's first seven letters (marked "…"),
+    which a concept phrase's long words must match too (:func:`concept_phrase`)."""
+    words = [_singular(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    return {_stem(w) for w in words} | {_long_prefix(w) for w in words if len(w) > LONG_PREFIX}
+
+
+def concept_phrase(name: str) -> frozenset[str]:
+    """A concept's name as the words a sentence must mention (:func:`concept_words`).
+
+    Six letters alone let "patellae" (genitopatellar syndrome) mention
+    "patellofemoral", and "psychodynamic" mention "psychotherapy"; a long word
+    (from :data:`LONG_WORD` letters) must also share its seventh, which still lets
+    "radicular" mention "radiculopathy" and "neurologic" "neurological".
+    """
+    words = [_singular(w) for w in _TOKEN.findall(name.lower()) if w not in _STOPWORDS]
+    return frozenset({_stem(w) for w in words} | {_long_prefix(w) for w in words if len(w) >= LONG_WORD})
+
+
+LONG_PREFIX = 7
+LONG_WORD = 12
+
+
+def _long_prefix(word: str) -> str:
+    """The first seven letters, "s" read as "z" ("immunisation" meets "immunization"), marked."""
+    return f"{word[:LONG_PREFIX].replace('s', 'z')}…"
+
+
+def _stem(word: str) -> str:
+    singular = _singular(word)
+    return _SPELLING.get(singular, singular)[:6]
+
+
+def _singular(word: str) -> str:
+    """"discs" → "disc", "ESIs" → "esi": cutting to six letters already merges longer plurals.
+    "aids" stays (AIDS is not a hearing aid); "-ss", "-us" and longer "-is" words are not plurals."""
+    if word in _NOT_PLURAL or len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us")):
+        return word
+    if word.endswith("is") and len(word) > 4:
+        return word
+    return word[:-1]
+
+
+@dataclass
+class Topic:
+    """What a finding must be about: the question's concepts as stem sets, and its plain words."""
+
+    required: list[list[frozenset[str]]]  # one list of alternative phrases per main concept
+    optional: list[list[frozenset[str]]]  # interventions and other concepts
+    words: set[str]
+    anchors: list[list[frozenset[str]]]  # every one must be mentioned (the drug of a dosing question)
+
+    def covers_anchors(self, words: set[str]) -> bool:
+        return all(any(phrase <= words for phrase in anchor) for anchor in self.anchors)
+
+    def names_a_concept(self, words: set[str]) -> bool:
+        return any(phrase and phrase <= words for concept in self.required + self.optional for phrase in concept)
+
+    def score(self, words: set[str]) -> tuple[float, int]:
+        """(topical score, how many required concepts are mentioned)."""
+        def mentioned(phrases: list[frozenset[str]]) -> bool:
+            return any(phrase and phrase <= words for phrase in phrases)
+
+        required = sum(mentioned(c) for c in self.required)
+        optional = sum(mentioned(c) for c in self.optional)
+        overlap = len(words & self.words) / max(1, len(self.words))
+        concepts = len(self.required) + len(self.optional)
+        score = (required + 0.7 * optional) / concepts if concepts else 0.0
+        return score + 0.5 * overlap, required
+
+
+def question_topic(question: ClinicalQuestion) -> Topic:
+    """The conditions are required (at least one); interventions and other concepts add weight."""
+    def phrases(concept) -> list[frozenset[str]]:
+        return [phrase for t in _names(concept) if (phrase := concept_phrase(t))]
+
+    concepts = question.expanded.concepts if question.expanded else []
+    # A consumer-health topic with no MeSH heading ("fractures") is nearly always a condition:
+    # when the question names no other, findings must mention it, as they would a condition.
+    main = question.main_conditions or [c for c in concepts if c.source == "lay" and not c.tree_numbers]
+    others = [c for c in concepts if c not in main]
+    words = crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text)
+    anchors = []
+    if question.dose_of:
+        drug = [c for c in question.interventions if question.dose_of.lower() in c.matched_text.lower()]
+        anchors.append(phrases(drug[0]) if drug else [concept_phrase(question.dose_of)])
+    return Topic([phrases(c) for c in main], [phrases(c) for c in others], words, anchors)
+
+
+def extract_findings(
+    question: ClinicalQuestion,
+    hits: list[SearchHit],
+    splitter: SentenceSplitter,
+    max_per_passage: int = 3,
+    max_passages: int = 30,
+    topic: Topic | None = None,
+) -> list[Finding]:
+    """Findings from ``hits``, best first.  When the question names a condition, a
+    finding's sentence or document title must mention one of them (or, given another
+    ``topic``, what that topic requires)."""
+    topic = topic or question_topic(question)
+    findings: list[Finding] = []
+    for hit in hits[:max_passages]:
+        if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):
+            continue
+        case_report = hit.document.kind is EvidenceKind.CASE_SERIES
+        context = concept_words(f"{hit.document.title} {' '.join(hit.document.keywords[:5])}")
+        if not _may_hold_findings(topic, concept_words(hit.passage.text) | context):
+            continue  # no sentence of it can pass the checks below: skip splitting it (~2 ms)
+        candidates = []
+        for start, end in splitter.spans(hit.passage_id, hit.passage.text):
+            text = hit.passage.text[start:end]
+            if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
+                continue
+            if _METHODS.search(text) or text.rstrip().endswith("?") or (case_report and _CASE_NARRATIVE.search(text)):
+                continue  # what a study did or a case report's patient had, or a question (a consumer page's heading), is not a finding
+            if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text) or not _balanced(text):
+                continue
+            words = concept_words(text)
+            if _OUT_OF_CONTEXT.search(text) and not topic.names_a_concept(words):
+                continue  # "this procedure" with nothing to say which: the sentence is not about the question
+            # A table row ("ARB | Alternative to ACEi") has lost its table's heading: it
+            # must name what the question is about itself, not through the document title.
+            seen = words if "|" in text else words | context
+            topical, required = topic.score(seen)
+            if (topic.required and not required) or not topic.covers_anchors(seen):
+                continue
+            if len(_OUTSIDE_PARENTHESES.sub("", text).split()) < 4:
+                continue
+            cue = 0.3 if FINDING_CUES.search(text) else 0.0
+            label = 0.3 if FINDING_LABELS.search(hit.passage.label or "") or hit.passage.strength else 0.0
+            score = hit.parts.final * (1 + min(topical, 1.5) + cue + label)
+            candidates.append(
+                Finding(text, start, end, hit.passage_id, hit.passage, hit.document, score, topical, hit.parts.final)
+            )
+        candidates.sort(key=lambda f: f.score, reverse=True)
+        findings.extend(candidates[:max_per_passage])
+    findings.sort(key=lambda f: f.score, reverse=True)
+    return findings
+
+
+def treatment_phrases(question: ClinicalQuestion) -> list[frozenset[str]]:
+    """Every name of the question's treatments (:attr:`ClinicalQuestion.treatment_names`) as a stem set."""
+    return [phrase for name in question.treatment_names if (phrase := concept_phrase(name))]
+
+
+def mentions(phrases: list[frozenset[str]], text: str) -> bool:
+    words = concept_words(text)
+    return any(phrase <= words for phrase in phrases)
+
+
+def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitter: "SentenceSplitter") -> list[Finding]:
+    """What the retrieved sources on the question's condition say about its treatment elsewhere.
+
+    For when no finding names the treatment and the condition together: a low back
+    pain guideline that covers sciatica in one section may recommend exercise in
+    another.  Such evidence is indirect; compose shows it apart, under its own
+    heading, never as the bottom line.  Each sentence must name the treatment itself
+    (a document title does not count) and no part of the body the question does not
+    (neck exercises are not evidence for sciatica); sources that discuss the condition
+    more often come first.
+    """
+    treatments = treatment_phrases(question)
+    topic = question_topic(question)
+    conditions = topic.required
+    if not treatments or not conditions:
+        return []
+    best_hit: dict[str, SearchHit] = {}
+    for hit in hits:
+        best_hit.setdefault(hit.document.id, hit)
+    candidates: list[SearchHit] = []
+    condition_passages: dict[str, int] = {}
+    for doc_id, hit in best_hit.items():
+        document = hit.document
+        whole = concept_words(document.text)
+        if not any(phrase <= whole for alternatives in conditions for phrase in alternatives):
+            continue  # the whole text lacks the words: no passage can have them
+        stems = [concept_words(p.text) for p in document.passages]
+        condition_passages[doc_id] = sum(any(p <= words for c in conditions for p in c) for words in stems)
+        if condition_passages[doc_id]:
+            candidates += [
+                SearchHit(document.passage_id(i), document, p, hit.parts)
+                for i, (p, words) in enumerate(zip(document.passages, stems))
+                if any(phrase <= words for phrase in treatments)
+            ][:MAX_INDIRECT_PASSAGES_PER_SOURCE]
+    treatment_topic = Topic(required=[treatments], optional=conditions, words=topic.words, anchors=[])
+    found = extract_findings(question, candidates, splitter, max_per_passage=1, max_passages=len(candidates), topic=treatment_topic)
+    asked = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
+    found = [f for f in found if mentions(treatments, f.text) and body_regions(f.text) <= (asked or body_regions(f.text))]
+    return sorted(found, key=lambda f: (-condition_passages[f.document.id], -f.score))
+
+
+# Parts of the body a sentence is about, so that indirect evidence for a back problem does
+# not come from a sentence about neck exercises in a guideline that covers both.
+_BODY_REGIONS = {
+    "back": re.compile(r"\b(?:back|lumbar|lumbosacral|thoracolumbar|spine|spinal|sciatic\w*|discs?|disks?|radicul\w*)\b", re.IGNORECASE),
+    "neck": re.compile(r"\b(?:neck|cervical spine|whiplash)\b", re.IGNORECASE),
+    "knee": re.compile(r"\bknees?\b", re.IGNORECASE),
+    "hip": re.compile(r"\bhips?\b", re.IGNORECASE),
+    "shoulder": re.compile(r"\bshoulders?\b", re.IGNORECASE),
+    "hand": re.compile(r"\b(?:hands?|wrists?|fingers?|carpal)\b", re.IGNORECASE),
+    "foot": re.compile(r"\b(?:feet|foot|ankles?|plantar)\b", re.IGNORECASE),
+}
+
+
+def body_regions(text: str) -> set[str]:
+    return {region for region, pattern in _BODY_REGIONS.items() if pattern.search(text)}
+
+
+def _names(concept) -> list[str]:
+    return [concept.name, concept.matched_text, *concept.synonyms]
+
+
+def _balanced(text: str) -> bool:
+    """Brackets open and close in pairs.  An unpaired one marks damaged source text or a
+    bad split: "recommends against targeting blood glucose levels Strong against; …)" lost
+    its "<110 mg/dL (" to markup stripping, and would state the opposite of the guideline."""
+    return text.count("(") == text.count(")") and text.count("[") == text.count("]")
+
+
+def _may_hold_findings(topic: Topic, words: set[str]) -> bool:
+    """Whether some sentence whose words are among ``words`` (a whole passage's, and its
+    document's context) could mention a required concept and every anchor."""
+    _, required = topic.score(words)
+    return (required or not topic.required) and topic.covers_anchors(words)
+
+
+def evidence_rank(document: Document) -> int:
+    """Lower is stronger; consumer pages and 'other' come last."""
+    return document.kind.level if document.kind is not EvidenceKind.OTHER else 99

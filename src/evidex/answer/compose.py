@@ -1,0 +1,409 @@
+"""Compose: arrange findings into the sections of a clinical answer.
+
+Extractive by design: every claim is a sentence taken from a source passage,
+placed in a section by what it says (a recommendation for, a recommendation
+against, a dose, a harm, a red flag, a subgroup) and cited.  Sections with
+nothing to say are left out; patient modifiers with no evidence get an
+explicit note instead of silence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from evidex.answer.appraise import FINDING_CUES, Finding, mentions, treatment_phrases
+from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
+from evidex.answer.understand import ClinicalQuestion, PatternSet
+from evidex.answer.verdict import Splitter, decide, is_yes_no
+from evidex.answer.verify import numbers_in
+from evidex.evidence.documents import Document, EvidenceKind
+
+OUTDATED_AFTER_YEARS = 10
+NEAR_DUPLICATE = 0.8  # word-sequence similarity above which a sentence repeats another
+
+_AVOID = re.compile(
+    r"\b((?:recommend|suggest)(?:s|ed)? against|(?:Strong|Weak) Against|not recommended|should not|"
+    r"insufficient evidence|inconclusive evidence|no evidence|lack of evidence|not (?:be )?(?:used|offered)|"
+    r"(?:should|must|to) (?:be )?avoid\w*|"
+    r"no (?:significant|clinically important|proven|clear) (?:benefit|difference|effect|improvement)|did not (?:improve|reduce)|"
+    r"(?:D|I) (?:recommendation|statement))\b",
+    re.IGNORECASE,
+)
+_ESCALATE = re.compile(
+    # "referral", "refer patients to" — not the cross-references "refer to Section F.13" of guideline summaries
+    r"\b(red[- ]flags?|urgent\w*|emergen\w*|immediate\w*|referr(?:al|ed|ing)s?|refer (?:patients?|them|him|her) to|"
+    r"cauda equina|progressive|serious underlying|"
+    # hospital admission as advice, not as an outcome ("reduce HF hospitalization rates")
+    r"surgical (?:consultation|evaluation|referral)|specialist|seek (?:medical )?care|"
+    r"(?:should|must|may) be hospitali[sz]ed|hospitali[sz]e\b|(?:requir|consider|need|warrant)\w* hospitali[sz]ation|"
+    r"admi(?:t|tted|ssion) to (?:the )?hospital|hospital admission)\b",
+    re.IGNORECASE,
+)
+_HOW_TO = re.compile(
+    r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|µg|g|ml|mL|IU|units?)\b(?:/(?:kg|day|d))?|"
+    r"\b(?:\d+|once|twice|three|four|five)\s*(?:times|sessions?|sets?|repetitions?|reps|x)\s*(?:a|per|/|each)\s*(?:day|week|session)\b|"
+    r"\b\d+\s*(?:-|to|–)?\s*\d*\s*(?:minutes?|min|hours?)\s*(?:a|per|/|each)\s*(?:day|week|session)\b|"
+    r"\b(?:daily(?! living| activities)|twice daily|every \d+ (?:hours|days|weeks))\b",
+    re.IGNORECASE,
+)
+_FIRST_LINE = re.compile(
+    r"\b(recommends?(?! against)|(?<!not )(?<!not be )(?<!conditionally )(?<!weakly )recommended(?! against)|"
+    r"first[- ]line|Strong For|strongly recommended(?! against)|(?:A|B) recommendation|"
+    r"should be (?:offered|used|provided)|preferred|mainstay)\b",
+    re.IGNORECASE,
+)
+_SECOND_LINE = re.compile(
+    r"\b(suggests?(?! against)|Weak For|conditionally recommended|second[- ]line|adjunct\w*|alternative|"
+    r"may be considered|consider\w*|as part of a multimodal|add-on|in addition to)\b",
+    re.IGNORECASE,
+)
+_PITFALL = re.compile(
+    r"\b(harms?|adverse|side[- ]effects?|complications?|risk of|caution|pitfall|overuse|dependence|toxicity|"
+    r"bleeding|misuse|false[- ]positive)\b",
+    re.IGNORECASE,
+)
+
+_SECTION_ORDER = [
+    "urgent", "bottom_line", "first_line", "second_line", "how_to", "avoid",
+    "pitfalls", "escalate", "patient_specific", "related", "evidence",
+]
+_LIMITS = {"bottom_line": 2, "first_line": 4, "second_line": 4, "how_to": 3, "avoid": 4,
+           "pitfalls": 3, "escalate": 3, "patient_specific": 4, "related": 4, "evidence": 4}
+
+
+@dataclass
+class DraftClaim:
+    """A finding placed in a section; ``text`` starts as the finding's sentence."""
+
+    finding: Finding
+    text: str
+    note: str | None = None
+
+
+@dataclass
+class Draft:
+    """Sections and the findings they cite, before numbering and verification."""
+
+    sections: dict[str, list[DraftClaim]]
+    notes: dict[str, list[str]]
+
+
+def section_for(finding: Finding, question: ClinicalQuestion) -> str:
+    """Which section a finding belongs in, from what its sentence says."""
+    text = finding.text
+    strength = finding.strength or ""
+    if _AVOID.search(text) or re.search(r"\bAgainst\b", strength):
+        return "avoid"
+    if _ESCALATE.search(text):
+        return "escalate"
+    if any(modifier_matches(p, text) for p, _ in question.modifiers):
+        return "patient_specific"
+    if _HOW_TO.search(text) and question.question_type in ("therapy", "dosing"):
+        return "how_to"
+    if _FIRST_LINE.search(text) or re.search(r"\bStrong\b|\b[AB]\b", strength):
+        return "first_line"
+    if _SECOND_LINE.search(text) or re.search(r"\bWeak\b|Conditional", strength):
+        return "second_line"
+    if _PITFALL.search(text):
+        return "pitfalls"
+    return "evidence"
+
+
+
+def warns(text: str) -> bool:
+    """Whether a sentence speaks of urgent care or of harm, whatever section it landed in
+    (a harm named in a first-line recommendation still matters to the reader)."""
+    return bool(_ESCALATE.search(text) or _PITFALL.search(text))
+
+
+def modifier_matches(pattern: PatternSet, text: str) -> bool:
+    if pattern.find(text):
+        return True
+    return any(re.search(rf"\b{re.escape(term)}", text, re.IGNORECASE) for term in pattern.search_terms)
+
+
+def treatment_gap(question: ClinicalQuestion, findings: list[Finding]) -> bool:
+    """Whether a therapy question names a treatment that no finding, nor the title of a
+    finding's source, mentions (an abstract titled with the treatment may call it "PET")."""
+    treatments = treatment_phrases(question)
+    return (
+        question.question_type == "therapy"
+        and bool(treatments)
+        and not any(mentions(treatments, f"{f.document.title} {f.text}") for f in findings)
+    )
+
+
+def draft_answer(
+    question: ClinicalQuestion,
+    findings: list[Finding],
+    max_claims: int = 14,
+    bottom: Finding | None = None,
+    indirect: Sequence[Finding] = (),
+) -> Draft:
+    """Place the best findings into sections, at most two per document per section.
+
+    ``bottom`` forces the bottom line (the basis of a yes/no verdict).  When no
+    finding mentions the treatment the question asks about, the bottom line says
+    so instead of stating something about another treatment, and ``indirect``
+    findings (that treatment in a related group) get a section of their own."""
+    sections: dict[str, list[DraftClaim]] = {}
+    notes: dict[str, list[str]] = {}
+    seen: list[str] = []
+    per_doc_section: dict[tuple[str, str], int] = {}
+
+    def place(finding: Finding, key: str) -> bool:
+        slot = (finding.document.id, key)
+        if _repeats(finding.text, seen) or len(sections.get(key, [])) >= _LIMITS[key] or per_doc_section.get(slot, 0) >= 2:
+            return False
+        sections.setdefault(key, []).append(DraftClaim(finding, finding.text, _strength_note(finding)))
+        per_doc_section[slot] = per_doc_section.get(slot, 0) + 1
+        seen.append(finding.text)
+        return True
+
+    gap = treatment_gap(question, findings)  # on every finding, before patient mode sets some aside
+    set_aside: list[Finding] = []
+    if question.audience == "patient":
+        plain = patient_order(findings)
+        set_aside = [f for f in findings if f not in plain]
+        findings = plain
+    else:
+        # Clinicians get guidelines and studies first; consumer pages only fill what they leave open.
+        findings = sorted(findings, key=lambda f: f.document.audience == "consumer")
+    if gap and not bottom:
+        notes["bottom_line"] = [_gap_note(question, bool(indirect))]
+        for finding in indirect:
+            place(finding, "related")
+    else:
+        # a harder sentence about the treatment asked about beats a plain one about another
+        bottom = bottom or _bottom_line(question, findings + set_aside)
+    if bottom:
+        place(bottom, "bottom_line")
+    chosen = 0
+    for finding in findings:
+        if chosen >= max_claims:
+            break
+        chosen += place(finding, section_for(finding, question))
+    for pattern, matched in question.modifiers:
+        covered = any(modifier_matches(pattern, c.finding.text) for c in sections.get("patient_specific", []))
+        if not covered:
+            notes.setdefault("patient_specific", []).append(
+                f"{pattern.label} (“{_as_typed(matched)}”): the indexed evidence found for this question does not "
+                f"specifically address this group; the statements above may not apply."
+            )
+    return Draft(sections=sections, notes=notes)
+
+
+def _as_typed(typed: str) -> str:
+    """The question's words for a note, the same however they were typed: a question
+    asked again in capitals must not read as a changed answer ("PT" stays)."""
+    return typed.lower() if typed.isupper() and len(typed) > 5 else typed
+
+
+def _gap_note(question: ClinicalQuestion, has_indirect: bool) -> str:
+    conditions = [_as_typed(c.matched_text) for c in question.main_conditions]
+    treatment = " or ".join(_as_typed(c.matched_text) for c in question.interventions)
+    where = f" together with {' or '.join(conditions)}" if conditions else ""
+    text = f"None of the passages retrieved for this question mentions {treatment}{where}."
+    if has_indirect:
+        text += (
+            f" What sources on this condition say about {treatment} in a related or broader group is shown under "
+            f"“{SECTION_TITLES['related']}”: check that its population matches before applying it."
+        )
+    return text
+
+
+# Patient mode: prefer sentences a reader at school grade 8 can follow.
+PATIENT_GRADE = 8.0
+PATIENT_MAX_WORDS = 30
+PATIENT_MAX_GRADE = 12.0
+PATIENT_MIN_FINDINGS = 6
+_TABLE_ROW = re.compile(r"\|.*\|")
+
+
+def sentence_grade(text: str) -> float:
+    """Flesch–Kincaid grade of one sentence."""
+    import textstat  # imported here: only patient mode needs it
+
+    return textstat.flesch_kincaid_grade(text if text.rstrip()[-1:] in ".!?" else text + ".")
+
+
+def patient_order(findings: list[Finding]) -> list[Finding]:
+    """Findings re-ranked for a patient reader: the same evidence, preferring plain sentences.
+
+    A finding's score is divided by how far its sentence's reading grade is
+    above grade 8 (a grade-11 sentence keeps half its score, grade 14 a third), and
+    consumer-health pages (written for patients) get a small lift.  Table rows,
+    sentences longer than 30 words and sentences above grade 12 come only
+    after the readable ones, and only as many as it takes to offer six."""
+    def adjusted(f: Finding) -> float:
+        excess = max(0.0, sentence_grade(f.text) - PATIENT_GRADE)
+        consumer = 1.2 if getattr(f.document, "audience", None) == "consumer" else 1.0
+        return f.score * consumer / (1.0 + excess / 3.0)
+
+    def readable(f: Finding) -> bool:
+        return (
+            not _TABLE_ROW.search(f.text)
+            and len(f.text.split()) <= PATIENT_MAX_WORDS
+            and sentence_grade(f.text) <= PATIENT_MAX_GRADE
+        )
+
+    kept = sorted((f for f in findings if readable(f)), key=adjusted, reverse=True)
+    hard = sorted((f for f in findings if not readable(f)), key=adjusted, reverse=True)
+    return kept + hard[: max(0, PATIENT_MIN_FINDINGS - len(kept))]
+
+
+def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding | None:
+    """The strongest well-matched finding among the top few: a sentence that states a
+    finding or recommendation (not background), about the question's intervention when it
+    names one (looking further down for it when the top few do not), from a guideline or review before weaker designs, a statement of what
+    to do before one of what not to do, and a first-line recommendation before others."""
+    treatments = treatment_phrases(question)
+
+    def off_treatment(finding: Finding) -> bool:
+        return bool(treatments) and not mentions(treatments, finding.text)
+
+    top = [f for f in findings[:8] if f.topical > 0]
+    if treatments and all(off_treatment(f) for f in top):
+        # the treatment asked about is named further down: that is what the bottom line is about
+        top += [f for f in findings[8:] if f.topical > 0 and not off_treatment(f)][:3]
+    if not top:
+        return None
+    stated = [f for f in top if FINDING_CUES.search(f.text) or f.strength or (treatments and not off_treatment(f))] or top
+
+    return min(
+        stated,
+        key=lambda f: (
+            off_treatment(f),
+            bool(_SPECULATIVE.search(f.text)),
+            not (f.strength or _CONCLUSIVE.search(f.text)),
+            bool(_AVOID.search(f.text)),
+            not _FIRST_LINE.search(f.text),  # "recommends X as first-line" before "suggests adding X"
+            f.document.kind.level,
+            -f.score,
+        ),
+    )
+
+
+# A bottom line states what the evidence shows or recommends, not a mechanism or a hypothesis.
+_CONCLUSIVE = re.compile(
+    r"\b(recommend\w*|suggest\w*|should|evidence|effective\w*|efficacious|improv\w*|benefit\w*|superior|first[- ]line)\b",
+    re.IGNORECASE,
+)
+_SPECULATIVE = re.compile(r"\b(is|are) thought to\b|\bhypothes\w+|\btheoretical\w*|\bit is possible\b|\bmay be associated\b", re.IGNORECASE)
+
+
+def _strength_note(finding: Finding) -> str | None:
+    return f"Recommendation strength: {finding.strength}" if finding.strength else None
+
+
+def _repeats(text: str, seen: list[str]) -> bool:
+    """Whether a sentence says what a chosen one already says: guideline summaries repeat
+    paragraphs across documents with small changes ("four to ten visits" / "4 to 10 visits").
+    Mostly the same words in the same order, and the same numbers, negations and urgency:
+    "Reduce to 30 mg …" and "Reduce to 15 mg …" are different statements."""
+    def digits(sentence: str) -> str:
+        return _NUMBER_WORD.sub(lambda m: str(_NUMBER_WORDS.index(m.group(0).lower())), sentence)
+
+    def signature(sentence: str) -> tuple:
+        return numbers_in(digits(sentence)), frozenset(w.lower() for w in _NEGATION_OR_URGENCY.findall(sentence))
+
+    words = _key(digits(text)).split()
+    return any(
+        SequenceMatcher(None, words, _key(digits(other)).split()).ratio() >= NEAR_DUPLICATE
+        and signature(text) == signature(other)
+        for other in seen
+    )
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+_NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+_NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
+_NEGATION_OR_URGENCY = re.compile(
+    r"\b(?:no|not|never|without|against|avoid\w*|urgent\w*|emergen\w*|immediate\w*)\b|n't\b", re.IGNORECASE
+)
+
+
+def number_references(draft: Draft, answer_year: int) -> tuple[list[Section], list[Reference]]:
+    """Number sources in order of first citation and build the sections' claims."""
+    numbers: dict[str, int] = {}
+    references: list[Reference] = []
+    sections: list[Section] = []
+    for key in _SECTION_ORDER:
+        entries = draft.sections.get(key, [])
+        section_notes = [Note(text=t) for t in draft.notes.get(key, [])]
+        if not entries and not section_notes:
+            continue
+        claims = []
+        for entry in entries:
+            finding = entry.finding
+            doc = finding.document
+            if doc.id not in numbers:
+                numbers[doc.id] = len(numbers) + 1
+                references.append(reference_for(doc, numbers[doc.id], answer_year))
+            claims.append(
+                Claim(
+                    text=entry.text,
+                    citations=[numbers[doc.id]],
+                    quote=Quote(passage_id=finding.passage_id, text=finding.text, start=finding.start, end=finding.end),
+                    note=entry.note,
+                )
+            )
+        sections.append(Section(key=key, title=SECTION_TITLES[key], claims=claims, notes=section_notes))
+    return sections, references
+
+
+def reference_for(doc: Document, number: int, answer_year: int) -> Reference:
+    return Reference(
+        number=number,
+        doc_id=doc.id,
+        kind=doc.kind.value,
+        badge=doc.kind.label,
+        evidence_level=doc.kind.level,
+        title=doc.title,
+        source=doc.organisation or doc.journal,
+        year=doc.year,
+        published=doc.published,
+        sample_size=doc.sample_size,
+        url=doc.url,
+        doi=doc.doi,
+        outdated=bool(doc.year and answer_year - doc.year > OUTDATED_AFTER_YEARS),
+        licence=doc.licence,
+    )
+
+
+def verdict_for(
+    question: ClinicalQuestion, findings: list[Finding], splitter: Splitter | None = None
+) -> tuple[str, Finding] | None:
+    """Yes / no / uncertain for a yes/no question, and the source sentence it rests on.
+
+    None when the question is not a yes/no question or nothing can decide it.
+    The deciding passage is the conclusion of the top-ranked source (see
+    :mod:`evidex.answer.verdict`); the returned finding becomes the bottom line, so
+    the verdict is shown with that exact sentence and its citation."""
+    if not findings or not is_yes_no(question.text, question.yes_no):
+        return None
+    concepts = [[c.name, c.matched_text, *c.synonyms] for c in question.conditions]
+    if question.interventions:
+        concepts.append(question.treatment_names)
+    found = decide(question.text, question.yes_no, findings, splitter, concepts=concepts)
+    treatments = treatment_phrases(question)
+    if found and treatments and not mentions(treatments, f"{found[1].document.title} {found[1].text}"):
+        return None  # a yes or no on a treatment must rest on a source and sentence that name it
+    if found and found[1].document.kind is EvidenceKind.GUIDELINE and not _RECOMMENDS.search(found[1].text):
+        return None  # a guideline answers with a recommendation, not with a remark on the evidence
+    if found and found[1].document.kind is EvidenceKind.CONSUMER and any(
+        f.document.kind.level < EvidenceKind.NARRATIVE_REVIEW.level
+        and (not treatments or mentions(treatments, f"{f.document.title} {f.text}"))
+        for f in findings
+    ):
+        return None  # a health information page does not decide when a guideline or study on it was found
+    return found
+
+
+_RECOMMENDS = re.compile(r"\b(?:recommend\w*|suggest\w*|should|advis\w*|offer\w*)\b", re.IGNORECASE)

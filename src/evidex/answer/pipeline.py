@@ -1,0 +1,206 @@
+"""One question through every step: understand → retrieve → appraise →
+compose → verify.  Rendering and publishing take the :class:`Answer` from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from importlib.metadata import version
+
+from evidex.answer.appraise import (
+    Finding,
+    SentenceSplitter,
+    extract_findings,
+    indirect_findings,
+    treatment_phrases,
+)
+from evidex.answer.compose import (
+    draft_answer,
+    number_references,
+    treatment_gap,
+    verdict_for,
+)
+from evidex.answer.llm import ChatClient, rewrite_claims
+from evidex.answer.plain import PlainLanguage, fit_reading_grade, reading_grade
+from evidex.answer.types import Answer, Note, Provenance, Section, Verdict
+from evidex.answer.understand import Audience, ClinicalQuestion, understand
+from evidex.answer.verify import verify_answer
+from evidex.evidence.store import SearchFilters, SQLiteStore
+from evidex.search.retrieve import Searcher, SearchHit
+from evidex.settings import Settings
+
+DISCLAIMER = (
+    "evidex summarises published evidence for education and to support, not replace, professional judgement. "
+    "It is not medical advice. Check each cited source, its date and its applicability to the individual patient. "
+    "Generated {date}."
+)
+URGENT_NOTICE = (
+    "The question mentions {flags}. These are red-flag features: they need prompt assessment by a clinician "
+    "(for a patient: contact a doctor or emergency services now) rather than self-management."
+)
+PATIENT_SAFETY_NOTE = (
+    "If your symptoms are severe, come on suddenly or keep getting worse, or if you notice new weakness, "
+    "numbness, or problems controlling your bladder or bowels, get medical help right away."
+)
+MIN_TOPICAL = 0.34
+
+
+@dataclass
+class Engine:
+    """Everything ``ask`` needs, loaded once and reused across questions."""
+
+    store: SQLiteStore
+    searcher: Searcher
+    plain: PlainLanguage
+    settings: Settings
+    splitter: SentenceSplitter
+    llm: ChatClient | None = None
+
+    def ask(
+        self,
+        question: str,
+        audience: Audience = "clinician",
+        filters: SearchFilters | None = None,
+        earlier: Sequence[str] = (),
+    ) -> Answer:
+        """Answer ``question``; ``earlier`` holds the conversation's previous questions, oldest first."""
+        parsed = None
+        for text in [*earlier, question]:
+            parsed = understand(text, self.searcher.vocabulary, audience, parsed)
+        assert parsed is not None
+        hits, searched = self._retrieve(parsed, filters)
+        findings = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
+        gap = treatment_gap(parsed, findings)
+        indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
+        answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
+        answer, report = verify_answer(answer, self.store)
+        provenance = answer.provenance.model_copy(
+            update={"claims_checked": report.checked, "claims_removed": [f"{why}: {text}" for text, why in report.removed]}
+        )
+        answer = answer.model_copy(update={"provenance": provenance})
+        if not answer.claims():
+            return _abstain(answer, searched)
+        if self.llm is not None:
+            answer = self._reword(answer)
+        grade = reading_grade([claim.text for claim in answer.claims()])
+        return answer.model_copy(update={"reading_grade": grade})
+
+    def _reword(self, answer: Answer) -> Answer:
+        """Let the LLM reword verified claims; each rewrite is checked, failures keep the source wording."""
+        assert self.llm is not None
+        answer, report = rewrite_claims(answer, self.llm, self.settings.llm.max_new_words)
+        provenance = answer.provenance.model_copy(
+            update={
+                "mode": f"extractive, reworded by {report.model}" if report.accepted else "extractive",
+                "llm_model": report.model,
+                "llm_rewrites": report.accepted,
+                "llm_refused": [f"{why}: {text}" for text, why in report.refused],
+                "llm_error": report.error,
+            }
+        )
+        return answer.model_copy(update={"provenance": provenance})
+
+    def _retrieve(self, question: ClinicalQuestion, filters: SearchFilters | None) -> tuple[list[SearchHit], list[str]]:
+        """The question itself, then one focused search per patient modifier and for red flags."""
+        text = question.search_text
+        topic = " ".join(c.matched_text for c in question.conditions) or text
+        focus = " ".join(c.matched_text for c in question.conditions + question.interventions)
+        treatment = " ".join(c.matched_text for c in question.interventions)
+        queries = [(text, 30)]
+        if focus and focus != text:
+            queries.append((focus, 20))
+        # The question's treatment with each condition alone: with every condition word in
+        # one query, passages about the conditions outrank those about the treatment.
+        if treatment and len(question.conditions) > 1:
+            queries += [(f"{treatment} {c.matched_text}", 10) for c in question.conditions]
+        for pattern, _ in question.modifiers:
+            queries.append((f"{topic} {treatment} {' '.join(pattern.search_terms[:2])}".replace("  ", " "), 10))
+        if question.red_flags:
+            queries.append((f"{topic} red flags urgent referral", 10))
+        searches = [(query, k, filters) for query, k in queries]
+        if question.audience == "patient":
+            consumer = replace(filters or SearchFilters(), audience="consumer")
+            searches.append((text, 10, consumer))
+        hits = _merge([self.searcher.search(query, query_filters, top_k=k).hits for query, k, query_filters in searches])
+        return hits, [q for q, _ in queries]
+
+    def _compose(
+        self,
+        question: ClinicalQuestion,
+        findings: list[Finding],
+        gap: bool,
+        indirect: list[Finding],
+        hits: list[SearchHit],
+        searched: list[str],
+        filters: SearchFilters | None,
+    ) -> Answer:
+        now = datetime.now(timezone.utc)
+        # No yes or no on a treatment that no retrieved passage mentions: it would rest on another treatment.
+        found = None if gap else verdict_for(question, findings, self.splitter)
+        draft = draft_answer(question, findings, bottom=found[1] if found else None, indirect=indirect)
+        if question.audience == "patient":
+            draft = fit_reading_grade(self.plain.rewrite_draft(draft), treatment_phrases(question))
+        sections, references = number_references(draft, now.year)
+        if question.audience == "patient":
+            existing = next((s for s in sections if s.key == "escalate"), None)
+            if existing:
+                existing.notes.append(Note(text=PATIENT_SAFETY_NOTE))
+            else:
+                sections.append(Section(key="escalate", title="When to get help", notes=[Note(text=PATIENT_SAFETY_NOTE)]))
+        if question.red_flags:
+            flags = ", ".join(f"“{matched}” ({p.label.lower()})" for p, matched in question.red_flags)
+            sections.insert(0, Section(key="urgent", title="Seek urgent care", notes=[Note(text=URGENT_NOTICE.format(flags=flags))]))
+        verdict = None
+        if found:
+            value, finding = found
+            number = next(r.number for r in references if r.doc_id == finding.document.id)
+            verdict = Verdict(value=value, basis=finding.text, citations=[number])
+        return Answer(
+            question=question.text,
+            audience=question.audience,
+            question_type=question.question_type,
+            topic=question.topic,
+            conditions=[c.name for c in question.conditions],
+            interventions=[c.name for c in question.interventions],
+            modifiers=[p.label for p, _ in question.modifiers],
+            red_flags=[p.label for p, _ in question.red_flags],
+            inherited=question.inherited,
+            verdict=verdict,
+            sections=sections,
+            references=references,
+            disclaimer=DISCLAIMER.format(date=now.date().isoformat()),
+            provenance=Provenance(
+                question=question.text,
+                searched=searched,
+                filters=(filters.__dict__ if filters else {}),
+                passages_considered=len(hits),
+                settings_fingerprint=self.settings.fingerprint("search"),
+                corpus_documents=self.store.count_documents(),
+                generated_at=now.isoformat(timespec="seconds"),
+                evidex_version=version("evidex"),
+            ),
+        )
+
+
+def _merge(results: list[list[SearchHit]]) -> list[SearchHit]:
+    """Hits of several searches, each passage once with its best score, best first."""
+    merged: dict[str, SearchHit] = {}
+    for hits in results:
+        for hit in hits:
+            if hit.passage_id not in merged or merged[hit.passage_id].parts.final < hit.parts.final:
+                merged[hit.passage_id] = hit
+    return sorted(merged.values(), key=lambda h: h.parts.final, reverse=True)
+
+
+def _abstain(answer: Answer, searched: list[str]) -> Answer:
+    reason = (
+        "The indexed evidence does not answer this question. Searched for: "
+        + "; ".join(f"“{q}”" for q in searched)
+        + f" across {answer.provenance.corpus_documents:,} documents; no passage stated a relevant finding."
+    )
+    urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
+    return answer.model_copy(
+        update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None}
+    )

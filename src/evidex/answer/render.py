@@ -1,0 +1,153 @@
+"""Render: an :class:`Answer` as Markdown, an HTML fragment or JSON.
+
+All three carry the same content: sections with inline numbered citations,
+the reference list with evidence-type badges, dates and links, and the dated
+disclaimer.  HTML escapes every piece of text that came from a document or a
+user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from html import escape
+
+from evidex.answer.types import Answer, Claim, Reference
+from evidex.search.retrieve import SearchResult
+
+VERDICT_LABELS = {"yes": "Yes", "no": "No", "uncertain": "Uncertain"}
+
+
+def to_json(answer: Answer) -> str:
+    return answer.model_dump_json(indent=2)
+
+
+def cite(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def reference_line(ref: Reference) -> str:
+    """"Guideline · Title. Organisation, 2017 (2013 Sep 3). n = 120." without markup."""
+    parts = [f"{ref.title.rstrip('.')}."]
+    where = ref.source or ""
+    when = str(ref.year) if ref.year else "undated"
+    parts.append(f"{where}, {when}." if where else f"{when}.")
+    if ref.sample_size:
+        parts.append(f"n = {ref.sample_size:,}.")
+    return " ".join(parts)
+
+
+def _age_note(ref: Reference) -> str:
+    return "older than 10 years; check for newer guidance" if ref.outdated else ""
+
+
+def to_markdown(answer: Answer) -> str:
+    lines = [f"# {answer.question}", ""]
+    meta = f"*For: {answer.audience} · Topic: {answer.topic} · Question type: {answer.question_type}*"
+    lines += [meta, ""]
+    if answer.inherited:
+        lines += ["*Follow-up question; from earlier in the conversation: " + "; ".join(answer.inherited) + "*", ""]
+    if answer.abstained:
+        lines += [f"**Insufficient evidence.** {answer.abstain_reason}", ""]
+    if answer.verdict:
+        v = answer.verdict
+        lines += [f"**Verdict: {VERDICT_LABELS[v.value]}** — based on: “{v.basis}” {cite(v.citations)}", ""]
+    for section in answer.sections:
+        lines += [f"## {section.title}", ""]
+        for note in section.notes:
+            lines.append(f"> **Note:** {note.text}" if section.key != "urgent" else f"> ⚠ **{note.text}**")
+            lines.append("")
+        for claim in section.claims:
+            extra = f" *({claim.note})*" if claim.note else ""
+            lines.append(f"- {claim.text} {cite(claim.citations)}{extra}")
+        lines.append("")
+    if answer.references:
+        lines += ["## References", ""]
+        for ref in answer.references:
+            link = ref.url or (f"https://doi.org/{ref.doi}" if ref.doi else "")
+            age = f" ⚠ *{_age_note(ref)}*" if ref.outdated else ""
+            lines.append(f"{ref.number}. **[{ref.badge}]** {reference_line(ref)} {link}{age}".rstrip())
+        lines.append("")
+    lines += ["---", "", f"*{answer.disclaimer}*", ""]
+    return "\n".join(lines)
+
+
+def _html_claim(claim: Claim, references: dict[int, Reference], key: str) -> str:
+    """A claim with its citations; each citation carries its quote in a tooltip
+    that shows on hover and on keyboard focus (CSS only, no script)."""
+    links = []
+    for n in claim.citations:
+        ref = references[n]
+        tip_id = f"quote-{key}-{n}"
+        links.append(
+            f'<span class="cite-wrap"><a class="cite" href="#ref-{n}" data-quote="{escape(claim.quote.text)}" '
+            f'aria-describedby="{tip_id}">[{n}]</a>'
+            f'<span class="quote" role="tooltip" id="{tip_id}">“{escape(claim.quote.text)}” '
+            f'<cite>— [{n}] {escape(ref.badge)}: {escape(reference_line(ref))}</cite></span></span>'
+        )
+    note = f' <span class="strength">({escape(claim.note)})</span>' if claim.note else ""
+    return f"<li>{escape(claim.text)} {''.join(links)}{note}</li>"
+
+
+def to_html(answer: Answer, heading: bool = True) -> str:
+    """An HTML fragment (no <html>/<body>) for embedding in a page; ``heading``
+    adds the question as its <h1> (a page with its own title leaves it out)."""
+    refs = {r.number: r for r in answer.references}
+    out = ['<article class="evidex-answer" lang="en">']
+    if heading:
+        out.append(f"<h1>{escape(answer.question)}</h1>")
+    if answer.inherited:
+        out.append('<p class="inherited">Follow-up question; from earlier in the conversation: '
+                   + "; ".join(escape(i) for i in answer.inherited) + "</p>")
+    if answer.abstained:
+        out.append(f'<p class="abstained"><strong>Insufficient evidence.</strong> {escape(answer.abstain_reason or "")}</p>')
+    if answer.verdict:
+        v = answer.verdict
+        cites = "".join(f'<a class="cite" href="#ref-{n}">[{n}]</a>' for n in v.citations)
+        out.append(f'<p class="verdict"><strong>Verdict: {VERDICT_LABELS[v.value]}</strong> — “{escape(v.basis)}” {cites}</p>')
+    for s_index, section in enumerate(answer.sections):
+        out.append(f'<section class="{section.key}"><h2>{escape(section.title)}</h2>')
+        out += [f'<p class="note" role="note">{escape(n.text)}</p>' for n in section.notes]
+        if section.claims:
+            items = [_html_claim(c, refs, f"{s_index}-{c_index}") for c_index, c in enumerate(section.claims)]
+            out.append("<ul>" + "".join(items) + "</ul>")
+        out.append("</section>")
+    if answer.references:
+        out.append('<section class="references"><h2>References</h2><ol>')
+        for ref in answer.references:
+            link = ref.url or (f"https://doi.org/{ref.doi}" if ref.doi else "")
+            anchor = f' <a href="{escape(link)}" rel="noopener">{escape(link)}</a>' if link else ""
+            age = f' <span class="outdated">{_age_note(ref)}</span>' if ref.outdated else ""
+            out.append(
+                f'<li id="ref-{ref.number}"><span class="badge badge-{ref.kind}">{escape(ref.badge)}</span> '
+                f"{escape(reference_line(ref))}{anchor}{age}</li>"
+            )
+        out.append("</ol></section>")
+    out.append(f'<p class="disclaimer">{escape(answer.disclaimer)}</p></article>')
+    return "\n".join(out)
+
+
+def search_result_data(result: SearchResult) -> dict:
+    """Search results as JSON-ready data: every hit with its document facts and score parts."""
+    return {
+        "query": result.query,
+        "lexical_query": result.lexical_query,
+        "expansion_query": result.expansion_query,
+        "concepts": [c.model_dump() for c in result.expanded.concepts],
+        "took_ms": round(result.took_ms, 1),
+        "hits": [
+            {
+                "passage_id": h.passage_id,
+                "doc_id": h.document.id,
+                "title": h.document.title,
+                "kind": h.document.kind.value,
+                "year": h.document.year,
+                "source": h.document.organisation or h.document.journal or h.document.source,
+                "retracted": h.document.retracted,
+                "label": h.passage.label,
+                "text": h.passage.text,
+                "url": h.document.url,
+                "score": asdict(h.parts),
+            }
+            for h in result.hits
+        ],
+    }

@@ -1,0 +1,379 @@
+"""Stream records from source files into a store, in committed batches.
+
+Records are classified (evidence kind, sample size, retraction) on the way
+in.  Each batch is one transaction, so stopping at any point leaves every
+earlier batch stored; running the same ingest again finishes the job and
+counts the already-stored records as unchanged.
+
+A large file is read by a reader process: a child Python process parses its
+records while this process stores them, so the work runs on two cores.  The
+child sends records in order, in chunks, through a pipe and may run at most
+about one batch ahead, so memory stays flat; it exits by itself when this
+process goes away (even on ``kill -9``), because its next write to the pipe
+fails.  Classification goes to whichever side has time: the child classifies
+a chunk itself when this process is behind (its chunks are piling up), else
+sends it as read and this process classifies it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from evidex.evidence.classify import classify
+from evidex.evidence.documents import Deletion, Document, RecordError, SourceRecord
+from evidex.evidence.sources import read_source
+from evidex.evidence.sources.jsonl import GZIP_MAGIC
+from evidex.evidence.store import SQLiteStore
+
+MAX_REPORTED_PROBLEMS = 200
+
+# Files with at least this much to read get a reader process (a gzipped file
+# counts as five times its size); below it, starting one (~0.4 s of imports)
+# costs about what it saves.
+READER_PROCESS_MIN_BYTES = 8 << 20
+_GZIP_RATIO = 5
+_CHUNK = 250  # records per message from the reader process
+
+ProgressCallback = Callable[[int], None]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, file by file problems included."""
+
+    files: list[str] = field(default_factory=list)
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    problems: list[RecordError] = field(default_factory=list)
+
+    @property
+    def stored(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    def add_problem(self, problem: RecordError) -> None:
+        self.skipped += 1
+        if len(self.problems) < MAX_REPORTED_PROBLEMS:
+            self.problems.append(problem)
+
+    def summary(self) -> str:
+        return (
+            f"{self.inserted} ingested, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.skipped} skipped, {self.deleted} deleted"
+        )
+
+
+class ReaderProcessError(RuntimeError):
+    """The reader process failed in a way that is not a problem with the file."""
+
+
+def ingest_files(
+    store: SQLiteStore,
+    paths: Iterable[Path],
+    format: str | None = None,
+    batch_size: int = 2000,
+    progress: ProgressCallback | None = None,
+    *,
+    reader_process: bool | None = None,
+) -> IngestReport:
+    """Ingest every file in ``paths``; a missing or unreadable file is a problem, not a crash.
+
+    ``reader_process``: read each file in a child process (``True``), never
+    (``False``), or when the file is big enough and there are two cores (``None``).
+    """
+    report = IngestReport()
+    for path in paths:
+        report.files.append(str(path))
+        try:
+            ingest_file(store, Path(path), format, report, batch_size, progress, reader_process=reader_process)
+        except (FileNotFoundError, IsADirectoryError, PermissionError, ValueError) as exc:
+            report.add_problem(RecordError(file=str(path), location="file", message=str(exc)))
+    return report
+
+
+def ingest_file(
+    store: SQLiteStore,
+    path: Path,
+    format: str | None,
+    report: IngestReport,
+    batch_size: int = 2000,
+    progress: ProgressCallback | None = None,
+    *,
+    reader_process: bool | None = None,
+) -> IngestReport:
+    """Ingest one file into ``report``.
+
+    Raises ``FileNotFoundError``/``ValueError`` & co. for a file that cannot be
+    opened or recognised, as :func:`read_source` does.
+    """
+    records = read_source(path, format)  # a missing or unrecognisable file fails here, in this process
+    if reader_process is None:
+        reader_process = _reader_process_pays(path)
+    if reader_process:
+        reader = _ReaderProcess.start(path, format, ahead=batch_size)
+        if reader is not None:
+            _close(records)
+            with reader:
+                return _store_records(store, reader, report, batch_size, progress)
+    return ingest_records(store, records, report, batch_size, progress)
+
+
+def ingest_records(
+    store: SQLiteStore,
+    records: Iterable[SourceRecord],
+    report: IngestReport,
+    batch_size: int = 2000,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """Classify and store ``records`` in batches of ``batch_size``, updating ``report``."""
+    return _store_records(store, map(_classified, records), report, batch_size, progress)
+
+
+def _classified(record: SourceRecord) -> SourceRecord:
+    return classify(record) if isinstance(record, Document) else record
+
+
+def _store_records(
+    store: SQLiteStore,
+    records: Iterable[SourceRecord],
+    report: IngestReport,
+    batch_size: int,
+    progress: ProgressCallback | None,
+) -> IngestReport:
+    """Store already classified ``records`` in batches, in order: a deletion
+    first commits the documents before it."""
+    batch: dict[str, Document] = {}
+
+    def flush() -> None:
+        if not batch:
+            return
+        counts = store.upsert(list(batch.values()))
+        report.inserted += counts.inserted
+        report.updated += counts.updated
+        report.unchanged += counts.unchanged
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    for record in records:
+        if isinstance(record, RecordError):
+            report.add_problem(record)
+        elif isinstance(record, Deletion):
+            flush()
+            report.deleted += store.delete([record.id])
+        else:
+            batch[record.id] = record  # a later copy in the same batch wins
+            if len(batch) >= batch_size:
+                flush()
+    flush()
+    return report
+
+
+def _close(records: Iterable[SourceRecord]) -> None:
+    close = getattr(records, "close", None)
+    if close is not None:
+        close()
+
+
+def _reader_process_pays(path: Path) -> bool:
+    """A reader process helps when there is a second core and enough to read."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            if handle.read(2) == GZIP_MAGIC:
+                size *= _GZIP_RATIO
+    except OSError:
+        return False
+    return cores > 1 and size >= READER_PROCESS_MIN_BYTES
+
+
+# --------------------------------------------------------------------------- reader process
+#
+# Protocol, child to parent, over the child's stdout: frames of an 8-byte
+# little-endian length and a pickle of ("ready",) once, then ("records",
+# [record, ...], classified) any number of times, then ("done",) or ("error",
+# kind, message, traceback).  Records are Documents, Deletions and
+# RecordErrors in file order; ``classified`` says whether the child has
+# already classified the Documents.
+
+# The child is started with ``-c`` rather than multiprocessing so that the
+# parent's ``__main__`` is never re-imported (scripts without a main guard,
+# notebooks and servers work unchanged); it gets the parent's sys.path.
+_BOOT = (
+    "import json, sys; args = json.loads(sys.argv[1]); sys.path[:] = args['sys_path']; "
+    "from evidex.evidence.ingest import _reader_main; _reader_main(args)"
+)
+_HEADER = 8
+# Exceptions that mean "this file cannot be read", re-raised in the parent as
+# they would be raised by an in-process reader (most specific first).
+_FILE_ERRORS: dict[str, type[Exception]] = {
+    "FileNotFoundError": FileNotFoundError,
+    "IsADirectoryError": IsADirectoryError,
+    "PermissionError": PermissionError,
+    "ValueError": ValueError,
+}
+
+
+class _ReaderProcess:
+    """The records of one file, read (and, when this process is behind, classified) by a child process."""
+
+    def __init__(self, process: subprocess.Popen, pipe: IO[bytes], path: Path) -> None:
+        self.process = process
+        self.pipe = pipe
+        self.path = path
+        self.received = 0
+        self.finished = False
+
+    @classmethod
+    def start(cls, path: Path, format: str | None, ahead: int) -> _ReaderProcess | None:
+        """Start a reader for ``path``, or ``None`` when this Python cannot start one."""
+        if not sys.executable or getattr(sys, "frozen", False):
+            return None
+        args = {
+            "path": str(path),
+            "format": format,
+            "sys_path": [p for p in sys.path if isinstance(p, str)],
+            "chunk": _CHUNK,
+            "ahead_chunks": max(2, min(64, -(-ahead // _CHUNK) + 1)),
+        }
+        flags = getattr(subprocess, "_args_from_interpreter_flags", lambda: [])()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, *flags, "-c", _BOOT, json.dumps(args)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+            )
+        except OSError as exc:
+            log.warning("cannot start a reader process (%s); reading %s in this process", exc, path)
+            return None
+        reader = cls(process, process.stdout, path)  # type: ignore[arg-type]
+        if reader._receive() != ("ready",):
+            reader.close()
+            log.warning("the reader process did not start; reading %s in this process", path)
+            return None
+        return reader
+
+    def __iter__(self) -> Iterator[SourceRecord]:
+        while True:
+            message = self._receive()
+            if message is None:
+                code = self.process.wait()
+                raise ReaderProcessError(
+                    f"{self.path}: the reader process ended unexpectedly (exit code {code})"
+                    f" after {self.received} records"
+                )
+            if message[0] == "records":
+                _, records, classified = message
+                self.received += len(records)
+                yield from records if classified else map(_classified, records)
+            elif message[0] == "done":
+                self.finished = True
+                return
+            else:
+                self.finished = True
+                _, kind, text, trace = message
+                if kind in _FILE_ERRORS:
+                    raise _FILE_ERRORS[kind](text)
+                raise ReaderProcessError(f"{self.path}: the reader process failed:\n{trace}")
+
+    def _receive(self) -> tuple | None:
+        """The next message, or ``None`` at the end of the pipe."""
+        header = self.pipe.read(_HEADER)
+        if len(header) < _HEADER:
+            return None
+        size = int.from_bytes(header, "little")
+        body = self.pipe.read(size)
+        if len(body) < size:
+            return None
+        return pickle.loads(body)
+
+    def close(self) -> None:
+        if self.finished:
+            try:
+                self.process.wait(timeout=10)  # it has sent everything and is exiting
+            except subprocess.TimeoutExpired:
+                pass
+        if self.process.poll() is None:
+            self.process.kill()  # stopped early (an exception here, an interrupt) or stuck
+        self.process.wait()
+        self.pipe.close()
+
+    def __enter__(self) -> _ReaderProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _reader_main(args: dict) -> None:
+    """Body of the reader process: read (and classify) and send ``args['path']``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the parent's to handle; it kills us
+    pipe = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print() must not corrupt the pipe
+    sys.stdout = sys.stderr
+    frames: queue.Queue[bytes | None] = queue.Queue(maxsize=args["ahead_chunks"])
+    # Chunks waiting for the parent: this many means it is the slower side.
+    parent_behind = max(1, args["ahead_chunks"] // 2)
+
+    def write() -> None:
+        # A thread, so parsing goes on while the parent is busy committing.
+        try:
+            while (frame := frames.get()) is not None:
+                pipe.write(len(frame).to_bytes(_HEADER, "little"))
+                pipe.write(frame)
+                pipe.flush()
+            pipe.close()
+        except OSError:  # the parent is gone: nobody wants the rest
+            os._exit(1)
+
+    writer = threading.Thread(target=write, name="evidex-reader-pipe", daemon=True)
+    writer.start()
+
+    def send(message: tuple) -> None:
+        frames.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def send_records(chunk: list[SourceRecord]) -> None:
+        if frames.qsize() >= parent_behind:
+            send(("records", [_classified(record) for record in chunk], True))
+        else:
+            send(("records", chunk, False))
+
+    send(("ready",))
+    chunk: list[SourceRecord] = []
+    try:
+        for record in read_source(Path(args["path"]), args["format"]):
+            chunk.append(record)
+            if len(chunk) >= args["chunk"]:
+                send_records(chunk)
+                chunk = []
+        if chunk:
+            send_records(chunk)
+        send(("done",))
+    except Exception as exc:
+        if chunk:
+            send(("records", chunk, False))
+        kind = next((name for name, cls in _FILE_ERRORS.items() if isinstance(exc, cls)), type(exc).__name__)
+        send(("error", kind, str(exc), traceback.format_exc()))
+    frames.put(None)
+    writer.join()

@@ -1,0 +1,466 @@
+"""Where documents live: a small storage interface and its SQLite default.
+
+The SQLite store keeps documents, their passages, a full-text (FTS5) index of
+the passages and passage embeddings in one file, so a batch of documents and
+its index entries are committed in one transaction: a crash mid-ingest
+leaves every committed batch whole and the file usable (WAL mode).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from evidex.evidence.documents import Document, EvidenceKind
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    year INTEGER,
+    audience TEXT NOT NULL,
+    retracted INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE TABLE IF NOT EXISTS passages (
+    rowid INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    UNIQUE (doc_id, ord)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+    title, label, text, terms,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS passage_vectors (
+    rowid INTEGER PRIMARY KEY REFERENCES passages(rowid) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+"""
+
+# BM25 column weights for title, label, text, terms (MeSH and keywords).
+BM25_WEIGHTS = (2.0, 0.2, 1.0, 1.0)
+FREQUENCY_CACHE_SIZE = 100_000  # phrases whose document frequency is remembered
+VECTORS_GENERATION_KEY = "vectors_generation"  # meta key bumped whenever passage vectors are saved
+
+
+@dataclass
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class SearchFilters:
+    """Restrictions every retriever applies before ranking."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    kinds: list[EvidenceKind] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    audience: str | None = None
+    exclude_retracted: bool = True
+
+
+@dataclass
+class PassageRef:
+    """A passage with the document it belongs to."""
+
+    rowid: int
+    document: Document
+    index: int
+
+    @property
+    def id(self) -> str:
+        return self.document.passage_id(self.index)
+
+    @property
+    def passage(self):
+        return self.document.passages[self.index]
+
+
+@dataclass
+class CorpusStats:
+    documents: int
+    passages: int
+    embedded_passages: int
+    by_source: dict[str, int]
+    by_kind: dict[str, int]
+    by_audience: dict[str, int]
+    retracted: int
+    year_min: int | None
+    year_max: int | None
+    database: str
+    size_bytes: int
+
+
+class Store(Protocol):
+    """What evidex needs from a storage backend."""
+
+    def upsert(self, documents: Sequence[Document]) -> UpsertCounts: ...
+    def delete(self, ids: Sequence[str]) -> int: ...
+    def get(self, doc_id: str) -> Document | None: ...
+    def stats(self, model: str) -> CorpusStats: ...
+    def lexical_search(self, query: str, limit: int, filters: SearchFilters) -> list[tuple[int, float]]: ...
+    def passages(self, rowids: Sequence[int]) -> dict[int, PassageRef]: ...
+    def close(self) -> None: ...
+
+
+def content_hash(document: Document) -> str:
+    return _digest(document.model_dump_json())
+
+
+def _digest(data: str) -> str:
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def index_terms(document: Document) -> str:
+    """Extra words a passage is found by: the document's MeSH terms and keywords."""
+    return " ".join(document.mesh + document.keywords)
+
+
+class SQLiteStore:
+    """The embedded default store: one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA busy_timeout=10000")
+        with self.transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.conn.execute(statement)
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        self._documents_cache: dict[str, Document] = {}
+        self._frequencies: dict[str, int] = {}
+        self._passage_count: int | None = None
+
+    # -- transactions and metadata -------------------------------------------------
+
+    def transaction(self) -> "_Transaction":
+        return _Transaction(self.conn)
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- writing ----------------------------------------------------------------------
+
+    def upsert(self, documents: Sequence[Document]) -> UpsertCounts:
+        """Insert or update ``documents`` in one transaction (of copies with one id, the last wins)."""
+        counts = UpsertCounts()
+        latest = {document.id: document for document in documents}
+        counts.unchanged += len(documents) - len(latest)
+        with self.transaction():
+            stored = self._stored_hashes(list(latest))
+            rowid = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM passages").fetchone()[0]
+            rows: list[tuple] = []
+            passages: list[tuple] = []
+            index: list[tuple] = []
+            for document in latest.values():
+                data = document.model_dump_json()
+                digest = _digest(data)
+                old = stored.get(document.id)
+                if old == digest:
+                    counts.unchanged += 1
+                    continue
+                if old is None:
+                    counts.inserted += 1
+                else:
+                    self._delete_passages(document.id)
+                    counts.updated += 1
+                rows.append(
+                    (
+                        document.id,
+                        document.source,
+                        document.kind.value,
+                        document.year,
+                        document.audience,
+                        int(document.retracted),
+                        digest,
+                        data,
+                    )
+                )
+                terms = index_terms(document)
+                for ordinal, passage in enumerate(document.passages):
+                    rowid += 1  # numbered here so that the FTS row can share the passage's rowid
+                    passages.append((rowid, document.id, ordinal))
+                    index.append((rowid, document.title, passage.label, passage.text, terms))
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO documents(id, source, kind, year, audience, retracted, content_hash, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self.conn.executemany("INSERT INTO passages(rowid, doc_id, ord) VALUES (?, ?, ?)", passages)
+            self.conn.executemany(
+                "INSERT INTO passages_fts(rowid, title, label, text, terms) VALUES (?, ?, ?, ?, ?)", index
+            )
+        self._forget_index_statistics()
+        return counts
+
+    def _stored_hashes(self, ids: list[str]) -> dict[str, str]:
+        """Content hash of each of ``ids`` that is stored."""
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.conn.execute(f"SELECT id, content_hash FROM documents WHERE id IN ({marks})", chunk))
+        return found
+
+    def _delete_passages(self, doc_id: str) -> None:
+        self.conn.execute(
+            "DELETE FROM passages_fts WHERE rowid IN (SELECT rowid FROM passages WHERE doc_id = ?)", (doc_id,)
+        )
+        self.conn.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove documents by id; returns how many existed."""
+        deleted = 0
+        with self.transaction():
+            for doc_id in ids:
+                self._delete_passages(doc_id)
+                deleted += self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount
+        self._forget_index_statistics()
+        return deleted
+
+    def _forget_index_statistics(self) -> None:
+        self._documents_cache.clear()
+        self._frequencies.clear()
+        self._passage_count = None
+
+    def save_vectors(self, model: str, vectors: Iterable[tuple[int, np.ndarray]]) -> None:
+        """Store passage vectors and, in the same transaction, tell dense indexes to reload.
+
+        Each batch counts at once, so an embedding run that is interrupted
+        (or still going, for another process) leaves what it saved searchable.
+        """
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO passage_vectors(rowid, model, vector) VALUES (?, ?, ?)",
+                ((rowid, model, vector.astype(np.float16).tobytes()) for rowid, vector in vectors),
+            )
+            self.set_meta(VECTORS_GENERATION_KEY, str(int(self.get_meta(VECTORS_GENERATION_KEY) or 0) + 1))
+
+    # -- reading ----------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> Document | None:
+        cached = self._documents_cache.get(doc_id)
+        if cached is not None:
+            return cached
+        row = self.conn.execute("SELECT data FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        document = Document.model_validate_json(row[0])
+        if len(self._documents_cache) > 5000:
+            self._documents_cache.clear()
+        self._documents_cache[doc_id] = document
+        return document
+
+    def count_documents(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+
+    def iter_documents(self) -> Iterator[Document]:
+        for (data,) in self.conn.execute("SELECT data FROM documents ORDER BY id"):
+            yield Document.model_validate_json(data)
+
+    def passages(self, rowids: Sequence[int]) -> dict[int, PassageRef]:
+        """Resolve passage row ids to their documents."""
+        result: dict[int, PassageRef] = {}
+        for start in range(0, len(rowids), 500):
+            chunk = list(rowids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for rowid, doc_id, ordinal in self.conn.execute(
+                f"SELECT rowid, doc_id, ord FROM passages WHERE rowid IN ({marks})", chunk
+            ):
+                document = self.get(doc_id)
+                if document is not None and ordinal < len(document.passages):
+                    result[rowid] = PassageRef(rowid=rowid, document=document, index=ordinal)
+        return result
+
+    def passages_without_vectors(self, model: str, limit: int, after: int = 0) -> list[tuple[int, str, str, str]]:
+        """(rowid, passage id, title, text) of passages not yet embedded with ``model``, by rowid after ``after``."""
+        return self.conn.execute(
+            "SELECT p.rowid, p.doc_id || '#' || p.ord, f.title, f.text FROM passages p"
+            " JOIN passages_fts f ON f.rowid = p.rowid"
+            " LEFT JOIN passage_vectors v ON v.rowid = p.rowid AND v.model = ?"
+            " WHERE v.rowid IS NULL AND p.rowid > ? ORDER BY p.rowid LIMIT ?",
+            (model, after, limit),
+        ).fetchall()
+
+    def load_vectors(self, model: str) -> tuple[np.ndarray, np.ndarray]:
+        """All passage vectors for ``model``: (rowids, float32 matrix)."""
+        rows = self.conn.execute(
+            "SELECT rowid, vector FROM passage_vectors WHERE model = ? ORDER BY rowid", (model,)
+        ).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float16).reshape(len(rows), -1)
+        return rowids, matrix.astype(np.float32)
+
+    def passage_attributes(self, rowids: np.ndarray) -> dict[str, np.ndarray]:
+        """Document attributes of each passage, aligned with ``rowids``, for vectorised filtering."""
+        kinds = {kind.value: i for i, kind in enumerate(EvidenceKind)}
+        rows = {
+            rowid: (year or 0, kinds[kind], source, audience == "consumer", bool(retracted))
+            for rowid, year, kind, source, audience, retracted in self.conn.execute(
+                "SELECT p.rowid, d.year, d.kind, d.source, d.audience, d.retracted"
+                " FROM passages p JOIN documents d ON d.id = p.doc_id"
+            )
+        }
+        aligned = [rows.get(int(r), (0, 0, "", False, True)) for r in rowids]
+        columns = list(zip(*aligned)) or [[], [], [], [], []]
+        return {
+            "year": np.array(columns[0], dtype=np.int32),
+            "kind": np.array(columns[1], dtype=np.int8),
+            "source": np.array(columns[2], dtype=object),
+            "audience": np.array(columns[3], dtype=np.int8),
+            "retracted": np.array(columns[4], dtype=bool),
+        }
+
+    def lexical_search(self, query: str, limit: int, filters: SearchFilters) -> list[tuple[int, float]]:
+        """BM25 over passages; higher score is better."""
+        where, params = filter_sql(filters)
+        if where == " AND d.retracted = 0":
+            # The common case: rank inside FTS5 first (fast), then drop retracted
+            # documents from a generous over-fetch instead of joining every match.
+            rows = self.conn.execute(
+                "SELECT f.rowid, f.score FROM (SELECT rowid, bm25(passages_fts, ?, ?, ?, ?) AS score"
+                " FROM passages_fts WHERE passages_fts MATCH ? ORDER BY score LIMIT ?) f"
+                " JOIN passages p ON p.rowid = f.rowid JOIN documents d ON d.id = p.doc_id"
+                " WHERE d.retracted = 0 ORDER BY f.score LIMIT ?",
+                (*BM25_WEIGHTS, query, limit * 2 + 20, limit),
+            ).fetchall()
+            return [(rowid, -score) for rowid, score in rows]
+        sql = (
+            "SELECT f.rowid, bm25(passages_fts, ?, ?, ?, ?) AS score FROM passages_fts f"
+            " JOIN passages p ON p.rowid = f.rowid JOIN documents d ON d.id = p.doc_id"
+            f" WHERE passages_fts MATCH ? {where} ORDER BY score LIMIT ?"
+        )
+        rows = self.conn.execute(sql, (*BM25_WEIGHTS, query, *params, limit)).fetchall()
+        return [(rowid, -score) for rowid, score in rows]
+
+    def passage_count(self) -> int:
+        """Passages in the full-text index (remembered until this store writes)."""
+        if self._passage_count is None:
+            self._passage_count = self.conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        return self._passage_count
+
+    def document_frequency(self, phrase: str) -> int:
+        """How many passages contain ``phrase`` (letters, digits and spaces only, as
+        :meth:`evidex.search.expand.ExpandedQuery.fts_phrases` gives), stemmed as the index is.
+
+        Remembered until this store writes, so a common word costs one scan of its
+        posting list per process, not one per query.  Another process's ingest is
+        seen after a restart: a slightly stale count only moves the line between
+        common and rare words.
+        """
+        count = self._frequencies.get(phrase)
+        if count is None:
+            count = self.conn.execute(
+                "SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH ?", (f'"{phrase}"',)
+            ).fetchone()[0]
+            if len(self._frequencies) >= FREQUENCY_CACHE_SIZE:
+                self._frequencies.clear()
+            self._frequencies[phrase] = count
+        return count
+
+    def allowed_rowids(self, filters: SearchFilters) -> np.ndarray | None:
+        """Passage row ids that pass ``filters``, or ``None`` when nothing is filtered."""
+        where, params = filter_sql(filters)
+        if not where:
+            return None
+        rows = self.conn.execute(
+            f"SELECT p.rowid FROM passages p JOIN documents d ON d.id = p.doc_id WHERE 1 {where}", params
+        ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def stats(self, model: str) -> CorpusStats:
+        """Counts for ``evidex corpus stats``; embedded passages are those with a vector of ``model``."""
+        def grouped(column: str) -> dict[str, int]:
+            rows = self.conn.execute(f"SELECT {column}, COUNT(*) FROM documents GROUP BY 1 ORDER BY 2 DESC")
+            return {str(k): n for k, n in rows}
+
+        def one(sql: str) -> tuple:
+            return self.conn.execute(sql).fetchone()
+
+        year_min, year_max = one("SELECT MIN(year), MAX(year) FROM documents")
+        size = self.path.stat().st_size if self.path.exists() else 0
+        wal = self.path.with_name(self.path.name + "-wal")
+        return CorpusStats(
+            documents=one("SELECT COUNT(*) FROM documents")[0],
+            passages=one("SELECT COUNT(*) FROM passages")[0],
+            embedded_passages=self.conn.execute("SELECT COUNT(*) FROM passage_vectors WHERE model = ?", (model,)).fetchone()[0],
+            by_source=grouped("source"),
+            by_kind=grouped("kind"),
+            by_audience=grouped("audience"),
+            retracted=one("SELECT COUNT(*) FROM documents WHERE retracted")[0],
+            year_min=year_min,
+            year_max=year_max,
+            database=str(self.path),
+            size_bytes=size + (wal.stat().st_size if wal.exists() else 0),
+        )
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def filter_sql(filters: SearchFilters) -> tuple[str, list[object]]:
+    """SQL conditions on the ``documents`` table alias ``d`` for ``filters``."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if filters.year_from is not None:
+        clauses.append("d.year >= ?")
+        params.append(filters.year_from)
+    if filters.year_to is not None:
+        clauses.append("d.year <= ?")
+        params.append(filters.year_to)
+    if filters.kinds:
+        clauses.append(f"d.kind IN ({','.join('?' * len(filters.kinds))})")
+        params.extend(EvidenceKind(k).value for k in filters.kinds)
+    if filters.sources:
+        clauses.append(f"d.source IN ({','.join('?' * len(filters.sources))})")
+        params.extend(filters.sources)
+    if filters.audience:
+        clauses.append("d.audience = ?")
+        params.append(filters.audience)
+    if filters.exclude_retracted:
+        clauses.append("d.retracted = 0")
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+

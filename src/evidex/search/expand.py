@@ -1,0 +1,372 @@
+"""Turn a clinician's or patient's question into search terms and MeSH concepts.
+
+"What are the most evidence-backed exercises for a slipped disc with
+sciatica?" becomes the content words (exercises, slipped, disc, sciatica),
+the concepts they name (Exercise, Intervertebral Disc Displacement, Sciatica)
+and weighted synonyms (herniated disk, sciatic neuralgia, ...) so that the
+search finds evidence written in other words.  The user's own words are kept
+apart from the expansions so the search layer can weight them higher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from evidex.search.vocab import (
+    Descriptor,
+    LayTopic,
+    Sense,
+    SenseKind,
+    Token,
+    Vocabulary,
+    normalise,
+    stem,
+    tokenize,
+    uninvert,
+)
+
+MAX_NGRAM = 8
+MAX_SYNONYMS = 6
+MAX_SPELLING_CHECKS = 10
+MIN_CORRECTED, MAX_CORRECTED = 6, 40  # letters of a word worth correcting
+MAX_FTS_ITEMS = 64
+
+ABBREVIATION_WEIGHT = 0.9  # the expansion is what the user meant by "PT"
+NAME_WEIGHT = 0.8
+SYNONYM_WEIGHT = 0.6
+
+STOP_PHRASES = (
+    "what is the best",
+    "what are the best",
+    "what is the most effective",
+    "what are the most effective",
+    "what is the most evidence based",
+    "what are the most evidence based",
+    "what is the most evidence backed",
+    "what are the most evidence backed",
+    "what does the evidence say about",
+    "what is the evidence for",
+    "what is the evidence on",
+    "is there evidence that",
+    "is there any evidence that",
+    "is there evidence for",
+    "is there any evidence for",
+    "according to the evidence",
+    "evidence based",
+    "evidence backed",
+    "in a patient with",
+    "in patients with",
+    "for a patient with",
+    "for patients with",
+    "in a person with",
+    "in people with",
+    "for people with",
+    "can you tell me",
+    "i would like to know",
+    "treatment options for",
+    "how to treat",
+    "how do you treat",
+    "how should i treat",
+    "what should i do",
+)
+"""Question framings that say nothing about the topic ("patient", "evidence" and "best" mislead search)."""
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing done down during each few for from further get
+    had has have having he her here hers herself him himself his how i if in into is it its itself just
+    let me more most my myself no nor not now of off on once only or other our ours ourselves out over own
+    please same she should so some such than that the their theirs them themselves then there these they
+    this those through to too under until up very vs versus was we were what when where which while who
+    whom why will with within without would you your yours yourself yourselves""".split()
+)
+
+CLINICAL_CATEGORIES = tuple("ACDEFGMN")
+"""MeSH trees a concept must be in: anatomy, diseases, drugs, techniques, psychiatry, phenomena,
+persons, health care; not organisms, disciplines, society, technology or geography."""
+
+GENERIC_WORDS = frozenset(
+    stem(w)
+    for w in """treatment therapy management patient people person option approach intervention evidence
+    best effective recent use effect way help good better work study research time risk disease disorder
+    condition problem symptom sign medication medicine drug surgery operation procedure method""".split()
+)
+"""Kept as search terms but never a concept alone: as MeSH headings they are too broad or mean
+something else ("treatment" is Therapeutics, "surgery" the specialty General Surgery)."""
+
+_STOP_PHRASE_KEYS = tuple(sorted((tuple(normalise(p).split()) for p in STOP_PHRASES), key=len, reverse=True))
+_KIND_ORDER = (SenseKind.MESH, SenseKind.LAY, SenseKind.ABBREVIATION)
+_ACRONYM_ORDER = (SenseKind.MESH, SenseKind.ABBREVIATION, SenseKind.LAY)
+Source = Literal["mesh", "lay", "abbreviation"]
+_SOURCE: dict[SenseKind, Source] = {
+    SenseKind.MESH: "mesh",
+    SenseKind.LAY: "lay",
+    SenseKind.ABBREVIATION: "abbreviation",
+}
+
+
+class Concept(BaseModel):
+    """A medical concept named in the question."""
+
+    name: str = Field(description="Canonical MeSH name, or the lay topic / abbreviation expansion without one")
+    ui: str | None = Field(default=None, description="MeSH descriptor UI, e.g. D012585")
+    tree_numbers: list[str] = Field(default_factory=list)
+    matched_text: str = Field(description="The words of the question that named it")
+    synonyms: list[str] = Field(default_factory=list, description="A few useful other names, best first")
+    source: Source = Field(description="What matched: a MeSH term, a MedQuAD lay name or an abbreviation")
+
+
+class WeightedTerm(BaseModel):
+    """An expansion; ``weight`` < 1 says how much less it counts than the user's own words."""
+
+    text: str
+    weight: float
+
+
+class ExpandedQuery(BaseModel):
+    """A question as search terms: the user's words, the concepts they name, and synonyms."""
+
+    text: str
+    terms: list[str] = Field(description="Content words of the question, lowercase, spelling-corrected")
+    concepts: list[Concept] = Field(default_factory=list)
+    expansion_terms: list[WeightedTerm] = Field(default_factory=list)
+    corrections: dict[str, str] = Field(default_factory=dict, description="Misspelt word -> correction")
+
+    def fts_query(self, include_expansions: bool = True) -> str:
+        """An SQLite FTS5 MATCH expression: an OR of quoted words and phrases.
+
+        Every item is reduced to letters and digits and quoted, so no input
+        (quotes, NEAR, *, :, parentheses, AND/OR/NOT) can form FTS5 syntax.
+        At most ``MAX_FTS_ITEMS`` items, the user's words first.  With nothing
+        to search for it returns ``""`` (an empty phrase, which matches
+        nothing) rather than an empty string, which FTS5 rejects.
+        """
+        return fts_match(self.fts_phrases(include_expansions))
+
+    def fts_phrases(self, include_expansions: bool = True) -> list[str]:
+        """The distinct words and phrases of :meth:`fts_query`, reduced to letters and digits, the user's first."""
+        texts = list(self.terms)
+        if include_expansions:
+            texts += [term.text for term in self.expansion_terms]
+        phrases = dict.fromkeys(" ".join(t.surface for t in tokenize(text)) for text in texts)
+        return [phrase for phrase in phrases if phrase]
+
+
+def fts_match(phrases: Sequence[str]) -> str:
+    """An FTS5 OR of quoted phrases (from :meth:`ExpandedQuery.fts_phrases`), at most ``MAX_FTS_ITEMS``;
+    ``'""'`` (matches nothing) when there are none."""
+    return " OR ".join(f'"{phrase}"' for phrase in phrases[:MAX_FTS_ITEMS]) or '""'
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    """Words of the question found in the vocabulary."""
+
+    typed: str
+    senses: list[Sense]
+    words: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One interpretation of a match."""
+
+    name: str
+    source: Source
+    descriptor: Descriptor | None = None
+    topic: LayTopic | None = None
+
+
+def expand_query(text: str, vocab: Vocabulary) -> ExpandedQuery:
+    """Find the content words, concepts and synonyms of a question."""
+    segments = _content_segments(tokenize(text))
+    corrections = _correct_spelling(segments, vocab)
+    segments = [[_corrected(t, corrections) for t in segment] for segment in segments]
+    matches = [m for segment in segments for m in _find_matches(segment, text, vocab)]
+    concepts = _resolve(matches, vocab)
+    words = [t.surface for segment in segments for t in segment]
+    terms = [w for w in words if len(w) > 1 and w not in STOPWORDS]
+    return ExpandedQuery(
+        text=text,
+        terms=list(dict.fromkeys(terms)),
+        concepts=concepts,
+        expansion_terms=_expansions(concepts, terms),
+        corrections=corrections,
+    )
+
+
+def _content_segments(tokens: list[Token]) -> list[list[Token]]:
+    """The runs of words left between stop phrases; concepts never span a removed phrase."""
+    segments: list[list[Token]] = [[]]
+    i = 0
+    while i < len(tokens):
+        keys = tuple(t.key for t in tokens[i : i + MAX_NGRAM])
+        phrase = next((p for p in _STOP_PHRASE_KEYS if keys[: len(p)] == p), None)
+        if phrase:
+            segments.append([])
+            i += len(phrase)
+        else:
+            segments[-1].append(tokens[i])
+            i += 1
+    return [segment for segment in segments if segment]
+
+
+def _correct_spelling(segments: list[list[Token]], vocab: Vocabulary) -> dict[str, str]:
+    """Corrections for the first few unknown words (each costs milliseconds; an essay must not stall)."""
+    words = dict.fromkeys(t.surface for segment in segments for t in segment)
+    unknown = [w for w in words if MIN_CORRECTED <= len(w) <= MAX_CORRECTED and not vocab.is_known_word(w)]
+    corrections = {word: vocab.correct_spelling(word) for word in unknown[:MAX_SPELLING_CHECKS]}
+    return {word: corrected for word, corrected in corrections.items() if corrected}
+
+
+def _corrected(token: Token, corrections: dict[str, str]) -> Token:
+    surface = corrections.get(token.surface)
+    return token._replace(text=surface, surface=surface, key=stem(surface)) if surface else token
+
+
+def _find_matches(
+    tokens: list[Token], text: str, vocab: Vocabulary, longest: int = MAX_NGRAM
+) -> Iterator[_Match]:
+    """Greedy longest match, left to right.
+
+    A phrase known only as a lay or abbreviation term ("COPD exacerbation")
+    is searched for shorter MeSH terms too, so "COPD" is not lost.
+    """
+    i = 0
+    while i < len(tokens):
+        n, senses = _longest_at(tokens, i, text, vocab, longest)
+        if not senses:
+            i += 1
+            continue
+        span = tokens[i : i + n]
+        yield _Match(_typed(span, text), senses, n)
+        if n > 1 and all(s.kind is not SenseKind.MESH for s in senses):
+            yield from _find_matches(span, text, vocab, n - 1)
+        i += n
+
+
+def _longest_at(
+    tokens: list[Token], i: int, text: str, vocab: Vocabulary, longest: int
+) -> tuple[int, list[Sense]]:
+    """The longest phrase from ``i`` that names something; it may not start or end with a stopword."""
+    for n in range(min(longest, len(tokens) - i), 0, -1):
+        span = tokens[i : i + n]
+        if _can_match(span):
+            senses = vocab.senses(_typed(span, text))
+            if senses:
+                return n, senses
+    return 0, []
+
+
+def _can_match(span: Sequence[Token]) -> bool:
+    if span[0].surface in STOPWORDS or span[-1].surface in STOPWORDS:
+        return False
+    return len(span) > 1 or span[0].key not in GENERIC_WORDS
+
+
+def _typed(span: Sequence[Token], text: str) -> str:
+    """The span as typed (case matters for acronyms), or as corrected."""
+    if any(text[t.start : t.end] != t.text for t in span):
+        return " ".join(t.text for t in span)
+    return text[span[0].start : span[-1].end]
+
+
+def _resolve(matches: list[_Match], vocab: Vocabulary) -> list[Concept]:
+    """One concept per match; ambiguous ones ("PT") go to the reading nearest the others in MeSH."""
+    readings = [_readings(match, vocab) for match in matches]
+    context = {p for options in readings if len(options) == 1 for p in _tree_prefixes(options[0].descriptor)}
+    concepts: dict[str, Concept] = {}
+    for match, options in zip(matches, readings):
+        if not options:
+            continue
+        best = max(options, key=lambda r: (len(_tree_prefixes(r.descriptor) & context), -options.index(r)))
+        key = best.descriptor.ui if best.descriptor else best.name
+        if key not in concepts:
+            concepts[key] = _concept(best, match.typed, vocab)
+    return list(concepts.values())
+
+
+def _readings(match: _Match, vocab: Vocabulary) -> list[_Reading]:
+    """The interpretations worth choosing between, in order of preference.
+
+    A word typed as an acronym ("PT") pools every source, for the context to
+    decide; otherwise the best kind and rank of sense wins: MeSH over lay
+    over abbreviation.
+    """
+    everyday = match.words == 1 and vocab.is_everyday_word(match.typed)
+    senses = match.senses
+    if not all(s.form for s in senses):
+        kind = min((s.kind for s in senses), key=_KIND_ORDER.index)
+        senses = [s for s in senses if s.kind is kind]
+        senses = [s for s in senses if s.rank == min(s.rank for s in senses)]
+    readings: dict[str, _Reading] = {}
+    for sense in sorted(senses, key=lambda s: (_ACRONYM_ORDER.index(s.kind), s.rank)):
+        for reading in _sense_readings(sense, vocab):
+            if _plausible(reading, sense, everyday):
+                readings.setdefault(reading.descriptor.ui if reading.descriptor else reading.name, reading)
+    return list(readings.values())
+
+
+def _plausible(reading: _Reading, sense: Sense, everyday: bool) -> bool:
+    """Drop readings outside clinical MeSH categories ("man" is Humans), and the entry-term
+    senses of everyday words unless they name a disease or body part ("speed", but "bleeding")."""
+    trees = reading.descriptor.tree_numbers if reading.descriptor else ()
+    if trees and not any(t.startswith(CLINICAL_CATEGORIES) for t in trees):
+        return False
+    return not everyday or sense.rank == 0 or any(t.startswith(("A", "C")) for t in trees)
+
+
+def _sense_readings(sense: Sense, vocab: Vocabulary) -> list[_Reading]:
+    source = _SOURCE[sense.kind]
+    if sense.kind is SenseKind.ABBREVIATION:
+        meanings = vocab.abbreviation_meanings(sense.ref)
+        return [_Reading(meaning, source, vocab.lookup(meaning)) for meaning in meanings]
+    if sense.kind is SenseKind.LAY:
+        topic = vocab.lay_topic(int(sense.ref))
+        descriptor = vocab.descriptor(topic.mesh_ui) if topic.mesh_ui else None
+        return [_Reading(topic.focus, source, descriptor, topic)]
+    descriptor = vocab.descriptor(sense.ref)
+    return [_Reading(descriptor.name, source, descriptor)]
+
+
+def _tree_prefixes(descriptor: Descriptor | None) -> set[str]:
+    """"C05.116.900" -> {"C", "C05", "C05.116", "C05.116.900"}: how near two concepts are."""
+    prefixes = set()
+    for tree in descriptor.tree_numbers if descriptor else ():
+        parts = tree.split(".")
+        prefixes.add(tree[0])
+        prefixes.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return prefixes
+
+
+def _concept(reading: _Reading, typed: str, vocab: Vocabulary) -> Concept:
+    descriptor = reading.descriptor
+    if descriptor:
+        synonyms = vocab.synonyms(descriptor.ui, MAX_SYNONYMS, exclude=[typed])
+        name, ui, trees = descriptor.name, descriptor.ui, list(descriptor.tree_numbers)
+    else:
+        synonyms = vocab.topic_synonyms(reading.topic, MAX_SYNONYMS, exclude=[typed]) if reading.topic else []
+        name, ui, trees = reading.name, None, []
+    return Concept(
+        name=name, ui=ui, tree_numbers=trees, matched_text=typed, synonyms=synonyms, source=reading.source
+    )
+
+
+def _expansions(concepts: list[Concept], terms: list[str]) -> list[WeightedTerm]:
+    """Concept names and synonyms not already among the user's words."""
+    seen = {normalise(t) for t in terms} | {normalise(c.matched_text) for c in concepts}
+    expansions = []
+    for concept in concepts:
+        name_weight = ABBREVIATION_WEIGHT if concept.source == "abbreviation" else NAME_WEIGHT
+        weighted = [(uninvert(concept.name) or concept.name, name_weight)]
+        weighted += [(synonym, SYNONYM_WEIGHT) for synonym in concept.synonyms]
+        for text, weight in weighted:
+            key = normalise(text)
+            if key not in seen:
+                seen.add(key)
+                expansions.append(WeightedTerm(text=text, weight=weight))
+    return expansions
