@@ -7,7 +7,7 @@ SEED_QUESTION := What are the most evidence-backed exercises for a herniated dis
 LATEST := .venv-latest
 EXTRAS := test,bench,postgres
 
-.PHONY: demo test test-latest serve install lock clean
+.PHONY: demo test test-latest check-install serve install lock clean
 
 install: $(VENV)/.installed
 
@@ -48,6 +48,10 @@ test-latest:
 	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[$(EXTRAS)]'
 	$(LATEST)/bin/python -m pip list --format freeze > $(LATEST)/versions.txt
 	$(LATEST)/bin/python -m pytest -q -p no:cacheprovider
+
+# The built wheel in a clean venv with no extras: evidex --help, corpus stats, ask, db upgrade, serve.
+check-install: install
+	scripts/check_install.sh
 
 clean:
 	rm -rf $(VENV) $(LATEST) .pytest_cache tests/browser/node_modules artifacts
