@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from evidex.answer.appraise import crude_stems
 from evidex.answer.compose import Draft, DraftClaim
 from evidex.answer.plain import fit_reading_grade, reading_grade
 from evidex.answer.verify import check_claim
+from evidex.answer.words import crude_stems
 from evidex.corpus import Corpus
 from evidex.settings import Settings
 

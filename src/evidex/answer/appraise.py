@@ -17,6 +17,13 @@ from dataclasses import dataclass
 import pysbd
 
 from evidex.answer.understand import ClinicalQuestion
+from evidex.answer.words import (
+    body_regions,
+    concept_phrase,
+    concept_words,
+    crude_stems,
+    mentions,
+)
 from evidex.evidence.documents import Document, EvidenceKind, Passage
 from evidex.search.retrieve import SearchHit
 
@@ -172,69 +179,6 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-_STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in is it its of on or that the their this to was were with "
-    "without what which who how does do can should".split()
-)
-_SPELLING = {"disk": "disc", "tumour": "tumor", "oedema": "edema", "paediatric": "pediatric"}
-_NOT_PLURAL = frozenset({"aids", "diabetes", "herpes", "rabies", "measles", "mumps", "scabies", "series", "species"})
-
-
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def crude_stems(text: str) -> set[str]:
-    """Words cut to six letters, so "herniated", "herniation" and "hernias" meet.
-
-    Deliberately simpler than :func:`evidex.search.vocab.normalise_words`: it runs on
-    every sentence of every retrieved passage.
-    """
-    return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
-
-
-def concept_words(text: str) -> set[str]:
-    """:func:`crude_stems`, plus each longer word's first seven letters (marked "…"),
-    which a concept phrase's long words must match too (:func:`concept_phrase`)."""
-    words = [_singular(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    return {_stem(w) for w in words} | {_long_prefix(w) for w in words if len(w) > LONG_PREFIX}
-
-
-def concept_phrase(name: str) -> frozenset[str]:
-    """A concept's name as the words a sentence must mention (:func:`concept_words`).
-
-    Six letters alone let "patellae" (genitopatellar syndrome) mention
-    "patellofemoral", and "psychodynamic" mention "psychotherapy"; a long word
-    (from :data:`LONG_WORD` letters) must also share its seventh, which still lets
-    "radicular" mention "radiculopathy" and "neurologic" "neurological".
-    """
-    words = [_singular(w) for w in _TOKEN.findall(name.lower()) if w not in _STOPWORDS]
-    return frozenset({_stem(w) for w in words} | {_long_prefix(w) for w in words if len(w) >= LONG_WORD})
-
-
-LONG_PREFIX = 7
-LONG_WORD = 12
-
-
-def _long_prefix(word: str) -> str:
-    """The first seven letters, "s" read as "z" ("immunisation" meets "immunization"), marked."""
-    return f"{word[:LONG_PREFIX].replace('s', 'z')}…"
-
-
-def _stem(word: str) -> str:
-    singular = _singular(word)
-    return _SPELLING.get(singular, singular)[:6]
-
-
-def _singular(word: str) -> str:
-    """"discs" → "disc", "ESIs" → "esi": cutting to six letters already merges longer plurals.
-    "aids" stays (AIDS is not a hearing aid); "-ss", "-us" and longer "-is" words are not plurals."""
-    if word in _NOT_PLURAL or len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us")):
-        return word
-    if word.endswith("is") and len(word) > 4:
-        return word
-    return word[:-1]
-
-
 @dataclass
 class Topic:
     """What a finding must be about: the question's concepts as stem sets, and its plain words."""
@@ -338,11 +282,6 @@ def treatment_phrases(question: ClinicalQuestion) -> list[frozenset[str]]:
     return [phrase for name in question.treatment_names if (phrase := concept_phrase(name))]
 
 
-def mentions(phrases: list[frozenset[str]], text: str) -> bool:
-    words = concept_words(text)
-    return any(phrase <= words for phrase in phrases)
-
-
 def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitter: "SentenceSplitter") -> list[Finding]:
     """What the retrieved sources on the question's condition say about its treatment elsewhere.
 
@@ -382,23 +321,6 @@ def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitte
     asked = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
     found = [f for f in found if mentions(treatments, f.text) and body_regions(f.text) <= (asked or body_regions(f.text))]
     return sorted(found, key=lambda f: (-condition_passages[f.document.id], -f.score))
-
-
-# Parts of the body a sentence is about, so that indirect evidence for a back problem does
-# not come from a sentence about neck exercises in a guideline that covers both.
-_BODY_REGIONS = {
-    "back": re.compile(r"\b(?:back|lumbar|lumbosacral|thoracolumbar|spine|spinal|sciatic\w*|discs?|disks?|radicul\w*)\b", re.IGNORECASE),
-    "neck": re.compile(r"\b(?:neck|cervical spine|whiplash)\b", re.IGNORECASE),
-    "knee": re.compile(r"\bknees?\b", re.IGNORECASE),
-    "hip": re.compile(r"\bhips?\b", re.IGNORECASE),
-    "shoulder": re.compile(r"\bshoulders?\b", re.IGNORECASE),
-    "hand": re.compile(r"\b(?:hands?|wrists?|fingers?|carpal)\b", re.IGNORECASE),
-    "foot": re.compile(r"\b(?:feet|foot|ankles?|plantar)\b", re.IGNORECASE),
-}
-
-
-def body_regions(text: str) -> set[str]:
-    return {region for region, pattern in _BODY_REGIONS.items() if pattern.search(text)}
 
 
 def _names(concept) -> list[str]:

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from evidex.answer.appraise import FINDING_CUES, Finding, mentions, treatment_phrases
+from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
 from evidex.answer.understand import ClinicalQuestion, PatternSet
 from evidex.answer.verdict import Splitter, decide, is_yes_no
 from evidex.answer.verify import numbers_in
+from evidex.answer.words import mentions
 from evidex.evidence.documents import Document, EvidenceKind
 
 OUTDATED_AFTER_YEARS = 10

@@ -15,10 +15,11 @@ from dataclasses import replace
 
 import textstat
 
-from evidex.answer.appraise import _VERB, crude_stems, mentions
+from evidex.answer.appraise import _VERB
 from evidex.answer.compose import PATIENT_GRADE, Draft, warns
 from evidex.answer.types import SECTION_TITLES
 from evidex.answer.verify import check_claim
+from evidex.answer.words import crude_stems, mentions
 from evidex.search.vocab import Vocabulary
 
 _NEGATING = re.compile(r"\b(no|not|without|never|none)\b", re.IGNORECASE)

@@ -38,7 +38,8 @@ from typing import Protocol
 
 import numpy as np
 
-from evidex.answer.appraise import EDITORIAL_NOTES, Finding, crude_stems
+from evidex.answer.appraise import EDITORIAL_NOTES, Finding
+from evidex.answer.words import crude_stems
 
 LABELS = ("yes", "no", "uncertain")
 MODEL_FILE = "verdict_model.json"
