@@ -72,7 +72,7 @@ def test_kill_9_mid_ingest_keeps_committed_batches_and_rerun_completes(tmp_path)
     env = {"EVIDEX_DATA_DIR": str(tmp_path / "data"), "EVIDEX_BUILTIN_CORPUS": "false", "EVIDEX_INGEST__BATCH_SIZE": "500"}
     command = [sys.executable, "-m", "evidex", "ingest", "--no-embed", str(path)]
     proc = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-    db = tmp_path / "data" / "evidex.service.db"
+    db = tmp_path / "data" / "evidex.db"
     deadline = time.time() + 60
     while time.time() < deadline and _count(db) < 2_000:
         time.sleep(0.05)

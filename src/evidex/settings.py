@@ -185,7 +185,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where the database and indexes live")
     database_url: str | None = Field(
         default=None,
-        description="Storage location; default is the SQLite file evidex.service.db in data_dir",
+        description="Storage location; default is the SQLite file evidex.db in data_dir",
     )
     builtin_corpus: bool = Field(
         default=True, description="Ingest the built-in corpus on first use (turn off to answer only from your own documents)"
@@ -215,7 +215,7 @@ class Settings(BaseSettings):
         """The SQLite file used when no other ``database_url`` is set."""
         if self.database_url and self.database_url.startswith("sqlite:///"):
             return Path(self.database_url.removeprefix("sqlite:///"))
-        return self.data_dir / "evidex.service.db"
+        return self.data_dir / "evidex.db"
 
     @property
     def articles_url(self) -> str:
