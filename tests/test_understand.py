@@ -20,7 +20,7 @@ def vocabulary() -> Vocabulary:
 
 def test_seed_question(vocabulary):
     q = understand(SEED, vocabulary)
-    assert q.question_type == "therapy" and not q.yes_no
+    assert q.question_type == "treatment" and not q.yes_no
     conditions = {c.name for c in q.conditions}
     assert {"Intervertebral Disc Displacement", "Sciatica"} <= conditions
     assert "Exercise" in {c.name for c in q.interventions}
@@ -35,7 +35,7 @@ def test_red_flags_are_found(vocabulary):
 
 def test_yes_no_and_question_types(vocabulary):
     assert understand("Does exercise reduce low back pain?", vocabulary).yes_no
-    assert understand("What dose of ibuprofen for back pain?", vocabulary).question_type == "dosing"
+    assert understand("What dose of ibuprofen for back pain?", vocabulary).question_type == "dose"
     assert understand("Should adults be screened for lung cancer?", vocabulary).question_type == "diagnosis"
 
 
@@ -101,3 +101,70 @@ def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(voc
     assert [c.name for c in shouted.interventions] == [c.name for c in typed.interventions] == ["Physical Therapy Modalities"]
     seed = "What are the most evidence-backed exercises for a herniated disc with sciatica?"
     assert understand(seed.upper(), vocabulary).search_text == understand(seed, vocabulary).search_text == seed
+
+
+@pytest.mark.parametrize(
+    "question, qtype",
+    [
+        ("How is gout treated?", "treatment"),
+        ("What can I do to relieve heartburn at night?", "treatment"),
+        ("What is the usual dose of amoxicillin for an ear infection?", "dose"),
+        ("How many mg of melatonin should I take?", "dose"),
+        ("What are the side effects of metformin?", "side_effects"),
+        ("Can lisinopril cause a cough?", "side_effects"),
+        ("Can I take ibuprofen and paracetamol together?", "interactions"),
+        ("Does warfarin interact with vitamin K?", "interactions"),
+        ("Is ibuprofen safe in pregnancy?", "contraindications"),
+        ("What is gabapentin used for?", "usage"),
+        ("How do I come off sertraline safely?", "stopping"),
+        ("How does aspirin work?", "mechanism"),
+        ("What causes kidney stones?", "cause"),
+        ("What are the symptoms of appendicitis?", "symptoms"),
+        ("How is celiac disease diagnosed?", "diagnosis"),
+        ("What is the life expectancy with COPD?", "prognosis"),
+        ("How can I prevent migraines?", "prevention"),
+        ("Who is at risk of osteoporosis?", "risk"),
+        ("Is cystic fibrosis inherited?", "inheritance"),
+        ("What are the complications of diabetes?", "complications"),
+        ("How common is psoriasis?", "frequency"),
+        ("What is fibromyalgia?", "definition"),
+        ("Which is better for back pain, ibuprofen or naproxen?", "comparison"),
+    ],
+)
+def test_question_types(vocabulary, question, qtype):
+    assert understand(question, vocabulary).question_type == qtype
+
+
+def test_background_is_patient_context_not_the_topic(vocabulary):
+    question = understand("Should I take a statin with a history of heavy drinking?", vocabulary)
+    assert [c.name for c in question.focus] == ["Hydroxymethylglutaryl-CoA Reductase Inhibitors"]
+    assert question.context.conditions and "statin" not in " ".join(question.context.phrases)
+
+
+def test_a_drug_the_patient_takes_joins_the_focus_of_an_interaction_question(vocabulary):
+    question = understand("I take zyrtec for my allergies will hydroxyzine be ok to take with it?", vocabulary)
+    assert question.question_type == "interactions"
+    assert {c.name for c in question.focus} == {"Hydroxyzine", "Cetirizine"}
+    assert len(question.must_mention.anchors) == 2  # a sentence must name both drugs
+
+
+@pytest.mark.parametrize(
+    "question, focus",
+    [("How is chlamdia treated?", "Chlamydia Infections"), ("Can low testerone cause fatigue?", "Testosterone"),
+     ("What does colestrol medicine do?", "Cholesterol")],
+)
+def test_misspelt_and_organism_names_find_their_concept(vocabulary, question, focus):
+    assert focus in {c.name for c in understand(question, vocabulary).focus}
+
+
+def test_age_and_children_are_patient_details(vocabulary):
+    question = understand("My daughter is 6 and has a fever, how much tylenol can I give her?", vocabulary)
+    assert question.question_type == "dose" and question.focus[0].name == "Acetaminophen"
+    assert question.context.age == 6 and "child" in {p.key for p, _ in question.modifiers}
+    older = understand("What is the dose of metformin for a 70 year old with kidney disease?", vocabulary)
+    assert older.context.age == 70
+    assert {"older_adult", "kidney_disease"} <= {p.key for p, _ in older.modifiers}
+
+
+def test_a_question_that_names_nothing_is_not_understood(vocabulary):
+    assert not understand("Is it contagious?", vocabulary).understood

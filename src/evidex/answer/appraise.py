@@ -18,10 +18,10 @@ import pysbd
 
 from evidex.answer.understand import ClinicalQuestion
 from evidex.answer.words import (
+    Topic,
     body_regions,
     concept_phrase,
     concept_words,
-    crude_stems,
     mentions,
 )
 from evidex.evidence.documents import Document, EvidenceKind, Passage
@@ -179,52 +179,6 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-@dataclass
-class Topic:
-    """What a finding must be about: the question's concepts as stem sets, and its plain words."""
-
-    required: list[list[frozenset[str]]]  # one list of alternative phrases per main concept
-    optional: list[list[frozenset[str]]]  # interventions and other concepts
-    words: set[str]
-    anchors: list[list[frozenset[str]]]  # every one must be mentioned (the drug of a dosing question)
-
-    def covers_anchors(self, words: set[str]) -> bool:
-        return all(any(phrase <= words for phrase in anchor) for anchor in self.anchors)
-
-    def names_a_concept(self, words: set[str]) -> bool:
-        return any(phrase and phrase <= words for concept in self.required + self.optional for phrase in concept)
-
-    def score(self, words: set[str]) -> tuple[float, int]:
-        """(topical score, how many required concepts are mentioned)."""
-        def mentioned(phrases: list[frozenset[str]]) -> bool:
-            return any(phrase and phrase <= words for phrase in phrases)
-
-        required = sum(mentioned(c) for c in self.required)
-        optional = sum(mentioned(c) for c in self.optional)
-        overlap = len(words & self.words) / max(1, len(self.words))
-        concepts = len(self.required) + len(self.optional)
-        score = (required + 0.7 * optional) / concepts if concepts else 0.0
-        return score + 0.5 * overlap, required
-
-
-def question_topic(question: ClinicalQuestion) -> Topic:
-    """The conditions are required (at least one); interventions and other concepts add weight."""
-    def phrases(concept) -> list[frozenset[str]]:
-        return [phrase for t in _names(concept) if (phrase := concept_phrase(t))]
-
-    concepts = question.expanded.concepts if question.expanded else []
-    # A consumer-health topic with no MeSH heading ("fractures") is nearly always a condition:
-    # when the question names no other, findings must mention it, as they would a condition.
-    main = question.main_conditions or [c for c in concepts if c.source == "lay" and not c.tree_numbers]
-    others = [c for c in concepts if c not in main]
-    words = crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text)
-    anchors = []
-    if question.dose_of:
-        drug = [c for c in question.interventions if question.dose_of.lower() in c.matched_text.lower()]
-        anchors.append(phrases(drug[0]) if drug else [concept_phrase(question.dose_of)])
-    return Topic([phrases(c) for c in main], [phrases(c) for c in others], words, anchors)
-
-
 def extract_findings(
     question: ClinicalQuestion,
     hits: list[SearchHit],
@@ -236,7 +190,7 @@ def extract_findings(
     """Findings from ``hits``, best first.  When the question names a condition, a
     finding's sentence or document title must mention one of them (or, given another
     ``topic``, what that topic requires)."""
-    topic = topic or question_topic(question)
+    topic = topic or question.must_mention
     findings: list[Finding] = []
     for hit in hits[:max_passages]:
         if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):
@@ -294,7 +248,7 @@ def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitte
     more often come first.
     """
     treatments = treatment_phrases(question)
-    topic = question_topic(question)
+    topic = question.must_mention
     conditions = topic.required
     if not treatments or not conditions:
         return []
@@ -321,10 +275,6 @@ def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitte
     asked = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
     found = [f for f in found if mentions(treatments, f.text) and body_regions(f.text) <= (asked or body_regions(f.text))]
     return sorted(found, key=lambda f: (-condition_passages[f.document.id], -f.score))
-
-
-def _names(concept) -> list[str]:
-    return [concept.name, concept.matched_text, *concept.synonyms]
 
 
 def _balanced(text: str) -> bool:

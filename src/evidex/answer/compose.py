@@ -16,7 +16,7 @@ from difflib import SequenceMatcher
 
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
-from evidex.answer.understand import ClinicalQuestion, PatternSet
+from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType
 from evidex.answer.verdict import Splitter, decide, is_yes_no
 from evidex.answer.verify import numbers_in
 from evidex.answer.words import mentions
@@ -102,7 +102,7 @@ def section_for(finding: Finding, question: ClinicalQuestion) -> str:
         return "escalate"
     if any(modifier_matches(p, text) for p, _ in question.modifiers):
         return "patient_specific"
-    if _HOW_TO.search(text) and question.question_type in ("therapy", "dosing"):
+    if _HOW_TO.search(text) and question.question_type in (QuestionType.TREATMENT, QuestionType.DOSE):
         return "how_to"
     if _FIRST_LINE.search(text) or re.search(r"\bStrong\b|\b[AB]\b", strength):
         return "first_line"
@@ -131,7 +131,7 @@ def treatment_gap(question: ClinicalQuestion, findings: list[Finding]) -> bool:
     finding's source, mentions (an abstract titled with the treatment may call it "PET")."""
     treatments = treatment_phrases(question)
     return (
-        question.question_type == "therapy"
+        question.question_type is QuestionType.TREATMENT
         and bool(treatments)
         and not any(mentions(treatments, f"{f.document.title} {f.text}") for f in findings)
     )

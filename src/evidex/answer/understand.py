@@ -1,25 +1,195 @@
-"""Understand: what a clinical question is about, before any evidence is read.
+"""Understand: what a clinical question asks, about what and for whom — read once.
 
-Finds the condition(s) and intervention(s) (MeSH-normalised through the
-vocabulary), the question type, patient modifiers ("after recent spinal
-surgery", "pregnant"), red-flag features ("saddle anaesthesia") and whether
-it is a yes/no question.  Everything here is pattern matching over the
-question text, kept as data in :data:`MODIFIERS` and :data:`RED_FLAGS`.
+Every later step reads the :class:`ClinicalQuestion` made here and never the question's text:
+
+* the question type, from a taxonomy of what clinicians and patients ask (treatment, dose,
+  side effects, interactions, …; :class:`QuestionType`), and whether it asks yes or no;
+* the focus: the drugs, conditions, tests or procedures asked about (MeSH-normalised through the
+  vocabulary, so misspellings, brand names and abbreviations find their concept), kept apart from
+* the patient context: age, pregnancy, history, other conditions and current drugs, which qualify
+  the answer but never become its topic ("a history of heavy drinking" in a statin question);
+* patient modifiers the evidence may not cover ("after recent spinal surgery"), red flags, audience;
+* what a source sentence must mention to be about the question (:class:`~evidex.answer.words.Topic`).
+
+It is pattern matching over the question, kept as data in this module's tables.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Literal
 
+from evidex.answer.words import Topic, concept_phrase, crude_stems
 from evidex.search.expand import Concept, ExpandedQuery, expand_query
 from evidex.search.vocab import Vocabulary, sentence_case
 
 Audience = Literal["clinician", "patient"]
-QuestionType = Literal["therapy", "diagnosis", "prognosis", "harm", "dosing", "etiology", "general"]
 
 MAX_QUESTION_CHARS = 2000
+
+
+class QuestionType(StrEnum):
+    """What a question asks for; decides which sentences answer it."""
+
+    TREATMENT = "treatment"
+    DOSE = "dose"
+    SIDE_EFFECTS = "side_effects"
+    INTERACTIONS = "interactions"
+    CONTRAINDICATIONS = "contraindications"  # safety in a condition, a population or pregnancy
+    USAGE = "usage"  # what a drug is for, whether and how to take it
+    STOPPING = "stopping"  # stopping, tapering, withdrawal
+    MECHANISM = "mechanism"
+    CAUSE = "cause"
+    SYMPTOMS = "symptoms"
+    DIAGNOSIS = "diagnosis"  # diagnosis, tests and screening
+    PROGNOSIS = "prognosis"
+    PREVENTION = "prevention"
+    RISK = "risk"  # risk factors, susceptibility
+    INHERITANCE = "inheritance"
+    COMPLICATIONS = "complications"
+    FREQUENCY = "frequency"
+    DEFINITION = "definition"
+    COMPARISON = "comparison"
+    GENERAL = "general"
+
+    @property
+    def about_a_drug(self) -> bool:
+        """Types whose answer is about a drug or treatment rather than a condition."""
+        return self in _DRUG_TYPES
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+_DRUG_TYPES = frozenset({
+    QuestionType.DOSE, QuestionType.SIDE_EFFECTS, QuestionType.INTERACTIONS, QuestionType.CONTRAINDICATIONS,
+    QuestionType.USAGE, QuestionType.STOPPING, QuestionType.MECHANISM,
+})
+
+# Checked in this order on the question itself (not its background sentences); the first that
+# matches decides.  Specific asks ("side effects", "dose") come before general words ("help").
+_TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
+    (QuestionType.INTERACTIONS, r"\binteract\w*|\bdrug[- ]drug\b"),
+    (QuestionType.DOSE, r"\b(?:dose|doses|dosage|dosing|how much|how many (?:mg|milligrams?|pills?|tablets?|capsules?|"
+                        r"units?|puffs?|drops?|times a day)|milligrams?|\d+\s*(?:mg|mcg|µg|ml)|maximum (?:amount|daily)|"
+                        r"how often (?:should|can|do|must) (?:i|you|we|he|she|they) (?:take|use|give))\b"),
+    (QuestionType.STOPPING, r"\b(?:taper\w*|wean\w*|stop(?:ping|ped)? (?:taking|using|the)|come off|coming off|"
+                            r"get off|getting off|go off|quit(?:ting)?|discontinu\w*|withdraw\w*)\b"),
+    (QuestionType.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|comparison|difference between|differ from|"
+                              r"better than|worse than|safer than|which is (?:better|safer|best)|more effective than|"
+                              r"as effective as|or (?:\w+ ){1,3}(?:better|safer))\b"),
+    (QuestionType.SIDE_EFFECTS, r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|harms?|harmful|"
+                                r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|reactions? to)\b"),
+    (QuestionType.MECHANISM, r"\bhow (?:does|do|did|can) (?:\w+ ){1,5}work\b|\bmechanism\b|\bmode of action\b|"
+                             r"\bwhat does (?:\w+ ){1,4}do (?:to|in) the body\b"),
+    (QuestionType.INHERITANCE, r"\b(?:inherit\w*|hereditary|heredity|run(?:s)? in (?:the |my |our )?famil\w*|"
+                               r"pass(?:ed)? (?:it )?(?:on|down) to|genetic(?:ally)? (?:passed|transmitted))\b"),
+    (QuestionType.FREQUENCY, r"\b(?:how common|prevalen\w*|incidence|how many (?:people|patients|adults|children))\b"),
+    (QuestionType.COMPLICATIONS, r"\b(?:complications?|long[- ]term (?:effects?|consequences?|damage)|"
+                                 r"what (?:happens|will happen|could happen|can happen) if)\b|\blead to\b"),
+    (QuestionType.PREVENTION, r"\b(?:prevent\w*|avoid (?:getting|catching)|reduce (?:the |my |your )?(?:risk|chances?) of|"
+                              r"vaccin\w*|immuni[sz]\w*|prophyla\w*|protect (?:myself|yourself|against))\b"),
+    (QuestionType.DIAGNOSIS, r"\b(?:diagnos\w*|tests?|testing|tested|screen\w*|scans?|mri|ct|x-?rays?|ultrasound|"
+                             r"blood work|biopsy|detect\w*|rule out|lab(?:oratory)? results?|"
+                             r"how (?:do|can|would|will) (?:i|you|we|doctors?) (?:know|tell|find out))\b"),
+    (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
+                            r"is it normal to (?:feel|have))\b"),
+    (QuestionType.RISK, r"\b(?:risk factors?|at risk|who (?:gets|is at risk|can get)|susceptib\w*|"
+                        r"more likely to (?:get|develop)|chances? of (?:getting|developing))\b"),
+    (QuestionType.CAUSE, r"\b(?:caus\w*|why (?:do|does|did|am|is|are|would|have|has)|due to|trigger\w*|"
+                         r"reasons? for|what makes|contagious|spread\w*|catch(?:ing)? it)\b"),
+    (QuestionType.CONTRAINDICATIONS, r"\b(?:contraindicat\w*|(?:safe|ok|okay|alright|all right)\b.{0,40}"
+                                     r"\b(?:pregnan\w*|breast[- ]?feed\w*|nursing|while|during|if (?:i|he|she|you) (?:have|has|am|is|are)|"
+                                     r"with (?:my |a |an |high |low )?\w+|for (?:children|kids|a child|my (?:son|daughter|baby|child))|"
+                                     r"in (?:children|pregnancy|the elderly|older)))"),
+    (QuestionType.PROGNOSIS, r"\b(?:prognos\w*|outlook|life expectancy|surviv\w*|go away|goes away|how long (?:does|will|do|can|until|before)|"
+                             r"curable|permanent|get better|natural history|recurren\w*|come back|chance of recovery)\b"),
+    (QuestionType.TREATMENT, r"\b(?:treat\w*|therap\w*|cure\w*|manag\w*|relie\w*|help\w*|remed\w*|get rid of|"
+                             r"what (?:can|should|could) (?:i|we|you) (?:do|take|use)|exercis\w*|medications? for|"
+                             r"medicines? for|drugs? for|surgery|rehabilitat\w*|work(?:s)? (?:best|for)|effective\w*|"
+                             r"options?|first[- ]line|interventions?|ease|soothe|improv\w*|reduc\w*|lower\w*|control\w*)\b"),
+    (QuestionType.USAGE, r"\b(?:used (?:for|to)|indicat\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
+                         r"how (?:to|do i|should i|do you) (?:take|use|apply|inject)|when (?:to|should i) take|"
+                         r"should (?:i|he|she|we) (?:take|start|use|get|be on)|do (?:i|you) need)\b"),
+    (QuestionType.DEFINITION, r"^(?:what|who)\s+(?:is|are|was)\b|\bwhat does (?:\w+ ){1,4}mean\b|\bdefin\w*|"
+                              r"\bmeaning of\b|\bexplain\b|\btell me about\b|\binformation (?:on|about)\b|\bwhat kind of\b"),
+)
+# Words that say what kind of answer is wanted; MeSH has headings for some ("Signs and Symptoms",
+# "Drug-Related Side Effects and Adverse Reactions"), but in a question they are never its topic.
+_ASKING_WORDS = re.compile(
+    r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|symptoms?|signs?|complications?|"
+    r"risk factors?|causes?|treatments?|therapy|diagnos[ie]s|prognosis|outlook|dos(?:e|es|age|ing)|"
+    r"interactions?|prevention|drug reactions?|reactions?)\b",
+    re.IGNORECASE,
+)
+_TYPE_PATTERNS = tuple((qtype, re.compile(pattern, re.IGNORECASE)) for qtype, pattern in _TYPE_CUES)
+# "can <drug> cause …" asks for side effects; "can low testosterone cause …" for a cause.
+_LOW_OR_HIGH = re.compile(r"\b(?:low|high|lack of|deficien\w*|too much|too little|excess\w*)\s+$", re.IGNORECASE)
+# Taking two drugs together ("take zyrtec with hydroxyzine", "mix alcohol and tylenol").
+_TOGETHER = re.compile(
+    r"\b(?:take|taking|took|use|using|mix\w*|combin\w*|give|giving|on)\b.{0,60}\b(?:with|and|together|alongside|plus)\b|"
+    r"\btogether\b|\bat the same time\b|\bwhile (?:on|taking)\b",
+    re.IGNORECASE,
+)
+
+# "Is X safe?" and also "Therapeutic anticoagulation in trauma: is it safe?"
+_YES_NO = re.compile(
+    r"(?:^|[:.;]\s+|\?\s+|,\s*)(?:is|are|does|do|did|can|could|should|will|would|was|were|has|have|may|might|it's|am)\b",
+    re.IGNORECASE,
+)
+_WH = re.compile(r"^\s*(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+
+# Background the asker gives about the patient; concepts after these words, up to the end of
+# their clause, are context ("I take zyrtec for my allergies", "with a history of heavy drinking").
+_CONTEXT_MARKER = re.compile(
+    r"\b(?:(?:past |family |medical )?history of|hx of|diagnosed with|suffer(?:s|ed|ing)? from|"
+    r"(?:i|he|she|they|we)(?:'ve| have| has| had)? (?:been )?(?:had|have|has)|i've|"
+    r"(?:i|he|she|they|we)(?:'m| am| is| are| was| were)? (?:currently |already )?(?:on|taking|using|prescribed)|"
+    r"(?<!should )(?<!can )(?<!could )(?<!may )(?<!would )(?<!will )(?<!do )(?<!to )(?<!if )"
+    r"(?:i|he|she|they|we) (?:take|takes|use|uses)|who (?:has|have|had|is on|are on|takes|take)|because of|"
+    r"since (?:my|his|her|i)|known)\b",
+    re.IGNORECASE,
+)
+# Where a clause of background ends and the question starts again.
+_CLAUSE_END = re.compile(
+    r"[,;:.!?]|\s(?:and|but|so|will|would|can|could|should|is|are|does|do|did|may|might|what|which|how|why|when)\b",
+    re.IGNORECASE,
+)
+_AGE = re.compile(
+    r"\b(\d{1,3})[- ]?(?:years?|yrs?|y/?o|year[- ]old)(?:[- ]old)?\b|\baged? (\d{1,3})\b|\bin (?:my|his|her|their) (\d)0s\b|"
+    r"\b(?:daughter|son|child|kid|baby|boy|girl|grandchild|grandson|granddaughter)(?: who)? is (\d{1,2})\b",
+    re.IGNORECASE,
+)
+_SEX = (
+    ("female", re.compile(r"\b(?:female|woman|women|girl|lady|(?:i am|i'm) a (?:mother|mom|mum|wife))\b", re.IGNORECASE)),
+    ("male", re.compile(r"\b(?:male|man|men|boy|gentleman|(?:i am|i'm) a (?:father|dad|husband))\b", re.IGNORECASE)),
+)
+
+# A word the vocabulary does not know is still a drug asked about when it has a drug-name stem
+# (USAN stems: tirzepa-tide, semaglu-tide, dupilu-mab …) or follows "dose of", "side effects of" ….
+_DRUG_STEMS = re.compile(
+    r"(?:mab|tide|pril|sartan|olol|statin|azole|cillin|mycin|micin|cycline|oxacin|vir|tinib|gliflozin|gliptin|"
+    r"dipine|prazole|triptan|lukast|parin|xaban|gatran|profen|setron|tidine|azepam|zolam|barbital|caine|"
+    r"cort|sone|olone|lone|semide|thiazide|dronate|glitazone|glinide|terol|tropium|platin|rubicin|taxel|"
+    r"mustine|fungin|conazole|afil|oxetine|pramine|triptyline|peridone|apine|azine|codone|morphone|fentanil|"
+    r"gabalin|racetam|umab|imab|ximab|zumab|kinra|cept|ase)$"
+)
+_DRUG_SLOT = re.compile(
+    r"\b(?:dose|doses|dosage|dosing|side[- ]?effects?|interactions?|taper(?:ing)?|stop(?:ping)? taking|"
+    r"withdrawal|how much|safe to take|take|taking|prescribed|on)\s+(?:of\s+|from\s+|for\s+|with\s+)?"
+    r"([A-Za-z][A-Za-z0-9-]{4,})\b",
+    re.IGNORECASE,
+)
+
+# Tree-number prefixes: C (diseases) and F03 (mental disorders) are conditions;
+# D (drugs), E (therapies, procedures), F04 (psychotherapies) and exercise are interventions.
+_CONDITION_TREES = ("C", "F03", "F01.145", "G07.203.650.283")  # the last: alcohol drinking
+_INTERVENTION_TREES = ("D", "E01", "E02", "E03", "E04", "E05", "E06", "F04", "G11.427.410.698", "I03.350", "N02.421")
+_DRUG_TREES = ("D",)
+_TEST_TREES = ("E01",)
 
 
 @dataclass(frozen=True)
@@ -55,14 +225,18 @@ MODIFIERS: tuple[PatternSet, ...] = (
         ("neurological deficit", "neurologic deficit", "radiculopathy"),
     ),
     PatternSet("pregnancy", "Pregnancy", (r"\bpregnan\w*\b", r"\bbreast[- ]?feeding\b", r"\blactat\w+\b"), ("pregnancy",)),
-    PatternSet("child", "Child or adolescent", (r"\b(?:child|children|paediatric|pediatric|infant|adolescent|teen\w*)\b",), ("children",)),
-    PatternSet("older_adult", "Older adult", (r"\b(?:older|elderly|geriatric|aged\s+(?:6|7|8|9)\d)\b",), ("older adults", "elderly")),
-    PatternSet("kidney_disease", "Kidney disease", (r"\b(?:kidney|renal)\s+(?:disease|failure|impairment|insufficiency)\b", r"\bCKD\b", r"\bdialysis\b"), ("chronic kidney disease",)),
-    PatternSet("liver_disease", "Liver disease", (r"\b(?:liver|hepatic)\s+(?:disease|failure|impairment)\b", r"\bcirrho\w+\b"), ("liver disease",)),
+    PatternSet("child", "Child or adolescent", (r"\b(?:child|children|kids?|toddlers?|babies|baby|paediatric|pediatric|infants?|adolescents?|teen\w*|newborns?)\b",), ("children",)),
+    PatternSet("older_adult", "Older adult", (r"\b(?:older|elderly|geriatric|aged\s+(?:6[5-9]|[7-9]\d)|seniors?)\b",), ("older adults", "elderly")),
+    PatternSet("kidney_disease", "Kidney disease", (r"\b(?:kidney|renal)\s+(?:disease|failure|impairment|insufficiency|problems?)\b", r"\bCKD\b", r"\bdialysis\b"), ("chronic kidney disease",)),
+    PatternSet("liver_disease", "Liver disease", (r"\b(?:liver|hepatic)\s+(?:disease|failure|impairment|problems?)\b", r"\bcirrho\w+\b"), ("liver disease",)),
     PatternSet("anticoagulation", "Anticoagulation", (r"\banticoagula\w+\b", r"\b(?:warfarin|apixaban|rivaroxaban|dabigatran|blood thinners?)\b"), ("anticoagulant",)),
     PatternSet("diabetes", "Diabetes", (r"\bdiabet\w+\b",), ("diabetes",)),
     PatternSet("heart_failure", "Heart failure", (r"\bheart\s+failure\b",), ("heart failure",)),
 )
+_AGE_MODIFIERS = {"child": next(p for p in MODIFIERS if p.key == "child"),
+                  "older_adult": next(p for p in MODIFIERS if p.key == "older_adult")}
+OLDER_ADULT_AGE = 65
+ADULT_AGE = 18
 
 RED_FLAGS: tuple[PatternSet, ...] = (
     PatternSet("saddle_anaesthesia", "Saddle anaesthesia", (r"\bsaddle\s+(?:an(?:a)?esthesia|numbness|area\s+numbness)\b", r"\bnumb\w*\s+(?:in\s+the\s+)?(?:groin|genitals|buttocks)\b")),
@@ -77,43 +251,52 @@ RED_FLAGS: tuple[PatternSet, ...] = (
     PatternSet("anaphylaxis", "Signs of a severe allergic reaction", (r"\b(?:anaphyla\w+|throat\s+(?:swelling|closing)|swollen\s+(?:tongue|throat))\b",)),
 )
 
-_QUESTION_TYPES: tuple[tuple[QuestionType, str], ...] = (
-    ("dosing", r"\b(?:dose|doses|dosage|dosing|how\s+much|mg|titrat\w*)\b"),
-    ("harm", r"\b(?:safe|safety|side[- ]effects?|adverse|harms?|risks?\s+of|dangerous|contraindicat\w*)\b"),
-    ("diagnosis", r"\b(?:diagnos\w*|screen\w*|test(?:s|ing)?|imaging|MRI|x-ray|detect\w*|sensitivity|specificity)\b"),
-    ("prognosis", r"\b(?:prognos\w*|outcomes?|survival|recurrence|life\s+expectancy|natural\s+history|recover\w*)\b"),
-    ("therapy", r"\b(?:treat\w*|therap\w*|exercises?|management|manage|drugs?|medications?|surgery|interventions?|best|effective\w*|help|rehabilitation|prevent\w*)\b"),
-    ("etiology", r"\b(?:cause[sd]?|risk\s+factors?|associated\s+with|linked\s+to|why)\b"),
-)
-# "Is X safe?" and also "Therapeutic anticoagulation in trauma: is it safe?"
-_YES_NO = re.compile(
-    r"(?:^|[:.;]\s+|\?\s+)(?:is|are|does|do|did|can|could|should|will|would|was|were|has|have|may|might|it's)\b",
-    re.IGNORECASE,
-)
-# Tree-number prefixes: C (diseases) and F03 (mental disorders) are conditions;
-# D (drugs), E (therapies, procedures), F04 (psychotherapies) and exercise are interventions.
-_CONDITION_TREES = ("C", "F03", "F01.145")
-_INTERVENTION_TREES = ("D", "E01", "E02", "E03", "E04", "E05", "E06", "F04", "G11.427.410.698", "I03.350", "N02.421")
+
+@dataclass(frozen=True)
+class PatientContext:
+    """Who the question is about, when the asker says: qualifies the answer, never its topic."""
+
+    age: int | None = None
+    sex: str | None = None
+    conditions: tuple[str, ...] = ()  # history and other conditions (MeSH names)
+    medications: tuple[str, ...] = ()  # drugs the patient takes that the question is not about
+    phrases: tuple[str, ...] = ()  # the asker's words for each, as typed
+
+    def describe(self) -> list[str]:
+        """Short lines for the reader: "age 70", "history: Alcohol Drinking", "taking: Cetirizine"."""
+        lines = [f"age {self.age}"] if self.age is not None else []
+        lines += [self.sex] if self.sex else []
+        lines += [f"history: {', '.join(self.conditions)}"] if self.conditions else []
+        lines += [f"taking: {', '.join(self.medications)}"] if self.medications else []
+        return lines
 
 
 @dataclass
 class ClinicalQuestion:
-    """The question, taken apart for retrieval and composition."""
+    """The question, taken apart once for retrieval, appraisal and composition."""
 
     text: str
     audience: Audience
     question_type: QuestionType
     yes_no: bool
-    conditions: list[Concept] = field(default_factory=list)
-    interventions: list[Concept] = field(default_factory=list)
+    focus: list[Concept] = field(default_factory=list)  # what the answer must be about, main one first
+    conditions: list[Concept] = field(default_factory=list)  # focus conditions
+    interventions: list[Concept] = field(default_factory=list)  # focus drugs, tests and procedures
+    context: PatientContext = field(default_factory=PatientContext)
+    context_concepts: list[Concept] = field(default_factory=list)
     modifiers: list[tuple[PatternSet, str]] = field(default_factory=list)
     red_flags: list[tuple[PatternSet, str]] = field(default_factory=list)
     expanded: ExpandedQuery | None = None
-    dose_of: str | None = None
     inherited: list[str] = field(default_factory=list)
     # Every name a source may use for the treatments asked about: MeSH name, synonyms and
     # narrower descriptors ("cognitive behavioral therapy" for "talk therapy").
     treatment_names: list[str] = field(default_factory=list)
+    # Drug names the vocabulary does not know ("tirzepatide"): part of the focus all the same.
+    unknown_terms: list[str] = field(default_factory=list)
+    # What a sentence must mention to be about this question (built once, from the focus).
+    must_mention: Topic = field(default_factory=lambda: Topic([], [], set(), []))
+    # The question's content words, for comparing with a sentence's.
+    words: set[str] = field(default_factory=set)
 
     @property
     def search_text(self) -> str:
@@ -130,8 +313,14 @@ class ClinicalQuestion:
     @property
     def topic(self) -> str:
         """A short name for what the question is about."""
-        names = [c.name for c in self.conditions + self.interventions]
+        names = self.unknown_terms + ([c.name for c in self.focus] or [c.name for c in self.conditions + self.interventions])
         return ", ".join(dict.fromkeys(names)) or self.text
+
+    @property
+    def understood(self) -> bool:
+        """Whether the question names something evidex can look up (a follow-up of "is it
+        contagious?" names nothing without the conversation it came from)."""
+        return bool(self.focus or self.unknown_terms)
 
 
 class QuestionError(ValueError):
@@ -170,26 +359,46 @@ def understand(
     if audience not in ("clinician", "patient"):
         raise QuestionError(f"audience must be 'clinician' or 'patient', not {audience!r}")
     expanded = _in_sentence_case(expand_query(typed, vocabulary), text)
+    asked = _asking_part(text)
+    background = _background_spans(text, asked)
+    # "side effects" or "symptoms" say what is asked, not about what: not concepts of the question
+    cue_spans = [m.span() for m in _ASKING_WORDS.finditer(text)]
+    concepts = [
+        c for c in expanded.concepts
+        if _kind(c) != "other" and not _within(_position(c, text), len(c.matched_text), cue_spans)
+    ]
+    in_background = [c for c in concepts if _inside(_position(c, text), background)]
+    asked_concepts = [c for c in concepts if c not in in_background]
+    unknown = _unknown_drugs(text[asked[0]:asked[1]], expanded, vocabulary)
+    qtype = _question_type(text[asked[0]:asked[1]], asked_concepts, concepts, unknown)
+    focus, context = _focus_and_context(qtype, asked_concepts, in_background)
     question = ClinicalQuestion(
         text=text,
         audience=audience,
-        question_type=_question_type(text),
-        yes_no=bool(_YES_NO.search(text)),
+        question_type=qtype,
+        yes_no=bool(_YES_NO.search(text[asked[0]:asked[1]])) and not _WH.match(text[asked[0]:asked[1]]),
+        focus=focus,
+        conditions=[c for c in focus if _kind(c) == "condition"],
+        interventions=[c for c in focus if _kind(c) == "intervention"],
+        context=_patient_context(text, context),
+        context_concepts=context,
+        unknown_terms=unknown,
         expanded=expanded,
-        modifiers=_found(MODIFIERS, text),
+        modifiers=_found(MODIFIERS, text) + _age_modifiers(text),
         red_flags=_found(RED_FLAGS, text),
-        dose_of=_dose_target(text),
     )
-    for concept in expanded.concepts:
-        trees = concept.tree_numbers
-        if any(t.startswith(_CONDITION_TREES) for t in trees):
-            question.conditions.append(concept)
-        elif any(t.startswith(_INTERVENTION_TREES) for t in trees):
-            question.interventions.append(concept)
-    question.modifiers = [
+    # For a question about a drug, a condition named beside it is the patient's ("the dose of
+    # metformin in kidney disease"), so it stays a modifier.
+    # In "is X safe in heart failure with diabetes?" the first condition is asked about, the rest describe the patient.
+    topic_conditions = question.conditions
+    if qtype is QuestionType.CONTRAINDICATIONS:
+        topic_conditions = question.conditions[:1]
+    elif qtype.about_a_drug:
+        topic_conditions = []
+    question.modifiers = _distinct([
         (p, m) for p, m in question.modifiers
-        if not _is_the_topic(m, question.conditions) and not _is_the_topic(m, question.interventions)
-    ]
+        if not _is_the_topic(m, topic_conditions) and not _is_the_topic(m, question.interventions)
+    ])
     if earlier is not None:
         _inherit(question, earlier, vocabulary)
     question.treatment_names = list(dict.fromkeys(
@@ -197,7 +406,176 @@ def understand(
         for concept in question.interventions
         for name in [concept.name, concept.matched_text, *concept.synonyms, *_narrower_names(concept, vocabulary)]
     ))
+    question.must_mention = _topic(question)
+    question.words = crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text)
     return question
+
+
+# -- which part of the text asks, which gives background ------------------------------------------
+
+
+def _asking_part(text: str) -> tuple[int, int]:
+    """The span of the sentence that asks: the last one ending in "?", else the last one
+    opening with a question word, else the whole text.  Patients give background first."""
+    sentences = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text) if m.group().strip()]
+    asking = [s for s in sentences if text[s[0]:s[1]].rstrip().endswith("?")]
+    asking = asking or [s for s in sentences if _WH.match(text[s[0]:s[1]]) or _YES_NO.match(text[s[0]:s[1]].lstrip())]
+    if not asking:
+        return 0, len(text)
+    start, end = asking[-1]
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
+
+
+def _background_spans(text: str, asked: tuple[int, int]) -> list[tuple[int, int]]:
+    """Sentences before or after the asking one, and clauses opened by a context marker."""
+    spans = []
+    if asked[0] > 0:
+        spans.append((0, asked[0]))
+    if asked[1] < len(text):
+        spans.append((asked[1], len(text)))
+    for marker in _CONTEXT_MARKER.finditer(text, asked[0], asked[1]):
+        end = _CLAUSE_END.search(text, marker.end(), asked[1])
+        spans.append((marker.start(), end.start() if end else asked[1]))
+    return spans
+
+
+def _position(concept: Concept, text: str) -> int:
+    return text.lower().find(concept.matched_text.lower())
+
+
+def _within(position: int, length: int, spans: list[tuple[int, int]]) -> bool:
+    return position >= 0 and any(start <= position and position + length <= end for start, end in spans)
+
+
+def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+    return position >= 0 and any(start <= position < end for start, end in spans)
+
+
+def _kind(concept: Concept) -> str:
+    trees = concept.tree_numbers
+    if any(t.startswith(_CONDITION_TREES) for t in trees) or (concept.source == "lay" and not trees):
+        return "condition"
+    if any(t.startswith(_INTERVENTION_TREES) for t in trees):
+        return "intervention"
+    return "other"
+
+
+def _is_drug(concept: Concept) -> bool:
+    return any(t.startswith(_DRUG_TREES) for t in concept.tree_numbers)
+
+
+def _question_type(asking: str, asked: list[Concept], every: list[Concept], unknown: list[str]) -> QuestionType:
+    """The first type whose cue the asking sentence holds.  Two drugs taken together ask about
+    an interaction (one may be named in the background: "I take zyrtec … will hydroxyzine be ok
+    with it?"), unless the question compares them; "can <drug> cause …" asks for side effects."""
+    drugs = [c for c in asked if _is_drug(c)]
+    together = len([c for c in every if _is_drug(c)]) + len(unknown) >= 2 and bool(_TOGETHER.search(asking))
+    for qtype, pattern in _TYPE_PATTERNS:
+        match = pattern.search(asking)
+        if not match:
+            continue
+        if together and qtype not in (QuestionType.COMPARISON, QuestionType.DOSE):
+            return QuestionType.INTERACTIONS
+        if qtype in (QuestionType.CAUSE, QuestionType.COMPLICATIONS) and _drug_before(drugs, asking, match.start()):
+            return QuestionType.SIDE_EFFECTS
+        return qtype
+    if together:
+        return QuestionType.INTERACTIONS
+    if (drugs or unknown) and re.search(r"\b(?:safe|ok|okay|alright)\b", asking, re.IGNORECASE):
+        return QuestionType.SIDE_EFFECTS
+    return QuestionType.GENERAL
+
+
+def _unknown_drugs(asking: str, expanded: ExpandedQuery, vocabulary: Vocabulary) -> list[str]:
+    """Words of the asking sentence that name a drug the vocabulary does not know."""
+    named = " ".join(c.matched_text.lower() for c in expanded.concepts)
+    slots = {m.group(1).lower() for m in _DRUG_SLOT.finditer(asking)}
+    found = []
+    for word in re.findall(r"[A-Za-z][A-Za-z0-9-]{5,}", asking):
+        lowered = word.lower()
+        if lowered in named or lowered in expanded.corrections or vocabulary.is_known_word(lowered):
+            continue
+        if _DRUG_STEMS.search(lowered) or lowered in slots:
+            found.append(lowered)
+    return list(dict.fromkeys(found))
+
+
+def _drug_before(drugs: list[Concept], text: str, position: int) -> bool:
+    """A drug named before ``position`` and not as a level ("low testosterone")."""
+    lowered = text.lower()
+    for drug in drugs:
+        at = lowered.find(drug.matched_text.lower())
+        if 0 <= at < position and not _LOW_OR_HIGH.search(text[:at]):
+            return True
+    return False
+
+
+def _focus_and_context(
+    qtype: QuestionType, asked: list[Concept], background: list[Concept]
+) -> tuple[list[Concept], list[Concept]]:
+    """What the answer must be about, and what only describes the patient.
+
+    The asking sentence's concepts are the focus; background ones join it when the asking
+    sentence names nothing ("I have gout. What should I eat?"), and a drug the patient already
+    takes joins it when the question is whether two drugs go together."""
+    focus = list(asked) or list(background)
+    context = [c for c in background if c not in focus]
+    if qtype is QuestionType.INTERACTIONS:
+        drugs = [c for c in context if _is_drug(c)]
+        focus += drugs
+        context = [c for c in context if c not in drugs]
+    if qtype.about_a_drug:
+        # the drug first: it is what a dose, side-effect or interaction answer is about
+        focus.sort(key=lambda c: _kind(c) != "intervention")
+    return _distinct(focus), _distinct(context)
+
+
+def _patient_context(text: str, context: list[Concept]) -> PatientContext:
+    age = None
+    if match := _AGE.search(text):
+        age = _years(match)
+        age = age if age <= 120 else None
+    sex = next((name for name, pattern in _SEX if pattern.search(text)), None)
+    return PatientContext(
+        age=age,
+        sex=sex,
+        conditions=tuple(c.name for c in context if not _is_drug(c)),
+        medications=tuple(c.name for c in context if _is_drug(c)),
+        phrases=tuple(c.matched_text for c in context),
+    )
+
+
+def _years(match: re.Match) -> int:
+    years = next(int(g) for g in match.groups() if g)
+    return years * 10 if match.group(3) else years
+
+
+def _age_modifiers(text: str) -> list[tuple[PatternSet, str]]:
+    """A stated age as the modifier it implies: "a 70 year old" is an older adult."""
+    match = _AGE.search(text)
+    if not match:
+        return []
+    years = _years(match)
+    if years >= OLDER_ADULT_AGE:
+        return [(_AGE_MODIFIERS["older_adult"], match.group(0))]
+    if years < ADULT_AGE:
+        return [(_AGE_MODIFIERS["child"], match.group(0))]
+    return []
+
+
+def _distinct(items: list) -> list:
+    seen, kept = set(), []
+    for item in items:
+        key = item[0].key if isinstance(item, tuple) else (item.ui or item.name)
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
+
+
+# -- follow-ups, names, topic ----------------------------------------------------------------------
 
 
 def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: Vocabulary) -> None:
@@ -209,6 +587,9 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
     if named_nothing:
         question.interventions = list(earlier.interventions)
         added += earlier.interventions
+    question.focus = _distinct(question.focus + added)
+    if question.question_type is QuestionType.GENERAL:
+        question.question_type = earlier.question_type
     own = {p.key for p, _ in question.modifiers}
     question.modifiers += [(p, m) for p, m in earlier.modifiers if p.key not in own]
     flags = {p.key for p, _ in question.red_flags}
@@ -252,14 +633,39 @@ def _found(patterns: tuple[PatternSet, ...], text: str) -> list[tuple[PatternSet
     return found
 
 
-def _dose_target(text: str) -> str | None:
-    """The drug in "dose of X" / "how much X": a dosing answer must be about it."""
-    match = re.search(r"\b(?:dose|doses|dosage|dosing)\s+(?:of|for)\s+([A-Za-z][\w-]{2,})", text, re.IGNORECASE)
-    return match.group(1) if match else None
+def concept_names(concept: Concept) -> list[str]:
+    """Every name a source may use for ``concept``."""
+    return [concept.name, concept.matched_text, *concept.synonyms]
 
 
-def _question_type(text: str) -> QuestionType:
-    for name, pattern in _QUESTION_TYPES:
-        if re.search(pattern, text, re.IGNORECASE):
-            return name
-    return "general"
+def _phrases(concept: Concept) -> list[frozenset[str]]:
+    return [phrase for name in concept_names(concept) if (phrase := concept_phrase(name))]
+
+
+def _topic(question: ClinicalQuestion) -> Topic:
+    """What a finding must mention.  For a question about a drug (its dose, side effects,
+    interactions …) every drug asked about is an anchor that each finding must name; otherwise
+    at least one of the focus conditions is required; the other concepts add weight."""
+    concepts = question.expanded.concepts if question.expanded else []
+    main = question.main_conditions
+    if not main:
+        # A consumer-health topic with no MeSH heading ("fractures") is nearly always a condition.
+        main = [c for c in concepts if c.source == "lay" and not c.tree_numbers and c not in question.context_concepts]
+    anchors = []
+    if question.question_type is QuestionType.COMPARISON:
+        # a comparison is answered by a sentence that names what is compared
+        compared = question.interventions if len(question.interventions) >= 2 else question.conditions
+        anchors = [_phrases(c) for c in compared] if len(compared) >= 2 else []
+        main = [] if anchors else main
+    elif question.question_type.about_a_drug:
+        anchors = [_phrases(c) for c in question.interventions] + [[concept_phrase(t)] for t in question.unknown_terms]
+        if question.question_type is QuestionType.CONTRAINDICATIONS and question.conditions:
+            anchors.append([p for c in question.conditions for p in _phrases(c)])  # any one of them
+        main = [] if anchors else main
+    others = [c for c in concepts if c not in main and c not in question.context_concepts]
+    return Topic(
+        required=[_phrases(c) for c in main],
+        optional=[_phrases(c) for c in others],
+        words=crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text),
+        anchors=anchors,
+    )

@@ -9,6 +9,7 @@ match sentences against those phrases and never re-read the question.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _STOPWORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the their this to was were with "
@@ -93,3 +94,31 @@ _BODY_REGIONS = {
 
 def body_regions(text: str) -> set[str]:
     return {region for region, pattern in _BODY_REGIONS.items() if pattern.search(text)}
+
+
+@dataclass
+class Topic:
+    """What a finding must be about: the question's concepts as stem sets, and its plain words."""
+
+    required: list[list[frozenset[str]]]  # one list of alternative phrases per main concept
+    optional: list[list[frozenset[str]]]  # interventions and other concepts
+    words: set[str]
+    anchors: list[list[frozenset[str]]]  # every one must be mentioned (the drug of a dosing question)
+
+    def covers_anchors(self, words: set[str]) -> bool:
+        return all(any(phrase <= words for phrase in anchor) for anchor in self.anchors)
+
+    def names_a_concept(self, words: set[str]) -> bool:
+        return any(phrase and phrase <= words for concept in self.required + self.optional for phrase in concept)
+
+    def score(self, words: set[str]) -> tuple[float, int]:
+        """(topical score, how many required concepts are mentioned)."""
+        def mentioned(phrases: list[frozenset[str]]) -> bool:
+            return any(phrase and phrase <= words for phrase in phrases)
+
+        required = sum(mentioned(c) for c in self.required)
+        optional = sum(mentioned(c) for c in self.optional)
+        overlap = len(words & self.words) / max(1, len(self.words))
+        concepts = len(self.required) + len(self.optional)
+        score = (required + 0.7 * optional) / concepts if concepts else 0.0
+        return score + 0.5 * overlap, required

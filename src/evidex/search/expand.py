@@ -330,7 +330,18 @@ def _sense_readings(sense: Sense, vocab: Vocabulary) -> list[_Reading]:
         descriptor = vocab.descriptor(topic.mesh_ui) if topic.mesh_ui else None
         return [_Reading(topic.focus, source, descriptor, topic)]
     descriptor = vocab.descriptor(sense.ref)
-    return [_Reading(descriptor.name, source, descriptor)]
+    return [_Reading(descriptor.name, source, _infection(descriptor, vocab))]
+
+
+def _infection(descriptor: Descriptor, vocab: Vocabulary) -> Descriptor:
+    """An organism named in a question means the infection it causes: "chlamydia" is
+    Chlamydia Infections, not the genus (organisms are outside the clinical trees)."""
+    if not descriptor.tree_numbers or not all(t.startswith("B") for t in descriptor.tree_numbers):
+        return descriptor
+    for name in (f"{descriptor.name} Infections", f"{descriptor.name} Infection"):
+        if (infection := vocab.lookup(name)) is not None:
+            return infection
+    return descriptor
 
 
 def _tree_prefixes(descriptor: Descriptor | None) -> set[str]:

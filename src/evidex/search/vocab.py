@@ -450,6 +450,12 @@ def _acronym_singular(form: str) -> str:
     return stripped if sum(c.isalpha() for c in stripped) >= 2 else form
 
 
+def _in_order(letters: str, word: str) -> bool:
+    """Whether every letter of ``letters`` appears in ``word`` in the same order."""
+    remaining = iter(word)
+    return all(letter in remaining for letter in letters)
+
+
 class Vocabulary:
     """Lookup tables over the bundled vocabularies; load once and keep the instance."""
 
@@ -468,6 +474,7 @@ class Vocabulary:
         self._term_words: dict[str, int] = index["term_words"]
         self._index: dict[str, str] = index["index"]
         self._tree_order: list[tuple[str, str]] | None = None  # (tree number, UI), sorted; built on first use
+        self._targets_by_prefix: dict[str, list[str]] | None = None  # built on first use
         self._spelling_targets = [
             word
             for word, count in self._term_words.items()
@@ -592,18 +599,35 @@ class Vocabulary:
     def correct_spelling(self, word: str) -> str | None:
         """The vocabulary word a misspelt medical word (6+ letters) was meant to be.
 
-        Only unknown words are corrected, to one edit (two from twelve letters;
-        a swap of neighbours is one edit) and never in the first letter.
+        Only unknown words are corrected, to one edit (a swap of neighbours is one edit) and never
+        in the first letter.  From eight letters two edits are allowed when one word alone is that
+        near ("testerone" is testosterone), from twelve always.
         """
         surface = fold(word)
         if len(surface) < 6 or not surface.isalpha() or self.is_known_word(surface):
             return None
-        limit = 1 if len(surface) < 12 else 2
+        limit = 1 if len(surface) < 8 else 2
         matches = process.extract(
             surface, self._spelling_targets, scorer=OSA.distance, score_cutoff=limit, limit=None
         )
-        ranked = [(distance, -self.frequency(m), m) for m, distance, _ in matches if m[0] == surface[0]]
-        return min(ranked)[2] if ranked else None
+        ranked = sorted((distance, -self.frequency(m), m) for m, distance, _ in matches if m[0] == surface[0])
+        if ranked and ranked[0][0] == 1 or len(surface) >= 12:
+            return ranked[0][2] if ranked else None
+        # Letters left out are the commonest slip ("colestrol", "testerone"): a word all of
+        # whose letters appear in order in exactly one near-length target is that target.
+        if len(surface) >= 8:
+            dropped = [m for m in self._targets_starting(surface[0]) if 0 < len(m) - len(surface) <= 3 and _in_order(surface, m)]
+            if len({stem(m) for m in dropped}) == 1:  # "cholesterol" and "cholesterols" are one word
+                return min(dropped, key=len)
+        nearest = [m for distance, _, m in ranked if distance == ranked[0][0]] if ranked else []
+        return nearest[0] if len(nearest) == 1 else None  # two edits from several words would be a guess
+
+    def _targets_starting(self, prefix: str) -> list[str]:
+        if self._targets_by_prefix is None:
+            self._targets_by_prefix = {}
+            for target in self._spelling_targets:
+                self._targets_by_prefix.setdefault(target[0], []).append(target)
+        return self._targets_by_prefix.get(prefix, [])
 
     def synonyms(self, ui: str, limit: int = 6, exclude: Iterable[str] = ()) -> list[str]:
         """The most useful other names of a descriptor (see :meth:`_rank_synonyms`)."""
