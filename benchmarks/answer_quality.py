@@ -33,7 +33,7 @@ Questions without an id in their dataset get one from their text
 set is drawn in the order of sha256("evidex-answer-quality-1:<id>") and its
 first N are taken, so ``--limit N`` asks a prefix of the full sample.  Each
 question's half is fixed by its id alone: *tune* when the first byte of
-sha256(id) is even, *held-out* otherwise; every figure is given for both, so
+sha256("evidex-answer-quality-1:half:<id>") is even, *held-out* otherwise; every figure is given for both, so
 a rule tuned while reading the tune half can be checked on the other.  The
 overall rows cover clinical, patient and expert (not patient-context).
 
@@ -53,8 +53,10 @@ answer's JSON only (so they survive changes to the pipeline):
   ``focus`` when it has one, else its ``conditions`` and ``interventions``,
   else its ``topic`` unless that is the question itself), under its name, a
   MeSH entry term or a MedQuAD lay synonym, appears in the verdict basis or a
-  bottom-line claim or note (answered questions with a focus; those without
-  one are counted apart);
+  bottom-line claim or note, where an abbreviation also stands for its
+  meanings in evidex's abbreviation list (answered questions with a focus;
+  those without one are counted apart).  A proxy, and a generous one: naming
+  the focus is needed to answer, not enough;
 * for bottom lines whose first claim quotes a MedQuAD page, whether that
   passage's question type (``qtype``, kept as the passage label) fits the
   type evidex gave the question (``QTYPE_FITS``; a type missing from it counts
@@ -164,7 +166,9 @@ class Question:
 
 
 def half_of(question_id: str) -> str:
-    return HALVES[hashlib.sha256(question_id.encode()).digest()[0] % 2]
+    """Salted: the clinical development set is itself the half of PubMedRS-200 whose
+    unsalted sha256(id) starts with an even byte, so that split would put it all in one half."""
+    return HALVES[hashlib.sha256(f"{SEED}:half:{question_id}".encode()).digest()[0] % 2]
 
 
 def text_id(prefix: str, text: str) -> str:
@@ -320,6 +324,13 @@ def names_of(term: str, vocabulary: Vocabulary) -> set[str]:
     return {n for n in (normalise(strip_qualifier(name)) for name in names) if n}
 
 
+def spelled_out(text: str, vocabulary: Vocabulary) -> list[str]:
+    """The text, then the meanings of its abbreviations ("HCC": "Hepatocellular Carcinoma"),
+    which abstracts use in their conclusions once they have defined them."""
+    abbreviations = dict.fromkeys(re.findall(r"\b(?=\w*[A-Z]\w*[A-Z])\w+\b", text))
+    return [text, *(m for a in abbreviations for m in vocabulary.abbreviation_meanings(a))]
+
+
 def bottom_line(data: dict) -> tuple[str, set[int], list[str]]:
     """The bottom line a reader sees first: the verdict and the "Bottom line" section
     (its text, the reference numbers it cites, the passages its claims quote)."""
@@ -359,8 +370,9 @@ def computed_measures(record: dict, question: Question, corpus: Corpus) -> dict:
         terms = focus_terms(data)
         measures["focus"] = terms
         if terms:
-            said = f" {normalise(text)} "
-            missing = [t for t in terms if not any(f" {name} " in said for name in names_of(t, corpus.vocabulary))]
+            said = [f" {normalise(piece)} " for piece in spelled_out(text, corpus.vocabulary)]
+            missing = [t for t in terms
+                       if not any(f" {name} " in piece for name in names_of(t, corpus.vocabulary) for piece in said)]
             measures["focus_missing"] = missing
             measures["focus_named"] = not missing
         if passages and passages[0].startswith("medquad:"):
