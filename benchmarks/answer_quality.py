@@ -116,17 +116,34 @@ HALVES = ("tune", "held-out")
 WARM_UP = "Does exercise help chronic low back pain?"
 CLAIMS_SAMPLED = 2  # JUDGING.md: judge every cited claim, or this fixed sample per answer
 
-# Which MedQuAD page types (passage labels) fit each type evidex gives a question.
-# A type missing here (from a richer taxonomy, say) counts as unmapped, not as a misfit;
-# the report lists every (question type, page type) pair it saw.
+# Which MedQuAD page types (passage labels) fit each type evidex gives a question; an
+# empty set: no MedQuAD page answers that kind of question.  A type missing here counts
+# as unmapped, not as a misfit; the report lists every (question type, page type) pair.
 QTYPE_FITS: dict[str, set[str]] = {
+    "treatment": {"treatment", "considerations"},
+    "dose": {"treatment"},
+    "side_effects": {"treatment", "complications"},
+    "interactions": set(),
+    "contraindications": set(),
+    "usage": {"treatment"},
+    "stopping": set(),
+    "mechanism": set(),
+    "cause": {"causes", "genetic changes", "inheritance"},
+    "symptoms": {"symptoms"},
+    "diagnosis": {"exams and tests", "symptoms"},
+    "prognosis": {"outlook", "stages", "complications"},
+    "prevention": {"prevention"},
+    "risk": {"susceptibility", "causes"},
+    "inheritance": {"inheritance", "genetic changes"},
+    "complications": {"complications", "outlook"},
+    "frequency": {"frequency"},
+    "definition": {"information"},
+    "general": {"information"},
+    # The types evidex gave before its question-type taxonomy (commit 4c5ee9d), to measure older versions.
     "therapy": {"treatment", "prevention", "considerations"},
     "dosing": {"treatment"},
     "harm": {"complications", "considerations"},
-    "diagnosis": {"exams and tests", "symptoms", "stages"},
-    "prognosis": {"outlook", "stages", "complications"},
     "etiology": {"causes", "inheritance", "genetic changes", "susceptibility", "frequency"},
-    "general": {"information"},
 }
 
 YES_NO = ("yes", "no")
