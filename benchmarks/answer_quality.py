@@ -86,6 +86,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -732,7 +733,8 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         for row in rows:
             row["computed"] = computed_measures(row, questions[row["set"], row["question_id"]], corpus)
-    print(f"asked {len(rows)} questions in {elapsed:.1f} s")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"asked {len(rows)} questions in {elapsed:.1f} s (load average after: {load}; latencies include other jobs' load)")
 
     (args.out / "answers").mkdir(parents=True, exist_ok=True)
     with (args.out / "answers.jsonl").open("w", encoding="utf-8") as f:
@@ -767,7 +769,8 @@ def main() -> None:
         print(f"judging packet: {len(entries)} unjudged answers in {args.export_unjudged}")
     if args.json:
         args.json.write_text(json.dumps({
-            "run": {"date": datetime.date.today().isoformat(), "machine": machine(), "commit": git_version(),
+            "run": {"date": datetime.date.today().isoformat(), "machine": machine(), "load_average_after": load,
+                    "commit": git_version(),
                     "seed": SEED, "sample_sizes": SAMPLE_SIZES, "limit": args.limit, "eval_dir": str(args.eval_dir),
                     "seconds_asking": round(elapsed, 1), "judges": dict(judges)},
             "figures": groups,
