@@ -33,9 +33,10 @@ Questions without an id in their dataset get one from their text
 set is drawn in the order of sha256("evidex-answer-quality-1:<id>") and its
 first N are taken, so ``--limit N`` asks a prefix of the full sample.  Each
 question's half is fixed by its id alone: *tune* when the first byte of
-sha256("evidex-answer-quality-1:half:<id>") is even, *held-out* otherwise; every figure is given for both, so
-a rule tuned while reading the tune half can be checked on the other.  The
-overall rows cover clinical, patient and expert (not patient-context).
+sha256("evidex-answer-quality-1:half:<id>") is even, *held-out* otherwise
+(salted, see ``half_of``); every figure is given for both, so that a rule
+tuned while reading the tune half can be checked on the other.  The overall
+rows cover clinical, patient and expert (not patient-context).
 
 Measures.  Each question is asked once, in one warm process (query-vector
 cache off), through ``Corpus.ask`` on the built-in corpus in a data directory
@@ -60,7 +61,7 @@ answer's JSON only (so they survive changes to the pipeline):
 * for bottom lines whose first claim quotes a MedQuAD page, whether that
   passage's question type (``qtype``, kept as the passage label) fits the
   type evidex gave the question (``QTYPE_FITS``; a type missing from it counts
-  as unmapped); the JSON output holds the full cross-table;
+  as unmapped); the report lists every (question type, page type) pair;
 * ask latency p50 / p95.
 
 Judged measures come from ``benchmarks/data/answer_judgements.jsonl`` (one
