@@ -71,6 +71,11 @@ def test_british_and_american_spellings_read_the_same():
     assert {m.key for m in find_red_flags("reduced foetal movements")} == {"pregnancy_warning"}
 
 
+def test_a_negation_does_not_reach_past_and_but_covers_a_list():
+    assert [m.key for m in find_red_flags("I have no fever and numbness in my groin")] == ["saddle_anaesthesia"]
+    assert not find_red_flags("Denies chest pain or shortness of breath, fever, or weight loss")
+
+
 def test_a_stroke_sign_that_went_away_still_counts_but_one_from_years_ago_does_not():
     assert "stroke_signs" in {m.key for m in find_red_flags("His face drooped for ten minutes, then went back to normal")}
     assert not find_red_flags("His face drooped years ago after a stroke; can he take aspirin?")
