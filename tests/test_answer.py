@@ -87,6 +87,23 @@ def test_red_flags_put_urgent_care_first(corpus):
     assert_citations_sound(answer, corpus)
 
 
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_red_flags_in_everyday_words_put_urgent_care_first(corpus, audience):
+    question = "My back hurts and I have numbness in my groin and new trouble controlling my bladder. What exercises can I do?"
+    answer = corpus.ask(question, audience=audience)
+    assert answer.sections[0].key == "urgent"
+    notice = answer.sections[0].notes[0].text
+    assert "numbness in my groin" in notice and ("emergency" in notice or "999" in notice)
+    help_ = answer.section("escalate")
+    assert help_ and any("Source: NHS" in n.text for n in help_.notes)
+
+
+def test_when_to_get_help_fits_the_question(corpus):
+    tooth = corpus.ask("What helps with toothache at night?", audience="patient")
+    notes = " ".join(n.text for n in tooth.section("escalate").notes)
+    assert "bladder" not in notes
+
+
 def test_unanswerable_question_abstains(corpus):
     answer = corpus.ask("What is the best dose of tirzepatide for alopecia areata?")
     assert answer.abstained and not answer.references and not answer.claims()
@@ -132,8 +149,8 @@ def test_patient_language(corpus):
     assert patient.audience == "patient"
     assert_citations_sound(patient, corpus)
     assert patient.claims() and clinician.claims()
-    notes = [n.text for s in patient.sections for n in s.notes]
-    assert any("get medical help right away" in n for n in notes), "patients are always told when to seek care"
+    help_ = patient.section("escalate")
+    assert help_ and all("(Source: " in n.text for n in help_.notes), "patients are always told when to seek care"
     assert patient.reading_grade is not None and clinician.reading_grade is not None
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pysbd
 
+from evidex.answer.relevance import Candidate, RelevanceModel, relevance
 from evidex.answer.understand import ClinicalQuestion
 from evidex.answer.words import (
     Topic,
@@ -132,10 +133,16 @@ class Finding:
     score: float
     topical: float
     hit_score: float
+    index: int = 0  # sentence number within its passage
+    sentences: int = 1  # sentences in the passage
+    relevance: float = 0.0  # P(it answers the question), from :mod:`evidex.answer.relevance`
 
     @property
     def strength(self) -> str | None:
         return self.passage.strength
+
+    def candidate(self) -> Candidate:
+        return Candidate(self.text, self.index, self.sentences, self.passage.label, self.document, bool(self.strength))
 
 
 class SentenceSplitter:
@@ -200,7 +207,8 @@ def extract_findings(
         if not _may_hold_findings(topic, concept_words(hit.passage.text) | context):
             continue  # no sentence of it can pass the checks below: skip splitting it (~2 ms)
         candidates = []
-        for start, end in splitter.spans(hit.passage_id, hit.passage.text):
+        spans = splitter.spans(hit.passage_id, hit.passage.text)
+        for index, (start, end) in enumerate(spans):
             text = hit.passage.text[start:end]
             if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
                 continue
@@ -223,12 +231,21 @@ def extract_findings(
             label = 0.3 if FINDING_LABELS.search(hit.passage.label or "") or hit.passage.strength else 0.0
             score = hit.parts.final * (1 + min(topical, 1.5) + cue + label)
             candidates.append(
-                Finding(text, start, end, hit.passage_id, hit.passage, hit.document, score, topical, hit.parts.final)
+                Finding(text, start, end, hit.passage_id, hit.passage, hit.document, score, topical, hit.parts.final,
+                        index, len(spans))
             )
         candidates.sort(key=lambda f: f.score, reverse=True)
         findings.extend(candidates[:max_per_passage])
     findings.sort(key=lambda f: f.score, reverse=True)
     return findings
+
+
+def rank_by_relevance(question: ClinicalQuestion, findings: list[Finding], model: RelevanceModel | None = None) -> list[Finding]:
+    """The findings with :attr:`Finding.relevance` set, the most relevant first."""
+    scores = relevance(question, [f.candidate() for f in findings], model)
+    for finding, score in zip(findings, scores):
+        finding.relevance = float(score)
+    return sorted(findings, key=lambda f: (-f.relevance, -f.score))
 
 
 def treatment_phrases(question: ClinicalQuestion) -> list[frozenset[str]]:

@@ -24,8 +24,14 @@ from evidex.answer.compose import (
 )
 from evidex.answer.llm import ChatClient, rewrite_claims
 from evidex.answer.plain import PlainLanguage, fit_reading_grade, reading_grade
+from evidex.answer.red_flags import urgent_notice, when_to_get_help
 from evidex.answer.types import Answer, Note, Provenance, Section, Verdict
-from evidex.answer.understand import Audience, ClinicalQuestion, understand
+from evidex.answer.understand import (
+    Audience,
+    ClinicalQuestion,
+    QuestionType,
+    understand,
+)
 from evidex.answer.verify import verify_answer
 from evidex.evidence.store import SearchFilters, SQLiteStore
 from evidex.search.retrieve import Searcher, SearchHit
@@ -36,15 +42,18 @@ DISCLAIMER = (
     "It is not medical advice. Check each cited source, its date and its applicability to the individual patient. "
     "Generated {date}."
 )
-URGENT_NOTICE = (
-    "The question mentions {flags}. These are red-flag features: they need prompt assessment by a clinician "
-    "(for a patient: contact a doctor or emergency services now) rather than self-management."
-)
-PATIENT_SAFETY_NOTE = (
-    "If your symptoms are severe, come on suddenly or keep getting worse, or if you notice new weakness, "
-    "numbness, or problems controlling your bladder or bowels, get medical help right away."
-)
 MIN_TOPICAL = 0.34
+# Words that find answers of each kind; the focus's names come before them in the query.
+SEARCH_TERMS: dict[QuestionType, str] = {
+    QuestionType.TREATMENT: "treatment", QuestionType.DOSE: "dose dosage", QuestionType.SIDE_EFFECTS: "side effects adverse effects",
+    QuestionType.INTERACTIONS: "interaction", QuestionType.CONTRAINDICATIONS: "safety contraindications",
+    QuestionType.USAGE: "used for indications", QuestionType.STOPPING: "stopping tapering withdrawal",
+    QuestionType.MECHANISM: "mechanism of action", QuestionType.CAUSE: "causes", QuestionType.SYMPTOMS: "symptoms signs",
+    QuestionType.DIAGNOSIS: "diagnosis tests", QuestionType.PROGNOSIS: "prognosis outlook", QuestionType.PREVENTION: "prevention",
+    QuestionType.RISK: "risk factors", QuestionType.INHERITANCE: "inheritance genetic", QuestionType.COMPLICATIONS: "complications",
+    QuestionType.FREQUENCY: "prevalence how common", QuestionType.DEFINITION: "", QuestionType.COMPARISON: "compared",
+    QuestionType.GENERAL: "",
+}
 
 
 @dataclass
@@ -70,7 +79,7 @@ class Engine:
         for text in [*earlier, question]:
             parsed = understand(text, self.searcher.vocabulary, audience, parsed)
         assert parsed is not None
-        hits, searched = self._retrieve(parsed, filters)
+        hits, searched = self.retrieve(parsed, filters)
         findings = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
         gap = treatment_gap(parsed, findings)
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
@@ -102,15 +111,20 @@ class Engine:
         )
         return answer.model_copy(update={"provenance": provenance})
 
-    def _retrieve(self, question: ClinicalQuestion, filters: SearchFilters | None) -> tuple[list[SearchHit], list[str]]:
-        """The question itself, then one focused search per patient modifier and for red flags."""
+    def retrieve(self, question: ClinicalQuestion, filters: SearchFilters | None) -> tuple[list[SearchHit], list[str]]:
+        """The question itself; its focus with words of the kind of answer asked ("hydroxyzine
+        cetirizine interaction"), which a long question full of background would drown; then one
+        focused search per patient modifier and for red flags."""
         text = question.search_text
         topic = " ".join(c.matched_text for c in question.conditions) or text
         focus = " ".join(c.matched_text for c in question.conditions + question.interventions)
         treatment = " ".join(c.matched_text for c in question.interventions)
+        asked = " ".join([*question.unknown_terms, *(c.name for c in question.focus), SEARCH_TERMS[question.question_type]]).strip()
         queries = [(text, 30)]
         if focus and focus != text:
             queries.append((focus, 20))
+        if asked and asked not in (text, focus):
+            queries.append((asked, 20))
         # The question's treatment with each condition alone: with every condition word in
         # one query, passages about the conditions outrank those about the treatment.
         if treatment and len(question.conditions) > 1:
@@ -143,15 +157,16 @@ class Engine:
         if question.audience == "patient":
             draft = fit_reading_grade(self.plain.rewrite_draft(draft), treatment_phrases(question))
         sections, references = number_references(draft, now.year)
-        if question.audience == "patient":
+        if question.audience == "patient" or question.red_flags:
+            # when to get help, for this question's topic and red flags, each line with its source
+            advice = [Note(text=str(a)) for a in when_to_get_help(question.red_flags, question.help_topics)]
             existing = next((s for s in sections if s.key == "escalate"), None)
             if existing:
-                existing.notes.append(Note(text=PATIENT_SAFETY_NOTE))
+                existing.notes.extend(advice)
             else:
-                sections.append(Section(key="escalate", title="When to get help", notes=[Note(text=PATIENT_SAFETY_NOTE)]))
-        if question.red_flags:
-            flags = ", ".join(f"“{matched}” ({p.label.lower()})" for p, matched in question.red_flags)
-            sections.insert(0, Section(key="urgent", title="Seek urgent care", notes=[Note(text=URGENT_NOTICE.format(flags=flags))]))
+                sections.append(Section(key="escalate", title="When to get help", notes=advice))
+        if notice := urgent_notice(question.red_flags, question.audience):
+            sections.insert(0, Section(key="urgent", title="Seek urgent care", notes=[Note(text=notice)]))
         verdict = None
         if found:
             value, finding = found
@@ -165,7 +180,7 @@ class Engine:
             conditions=[c.name for c in question.conditions],
             interventions=[c.name for c in question.interventions],
             modifiers=[p.label for p, _ in question.modifiers],
-            red_flags=[p.label for p, _ in question.red_flags],
+            red_flags=[m.label for m in question.red_flags],
             inherited=question.inherited,
             verdict=verdict,
             sections=sections,

@@ -315,12 +315,13 @@ class RedFlags:
                         break
         return found
 
-    def when_to_get_help(self, question: str, flags: Sequence[RedFlagMatch] = (), topics: Iterable[str] = ()) -> list[Advice]:
+    def when_to_get_help(self, flags: Sequence[RedFlagMatch] = (), topics: Iterable[str] = ()) -> list[Advice]:
         """Escalation advice that fits the question: each flag's action, then the advice for the
-        question's topics and the flags' topics (emergencies first); the generic lines only when
-        nothing fits.  Every sentence is from the data file and names its source."""
+        question's topics (keys from :meth:`topics_of`) and the flags' topics (emergencies first);
+        the generic lines only when nothing fits.  Every sentence is from the data file and names
+        its source."""
         advice = [m.flag.action for m in flags]
-        keys = self.topics_of(question, topics)
+        keys = list(topics)
         keys += [t for m in flags for t in m.flag.topics if t not in keys]
         topical = [a for key in keys for a in self.topics[key][1]]
         advice += sorted(topical, key=lambda a: a.level != "emergency")
@@ -350,9 +351,14 @@ def find_red_flags(text: str) -> list[RedFlagMatch]:
     return red_flags().find(text)
 
 
-def when_to_get_help(question: str, flags: Sequence[RedFlagMatch] = (), topics: Iterable[str] = ()) -> list[Advice]:
-    """Sourced escalation advice for the question, its red flags and its topics (e.g. condition names)."""
-    return red_flags().when_to_get_help(question, flags, topics)
+def help_topics(question: str, names: Iterable[str] = ()) -> list[str]:
+    """The advice topics a question (or one of its condition names) is about: "back_pain", "toothache" …"""
+    return red_flags().topics_of(question, names)
+
+
+def when_to_get_help(flags: Sequence[RedFlagMatch] = (), topics: Iterable[str] = ()) -> list[Advice]:
+    """Sourced escalation advice for a question's red flags and advice topics (:func:`help_topics`)."""
+    return red_flags().when_to_get_help(flags, topics)
 
 
 def urgent_notice(flags: Sequence[RedFlagMatch], audience: Audience = "clinician") -> str | None:

@@ -8,7 +8,8 @@ Every later step reads the :class:`ClinicalQuestion` made here and never the que
   vocabulary, so misspellings, brand names and abbreviations find their concept), kept apart from
 * the patient context: age, pregnancy, history, other conditions and current drugs, which qualify
   the answer but never become its topic ("a history of heavy drinking" in a statin question);
-* patient modifiers the evidence may not cover ("after recent spinal surgery"), red flags, audience;
+* patient modifiers the evidence may not cover ("after recent spinal surgery"), red flags in clinical
+  and everyday words (:mod:`evidex.answer.red_flags`), the topics of its when-to-get-help advice, audience;
 * what a source sentence must mention to be about the question (:class:`~evidex.answer.words.Topic`).
 
 It is pattern matching over the question, kept as data in this module's tables.
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from evidex.answer.red_flags import RedFlagMatch, find_red_flags, help_topics
 from evidex.answer.words import Topic, concept_phrase, crude_stems
 from evidex.search.expand import Concept, ExpandedQuery, expand_query
 from evidex.search.vocab import Vocabulary, sentence_case
@@ -238,20 +240,6 @@ _AGE_MODIFIERS = {"child": next(p for p in MODIFIERS if p.key == "child"),
 OLDER_ADULT_AGE = 65
 ADULT_AGE = 18
 
-RED_FLAGS: tuple[PatternSet, ...] = (
-    PatternSet("saddle_anaesthesia", "Saddle anaesthesia", (r"\bsaddle\s+(?:an(?:a)?esthesia|numbness|area\s+numbness)\b", r"\bnumb\w*\s+(?:in\s+the\s+)?(?:groin|genitals|buttocks)\b")),
-    PatternSet("bladder_bowel", "New bladder or bowel dysfunction", (r"\b(?:urinary|urine)\s+(?:retention|incontinence)\b", r"\b(?:bladder|bowel)\s+(?:dysfunction|problems?|incontinence|control)\b", r"\bcan(?:no|')t\s+(?:pee|urinate)\b")),
-    PatternSet("progressive_weakness", "Progressive or severe weakness", (r"\bprogressive\s+(?:\w+\s+)?(?:weakness|neurolog\w+\s+deficits?)\b", r"\b(?:sudden|severe|worsening)\s+weakness\b", r"\bfoot\s+drop\b")),
-    PatternSet("fever_back_pain", "Fever with back pain", (r"\bfever\b.*\bback\s+pain\b", r"\bback\s+pain\b.*\bfever\b")),
-    PatternSet("cancer_history", "History of cancer with new pain", (r"\bhistory\s+of\s+cancer\b", r"\bunexplained\s+weight\s+loss\b")),
-    PatternSet("trauma", "Significant trauma", (r"\b(?:major|significant)\s+trauma\b", r"\b(?:fall|car\s+accident|crash)\b.*\bpain\b")),
-    PatternSet("suicidal", "Suicidal thoughts", (r"\bsuicid\w*\b", r"\b(?:kill|harm)\w*\s+(?:myself|himself|herself|themselves)\b", r"\bself[- ]harm\b")),
-    PatternSet("chest_pain", "Chest pain with breathlessness or fainting", (r"\bchest\s+pain\b.*\b(?:short(?:ness)?\s+of\s+breath|faint\w*|sweat\w*)\b",)),
-    PatternSet("stroke_signs", "Sudden stroke-like signs", (r"\b(?:face\s+droop\w*|slurred\s+speech|sudden\s+(?:numbness|confusion|vision\s+loss))\b",)),
-    PatternSet("anaphylaxis", "Signs of a severe allergic reaction", (r"\b(?:anaphyla\w+|throat\s+(?:swelling|closing)|swollen\s+(?:tongue|throat))\b",)),
-)
-
-
 @dataclass(frozen=True)
 class PatientContext:
     """Who the question is about, when the asker says: qualifies the answer, never its topic."""
@@ -285,7 +273,8 @@ class ClinicalQuestion:
     context: PatientContext = field(default_factory=PatientContext)
     context_concepts: list[Concept] = field(default_factory=list)
     modifiers: list[tuple[PatternSet, str]] = field(default_factory=list)
-    red_flags: list[tuple[PatternSet, str]] = field(default_factory=list)
+    red_flags: list[RedFlagMatch] = field(default_factory=list)
+    help_topics: list[str] = field(default_factory=list)  # keys of the advice on when to get help
     expanded: ExpandedQuery | None = None
     inherited: list[str] = field(default_factory=list)
     # Every name a source may use for the treatments asked about: MeSH name, synonyms and
@@ -293,6 +282,8 @@ class ClinicalQuestion:
     treatment_names: list[str] = field(default_factory=list)
     # Drug names the vocabulary does not know ("tirzepatide"): part of the focus all the same.
     unknown_terms: list[str] = field(default_factory=list)
+    # Each focus concept (and unknown drug name) as the phrases that name it, main one first.
+    focus_phrases: list[list[frozenset[str]]] = field(default_factory=list)
     # What a sentence must mention to be about this question (built once, from the focus).
     must_mention: Topic = field(default_factory=lambda: Topic([], [], set(), []))
     # The question's content words, for comparing with a sentence's.
@@ -385,7 +376,7 @@ def understand(
         unknown_terms=unknown,
         expanded=expanded,
         modifiers=_found(MODIFIERS, text) + _age_modifiers(text),
-        red_flags=_found(RED_FLAGS, text),
+        red_flags=find_red_flags(text),
     )
     # For a question about a drug, a condition named beside it is the patient's ("the dose of
     # metformin in kidney disease"), so it stays a modifier.
@@ -406,7 +397,12 @@ def understand(
         for concept in question.interventions
         for name in [concept.name, concept.matched_text, *concept.synonyms, *_narrower_names(concept, vocabulary)]
     ))
+    question.help_topics = help_topics(question.text, [c.name for c in question.conditions])
     question.must_mention = _topic(question)
+    modifier_text = " ".join(matched for _, matched in question.modifiers).lower()
+    question.focus_phrases = [
+        _phrases(c) for c in question.focus if c.matched_text.lower() not in modifier_text
+    ] + [[concept_phrase(t)] for t in question.unknown_terms]
     question.words = crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text)
     return question
 
@@ -592,8 +588,8 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
         question.question_type = earlier.question_type
     own = {p.key for p, _ in question.modifiers}
     question.modifiers += [(p, m) for p, m in earlier.modifiers if p.key not in own]
-    flags = {p.key for p, _ in question.red_flags}
-    question.red_flags += [(p, m) for p, m in earlier.red_flags if p.key not in flags]
+    flags = {m.key for m in question.red_flags}
+    question.red_flags += [m for m in earlier.red_flags if m.key not in flags]
     question.inherited = [f"{c.name} (from “{earlier.text}”)" for c in added]
     question.inherited += [f"{p.label} (from “{earlier.text}”)" for p, m in earlier.modifiers if p.key not in own]
     if added:

@@ -1,0 +1,301 @@
+"""Relevance: how well a sentence answers *this* question — its type, about its focus.
+
+Sharing words with the question is not answering it: a page on hydroxyurea shares "hydro"
+with a question about hydroxyzine, and a definition of gout shares every word with "what
+should I eat with gout?".  Two small learned models, run with numpy alone, say instead:
+
+* :class:`AnswerTypes` — which kind of question a sentence answers (symptoms, treatment,
+  cause, harms …): a multinomial logistic regression over the sentence's words and word
+  pairs, with the focus's own words masked so that it learns how an answer of each kind
+  is phrased, not what it is about.  Trained on the built-in corpus's consumer-health
+  answers, each labelled with the kind of question it answers, and on guideline passages
+  labelled by their headings ("Potential harms", "Screening Tests").
+* :class:`RelevanceModel` — the probability that a sentence answers the question: a logistic
+  regression over what the question and the sentence share (:data:`FEATURES`): the focus
+  named in the sentence or only in its source's title, the answer type the question asks
+  for, the passage's own heading, the question's other words, the source's kind.
+
+Both are trained by ``scripts/train_relevance.py`` on questions made from the corpus's own
+structure (never on an evaluation set) and shipped as JSON in ``evidex/data/models/``; the
+file records what they were trained on and how they did on questions about topics they
+never saw.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from evidex.answer.understand import ClinicalQuestion, QuestionType, concept_names
+from evidex.answer.words import concept_words, mentions
+from evidex.evidence.builtin import data_path
+from evidex.evidence.documents import Document, EvidenceKind
+
+MODEL_FILE = "models/relevance.json"
+
+# The kinds of answer the sentence model knows, each learned from labelled answers.
+ANSWER_TYPES: tuple[str, ...] = (
+    "definition", "symptoms", "treatment", "cause", "inheritance", "frequency", "diagnosis",
+    "prognosis", "risk", "prevention", "complications", "side_effects", "contraindications",
+)
+# MedQuAD's question types, as the passage labels of its consumer-health answers.
+MEDQUAD_TYPES = {
+    "information": "definition", "symptoms": "symptoms", "treatment": "treatment", "inheritance": "inheritance",
+    "frequency": "frequency", "genetic changes": "cause", "causes": "cause", "exams and tests": "diagnosis",
+    "outlook": "prognosis", "stages": "prognosis", "susceptibility": "risk", "prevention": "prevention",
+    "complications": "complications",
+}
+# Guideline headings, first match wins ("Potential harms", "Screening Tests", "D. Pharmacologic Therapy").
+HEADING_TYPES: tuple[tuple[re.Pattern, str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), qtype)
+    for pattern, qtype in (
+        (r"\b(?:harms?|adverse|side effects?|safety)\b", "side_effects"),
+        (r"\bcontraindicat", "contraindications"),
+        (r"\bcomplications?\b", "complications"),
+        (r"\b(?:screening|diagnos\w*|tests?|testing|evaluation|imaging)\b", "diagnosis"),
+        (r"\b(?:assessment of risk|risk factors?|risk assessment|risk stratification)\b", "risk"),
+        (r"\b(?:prevent\w*|prophyla\w*|vaccin\w*|immuni[sz]ation)\b", "prevention"),
+        (r"\b(?:prognos\w*|outcomes?|natural history)\b", "prognosis"),
+        (r"\b(?:treatment|therap\w*|pharmaco\w*|management|interventions?|rehabilitation|procedures?|"
+         r"medications?|surgery|surgical|operative|injections?|counsel\w*|exercise)\b", "treatment"),
+    )
+)
+# Kinds of question no labelled answers teach; a sentence shows them by plain cues.
+RULE_CUES: dict[str, re.Pattern] = {
+    QuestionType.DOSE: re.compile(
+        r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|µg|g|ml|mL|IU|units?|mg/kg)\b|\b(?:dose|doses|dosage|dosing|titrat\w*|"
+        r"once|twice|three times) (?:daily|a day|per day|weekly)?|\bevery \d+ (?:hours|days|weeks)\b",
+        re.IGNORECASE,
+    ),
+    QuestionType.INTERACTIONS: re.compile(
+        r"\b(?:interact\w*|concomitant\w*|co-?administ\w*|combin\w*|together with|in combination|"
+        r"taken with|with other (?:drugs|medicines|medications))\b",
+        re.IGNORECASE,
+    ),
+    QuestionType.USAGE: re.compile(
+        r"\b(?:used (?:to|for|in)|indicat\w*|prescribed (?:to|for)|approved (?:for|to)|treats?|recommended for|"
+        r"should (?:be (?:offered|given|used|taken)|take|use)|is (?:offered|given))\b",
+        re.IGNORECASE,
+    ),
+    QuestionType.STOPPING: re.compile(
+        r"\b(?:taper\w*|wean\w*|withdraw\w*|discontinu\w*|stop(?:ping|ped)?|reduc\w* (?:the dose )?gradually|"
+        r"rebound|relapse after)\b",
+        re.IGNORECASE,
+    ),
+    QuestionType.MECHANISM: re.compile(
+        r"\b(?:works? by|acts? (?:by|on)|inhibit\w*|block\w*|mechanism|receptors?|binds?|agonist|antagonist|"
+        r"stimulat\w*|suppress\w*)\b",
+        re.IGNORECASE,
+    ),
+    QuestionType.COMPARISON: re.compile(
+        r"\b(?:compared|than|versus|vs\.?|superior|inferior|similar|equivalent|no (?:significant )?difference|"
+        r"as effective as|better|worse)\b",
+        re.IGNORECASE,
+    ),
+}
+# For a question type the models do not know (general), any answer type fits a little.
+RULE_FIT, RULE_MISS, NO_TYPE_FIT = 0.9, 0.1, 0.3
+
+_TOKEN = re.compile(r"[a-z]+|\d+")
+_PRONOUN_START = re.compile(r"^\s*(?:it|they|this|these|those|such|he|she)\b", re.IGNORECASE)
+_CONCLUSION = re.compile(r"CONCLUSION|RESULTS?|FINDINGS|INTERPRETATION|RECOMMENDATION", re.IGNORECASE)
+_POPULATION = re.compile(
+    r"\b(?:children|child|infants?|adolescents?|paediatric|pediatric|newborns?|older (?:adults|people|patients)|"
+    r"elderly|aged (?:6[5-9]|[7-9]\d)|pregnan\w*|breast[- ]?feeding|women|men)\b",
+    re.IGNORECASE,
+)
+
+FEATURES: tuple[str, ...] = (
+    "focus_in_sentence",  # share of the question's focus named in the sentence itself
+    "focus_in_source",  # share named only in the source's title or keywords
+    "every_anchor_in_sentence",  # every drug a drug question asks about, in the sentence
+    "type_fit",  # how well the sentence's answer type fits the question type
+    "type_is_best",  # the question's type is the sentence's most likely answer type
+    "heading_fits",  # the passage's heading names the asked type (+1), another type (-1), none (0)
+    "question_words",  # share of the question's other content words in the sentence
+    "conclusion",  # a conclusion, result or recommendation passage
+    "first_sentence",  # the passage's first sentence (answers usually open with the answer)
+    "position",  # how far into its passage the sentence is (0 first … 1 last)
+    "words",  # log of the sentence's length in words
+    "starts_with_pronoun",  # its subject is in the sentence before
+    "other_population",  # it names a population the question does not
+    "guideline",
+    "study",  # systematic review, RCT or other study
+    "consumer",
+)
+
+
+def label_type(label: str | None, source: str) -> str | None:
+    """The answer type a passage's label declares: a MedQuAD question type, or a guideline heading."""
+    if not label:
+        return None
+    if source == "medquad":
+        return MEDQUAD_TYPES.get(label.lower())
+    for pattern, qtype in HEADING_TYPES:
+        if pattern.search(label):
+            return qtype
+    return None
+
+
+def type_tokens(text: str, masked: set[str]) -> list[str]:
+    """Words and neighbouring word pairs of a sentence; the focus's words become "_f", numbers "_n"."""
+    words = ["_n" if w.isdigit() else ("_f" if w in masked else w) for w in _TOKEN.findall(text.lower())]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+@dataclass
+class AnswerTypes:
+    """Which kind of question a sentence answers: probabilities over :data:`ANSWER_TYPES`."""
+
+    vocabulary: dict[str, int]
+    weights: np.ndarray  # (words, types)
+    bias: np.ndarray  # (types,)
+
+    def probabilities(self, texts: Sequence[str], masked: set[str]) -> np.ndarray:
+        rows = np.tile(self.bias, (len(texts), 1)).astype(np.float64)
+        for row, text in enumerate(texts):
+            ids = [i for t in type_tokens(text, masked) if (i := self.vocabulary.get(t)) is not None]
+            if ids:
+                rows[row] += self.weights[ids].sum(axis=0)
+        rows -= rows.max(axis=1, keepdims=True)
+        np.exp(rows, out=rows)
+        return rows / rows.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class RelevanceModel:
+    """P(the sentence answers the question) from :data:`FEATURES`."""
+
+    weights: np.ndarray
+    bias: float
+    answer_types: AnswerTypes
+    threshold: float  # below this, a sentence does not answer the question (held-out precision, see the file)
+    info: dict
+
+    @classmethod
+    def load(cls, path=None) -> RelevanceModel:
+        data = json.loads((path or data_path(MODEL_FILE)).read_text())
+        if tuple(data["features"]) != FEATURES or tuple(data["answer_types"]["types"]) != ANSWER_TYPES:
+            raise ValueError(f"{MODEL_FILE} was trained for other features; rerun scripts/train_relevance.py")
+        types = data["answer_types"]
+        answer_types = AnswerTypes(
+            vocabulary={word: i for i, word in enumerate(types["vocabulary"])},
+            weights=np.asarray(types["weights"], dtype=np.float32),
+            bias=np.asarray(types["bias"], dtype=np.float32),
+        )
+        return cls(
+            weights=np.asarray(data["weights"], dtype=np.float64),
+            bias=float(data["bias"]),
+            answer_types=answer_types,
+            threshold=float(data["threshold"]),
+            info=data.get("info", {}),
+        )
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(rows @ self.weights + self.bias)))
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> RelevanceModel:
+    return RelevanceModel.load()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What relevance needs to know of one sentence: its text, place and source."""
+
+    text: str
+    index: int  # sentence number within its passage
+    sentences: int  # sentences in the passage
+    label: str | None
+    document: Document
+    recommendation: bool = False  # the passage carries a recommendation strength
+
+
+def masked_words(question: ClinicalQuestion) -> set[str]:
+    """The focus's words, lower-case, for :func:`type_tokens`."""
+    names = [name for concept in question.focus for name in concept_names(concept)] + question.unknown_terms
+    return {w for name in names for w in _TOKEN.findall(name.lower()) if len(w) > 2}
+
+
+def feature_rows(question: ClinicalQuestion, candidates: Sequence[Candidate], answer_types: AnswerTypes) -> np.ndarray:
+    """One row of :data:`FEATURES` per candidate."""
+    focus = question.focus_phrases
+    masked = masked_words(question)
+    probabilities = answer_types.probabilities([c.text for c in candidates], masked)
+    asked = question.question_type.value
+    focus_words = {w for alternatives in focus for phrase in alternatives for w in phrase}
+    other_words = question.words - focus_words
+    asked_populations = {m.lower() for m in _POPULATION.findall(question.text)}
+    rows = np.zeros((len(candidates), len(FEATURES)))
+    for row, (candidate, types) in enumerate(zip(candidates, probabilities)):
+        sentence = concept_words(candidate.text)
+        source = concept_words(f"{candidate.document.title} {' '.join(candidate.document.keywords[:5])}")
+        in_sentence = [any(p <= sentence for p in alternatives) for alternatives in focus]
+        in_source = [any(p <= source for p in alternatives) for alternatives in focus]
+        named = len(focus) or 1
+        declared = label_type(candidate.label, candidate.document.source)
+        populations = {m.lower() for m in _POPULATION.findall(candidate.text)}
+        kind = candidate.document.kind
+        rows[row] = (
+            sum(in_sentence) / named,
+            sum(s and not t for t, s in zip(in_sentence, in_source)) / named,
+            float(bool(question.must_mention.anchors) and question.must_mention.covers_anchors(sentence)),
+            _type_fit(asked, types, candidate.text),
+            float(asked in ANSWER_TYPES and ANSWER_TYPES[int(np.argmax(types))] == asked),
+            0.0 if declared is None else (1.0 if declared == asked else -1.0),
+            len(sentence & other_words) / len(other_words) if other_words else 0.0,
+            float(bool(_CONCLUSION.search(candidate.label or "")) or candidate.recommendation),
+            float(candidate.index == 0),
+            candidate.index / max(1, candidate.sentences - 1),
+            math.log1p(len(candidate.text.split())),
+            float(bool(_PRONOUN_START.match(candidate.text))),
+            float(bool(populations - asked_populations)),
+            float(kind is EvidenceKind.GUIDELINE),
+            float(kind.level < EvidenceKind.CONSUMER.level and kind is not EvidenceKind.GUIDELINE),
+            float(kind is EvidenceKind.CONSUMER),
+        )
+    return rows
+
+
+def _type_fit(asked: str, types: np.ndarray, text: str) -> float:
+    if asked in ANSWER_TYPES:
+        return float(types[ANSWER_TYPES.index(asked)])
+    if asked in RULE_CUES:
+        return RULE_FIT if RULE_CUES[asked].search(text) else RULE_MISS
+    return NO_TYPE_FIT
+
+
+def relevance(question: ClinicalQuestion, candidates: Sequence[Candidate], model: RelevanceModel | None = None) -> np.ndarray:
+    """P(answers the question) for each candidate, in order."""
+    if not candidates:
+        return np.zeros(0)
+    model = model or shipped_model()
+    return model.probabilities(feature_rows(question, candidates, model.answer_types))
+
+
+def names_focus(question: ClinicalQuestion, text: str) -> bool:
+    """Whether ``text`` names every drug a drug question asks about, or one focus concept."""
+    words = concept_words(text)
+    if question.must_mention.anchors:
+        return question.must_mention.covers_anchors(words)
+    return any(mentions(alternatives, text) for alternatives in question.focus_phrases)
+
+
+def iter_answer_type_examples(documents: Iterable[Document], split_sentences) -> Iterable[tuple[str, str, set[str]]]:
+    """(sentence, answer type, focus words) for every sentence of every passage whose label
+    declares its answer type: the training examples of :class:`AnswerTypes`."""
+    for document in documents:
+        masked = {w for k in document.keywords[:1] for w in _TOKEN.findall(k.lower()) if len(w) > 2}
+        for index, passage in enumerate(document.passages):
+            qtype = label_type(passage.label, document.source)
+            if qtype is None:
+                continue
+            for start, end in split_sentences(document.passage_id(index), passage.text):
+                yield passage.text[start:end], qtype, masked
