@@ -43,6 +43,7 @@ from evidex import Corpus, Settings  # noqa: E402
 from evidex.answer.appraise import extract_findings  # noqa: E402
 from evidex.answer.relevance import (  # noqa: E402
     ANSWER_TYPES,
+    ANSWER_TYPES_FILE,
     FEATURES,
     MODEL_FILE,
     AnswerTypes,
@@ -50,12 +51,14 @@ from evidex.answer.relevance import (  # noqa: E402
     feature_rows,
     iter_answer_type_examples,
     label_type,
+    names_focus,
     type_tokens,
 )
 from evidex.answer.understand import QuestionError, understand  # noqa: E402
 
 OUT = ROOT / "src" / "evidex" / "data" / MODEL_FILE
 MIN_COUNT = 3
+L2 = 3e-4  # strong: the same sentences recur across NIH pages, and an unregularised model learns them by heart
 MAX_VOCABULARY = 60_000
 TARGET_PRECISION = 0.8  # of the top sentence, among questions it is shown for
 
@@ -118,7 +121,7 @@ def train_answer_types(examples: list[tuple[str, str, set[str]]], epochs: int, s
     weights = np.zeros((len(vocabulary), k))
     bias = np.zeros(k)
     moments = [np.zeros_like(weights), np.zeros_like(weights), np.zeros(k), np.zeros(k)]
-    rate, l2, step = 0.05, 1e-6, 0
+    rate, l2, step = 0.02, L2, 0
     rng = np.random.default_rng(seed)
     for epoch in range(epochs):
         order = rng.permutation(len(ids))
@@ -227,7 +230,7 @@ def question_candidates(corpus: Corpus, questions: list[dict], cache: Path) -> t
         if not findings:
             skipped["no candidate sentences"] += 1
             continue
-        asked.append((question, [f.candidate() for f in findings], [f.passage_id in item["passages"] for f in findings]))
+        asked.append((question, item["type"], [f.candidate() for f in findings]))
         if (number + 1) % 200 == 0:
             print(f"  {number + 1}/{len(questions)} questions, {time.monotonic() - started:.0f} s", file=sys.stderr)
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -235,22 +238,37 @@ def question_candidates(corpus: Corpus, questions: list[dict], cache: Path) -> t
     return asked, dict(skipped)
 
 
+def answers(question, qtype: str, candidate) -> bool:
+    """The label: the candidate's passage is declared (by its MedQuAD type or guideline heading)
+    to answer that kind of question, and the sentence or its source (title or keywords) is about
+    the question's focus.  Mostly structure, which the features do not read."""
+    document = candidate.document
+    return label_type(candidate.label, document.source) == qtype and names_focus(
+        question, f"{candidate.text} {document.title} {' '.join(document.keywords[:5])}"
+    )
+
+
 def question_rows(asked: list, answer_types: AnswerTypes):
-    """Feature rows, labels and question numbers of every candidate sentence of every question."""
-    rows = [feature_rows(question, candidates, answer_types) for question, candidates, _ in asked]
-    labels = [label for _, _, question_labels in asked for label in question_labels]
-    owners = [number for number, (_, candidates, _) in enumerate(asked) for _ in candidates]
+    """Feature rows, labels and question numbers of the candidates whose passage label says what
+    kind of question it answers (others, such as abstracts, cannot be labelled and are left out)."""
+    kept = [
+        (number, question, qtype, [c for c in candidates if label_type(c.label, c.document.source)])
+        for number, (question, qtype, candidates) in enumerate(asked)
+    ]
+    kept = [k for k in kept if k[3]]
+    rows = [feature_rows(question, candidates, answer_types) for _, question, _, candidates in kept]
+    labels = [answers(question, qtype, c) for _, question, qtype, candidates in kept for c in candidates]
+    owners = [number for number, _, _, candidates in kept for _ in candidates]
     return np.vstack(rows), np.array(labels, dtype=float), np.array(owners)
 
 
-def fit_logistic(rows: np.ndarray, labels: np.ndarray, l2: float = 1e-3, iterations: int = 3000) -> tuple[np.ndarray, float]:
-    """Class-balanced logistic regression by gradient descent (a few thousand rows, 16 features)."""
-    positive = labels.mean()
-    sample = np.where(labels > 0, 0.5 / positive, 0.5 / (1 - positive))
+def fit_logistic(rows: np.ndarray, labels: np.ndarray, l2: float = 1e-3, iterations: int = 4000) -> tuple[np.ndarray, float]:
+    """Logistic regression by gradient descent (tens of thousands of rows, 15 features); not
+    class-balanced, so that its output is a probability a threshold can be read against."""
     weights, bias = np.zeros(rows.shape[1]), 0.0
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-(rows @ weights + bias)))
-        error = (p - labels) * sample
+        error = p - labels
         weights -= 0.5 * (rows.T @ error / len(labels) + l2 * weights)
         bias -= 0.5 * error.mean()
     return weights, bias
@@ -313,13 +331,18 @@ def main() -> None:
     documents = [d for d in corpus.store.iter_documents() if d.source in ("medquad", "ngc", "open_medicine")]
     print(f"{len(documents):,} consumer-health and guideline documents", file=sys.stderr)
 
-    splitter = corpus.engine.splitter
-    examples = {name: [] for name in ("types", "relevance", "test")}
-    for document in documents:
-        examples[part(focus_key(document))] += list(iter_answer_type_examples([document], splitter.spans))
-    print(f"answer-type sentences: { {k: len(v) for k, v in examples.items()} }", file=sys.stderr)
-    answer_types = train_answer_types(examples["types"], args.epochs, args.seed)
-    type_figures = evaluate_answer_types(answer_types, examples["test"])
+    cached_types = args.data_dir / f"answer-types-{args.epochs}-{args.seed}.pickle"
+    if cached_types.exists():  # training it takes minutes; the relevance features change more often
+        answer_types, type_figures = pickle.loads(cached_types.read_bytes())
+    else:
+        splitter = corpus.engine.splitter
+        examples = {name: [] for name in ("types", "relevance", "test")}
+        for document in documents:
+            examples[part(focus_key(document))] += list(iter_answer_type_examples([document], splitter.spans))
+        print(f"answer-type sentences: { {k: len(v) for k, v in examples.items()} }", file=sys.stderr)
+        answer_types = train_answer_types(examples["types"], args.epochs, args.seed)
+        type_figures = evaluate_answer_types(answer_types, examples["test"])
+        cached_types.write_bytes(pickle.dumps((answer_types, type_figures)))
     print(f"answer types on held-out topics: {type_figures['sentence_accuracy']:.3f} accuracy, "
           f"macro F1 {type_figures['macro_f1']:.3f}", file=sys.stderr)
 
@@ -351,12 +374,7 @@ def main() -> None:
         "weights": [round(float(w), 5) for w in weights],
         "bias": round(float(bias), 5),
         "threshold": threshold,
-        "answer_types": {
-            "types": list(ANSWER_TYPES),
-            "vocabulary": sorted(answer_types.vocabulary, key=answer_types.vocabulary.get),
-            "weights": np.round(answer_types.weights, 3).tolist(),
-            "bias": np.round(answer_types.bias, 4).tolist(),
-        },
+        "answer_types": list(ANSWER_TYPES),
         "info": {
             "trained_by": "scripts/train_relevance.py",
             "trained_on": "built-in corpus structure: MedQuAD answers by question type and focus, guideline passages "
@@ -366,9 +384,15 @@ def main() -> None:
             "seed": args.seed,
         },
     }
-    args.out.write_text(json.dumps(model, separators=(",", ":")) + "\n")
+    args.out.write_text(json.dumps(model, indent=1) + "\n")
+    np.savez_compressed(
+        args.out.parent / Path(ANSWER_TYPES_FILE).name,
+        vocabulary=np.array("\n".join(sorted(answer_types.vocabulary, key=answer_types.vocabulary.get))),
+        weights=answer_types.weights.astype(np.float16),
+        bias=answer_types.bias.astype(np.float32),
+    )
     RelevanceModel.load(args.out)  # it loads
-    size = args.out.stat().st_size / 1e6
+    size = (args.out.stat().st_size + (args.out.parent / Path(ANSWER_TYPES_FILE).name).stat().st_size) / 1e6
     print(f"wrote {args.out} ({size:.1f} MB)", file=sys.stderr)
     corpus.close()
 

@@ -81,7 +81,13 @@ _FRAGMENT = re.compile(
     r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$|"
     r"^\s*(?:[^:.]{1,40}:\*?\s*)?(?:Recommended|Preferred|Indicated|Contraindicated|Reserved|Considered|Used|"
     r"Suggested|Should|Must|May be|Can be|Is|Are|Requires?|Reduces|Increases|Improves|Lowers|Reduce to|Increase to)\b|"
-    r"^\s*(?:When|How|What|Why|Where|Whom?) to\b",  # a heading: "When to seek medical attention (…)"
+    r"^\s*(?:When|How|What|Why|Where|Whom?) to\b|"  # a heading: "When to seek medical attention (…)"
+    # a list item whose subject is its heading: "**Not routinely recommended** in DKA", "Consider only if pH < 7.0"
+    r"^[\s*_]*(?:Not|Never) (?:\w+ )?(?:recommended|indicated|advised|required|needed|used|given)\b|"
+    r"^[\s*_]*(?:Only|Consider(?: \W*only\W*)?) (?:if|when|in|for|after)\b|"
+    # a condition stated elsewhere: "If administered: 100 mmol sodium bicarbonate …" (administer what, and when?)
+    r"^[\s*_]*(?:If|When|Once|Unless|Where)\s+(?:\w+\s+){0,2}?(?:administered|used|given|started|chosen|needed|"
+    r"indicated|prescribed|required|present|applicable|available|tolerated|necessary|so|this|these|it|they)\b",
     re.IGNORECASE,
 )
 # A sentence whose subject is outside it ("Patients who are unwilling to engage in this therapy

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
+from evidex.answer.relevance import other_populations
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
 from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType
 from evidex.answer.verdict import Splitter, decide, is_yes_no
@@ -68,10 +69,10 @@ _PITFALL = re.compile(
 )
 
 _SECTION_ORDER = [
-    "urgent", "bottom_line", "first_line", "second_line", "how_to", "avoid",
+    "urgent", "bottom_line", "details", "first_line", "second_line", "how_to", "avoid",
     "pitfalls", "escalate", "patient_specific", "related", "evidence",
 ]
-_LIMITS = {"bottom_line": 2, "first_line": 4, "second_line": 4, "how_to": 3, "avoid": 4,
+_LIMITS = {"bottom_line": 2, "details": 5, "first_line": 4, "second_line": 4, "how_to": 3, "avoid": 4,
            "pitfalls": 3, "escalate": 3, "patient_specific": 4, "related": 4, "evidence": 4}
 
 
@@ -92,8 +93,14 @@ class Draft:
     notes: dict[str, list[str]]
 
 
+# Question types whose answers are options to weigh: first-line, second-line, how to do it.
+_OPTION_TYPES = frozenset({QuestionType.TREATMENT, QuestionType.PREVENTION, QuestionType.COMPARISON, QuestionType.GENERAL})
+
+
 def section_for(finding: Finding, question: ClinicalQuestion) -> str:
-    """Which section a finding belongs in, from what its sentence says."""
+    """Which section a finding belongs in, from what its sentence says.  Options (first-line,
+    second-line, how to) only for questions about what to do; the other kinds of question get
+    their answer's other sentences under "More on this question"."""
     text = finding.text
     strength = finding.strength or ""
     if _AVOID.search(text) or re.search(r"\bAgainst\b", strength):
@@ -102,6 +109,8 @@ def section_for(finding: Finding, question: ClinicalQuestion) -> str:
         return "escalate"
     if any(modifier_matches(p, text) for p, _ in question.modifiers):
         return "patient_specific"
+    if question.question_type not in _OPTION_TYPES and question.question_type is not QuestionType.DOSE:
+        return "pitfalls" if _PITFALL.search(text) and not question.question_type.about_a_drug else "details"
     if _HOW_TO.search(text) and question.question_type in (QuestionType.TREATMENT, QuestionType.DOSE):
         return "how_to"
     if _FIRST_LINE.search(text) or re.search(r"\bStrong\b|\b[AB]\b", strength):
@@ -159,7 +168,7 @@ def draft_answer(
         slot = (finding.document.id, key)
         if _repeats(finding.text, seen) or len(sections.get(key, [])) >= _LIMITS[key] or per_doc_section.get(slot, 0) >= 2:
             return False
-        sections.setdefault(key, []).append(DraftClaim(finding, finding.text, _strength_note(finding)))
+        sections.setdefault(key, []).append(DraftClaim(finding, finding.text, _claim_note(finding, question)))
         per_doc_section[slot] = per_doc_section.get(slot, 0) + 1
         seen.append(finding.text)
         return True
@@ -256,34 +265,31 @@ def patient_order(findings: list[Finding]) -> list[Finding]:
     return kept + hard[: max(0, PATIENT_MIN_FINDINGS - len(kept))]
 
 
+# Findings this much less relevant than the most relevant one still compete for the bottom line
+# on the strength of their source and how plainly they state it.
+BOTTOM_LINE_MARGIN = 0.05
+
+
 def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding | None:
-    """The strongest well-matched finding among the top few: a sentence that states a
-    finding or recommendation (not background), about the question's intervention when it
-    names one (looking further down for it when the top few do not), from a guideline or review before weaker designs, a statement of what
-    to do before one of what not to do, and a first-line recommendation before others."""
-    treatments = treatment_phrases(question)
-
-    def off_treatment(finding: Finding) -> bool:
-        return bool(treatments) and not mentions(treatments, finding.text)
-
-    top = [f for f in findings[:8] if f.topical > 0]
-    if treatments and all(off_treatment(f) for f in top):
-        # the treatment asked about is named further down: that is what the bottom line is about
-        top += [f for f in findings[8:] if f.topical > 0 and not off_treatment(f)][:3]
-    if not top:
+    """The finding that best answers the question (:attr:`Finding.relevance`, from the learned
+    relevance model); among near-equals, one about the treatment asked about, stated as a
+    conclusion rather than a hypothesis, from the stronger source, a recommendation for before one
+    against, a first-line recommendation before others."""
+    if not findings:
         return None
-    stated = [f for f in top if FINDING_CUES.search(f.text) or f.strength or (treatments and not off_treatment(f))] or top
-
+    treatments = treatment_phrases(question)
+    best = max(f.relevance for f in findings)
+    near = [f for f in findings if f.relevance >= best - BOTTOM_LINE_MARGIN]
     return min(
-        stated,
+        near,
         key=lambda f: (
-            off_treatment(f),
+            bool(treatments) and not mentions(treatments, f.text),
             bool(_SPECULATIVE.search(f.text)),
-            not (f.strength or _CONCLUSIVE.search(f.text)),
-            bool(_AVOID.search(f.text)),
+            not (f.strength or _CONCLUSIVE.search(f.text) or FINDING_CUES.search(f.text)),
+            bool(_AVOID.search(f.text)) and question.question_type in _OPTION_TYPES,
             not _FIRST_LINE.search(f.text),  # "recommends X as first-line" before "suggests adding X"
             f.document.kind.level,
-            -f.score,
+            -f.relevance,
         ),
     )
 
@@ -296,8 +302,15 @@ _CONCLUSIVE = re.compile(
 _SPECULATIVE = re.compile(r"\b(is|are) thought to\b|\bhypothes\w+|\btheoretical\w*|\bit is possible\b|\bmay be associated\b", re.IGNORECASE)
 
 
-def _strength_note(finding: Finding) -> str | None:
-    return f"Recommendation strength: {finding.strength}" if finding.strength else None
+def _claim_note(finding: Finding, question: ClinicalQuestion) -> str | None:
+    """What the reader must know to apply the sentence: the group it is about when the question
+    names no such group ("older adults"), and the recommendation's strength."""
+    notes = []
+    if groups := other_populations(question, finding.text):
+        notes.append(f"Applies to: {', '.join(groups)}")
+    if finding.strength:
+        notes.append(f"Recommendation strength: {finding.strength}")
+    return "; ".join(notes) or None
 
 
 def _repeats(text: str, seen: list[str]) -> bool:

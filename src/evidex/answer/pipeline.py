@@ -14,6 +14,7 @@ from evidex.answer.appraise import (
     SentenceSplitter,
     extract_findings,
     indirect_findings,
+    rank_by_relevance,
     treatment_phrases,
 )
 from evidex.answer.compose import (
@@ -25,6 +26,7 @@ from evidex.answer.compose import (
 from evidex.answer.llm import ChatClient, rewrite_claims
 from evidex.answer.plain import PlainLanguage, fit_reading_grade, reading_grade
 from evidex.answer.red_flags import urgent_notice, when_to_get_help
+from evidex.answer.relevance import RelevanceModel, shipped_model
 from evidex.answer.types import Answer, Note, Provenance, Section, Verdict
 from evidex.answer.understand import (
     Audience,
@@ -66,6 +68,7 @@ class Engine:
     settings: Settings
     splitter: SentenceSplitter
     llm: ChatClient | None = None
+    relevance_model: RelevanceModel | None = None  # None: the model shipped in the package, loaded on first use
 
     def ask(
         self,
@@ -79,8 +82,15 @@ class Engine:
         for text in [*earlier, question]:
             parsed = understand(text, self.searcher.vocabulary, audience, parsed)
         assert parsed is not None
+        if not parsed.understood:
+            return self._not_understood(parsed, filters)
         hits, searched = self.retrieve(parsed, filters)
-        findings = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
+        candidates = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
+        # only sentences that answer this kind of question about this focus (the learned model's
+        # threshold: see evidex/data/models/relevance.json for its precision on held-out topics)
+        model = self.relevance_model or shipped_model()
+        ranked = rank_by_relevance(parsed, candidates, model)
+        findings = [f for f in ranked if f.relevance >= model.threshold]
         gap = treatment_gap(parsed, findings)
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
@@ -90,11 +100,24 @@ class Engine:
         )
         answer = answer.model_copy(update={"provenance": provenance})
         if not answer.claims():
-            return _abstain(answer, searched)
+            return _abstain(answer, searched, parsed)
         if self.llm is not None:
             answer = self._reword(answer)
         grade = reading_grade([claim.text for claim in answer.claims()])
         return answer.model_copy(update={"reading_grade": grade})
+
+    def _not_understood(self, question: ClinicalQuestion, filters: SearchFilters | None) -> Answer:
+        """An answer that says what is missing from a question that names nothing evidex can look up."""
+        answer = self._compose(question, [], False, [], [], [], filters)
+        reason = (
+            "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
+            "that its vocabulary knows. If it follows an earlier question (\"is it contagious?\"), ask it as a "
+            "follow-up of that question, or name the condition or drug."
+        )
+        urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
+        return answer.model_copy(
+            update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None}
+        )
 
     def _reword(self, answer: Answer) -> Answer:
         """Let the LLM reword verified claims; each rewrite is checked, failures keep the source wording."""
@@ -176,7 +199,10 @@ class Engine:
             question=question.text,
             audience=question.audience,
             question_type=question.question_type,
+            yes_no=question.yes_no,
             topic=question.topic,
+            focus=[*question.unknown_terms, *(c.name for c in question.focus)],
+            patient_context=question.context.describe(),
             conditions=[c.name for c in question.conditions],
             interventions=[c.name for c in question.interventions],
             modifiers=[p.label for p, _ in question.modifiers],
@@ -209,11 +235,14 @@ def _merge(results: list[list[SearchHit]]) -> list[SearchHit]:
     return sorted(merged.values(), key=lambda h: h.parts.final, reverse=True)
 
 
-def _abstain(answer: Answer, searched: list[str]) -> Answer:
+def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion) -> Answer:
+    asked = f"the {question.question_type.label} of {question.topic}" if question.question_type is not QuestionType.GENERAL else question.topic
+    if question.question_type is QuestionType.DEFINITION:
+        asked = f"what {question.topic} is"
     reason = (
-        "The indexed evidence does not answer this question. Searched for: "
+        f"The indexed evidence does not answer this question ({asked}). Searched for: "
         + "; ".join(f"“{q}”" for q in searched)
-        + f" across {answer.provenance.corpus_documents:,} documents; no passage stated a relevant finding."
+        + f" across {answer.provenance.corpus_documents:,} documents; no passage stated a finding that answers it."
     )
     urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
     return answer.model_copy(

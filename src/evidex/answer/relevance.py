@@ -12,8 +12,11 @@ should I eat with gout?".  Two small learned models, run with numpy alone, say i
   labelled by their headings ("Potential harms", "Screening Tests").
 * :class:`RelevanceModel` — the probability that a sentence answers the question: a logistic
   regression over what the question and the sentence share (:data:`FEATURES`): the focus
-  named in the sentence or only in its source's title, the answer type the question asks
-  for, the passage's own heading, the question's other words, the source's kind.
+  named in the sentence or only in its source's title, how well the sentence's answer type fits
+  the question's, the question's other words, where the sentence stands in its passage.  Not
+  the passage's heading nor the source's kind: the training labels come from headings, which
+  only consumer pages and guidelines have (the strength of the source decides among equally
+  relevant sentences later, in compose).
 
 Both are trained by ``scripts/train_relevance.py`` on questions made from the corpus's own
 structure (never on an evaluation set) and shipped as JSON in ``evidex/data/models/``; the
@@ -29,15 +32,17 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from evidex.answer.understand import ClinicalQuestion, QuestionType, concept_names
 from evidex.answer.words import concept_words, mentions
 from evidex.evidence.builtin import data_path
-from evidex.evidence.documents import Document, EvidenceKind
+from evidex.evidence.documents import Document
 
 MODEL_FILE = "models/relevance.json"
+ANSWER_TYPES_FILE = "models/answer_types.npz"  # beside it: the sentence model's words and weights
 
 # The kinds of answer the sentence model knows, each learned from labelled answers.
 ANSWER_TYPES: tuple[str, ...] = (
@@ -100,7 +105,7 @@ RULE_CUES: dict[str, re.Pattern] = {
     ),
 }
 # For a question type the models do not know (general), any answer type fits a little.
-RULE_FIT, RULE_MISS, NO_TYPE_FIT = 0.9, 0.1, 0.3
+RULE_FIT, RULE_MISS, NO_TYPE_FIT = 0.9, 0.1, 0.45
 
 _TOKEN = re.compile(r"[a-z]+|\d+")
 _PRONOUN_START = re.compile(r"^\s*(?:it|they|this|these|those|such|he|she)\b", re.IGNORECASE)
@@ -111,24 +116,44 @@ _POPULATION = re.compile(
     re.IGNORECASE,
 )
 
+# A population word, as the modifier key understand gives it (so "older" matches "older_adult").
+_POPULATION_GROUP = {
+    "child": "child", "children": "child", "infant": "child", "adolescent": "child", "paediatric": "child",
+    "pediatric": "child", "newborn": "child", "older": "older_adult", "elderly": "older_adult", "aged": "older_adult",
+    "pregnan": "pregnancy", "pregnancy": "pregnancy", "pregnant": "pregnancy", "breast": "pregnancy",
+    "breastfeeding": "pregnancy", "women": "women", "men": "men",
+}
+
+_GROUP_LABELS = {"child": "children or adolescents", "older_adult": "older adults", "pregnancy": "pregnancy or breastfeeding"}
+
 FEATURES: tuple[str, ...] = (
     "focus_in_sentence",  # share of the question's focus named in the sentence itself
     "focus_in_source",  # share named only in the source's title or keywords
     "every_anchor_in_sentence",  # every drug a drug question asks about, in the sentence
     "type_fit",  # how well the sentence's answer type fits the question type
     "type_is_best",  # the question's type is the sentence's most likely answer type
-    "heading_fits",  # the passage's heading names the asked type (+1), another type (-1), none (0)
     "question_words",  # share of the question's other content words in the sentence
-    "conclusion",  # a conclusion, result or recommendation passage
     "first_sentence",  # the passage's first sentence (answers usually open with the answer)
     "position",  # how far into its passage the sentence is (0 first … 1 last)
     "words",  # log of the sentence's length in words
     "starts_with_pronoun",  # its subject is in the sentence before
     "other_population",  # it names a population the question does not
-    "guideline",
-    "study",  # systematic review, RCT or other study
-    "consumer",
 )
+
+
+def other_populations(question: ClinicalQuestion, text: str) -> list[str]:
+    """Groups a sentence is about that the question does not name ("older adults" in an answer
+    to a question about adults in general): the reader must be told."""
+    asked = {m.lower() for m in _POPULATION.findall(question.text)}
+    asked |= {p.key for p, _ in question.modifiers}
+    found = []
+    for match in _POPULATION.finditer(text):
+        word = match.group(0)
+        group = _POPULATION_GROUP.get(word.lower().split()[0].rstrip("s"), word.lower())
+        label = _GROUP_LABELS.get(group, group)
+        if word.lower() not in asked and group not in asked and label not in found:
+            found.append(label)
+    return found
 
 
 def label_type(label: str | None, source: str) -> str | None:
@@ -180,15 +205,17 @@ class RelevanceModel:
 
     @classmethod
     def load(cls, path=None) -> RelevanceModel:
-        data = json.loads((path or data_path(MODEL_FILE)).read_text())
-        if tuple(data["features"]) != FEATURES or tuple(data["answer_types"]["types"]) != ANSWER_TYPES:
-            raise ValueError(f"{MODEL_FILE} was trained for other features; rerun scripts/train_relevance.py")
-        types = data["answer_types"]
-        answer_types = AnswerTypes(
-            vocabulary={word: i for i, word in enumerate(types["vocabulary"])},
-            weights=np.asarray(types["weights"], dtype=np.float32),
-            bias=np.asarray(types["bias"], dtype=np.float32),
-        )
+        """The model in ``path`` (default: the one shipped), with its answer-type model beside it."""
+        path = path or data_path(MODEL_FILE)
+        data = json.loads(path.read_text())
+        if tuple(data["features"]) != FEATURES or tuple(data["answer_types"]) != ANSWER_TYPES:
+            raise ValueError(f"{path.name} was trained for other features; rerun scripts/train_relevance.py")
+        with np.load(path.parent / Path(ANSWER_TYPES_FILE).name) as arrays:
+            answer_types = AnswerTypes(
+                vocabulary={word: i for i, word in enumerate(str(arrays["vocabulary"]).split("\n"))},
+                weights=arrays["weights"].astype(np.float32),
+                bias=arrays["bias"].astype(np.float32),
+            )
         return cls(
             weights=np.asarray(data["weights"], dtype=np.float64),
             bias=float(data["bias"]),
@@ -232,7 +259,6 @@ def feature_rows(question: ClinicalQuestion, candidates: Sequence[Candidate], an
     asked = question.question_type.value
     focus_words = {w for alternatives in focus for phrase in alternatives for w in phrase}
     other_words = question.words - focus_words
-    asked_populations = {m.lower() for m in _POPULATION.findall(question.text)}
     rows = np.zeros((len(candidates), len(FEATURES)))
     for row, (candidate, types) in enumerate(zip(candidates, probabilities)):
         sentence = concept_words(candidate.text)
@@ -240,26 +266,18 @@ def feature_rows(question: ClinicalQuestion, candidates: Sequence[Candidate], an
         in_sentence = [any(p <= sentence for p in alternatives) for alternatives in focus]
         in_source = [any(p <= source for p in alternatives) for alternatives in focus]
         named = len(focus) or 1
-        declared = label_type(candidate.label, candidate.document.source)
-        populations = {m.lower() for m in _POPULATION.findall(candidate.text)}
-        kind = candidate.document.kind
         rows[row] = (
             sum(in_sentence) / named,
             sum(s and not t for t, s in zip(in_sentence, in_source)) / named,
             float(bool(question.must_mention.anchors) and question.must_mention.covers_anchors(sentence)),
             _type_fit(asked, types, candidate.text),
             float(asked in ANSWER_TYPES and ANSWER_TYPES[int(np.argmax(types))] == asked),
-            0.0 if declared is None else (1.0 if declared == asked else -1.0),
             len(sentence & other_words) / len(other_words) if other_words else 0.0,
-            float(bool(_CONCLUSION.search(candidate.label or "")) or candidate.recommendation),
             float(candidate.index == 0),
             candidate.index / max(1, candidate.sentences - 1),
             math.log1p(len(candidate.text.split())),
             float(bool(_PRONOUN_START.match(candidate.text))),
-            float(bool(populations - asked_populations)),
-            float(kind is EvidenceKind.GUIDELINE),
-            float(kind.level < EvidenceKind.CONSUMER.level and kind is not EvidenceKind.GUIDELINE),
-            float(kind is EvidenceKind.CONSUMER),
+            float(bool(other_populations(question, candidate.text))),
         )
     return rows
 
@@ -288,14 +306,22 @@ def names_focus(question: ClinicalQuestion, text: str) -> bool:
     return any(mentions(alternatives, text) for alternatives in question.focus_phrases)
 
 
+DEFINING_SENTENCES = 2
+
+
 def iter_answer_type_examples(documents: Iterable[Document], split_sentences) -> Iterable[tuple[str, str, set[str]]]:
     """(sentence, answer type, focus words) for every sentence of every passage whose label
-    declares its answer type: the training examples of :class:`AnswerTypes`."""
+    declares its answer type: the training examples of :class:`AnswerTypes`.  Of an answer to
+    "what is …?", only the first sentences define; the rest of such a page goes on to symptoms
+    and causes, and would teach that "the main symptom is …" is a definition."""
     for document in documents:
         masked = {w for k in document.keywords[:1] for w in _TOKEN.findall(k.lower()) if len(w) > 2}
         for index, passage in enumerate(document.passages):
             qtype = label_type(passage.label, document.source)
             if qtype is None:
                 continue
-            for start, end in split_sentences(document.passage_id(index), passage.text):
+            spans = split_sentences(document.passage_id(index), passage.text)
+            if qtype == "definition":
+                spans = spans[:DEFINING_SENTENCES] if index == 0 else []
+            for start, end in spans:
                 yield passage.text[start:end], qtype, masked

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 SectionKey = Literal[
     "urgent",
     "bottom_line",
+    "details",
     "first_line",
     "second_line",
     "how_to",
@@ -25,6 +26,7 @@ SectionKey = Literal[
 SECTION_TITLES: dict[str, str] = {
     "urgent": "Seek urgent care",
     "bottom_line": "Bottom line",
+    "details": "More on this question",
     "first_line": "First-line options",
     "second_line": "Second-line options and adjuncts",
     "how_to": "How to do it",
@@ -122,8 +124,13 @@ class Answer(BaseModel):
 
     question: str
     audience: Literal["clinician", "patient"]
-    question_type: str
+    question_type: str = Field(description="What the question asks for: treatment, dose, side_effects, interactions, … (evidex.answer.understand.QuestionType)")
+    yes_no: bool = Field(default=False, description="Whether the question asks yes or no")
     topic: str
+    focus: list[str] = Field(default_factory=list, description="What the answer must be about: the drugs, conditions, tests asked about")
+    patient_context: list[str] = Field(
+        default_factory=list, description="What the question says about the patient (age, history, current drugs): qualifies the answer"
+    )
     conditions: list[str] = Field(default_factory=list)
     interventions: list[str] = Field(default_factory=list)
     modifiers: list[str] = Field(default_factory=list)

@@ -185,7 +185,7 @@ def expand_query(text: str, vocab: Vocabulary) -> ExpandedQuery:
     """Find the content words, concepts and synonyms of a question."""
     segments = _content_segments(tokenize(text))
     corrections = _correct_spelling(segments, vocab)
-    segments = [[_corrected(t, corrections) for t in segment] for segment in segments]
+    segments = [_joined([_corrected(t, corrections) for t in segment], vocab) for segment in segments]
     matches = [m for segment in segments for m in _find_matches(segment, text, vocab)]
     concepts = _resolve(matches, vocab)
     words = [t.surface for segment in segments for t in segment]
@@ -221,6 +221,23 @@ def _correct_spelling(segments: list[list[Token]], vocab: Vocabulary) -> dict[st
     unknown = [w for w in words if MIN_CORRECTED <= len(w) <= MAX_CORRECTED and not vocab.is_known_word(w)]
     corrections = {word: vocab.correct_spelling(word) for word in unknown[:MAX_SPELLING_CHECKS]}
     return {word: corrected for word, corrected in corrections.items() if corrected}
+
+
+def _joined(tokens: list[Token], vocab: Vocabulary) -> list[Token]:
+    """Two words that are one term when written together: "heart burn" is heartburn (not burns
+    of the heart), "tooth ache" toothache."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        if i + 1 < len(tokens) and tokens[i].surface.isalpha() and tokens[i + 1].surface.isalpha():
+            word = tokens[i].surface + tokens[i + 1].surface
+            if len(word) >= 7 and any(s.kind is not SenseKind.ABBREVIATION for s in vocab.senses(word)):
+                out.append(Token(word, tokens[i].start, tokens[i + 1].end, word, stem(word)))
+                i += 2
+                continue
+        out.append(tokens[i])
+        i += 1
+    return out
 
 
 def _corrected(token: Token, corrections: dict[str, str]) -> Token:

@@ -1,0 +1,65 @@
+"""A quoted sentence keeps what makes it true: its condition, its population and its direction.
+
+Each rule is checked on real answers from the built-in corpus, over questions chosen because
+their sources hold such sentences: conditional dosing lists, population-specific
+recommendations and recommendations against."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from evidex.answer.types import Answer
+from evidex.corpus import Corpus
+from evidex.settings import Settings
+
+QUESTIONS = [
+    "What dose of sodium bicarbonate is given in diabetic ketoacidosis?",
+    "How should hypertension be treated?",
+    "How is gout treated?",
+    "Should adults be screened for osteoporosis?",
+    "What is the treatment of acute low back pain?",
+    "Is vitamin E useful in fatty liver disease?",
+    "What can I take for heartburn?",
+]
+# A sentence whose condition or subject lives in another sentence or list item.
+LOST_CONDITION = re.compile(
+    r"^[\s*_]*(?:If (?:administered|used|given|needed)|Not (?:\w+ )?recommended|Consider (?:\W*only\W* )?if|Only if)\b",
+    re.IGNORECASE,
+)
+GROUP = re.compile(r"\b(?:children|adolescents|older adults|elderly|pregnan\w+|infants)\b", re.IGNORECASE)
+AGAINST = re.compile(r"\b(?:recommends? against|recommended against|is not recommended|are not recommended|should not be)\b", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def answers(builtin_data_dir) -> dict[str, Answer]:
+    with Corpus.open(Settings(data_dir=builtin_data_dir)) as corpus:
+        return {q: corpus.ask(q) for q in QUESTIONS} | {f"patient: {q}": corpus.ask(q, audience="patient") for q in QUESTIONS}
+
+
+def test_no_claim_has_lost_its_condition_or_subject(answers):
+    lost = [(q, c.text) for q, a in answers.items() for c in a.claims() if LOST_CONDITION.match(c.text)]
+    assert not lost
+
+
+def test_a_claim_about_a_group_the_question_does_not_name_says_so(answers):
+    unmarked = [
+        (q, c.text) for q, a in answers.items() for c in a.claims()
+        if GROUP.search(c.text) and not GROUP.search(q) and "Applies to:" not in (c.note or "")
+    ]
+    assert not unmarked
+
+
+def test_a_recommendation_against_is_never_shown_as_an_option(answers):
+    wrong = [
+        (q, s.key, c.text) for q, a in answers.items() for s in a.sections if s.key in ("first_line", "second_line", "how_to")
+        for c in s.claims if AGAINST.search(c.text)
+    ]
+    assert not wrong
+
+
+def test_no_answer_repeats_a_claim(answers):
+    for question, answer in answers.items():
+        texts = [" ".join(c.text.lower().split()) for c in answer.claims()]
+        assert len(texts) == len(set(texts)), question
