@@ -306,6 +306,10 @@ def test_unreviewed_questions_are_unlisted_until_a_second_reviewer_approves(serv
     assert slug not in httpx.get(f"{server.url}/").text and slug not in httpx.get(f"{server.url}/articles").text
     assert httpx.get(f"{server.url}/api/articles/{number}").status_code == 404
     assert httpx.get(f"{server.url}/api/articles/{number}/review").status_code == 404
+    form = httpx.get(f"{server.url}/login")
+    follow_up = httpx.post(f"{server.url}/ask", cookies=form.cookies, data={
+        "question": "What about children?", "follow_up_to": str(number), "csrf_token": form.cookies["evidex_csrf"]})
+    assert follow_up.status_code == 404  # a follow-up by number would show the unlisted question
     page = httpx.get(f"{server.url}/articles/{slug}")
     assert page.status_code == 200 and page.headers["X-Robots-Tag"] == "noindex"
     assert '<meta name="robots" content="noindex">' in page.text and "Not yet approved" in page.text

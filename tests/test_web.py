@@ -134,7 +134,7 @@ def test_ask_read_switch_language_quote_and_follow_up(page, server):
     page.get_by_role("link", name="Patient or carer").click()
     page.wait_for_url(re.compile(r"audience=patient"))
     assert page.get_by_role("heading", level=1).inner_text() == SEED
-    assert page.get_by_text("get medical help right away").is_visible()
+    assert page.get_by_role("heading", name="When to get help").is_visible()
     assert page.locator("a.cite").count() >= 1
     assert page.get_by_role("link", name="Patient or carer").get_attribute("aria-current") == "page"
     screenshot(page, "article-patient")

@@ -169,6 +169,8 @@ def web_routes(app: FastAPI) -> None:
         if follow_up_to:
             try:
                 earlier = svc.articles.summary(follow_up_to)
+                if hidden_from(user, follow_up_to, earlier.status):
+                    raise ArticleNotFound(follow_up_to)
             except ArticleNotFound as error:
                 raise HTTPException(404, str(error)) from error
             thread_id = svc.articles.start_thread(audience, [*earlier.earlier, earlier.question]).id
@@ -176,7 +178,7 @@ def web_routes(app: FastAPI) -> None:
             _, published = svc.ask(question, audience, None, thread_id, user.username if user else "anonymous")
         except (QuestionError, ThreadNotFound) as error:
             return page(request, "home.html", status=400, error=f"Please check the question: {error}.",
-                        question=without_control_characters(question)[:MAX_QUESTION_CHARS],
+                        question=question[:MAX_QUESTION_CHARS],
                         approved=svc.articles.list(["approved"], limit=10),
                         recent=[], documents=svc.document_count())
         query = urlencode({"audience": audience})
@@ -187,7 +189,7 @@ def web_routes(app: FastAPI) -> None:
         """Approved articles, or for reviewers articles of any (or the chosen) review status."""
         svc: Service = request.app.state.service
         user = _user(request)
-        q = without_control_characters(q)[:200]
+        q = q[:200]
         statuses = listed_statuses([status] if status in STATUS_LABELS else [], user)
         found = [] if statuses is None else svc.articles.list(statuses, q or None, limit=100)
         return page(request, "articles.html", articles=found, q=q, chosen_status=status,
@@ -263,7 +265,7 @@ def web_routes(app: FastAPI) -> None:
         user = svc.accounts.authenticate(username[:64], password[:1000])
         if user is None:
             return page(request, "login.html", status=401, noindex=True, next=_safe_next(next),
-                        username=without_control_characters(username)[:64],
+                        username=username[:64],
                         error="Wrong username or password.")
         response = RedirectResponse(_safe_next(next), status_code=303)
         response.set_cookie(SESSION_COOKIE, svc.accounts.start_session(user, svc.settings.service.session_hours),
