@@ -7,7 +7,7 @@ SEED_QUESTION := What are the most evidence-backed exercises for a herniated dis
 LATEST := .venv-latest
 EXTRAS := test,bench,postgres
 
-.PHONY: demo test test-latest check-install serve install lock clean
+.PHONY: demo test test-latest check-install bench-smoke serve install lock clean
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,11 @@ test-latest:
 # The built wheel in a clean venv with no extras: evidex --help, corpus stats, ask, db upgrade, serve.
 check-install: install
 	scripts/check_install.sh
+
+# Every benchmarks/*.py script once on a tiny sample (--limit 2): a missing dependency or a renamed
+# API fails here; the figures mean nothing (scripts/smoke_benchmarks.sh says which scripts count).
+bench-smoke: install
+	scripts/smoke_benchmarks.sh
 
 clean:
 	rm -rf $(VENV) $(LATEST) .pytest_cache tests/browser/node_modules artifacts

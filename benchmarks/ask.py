@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from measure import machine, percentile
+from measure import EVAL_DIR, evaluation_set, machine, percentile
 
 from evidex.answer import verdict
 from evidex.corpus import Corpus
@@ -53,6 +53,7 @@ CLINICAL = [
 ]
 VERDICT_FOR_LABEL = {"yes": "yes", "no": "no", "maybe": "uncertain"}
 FOLDS = 10
+PUBMEDQA = EVAL_DIR / "pubmedqa" / "pqal_train_dev.json"
 
 
 def design_half(pmid: str) -> bool:
@@ -62,11 +63,13 @@ def design_half(pmid: str) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pubmedqa", type=Path, default=ROOT.parent / "shared/data/eval/pubmedqa/pqal_train_dev.json")
-    parser.add_argument("--limit", type=int, default=500)
+    parser.add_argument("--pubmedqa", type=Path, help=f"PubMedQA PQA-L train/dev JSON (default: {PUBMEDQA})")
+    parser.add_argument("--limit", type=int, help="at most N clinical and N PubMedQA questions (a quick check)")
     parser.add_argument("--errors", action="store_true", help="print every wrong verdict with its basis")
     args = parser.parse_args()
-    items = list(json.loads(args.pubmedqa.read_text()).items())[: args.limit]
+    pubmedqa = evaluation_set(args.pubmedqa, PUBMEDQA, "--pubmedqa")
+    items = list(json.loads(pubmedqa.read_text()).items())[: args.limit] if pubmedqa else []
+    clinical = CLINICAL[: args.limit]
 
     # every question embedded afresh, as a new question would be (the second, cross-validated pass repeats them)
     with tempfile.TemporaryDirectory() as tmp, Corpus.open(Settings(data_dir=Path(tmp), search={"query_cache": 0})) as corpus:
@@ -78,7 +81,7 @@ def main() -> None:
 
         latencies, cited, answered, dangling, claims, removed = [], 0, 0, 0, 0, 0
         cues: dict[str, object] = {}
-        questions = [(None, q) for q in CLINICAL] + [(pmid, item["QUESTION"]) for pmid, item in items]
+        questions = [(None, q) for q in clinical] + [(pmid, item["QUESTION"]) for pmid, item in items]
         labels = dict((pmid, item["final_decision"]) for pmid, item in items)
         for pmid, question in questions:
             t0 = time.perf_counter()
@@ -99,13 +102,14 @@ def main() -> None:
 
         # Cross-validation: ask each question again with a model trained without its fold.
         keys = list(cues)
+        folds_used = min(FOLDS, len(keys))
         models, folds = verdict.cross_validation_models(
-            [cues[k] for k in keys], [VERDICT_FOR_LABEL[labels[k]] for k in keys], keys, FOLDS
-        )
+            [cues[k] for k in keys], [VERDICT_FOR_LABEL[labels[k]] for k in keys], keys, folds_used
+        ) if folds_used >= 2 else ([], [])
         fold_of = dict(zip(keys, folds))
         results = []  # (pmid, question, gold, got, basis)
         for pmid, item in items:
-            if pmid in fold_of:
+            if pmid in fold_of and fold_of[pmid] < len(models):
                 with verdict.using_model(models[fold_of[pmid]]):
                     answer = corpus.ask(item["QUESTION"])
             else:  # no verdict step reached: the shipped model played no part
@@ -115,11 +119,15 @@ def main() -> None:
             results.append((pmid, item["QUESTION"], VERDICT_FOR_LABEL[labels[pmid]], got, basis))
 
     n = len(items)
-    print(f"questions: {len(questions)} ({len(CLINICAL)} clinical + {n} PubMedQA)")
+    print(f"questions: {len(questions)} ({len(clinical)} clinical + {n} PubMedQA)")
     print(f"ask latency: p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
           f"mean {statistics.mean(latencies):.0f} ms")
+    print(f"claims composed: {claims}, refused by verification: {removed} "
+          f"({(claims - removed) / max(1, claims):.1%} verified); dangling citations: {dangling}")
+    if not n:
+        return
     correct = sum(got == want for _, _, want, got, _ in results)
-    print(f"PubMedQA verdict accuracy, {FOLDS}-fold cross-validated: {correct}/{n} = {correct / n:.1%} "
+    print(f"PubMedQA verdict accuracy, {folds_used}-fold cross-validated: {correct}/{n} = {correct / n:.1%} "
           f"(majority class 'yes' would score {sum(1 for _, i in items if i['final_decision'] == 'yes') / n:.1%}; "
           f"{len(cues)} questions reached the verdict step, the rest count as 'uncertain')")
     for name, half in (("design half", True), ("held-out half", False)):
@@ -138,8 +146,6 @@ def main() -> None:
         print(f"  {label:>9}: recall {tp}/{gold} = {tp / max(1, gold):.1%}, precision {tp}/{said} = "
               f"{tp / max(1, said):.1%}")
     print(f"PubMedQA source abstract cited: {cited}/{n} = {cited / n:.1%}; answered (not abstained): {answered}/{n}")
-    print(f"claims composed: {claims}, refused by verification: {removed} "
-          f"({(claims - removed) / max(1, claims):.1%} verified); dangling citations: {dangling}")
     if args.errors:
         for pmid, question, want, got, basis in results:
             if want != got:

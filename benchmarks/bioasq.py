@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_BIOASQ = REPO / ".." / "shared" / "data" / "eval" / "bioasq" / "bioasq_taskb_7b-10b.jsonl"
+DEFAULT_BIOASQ = REPO.parent / "shared" / "data" / "eval" / "bioasq" / "bioasq_taskb_7b-10b.jsonl"
 K = 10
 
 

@@ -91,7 +91,7 @@ def draw(corpus: dict[str, list[Document]]) -> tuple[list[str], list[str]]:
 def kind_report(rows: list[tuple[dict, Document]], title: str) -> None:
     """Overall and per-kind accuracy, then every disagreement."""
     right = sum(doc.kind.value == label["kind"] for label, doc in rows)
-    print(f"\n== Kind accuracy, {title}: {right}/{len(rows)} = {right / len(rows):.1%}")
+    print(f"\n== Kind accuracy, {title}: {right}/{len(rows)} = {right / max(len(rows), 1):.1%}")
     per_kind = Counter(label["kind"] for label, _ in rows)
     hits = Counter(label["kind"] for label, doc in rows if doc.kind.value == label["kind"])
     for kind, total in per_kind.most_common():
@@ -121,7 +121,7 @@ def size_report(rows: list[tuple[dict, Document]]) -> None:
     ]
     given = sum(doc.sample_size is not None for _, doc in rows)
     print(f"\n== Sample size ({len(numbered)} labelled with a number, {len(rows) - len(numbered)} with none)")
-    print(f"   exact: {exact}/{len(numbered)} = {exact / len(numbered):.1%}   None instead: {missed}")
+    print(f"   exact: {exact}/{len(numbered)} = {exact / max(len(numbered), 1):.1%}   None instead: {missed}")
     print(f"   numbers given: {given}; wrong: {len(wrong)} = {len(wrong) / max(given, 1):.1%} of numbers given")
     for label, doc in wrong:
         expected, got = label["sample_size"], doc.sample_size
@@ -143,6 +143,7 @@ def speed(corpus: dict[str, list[Document]], runs: int = 3) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draw", action="store_true", help="print the sampled ids and exit")
+    parser.add_argument("--limit", type=int, help="only the first N labelled documents, one speed run (a quick check)")
     args = parser.parse_args()
     corpus = read_corpus()
     if args.draw:
@@ -150,7 +151,7 @@ def main() -> int:
         print(json.dumps({"random": chosen, "supplement": supplement}, indent=1))
         return 0
     by_id = {doc.id: doc for docs in corpus.values() for doc in docs}
-    labels = [json.loads(line) for line in LABELS.read_text().splitlines() if line.strip()]
+    labels = [json.loads(line) for line in LABELS.read_text().splitlines() if line.strip()][: args.limit]
     rows = [(label, classify(by_id[label["id"]])) for label in labels]
     kind_report(rows, "all labelled")
     for stratum in ("random", "supplement"):
@@ -162,7 +163,7 @@ def main() -> int:
     confusion(rows)
     size_report(rows)
     print("\n== Speed (classify only)")
-    speed(corpus)
+    speed(corpus, runs=1 if args.limit else 3)
     return 0
 
 

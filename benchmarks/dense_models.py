@@ -34,6 +34,7 @@ from evidex.search.embed import DEFAULT_MODEL, QUESTION_MODEL, load_embedder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bioasq import DEFAULT_BIOASQ, BioASQ, K, load_bioasq, ndcg_at_k  # noqa: E402
+from measure import evaluation_set  # noqa: E402
 
 
 @dataclass
@@ -90,13 +91,16 @@ def evaluate(embedder, bench: BioASQ) -> Result:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_BIOASQ, help="BioASQ Task B questions, JSON lines")
+    parser.add_argument("--data", type=Path, help=f"BioASQ Task B questions, JSON lines (default: {DEFAULT_BIOASQ})")
     parser.add_argument(
         "--model", action="append", help=f"model to evaluate (repeatable); default: {DEFAULT_MODEL} and {QUESTION_MODEL}"
     )
     parser.add_argument("--limit", type=int, help="evaluate only the first N questions")
     args = parser.parse_args()
-    bench = load_bioasq(args.data, args.limit, scorable_only=False)
+    data = evaluation_set(args.data, DEFAULT_BIOASQ, "--data")
+    if data is None:
+        return
+    bench = load_bioasq(data, args.limit, scorable_only=False)
     for name in args.model or [DEFAULT_MODEL, QUESTION_MODEL]:
         print(json.dumps(asdict(evaluate(load_embedder(name), bench))), flush=True)
 

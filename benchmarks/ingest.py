@@ -258,10 +258,15 @@ def main() -> None:
         "--no-reader-process", action="store_true", help="read every file in the ingesting process (comparison)"
     )
     parser.add_argument("--json", type=Path, help="also write every run's figures to this file")
+    parser.add_argument(
+        "--limit", type=int, help="N records in each PubMed file, one run each, no built-in corpus (a quick check)"
+    )
     parser.add_argument("--child", choices=["pubmed", "builtin"], help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.limit:
+        args.records, args.small, args.repeat, args.skip_builtin = args.limit, args.limit, 1, True
 
     if args.child:
         result = run_child(args.child, args.data_dir, args.file, args.skip_embedding, args.no_reader_process)

@@ -138,7 +138,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--url", help="A running evidex serve (its rate limit must allow the load)")
+    parser.add_argument("--limit", type=int, help="N users for N seconds on one worker (a quick check)")
     args = parser.parse_args()
+    if args.limit:
+        args.users, args.seconds, args.workers = args.limit, float(args.limit), 1
 
     process = None
     with tempfile.TemporaryDirectory(prefix="evidex-load-") as tmp:
@@ -168,6 +171,8 @@ def main() -> None:
     print(f"errors: {len(errors)}")
     for error in errors[:10]:
         print(f"  {error}")
+    if errors or not latencies:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

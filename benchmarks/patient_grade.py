@@ -52,13 +52,14 @@ TARGET = 8.0
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show", action="store_true", help="print each patient answer's claims")
+    parser.add_argument("--limit", type=int, help="only the first N questions (a quick check)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp, Corpus.open(Settings(data_dir=Path(tmp))) as corpus:
         started = time.perf_counter()
         corpus.prepare()
         print(f"corpus prepared in {time.perf_counter() - started:.1f} s")
-        for question in QUESTIONS:
+        for question in QUESTIONS[: args.limit]:
             patient = corpus.ask(question, audience="patient")
             clinician = corpus.ask(question)
             rows.append((question, patient, clinician))

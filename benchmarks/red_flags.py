@@ -48,8 +48,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--show", action="store_true", help="list the held-out questions that raise a flag")
+    parser.add_argument("--limit", type=int, help="one round over N cases, N held-out questions of each list (a quick check)")
     args = parser.parse_args()
-    cases = [json.loads(line) for line in CASES.read_text().splitlines()]
+    cases = [json.loads(line) for line in CASES.read_text().splitlines()][: args.limit]
+    if args.limit:
+        args.rounds = 1
 
     started = time.perf_counter()
     RedFlags.load()
@@ -73,6 +76,7 @@ def main() -> None:
           f"max {max(times):.0f} µs ({len(times)} calls)")
     print(f"positives raising their flag: {raised} of {len(positives)}; negatives raising a flag: {false} of {len(negatives)}")
     for name, questions in held_out().items():
+        questions = questions[: args.limit]
         flagged = [(q, find_red_flags(q)) for q in questions]
         flagged = [(q, found) for q, found in flagged if found]
         print(f"held out, {name}: {len(flagged)} of {len(questions)} raise a flag ({len(flagged) / len(questions):.2%})")

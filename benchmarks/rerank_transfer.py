@@ -53,6 +53,7 @@ import os
 import pickle
 import shlex
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,6 +67,7 @@ from evidex.settings import SearchSettings, Settings
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from bioasq import DEFAULT_BIOASQ, ap_at_k, load_bioasq, ndcg_at_k, recall_at  # noqa: E402
+from measure import evaluation_set  # noqa: E402
 from retrieval import (  # noqa: E402
     DEPTH,
     bm25s_searcher,
@@ -141,11 +143,22 @@ def metrics(rankings: list[list[str]], relevant: list[set[str]], dev: np.ndarray
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bioasq", type=Path, default=DEFAULT_BIOASQ, help="BioASQ Task B questions, JSON lines")
-    parser.add_argument("--limit", type=int, help="only the first N BioASQ questions")
-    parser.add_argument("--workdir", type=Path, required=True, help="holds (or gets) the training and BioASQ indexes")
+    parser.add_argument("--bioasq", type=Path, help=f"BioASQ Task B questions, JSON lines (default: {DEFAULT_BIOASQ})")
+    parser.add_argument(
+        "--limit", type=int, help="only the first N BioASQ questions and 5 N training questions per source (a quick check)"
+    )
+    parser.add_argument("--workdir", type=Path, help="holds (or gets) the training and BioASQ indexes (default: temporary)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
+    args.bioasq = evaluation_set(args.bioasq, DEFAULT_BIOASQ, "--bioasq")
+    if args.bioasq is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="evidex-rerank-transfer-") as tmp:
+        args.workdir = args.workdir or Path(tmp)
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     print("evidex reranker transfer experiment: trained on the built-in corpus, scored on BioASQ")
     print(f"command: {shlex.join([os.path.relpath(sys.executable), *sys.argv])}   (in {os.getcwd()})")
     print(f"machine: {machine_description()}")
@@ -155,6 +168,10 @@ def main() -> None:
     settings_key = json.dumps([SearchSettings(rerank=True).model_dump(), list(ScoreParts.__dataclass_fields__)], sort_keys=True)
 
     records, questions = training_data()
+    if args.limit:  # 5 N training questions of each source, their documents the whole index
+        questions = [q for source in SOURCES for q in [q for q in questions if q.source == source][: 5 * args.limit]]
+        wanted = set().union(*(q.documents for q in questions))
+        records = [r for r in records if r["id"] in wanted]
     build_index(args.workdir / "train", records)
     key = hashlib.sha256(json.dumps([settings_key, [(q.text, sorted(q.documents)) for q in questions]]).encode()).hexdigest()
     train_groups = cached(args.workdir / "training-candidates.pkl", key, lambda: collect(args.workdir / "train", questions))

@@ -66,6 +66,7 @@ from evidex.search.retrieve import embed_missing_passages
 from evidex.settings import SearchSettings, Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import EVAL_DIR, evaluation_set  # noqa: E402
 from bioasq import (  # noqa: E402
     DEFAULT_BIOASQ,
     REPO,
@@ -77,7 +78,7 @@ from bioasq import (  # noqa: E402
     recall_at,
 )
 
-DEFAULT_PUBMEDQA = REPO / ".." / "shared" / "data" / "eval" / "pubmedqa" / "pqal_train_dev.json"
+DEFAULT_PUBMEDQA = EVAL_DIR / "pubmedqa" / "pqal_train_dev.json"
 DEPTH = 100  # documents retrieved per query (recall@100)
 WARMUP = 20
 
@@ -597,9 +598,11 @@ def part_synthetic(args, results: dict, builtin_dir: Path, work: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bioasq", type=Path, default=DEFAULT_BIOASQ, help="BioASQ Task B questions, JSON lines")
-    parser.add_argument("--pubmedqa", type=Path, default=DEFAULT_PUBMEDQA, help="PubMedQA PQA-L train/dev JSON")
-    parser.add_argument("--limit", type=int, help="only the first N questions of each data set")
+    parser.add_argument("--bioasq", type=Path, help=f"BioASQ Task B questions, JSON lines (default: {DEFAULT_BIOASQ})")
+    parser.add_argument("--pubmedqa", type=Path, help=f"PubMedQA PQA-L train/dev JSON (default: {DEFAULT_PUBMEDQA})")
+    parser.add_argument(
+        "--limit", type=int, help="only the first N questions of each data set, and 100 N synthetic documents at most"
+    )
     parser.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 1 or 2,3")
     parser.add_argument("--synthetic-docs", type=int, default=100_000, help="documents in part 3's synthetic corpus")
     parser.add_argument(
@@ -610,6 +613,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",")}
+    if args.limit:
+        args.synthetic_docs = min(args.synthetic_docs, 100 * args.limit)
+    if "1" in parts:
+        args.bioasq = evaluation_set(args.bioasq, DEFAULT_BIOASQ, "--bioasq")
+        parts -= set() if args.bioasq else {"1"}
+    if parts & {"2", "3"}:
+        args.pubmedqa = evaluation_set(args.pubmedqa, DEFAULT_PUBMEDQA, "--pubmedqa")
+        parts -= set() if args.pubmedqa else {"2", "3"}
 
     print("evidex retrieval benchmark")
     print(f"command: {shlex.join([os.path.relpath(sys.executable), *sys.argv])}   (in {os.getcwd()})")

@@ -55,6 +55,7 @@ import os
 import pickle
 import shlex
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -67,6 +68,7 @@ from evidex.settings import SearchSettings, Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bioasq import DEFAULT_BIOASQ, BioASQ, load_bioasq, ndcg_at_k, pmid  # noqa: E402
+from measure import evaluation_set  # noqa: E402
 from retrieval import (  # noqa: E402
     DEPTH,
     bm25s_searcher,
@@ -485,8 +487,6 @@ def train_pairwise(feats: list[dict], hidden: int = 0, l2: float = 1e-3, epochs:
 
 def product_cost(sample: int = 3000) -> dict:
     """Sentences in the built-in corpus's passages (evidex's splitter), and what embedding and keeping them costs."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="evidex-sentences-") as tmp, Corpus.open(
         Settings(data_dir=Path(tmp), search=SearchSettings(embedding_model=QUESTION_MODEL))
     ) as corpus:
@@ -533,13 +533,27 @@ def percentiles(values: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bioasq", type=Path, default=DEFAULT_BIOASQ, help="BioASQ Task B questions, JSON lines")
-    parser.add_argument("--limit", type=int, help="only the first N questions")
-    parser.add_argument("--workdir", required=True, help="holds (or gets) the BioASQ index, as retrieval.py --workdir")
-    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="sentence vectors (.npy; texts in .json beside)")
+    parser.add_argument("--bioasq", type=Path, help=f"BioASQ Task B questions, JSON lines (default: {DEFAULT_BIOASQ})")
+    parser.add_argument(
+        "--limit", type=int,
+        help="only the first N questions (a quick check: a temporary index and cache, no product cost: that embeds the built-in corpus)",
+    )
+    parser.add_argument("--workdir", help="holds (or gets) the BioASQ index, as retrieval.py --workdir (default: temporary)")
+    parser.add_argument("--cache", type=Path, help=f"sentence vectors (.npy; texts in .json beside; default {DEFAULT_CACHE})")
     parser.add_argument("--no-product-cost", action="store_true", help="skip counting the built-in corpus's sentences")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
+    args.bioasq = evaluation_set(args.bioasq, DEFAULT_BIOASQ, "--bioasq")
+    if args.bioasq is None:
+        return
+    args.no_product_cost = args.no_product_cost or bool(args.limit)
+    with tempfile.TemporaryDirectory(prefix="evidex-sentence-dense-") as tmp:
+        args.workdir = args.workdir or tmp
+        args.cache = args.cache or (Path(tmp) / "sentences.npy" if args.limit else DEFAULT_CACHE)
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     started_all = time.perf_counter()
     print("evidex sentence-level dense scoring / learned reranking experiment (BioASQ)")
     print(f"command: {shlex.join([os.path.relpath(sys.executable), *sys.argv])}   (in {os.getcwd()})")

@@ -13,7 +13,7 @@ SCIATICA = "What are the most evidence-backed exercises for a herniated disc wit
 
 @pytest.fixture(scope="module")
 def server(service_data_dir):
-    server = started_server(service_data_dir, {"rita": "reviewer", "paul": "reader", "ada": "admin"})
+    server = started_server(service_data_dir, {"rita": "reviewer", "sam": "reviewer", "paul": "reader", "ada": "admin"})
     yield server
     server.stop()
 
@@ -23,7 +23,7 @@ def tokens(server):
     from tests.conftest import run_cli
 
     found = {}
-    for name in ("rita", "paul", "ada"):
+    for name in ("rita", "sam", "paul", "ada"):
         result = run_cli("users", "token", name, data_dir=server.data_dir)
         assert result.returncode == 0, result.stderr
         found[name] = result.stdout.strip()
@@ -60,10 +60,10 @@ def test_ask_returns_a_cited_answer_stored_as_an_article(server, asked):
     assert cited and cited == numbers
     assert asked["article"]["status"] == "submitted" and asked["created"] and asked["thread_id"]
     stored = httpx.get(f"{server.url}/api/articles/{asked['article']['slug']}").json()
-    assert stored["question"] == SCIATICA
+    assert stored["question"] == SCIATICA and stored["approval"] is None
     assert stored["answer"]["sections"] == answer["sections"]
     assert stored["review"][0]["to_status"] == "submitted"
-    patient = httpx.get(f"{server.url}/api/articles/{stored['id']}", params={"audience": "patient"}).json()
+    patient = httpx.get(f"{server.url}/api/articles/{stored['slug']}", params={"audience": "patient"}).json()
     assert patient["answer"]["audience"] == "patient"
     assert {r["doc_id"] for r in patient["answer"]["references"]}
 
@@ -87,10 +87,12 @@ def test_follow_up_inherits_the_condition(server, asked):
     assert body["thread_id"] == asked["thread_id"]
 
 
-def test_related_questions_share_a_topic_and_unrelated_ones_do_not_appear(server, asked):
+def test_related_questions_share_a_topic_and_unrelated_ones_do_not_appear(server, asked, tokens):
     for question in ("Which exercises help sciatica from a slipped disc?", "What dose of colchicine for an acute gout flare?"):
         assert httpx.post(f"{server.url}/api/ask", json={"question": question}, timeout=60).status_code == 200
-    related = httpx.get(f"{server.url}/api/articles/{asked['article']['slug']}/related").json()
+    url = f"{server.url}/api/articles/{asked['article']['slug']}/related"
+    assert httpx.get(url).json() == []  # readers are shown approved articles only; none is yet
+    related = httpx.get(url, headers=bearer(tokens["rita"])).json()
     questions = [r["question"] for r in related]
     assert "Which exercises help sciatica from a slipped disc?" in questions
     assert not any("colchicine" in q for q in questions)
@@ -142,7 +144,7 @@ def test_only_reviewers_change_review_status(server, asked, tokens):
     reader = httpx.post(url, json=decision, headers=bearer(tokens["paul"]))
     assert reader.status_code == 403 and "only reviewers" in reader.json()["detail"]
     assert httpx.post(url, json=decision, headers=bearer(tokens["ada"])).status_code == 403
-    status = httpx.get(f"{server.url}/api/articles/{asked['article']['id']}").json()["status"]
+    status = httpx.get(f"{server.url}/api/articles/{asked['article']['slug']}").json()["status"]
     assert status == "submitted"
 
 
@@ -155,7 +157,10 @@ def test_review_workflow_is_logged_and_survives_a_restart(server, tokens):
     no_reason = httpx.post(url, json={"status": "under_review"}, headers=rita)
     assert no_reason.status_code == 200
     assert httpx.post(url, json={"status": "changes_requested"}, headers=rita).status_code == 409
-    assert httpx.post(url, json={"status": "approved", "comment": "Checked against sources."}, headers=rita).status_code == 200
+    alone = httpx.post(url, json={"status": "approved", "comment": "Checked against sources."}, headers=rita)
+    assert alone.status_code == 409 and "a second reviewer approves" in alone.json()["detail"]
+    sam = bearer(tokens["sam"])
+    assert httpx.post(url, json={"status": "approved", "comment": "Checked against sources."}, headers=sam).status_code == 200
 
     server.restart()
 
@@ -165,7 +170,7 @@ def test_review_workflow_is_logged_and_survives_a_restart(server, tokens):
     assert [(e["from_status"], e["to_status"], e["actor"]) for e in log] == [
         (None, "submitted", "anonymous"),
         ("submitted", "under_review", "rita"),
-        ("under_review", "approved", "rita"),
+        ("under_review", "approved", "sam"),
     ]
     assert log[-1]["comment"] == "Checked against sources."
     # The log is read-only through the API, and the database refuses edits too.
@@ -215,3 +220,134 @@ def test_asking_is_rate_limited_per_client(service_data_dir, tmp_path):
         assert "too many questions" in codes[-1].json()["detail"]
     finally:
         server.stop()
+
+
+def test_a_chunked_body_is_not_read_past_the_limit(server):
+    """No Content-Length: the server must stop reading at 64 kB, not wait for the end of a 30 MB body."""
+    import socket
+
+    for path, content_type in (("/api/ask", "application/json"), ("/ask", "application/x-www-form-urlencoded")):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n".encode()
+            )
+            chunk = b"x" * 16_384
+            for _ in range(12):  # 192 kB, and the body never ends
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            head = sock.recv(4096).decode(errors="replace")
+        assert head.startswith("HTTP/1.1 413"), head[:200]
+        assert ("application/json" if path.startswith("/api/") else "text/html") in head
+    assert httpx.get(f"{server.url}/api/health").status_code == 200
+
+
+def test_a_body_that_is_not_json_gets_415(server, asked, tokens):
+    wrong = httpx.post(f"{server.url}/api/ask", content=b'{"question": "Is aspirin safe?"}', headers={"Content-Type": "text/plain"})
+    assert wrong.status_code == 415 and "application/json" in wrong.json()["detail"]
+    form = httpx.post(f"{server.url}/api/articles/{asked['article']['slug']}/review", data={"status": "under_review"},
+                      headers=bearer(tokens["rita"]))
+    assert form.status_code == 415
+
+
+def test_page_errors_are_pages(server, asked):
+    bad_version = httpx.get(f"{server.url}/articles/{asked['article']['slug']}", params={"version": "two"})
+    assert bad_version.status_code == 422 and bad_version.headers["content-type"].startswith("text/html")
+    assert "version" in bad_version.text and "<h1>Please check the address</h1>" in bad_version.text
+    too_big = httpx.post(f"{server.url}/ask", data={"question": "x" * 100_000})
+    assert too_big.status_code == 413 and too_big.headers["content-type"].startswith("text/html")
+    assert "64 kB" in too_big.text
+    for query in ({"status": "approved"}, {"q": "exercise", "status": ""}, {"status": "no-such-status"}):
+        assert httpx.get(f"{server.url}/articles", params=query).status_code == 200
+
+
+def test_control_characters_are_refused_at_the_edge(server):
+    asked = httpx.post(f"{server.url}/api/ask", json={"question": "Is aspirin\x00 safe in pregnancy?"}, timeout=60)
+    assert asked.status_code == 400 and "U+0000" in asked.json()["detail"]
+    searched = httpx.get(f"{server.url}/api/search", params={"q": "back\x07 pain"})
+    assert searched.status_code == 400 and "U+0007" in searched.json()["detail"]
+    page = httpx.get(f"{server.url}/login")
+    form = httpx.post(f"{server.url}/ask", data={"question": "Is aspirin\x00 safe?", "csrf_token": page.cookies["evidex_csrf"]},
+                      cookies=page.cookies)
+    assert form.status_code == 400 and "U+0000" in form.text and "\x00" not in form.text
+
+
+def test_links_do_not_come_from_the_host_header(server):
+    page = httpx.get(f"{server.url}/", headers={"Host": "evil.example"})
+    assert page.status_code == 200
+    assert "evil.example" not in page.text and 'href="/static/evidex.css"' in page.text
+
+
+def test_cookie_signed_api_calls_need_the_csrf_token(server, tokens):
+    client = httpx.Client(base_url=server.url)
+    form = client.get("/login")
+    signed_in = client.post("/login", data={"username": "rita", "password": server.passwords["rita"],
+                                            "csrf_token": form.cookies["evidex_csrf"], "next": "/"})
+    assert signed_in.status_code == 303 and "evidex_session" in client.cookies
+    created = httpx.post(f"{server.url}/api/ask", json={"question": "Does tai chi help knee osteoarthritis?"}, timeout=60).json()
+    url = f"/api/articles/{created['article']['slug']}/review"
+    refused = client.post(url, json={"status": "under_review"})
+    assert refused.status_code == 403 and "X-CSRF-Token" in refused.json()["detail"]
+    assert client.post(url, json={"status": "under_review"}, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    accepted = client.post(url, json={"status": "under_review"}, headers={"X-CSRF-Token": client.cookies["evidex_csrf"]})
+    assert accepted.status_code == 200 and accepted.json()["actor"] == "rita"
+    assert client.get("/api/me").json()["username"] == "rita"  # reading needs no token
+    client.close()
+
+
+def test_unreviewed_questions_are_unlisted_until_a_second_reviewer_approves(server, tokens):
+    created = httpx.post(f"{server.url}/api/ask", json={"question": "???"}, timeout=60)
+    assert created.status_code == 200
+    article = created.json()["article"]
+    slug, number = article["slug"], article["id"]
+    assert len(slug.rsplit("-", 1)[1]) == 16  # the address cannot be guessed
+    # Not listed anywhere, not found by number, readable at its address with noindex.
+    assert slug not in [a["slug"] for a in httpx.get(f"{server.url}/api/articles", params={"limit": 100}).json()["items"]]
+    assert httpx.get(f"{server.url}/api/articles", params={"status": "submitted"}).json() == {"items": [], "total": 0}
+    assert slug not in httpx.get(f"{server.url}/").text and slug not in httpx.get(f"{server.url}/articles").text
+    assert httpx.get(f"{server.url}/api/articles/{number}").status_code == 404
+    assert httpx.get(f"{server.url}/api/articles/{number}/review").status_code == 404
+    form = httpx.get(f"{server.url}/login")
+    follow_up = httpx.post(f"{server.url}/ask", cookies=form.cookies, data={
+        "question": "What about children?", "follow_up_to": str(number), "csrf_token": form.cookies["evidex_csrf"]})
+    assert follow_up.status_code == 404  # a follow-up by number would show the unlisted question
+    page = httpx.get(f"{server.url}/articles/{slug}")
+    assert page.status_code == 200 and page.headers["X-Robots-Tag"] == "noindex"
+    assert '<meta name="robots" content="noindex">' in page.text and "Not yet approved" in page.text
+    # Reviewers see it in their lists.
+    listed = httpx.get(f"{server.url}/api/articles", params={"status": "submitted", "limit": 100}, headers=bearer(tokens["rita"]))
+    assert slug in [a["slug"] for a in listed.json()["items"]]
+
+    url = f"{server.url}/api/articles/{slug}/review"
+    assert httpx.post(url, json={"status": "under_review"}, headers=bearer(tokens["rita"])).status_code == 200
+    assert httpx.post(url, json={"status": "approved"}, headers=bearer(tokens["rita"])).status_code == 409
+    assert httpx.post(url, json={"status": "approved"}, headers=bearer(tokens["sam"])).status_code == 200
+    approved = httpx.get(f"{server.url}/api/articles/{number}").json()
+    assert approved["approval"]["by"] == "sam" and approved["approval"]["review_started_by"] == "rita"
+    assert not approved["approval"]["single_reviewer"]
+    page = httpx.get(f"{server.url}/articles/{slug}")
+    assert "noindex" not in page.text and "X-Robots-Tag" not in page.headers
+    text = " ".join(page.text.split())
+    assert "Approved by sam on" in text and "after a review started by rita" in text
+    assert slug in [a["slug"] for a in httpx.get(f"{server.url}/api/articles", params={"limit": 100}).json()["items"]]
+
+
+def test_limits_are_per_client_address_and_proxy_headers_are_a_setting(service_data_dir):
+    """Searches are rate-limited too; X-Forwarded-For names the client only when proxy_headers is on."""
+    direct = EvidexServer(service_data_dir, env={"EVIDEX_SERVICE__SEARCH_PER_MINUTE": "1"}).start()
+    try:
+        first = httpx.get(f"{direct.url}/api/search", params={"q": "gout"}, headers={"X-Forwarded-For": "198.51.100.7"})
+        other = httpx.get(f"{direct.url}/api/search", params={"q": "gout"}, headers={"X-Forwarded-For": "203.0.113.9"})
+        assert first.status_code == 200 and other.status_code == 429
+        assert "too many searches" in other.json()["detail"] and int(other.headers["Retry-After"]) > 0
+    finally:
+        direct.stop()
+    proxied = EvidexServer(service_data_dir, env={"EVIDEX_SERVICE__SEARCH_PER_MINUTE": "1",
+                                                  "EVIDEX_SERVICE__PROXY_HEADERS": "true"}).start()
+    try:
+        codes = [
+            httpx.get(f"{proxied.url}/api/search", params={"q": "gout"}, headers={"X-Forwarded-For": client}).status_code
+            for client in ("198.51.100.7", "203.0.113.9", "198.51.100.7")
+        ]
+        assert codes == [200, 200, 429]
+    finally:
+        proxied.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tests.conftest import DATA, MINI, run_cli
 
@@ -33,10 +34,36 @@ def test_show_a_guideline_with_provenance(builtin_copy):
     assert "Strong For" in result.stdout
 
 
-def test_show_unknown_id_is_a_clear_error(builtin_copy):
+def test_show_unknown_id_is_a_clear_error_that_suggests_real_ids(builtin_copy):
     result = run_cli("corpus", "show", "pmid:1", data_dir=builtin_copy)
     assert result.returncode == 1
     assert "no document with id 'pmid:1'" in result.stderr
+    suggested = result.stderr.split("look like ", 1)[1].split(".")[0].replace("\n", " ").split(", ")
+    assert {s.split(":")[0] for s in suggested} == {"medquad", "ngc", "om", "pmid"}
+    for doc_id in suggested:
+        assert run_cli("corpus", "show", doc_id.strip(), data_dir=builtin_copy).returncode == 0, doc_id
+    help_text = run_cli("corpus", "show", "--help", data_dir=builtin_copy).stdout
+    for example in re.findall(r"\b(?:pmid|ngc|om|medquad):\S+?(?=[.,\s])", help_text):
+        assert run_cli("corpus", "show", example, data_dir=builtin_copy).returncode == 0, example
+
+
+def test_evidence_kinds_are_case_insensitive(builtin_copy):
+    upper = run_cli("search", "exercise for low back pain", "--kind", "RCT", "--json", "-n", "3", data_dir=builtin_copy)
+    assert upper.returncode == 0, upper.stderr
+    assert {hit["kind"] for hit in json.loads(upper.stdout)["hits"]} == {"rct"}
+
+
+def test_exit_codes_say_what_went_wrong(builtin_copy):
+    """0 done, 1 the input could not be used, 2 usage (documented in `evidex --help`)."""
+    assert "1 the input" in " ".join(run_cli("--help", data_dir=builtin_copy).stdout.split())
+    empty = run_cli("ask", "   ", data_dir=builtin_copy)
+    assert empty.returncode == 1 and "the question is empty" in empty.stderr
+    control = run_cli("search", "back\x01pain", data_dir=builtin_copy)
+    assert control.returncode == 1 and "U+0001" in control.stderr
+    assert run_cli("corpus", "show", "ngc:0", data_dir=builtin_copy).returncode == 1
+    assert run_cli("search", "back pain", "--top-k", "0", data_dir=builtin_copy).returncode == 2
+    assert run_cli("search", "back pain", "--kind", "horoscope", data_dir=builtin_copy).returncode == 2
+    assert run_cli("no-such-command", data_dir=builtin_copy).returncode == 2
 
 
 def test_ingest_reports_counts_and_problems(tmp_path):

@@ -149,3 +149,17 @@ def test_a_hard_statement_about_the_treatment_asked_about_outlasts_one_about_som
     draft = _draft({"bottom_line": plain[:1], "first_line": [HARD, other], "evidence": plain[1:]})
     fitted = _texts(fit_reading_grade(draft, [frozenset(crude_stems("rehabilitation"))]))
     assert HARD in fitted and other not in fitted
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # The thesaurus glosses the base form: no singular gloss for a plural, no verb phrase for a noun.
+        ("Vitamin D supplements prevent fractures in older adults.", "Vitamin D supplements prevent fractures in older adults."),
+        ("A fracture of the hip needs surgery.", "A fracture (break) of the hip needs surgery (operation)."),
+        ("Diabetes and hypertension are common.", "Diabetes and hypertension (high blood pressure) are common."),
+    ],
+)
+def test_glosses_fit_the_word_they_follow(plain, source, expected):
+    assert plain.rewrite(source) == expected
+    assert check_claim(expected, source)[0]

@@ -98,6 +98,27 @@ def test_review_rules(setup):
     assert articles.list(query="100%_") == []
 
 
+def test_a_second_reviewer_approves_unless_single_review_is_set(setup):
+    corpus, articles, accounts = setup
+    rita = accounts.add("rita", "a-long-enough-password", "reviewer")
+    sam = accounts.add("sam", "a-long-enough-password", "reviewer")
+    _, published = ask_and_publish(corpus, articles, "Does exercise help chronic low back pain?")
+    ref = published.article.slug
+    articles.review(ref, "under_review", rita)
+    with pytest.raises(ReviewError, match="second reviewer"):
+        articles.review(ref, "approved", rita, "Looks right.")
+    assert articles.get(ref).approval is None
+    articles.review(ref, "approved", rita, "Looks right.", single_review=True)
+    approval = articles.get(ref).approval
+    assert (approval.by, approval.review_started_by, approval.single_reviewer, approval.version) == ("rita", "rita", True, 1)
+    articles.review(ref, "under_review", sam, "Re-checking.")
+    articles.review(ref, "approved", rita)
+    approval = articles.get(ref).approval
+    assert (approval.by, approval.review_started_by, approval.single_reviewer) == ("rita", "sam", False)
+    with pytest.raises(ReviewError, match="control character"):
+        articles.review(ref, "under_review", sam, "fine\x00")
+
+
 def test_questions_without_a_shared_topic_are_not_related(setup):
     corpus, articles, _ = setup
     _, gout = ask_and_publish(corpus, articles, "What dose of colchicine for an acute gout flare?")
@@ -130,9 +151,9 @@ def test_users_cli(builtin_copy):
                      input="a-long-enough-password\n")
     assert result.returncode == 0, result.stderr
     assert run_cli("users", "add", "rita", "--password-stdin", data_dir=builtin_copy,
-                   input="a-long-enough-password\n").returncode == 2
+                   input="a-long-enough-password\n").returncode == 1
     short = run_cli("users", "add", "bob", "--password-stdin", data_dir=builtin_copy, input="short\n")
-    assert short.returncode == 2 and "at least 12" in short.stderr
+    assert short.returncode == 1 and "at least 12" in short.stderr
     assert run_cli("users", "role", "rita", "admin", data_dir=builtin_copy).returncode == 0
     assert run_cli("users", "list", data_dir=builtin_copy).stdout.splitlines() == ["rita\tadmin"]
     token = run_cli("users", "token", "rita", data_dir=builtin_copy).stdout.strip()

@@ -40,7 +40,7 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def server(service_data_dir):
-    server = started_server(service_data_dir, {"rita": "reviewer"})
+    server = started_server(service_data_dir, {"rita": "reviewer", "sam": "reviewer"})
     yield server
     server.stop()
 
@@ -83,6 +83,19 @@ def accessibility_problems(page) -> list[str]:
     ]
 
 
+def sign_in(page, server, name: str) -> None:
+    page.goto(f"{server.url}/login")
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(server.passwords[name])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
 def ask(page, server, question: str, audience: str = "Healthcare professional") -> None:
     page.goto(server.url)
     page.get_by_label("Your question").fill(question)
@@ -121,7 +134,7 @@ def test_ask_read_switch_language_quote_and_follow_up(page, server):
     page.get_by_role("link", name="Patient or carer").click()
     page.wait_for_url(re.compile(r"audience=patient"))
     assert page.get_by_role("heading", level=1).inner_text() == SEED
-    assert page.get_by_text("get medical help right away").is_visible()
+    assert page.get_by_role("heading", name="When to get help").is_visible()
     assert page.locator("a.cite").count() >= 1
     assert page.get_by_role("link", name="Patient or carer").get_attribute("aria-current") == "page"
     screenshot(page, "article-patient")
@@ -152,10 +165,18 @@ def test_reviewer_approves_and_the_badge_changes(page, server):
 
     page.get_by_role("button", name="Start review").click()
     assert page.get_by_test_id("review-status").inner_text() == "Under Review"
+    # The reviewer who started the review cannot approve it too: a second reviewer does.
+    assert page.get_by_role("button", name="Approve").count() == 0
+    assert page.get_by_text("a second reviewer approves it").is_visible()
+    sign_out(page)
+    sign_in(page, server, "sam")
+    page.goto(article_url)
     page.get_by_label(re.compile("^Comment")).fill("Sources checked; wording is faithful.")
     page.get_by_role("button", name="Approve").click()
     assert page.get_by_test_id("review-status").inner_text() == "Approved"
     assert page.get_by_text("Educational purpose only").count() == 0
+    approval = " ".join(page.get_by_test_id("approval").inner_text().split())
+    assert approval.startswith("Approved by sam on ") and "after a review started by rita" in approval
     page.get_by_text("Versions and review history").click()
     assert page.get_by_role("cell", name="Sources checked; wording is faithful.").is_visible()
     screenshot(page, "article-approved")
@@ -164,6 +185,7 @@ def test_reviewer_approves_and_the_badge_changes(page, server):
     # Everyone now sees it approved, and it is listed on the home page.
     anonymous = httpx.get(article_url).text
     assert 'data-testid="review-status">Approved<' in anonymous
+    sign_out(page)
     page.goto(server.url)
     assert page.get_by_role("region", name="Recently approved by medical reviewers").get_by_role(
         "link", name="Does exercise help chronic low back pain?"
@@ -200,3 +222,94 @@ def test_forms_need_the_page_token_and_a_right_password(page, server):
     page.get_by_label("Your question").fill("   ")
     page.get_by_role("button", name="Ask", exact=True).click()
     assert "the question is empty" in page.get_by_role("alert").inner_text()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def horizontal_overflow(page) -> list[str]:
+    """Elements that stick out past the right edge of the screen (sideways scrolling)."""
+    return page.evaluate(
+        """() => {
+        const width = document.documentElement.clientWidth;
+        const out = [];
+        if (document.documentElement.scrollWidth > width) out.push(`page is ${document.documentElement.scrollWidth} px wide`);
+        for (const el of document.querySelectorAll('body *')) {
+            const box = el.getBoundingClientRect();
+            if (box.width && box.right > width + 1 && getComputedStyle(el).display !== 'none') {
+                out.push(`${el.tagName.toLowerCase()}.${el.className}: right edge ${Math.round(box.right)}`);
+            }
+        }
+        return out.slice(0, 10);
+    }"""
+    )
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def test_article_and_follow_up_fit_a_phone_screen(phone, server):
+    ask(phone, server, SEED)
+    assert horizontal_overflow(phone) == []
+    screenshot(phone, "phone-article")
+    phone.get_by_role("link", name="Patient or carer").click()
+    phone.wait_for_url(re.compile(r"audience=patient"))
+    assert horizontal_overflow(phone) == []
+    screenshot(phone, "phone-article-patient")
+    phone.get_by_label(re.compile("^Follow-up")).fill("What about physiotherapy?")
+    phone.get_by_role("button", name="Ask follow-up").click()
+    phone.wait_for_url(re.compile(r"/articles/what-about-physiotherapy"))
+    assert horizontal_overflow(phone) == []
+    screenshot(phone, "phone-follow-up")
+    # The earlier question is named once, however many topics the follow-up took from it.
+    main = phone.locator("main").inner_text()
+    assert main.count(SEED) == 1, main
+    assert "carried over from earlier: " in phone.locator("p.inherited").inner_text()
+    phone.goto(f"{server.url}/articles")
+    assert horizontal_overflow(phone) == []
+
+
+def test_the_articles_link_in_the_header_works(page, server):
+    page.goto(server.url)
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Articles").click()
+    page.wait_for_url(re.compile(r"/articles$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Articles"
+    page.get_by_label("Words in the question").fill("back pain")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"/articles\?q=back"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Articles"
+
+
+def test_references_titles_notes_and_disclaimer_read_well(page, server):
+    ask(page, server, "Does exercise help chronic low back pain?", "Patient or carer")
+    text = page.locator("main").inner_text()
+    assert "Recommendation strength" not in text and "Reviewed, New-replaced" not in text
+    assert "What is (are)" not in text and "?." not in text and " ?" not in text
+    assert page.locator(".disclaimer").count() == 1 and page.locator("footer").count() == 0
+    screenshot(page, "article-patient-references")
+    # Each guideline is linked where its record gives an address or DOI, else cited as published.
+    guidelines = page.locator("section.references li", has=page.locator(".badge-guideline"))
+    assert guidelines.count() >= 1
+    for index in range(guidelines.count()):
+        item = guidelines.nth(index)
+        assert item.locator("a.source-link").count() == 1 or "Published as: " in item.inner_text(), item.inner_text()
+
+    page.get_by_role("link", name="Healthcare professional").click()
+    page.wait_for_url(re.compile(r"audience=clinician"))
+    assert "Recommendation strength: " in page.locator("main").inner_text()  # the clinician view keeps it
+    assert "Published as: Diagnosis and Treatment of Low Back Pain Work Group. VA/DoD clinical practice guideline" in (
+        page.locator("section.references").inner_text()
+    )
+
+
+def test_patient_glosses_fit_the_sentence(page, server):
+    ask(page, server, "Does vitamin D prevent fractures?", "Patient or carer")
+    text = page.locator("main").inner_text()
+    assert "(add to)" not in text and "fractures (break)" not in text
+    screenshot(page, "article-patient-glosses")

@@ -1,6 +1,10 @@
 """The ``evidex`` command: a thin shell over the Python API.
 
-Data goes to stdout; progress, warnings and errors go to stderr.
+Data goes to stdout; progress, warnings and errors go to stderr.  Exit codes:
+0 done; 1 the input could not be used or found nothing (a question, query, id,
+file record or user detail: the message says which); 2 usage (an unknown
+command or option, an option value out of range, a settings error); 3 ``ask``
+found no evidence that answers the question.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from evidex.answer.llm import LLMUnavailable
-from evidex.answer.render import search_result_data, to_html, to_json, to_markdown
+from evidex.answer.render import display_title, search_result_data, to_html, to_json, to_markdown
 from evidex.answer.understand import QuestionError
 from evidex.corpus import Corpus, DocumentNotFound
 from evidex.evidence.documents import EvidenceKind
@@ -38,6 +42,11 @@ from evidex.settings import Settings
 
 app = typer.Typer(
     help="Evidence-based clinical answers with verified citations.",
+    epilog=(
+        "Exit codes: 0 done; 1 the input could not be used or found nothing (a question, query, id, file record"
+        " or user detail); 2 usage (an unknown command or option, a bad option value, a settings error);"
+        " 3 ask found no evidence that answers the question."
+    ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
@@ -172,7 +181,7 @@ def corpus_stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 
 @corpus_app.command("show")
 def corpus_show(
-    doc_id: str = typer.Argument(..., metavar="ID", help="Document id, e.g. pmid:29768149 or ngc:11288."),
+    doc_id: str = typer.Argument(..., metavar="ID", help="Document id, as `evidex search` shows it, e.g. ngc:11288."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored document as JSON."),
 ) -> None:
     """Show one document with its provenance and passages."""
@@ -180,12 +189,12 @@ def corpus_show(
         try:
             document = corpus.get(doc_id)
         except DocumentNotFound as exc:
-            err.print(f"[red]{exc}[/red]. Try `evidex search` to find ids.")
+            err.print(f"[red]{escape(str(exc))}[/red]. `evidex search QUERY` shows each result's id.", highlight=False)
             raise typer.Exit(1) from None
     if as_json:
         out.print_json(document.model_dump_json())
         return
-    out.print(f"[bold]{document.title}[/bold]", highlight=False)
+    out.print(f"[bold]{escape(document.title)}[/bold]", highlight=False)
     facts = [
         ("id", document.id),
         ("kind", f"{document.kind.label} (evidence level {document.kind.level})"),
@@ -226,7 +235,9 @@ def search_filters(
     )
 
 
-KIND_OPTION = typer.Option(None, "--kind", "-k", help="Only this evidence kind (repeatable).")
+KIND_OPTION = typer.Option(
+    None, "--kind", "-k", case_sensitive=False, help="Only this evidence kind, in any case: rct, RCT, guideline … (repeatable)."
+)
 SINCE_OPTION = typer.Option(None, "--since", help="Only documents published in or after this year.")
 UNTIL_OPTION = typer.Option(None, "--until", help="Only documents published in or before this year.")
 SOURCE_OPTION = typer.Option(None, "--source", help="Only this source: pubmed, ngc, open_medicine, medquad, user (repeatable).")
@@ -253,7 +264,11 @@ def search(
     """Find the passages that best match a query, ranked by relevance and evidence strength."""
     filters = search_filters(kind, since, until, source, consumer, include_retracted)
     with open_corpus() as corpus:
-        result = corpus.search(query, filters, top_k)
+        try:
+            result = corpus.search(query, filters, top_k)
+        except QuestionError as exc:
+            err.print(f"[red]Cannot search:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
         settings = corpus.settings.search
     if as_json:
         out.print_json(json.dumps(search_result_data(result)))
@@ -289,7 +304,7 @@ def search_hit_block(rank: int, hit) -> Group:
     body.append(f"\nscore {p.final:.3f}: relevance {p.relevance:.3f} ({found_by}) × {factor:.2f} evidence and recency", style="dim")
     body.append(f"\n{hit.passage.label + ': ' if hit.passage.label else ''}{text}\n")
     title = Text(f"{rank:>2}. ", style="bold")
-    title.append(doc.title, style="bold")
+    title.append(display_title(doc.title), style="bold")
     return Group(title, Padding(body, (0, 0, 0, 4)))
 
 
@@ -313,8 +328,11 @@ def ask(
     with open_corpus() as corpus:
         try:
             answer = corpus.ask(question, audience=audience, filters=filters, earlier=after or ())
-        except (QuestionError, LLMUnavailable) as exc:
+        except QuestionError as exc:
             err.print(f"[red]Cannot answer:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+        except LLMUnavailable as exc:
+            err.print(f"[red]Cannot answer:[/red] {escape(str(exc))} (check the llm settings)")
             raise typer.Exit(2) from None
     output = Output.json if as_json else output
     if output is Output.json:
@@ -361,7 +379,8 @@ def serve(
     err.print(f"evidex serving on http://{service.host}:{service.port} (Ctrl+C to stop)")
     uvicorn.run(
         "evidex.service.server:app_from_environment", factory=True, host=service.host, port=service.port,
-        workers=service.workers, log_level="info", proxy_headers=False,
+        workers=service.workers, log_level="info", proxy_headers=service.proxy_headers,
+        forwarded_allow_ips=service.forwarded_allow_ips,
     )
 
 
@@ -373,15 +392,15 @@ def _accounts():
 
 
 @contextmanager
-def account_errors(what: str, exit_code: int = 2) -> Iterator[None]:
-    """Print an account error as "Cannot <what>: <why>" and exit with ``exit_code``."""
+def account_errors(what: str) -> Iterator[None]:
+    """Print an account error as "Cannot <what>: <why>" and exit with 1 (an error in the input)."""
     from evidex.service.accounts import AccountError
 
     try:
         yield
     except AccountError as exc:
         err.print(f"[red]Cannot {what}:[/red] {escape(str(exc))}")
-        raise typer.Exit(exit_code) from None
+        raise typer.Exit(1) from None
 
 
 def read_password(from_stdin: bool, prompt: str) -> str:
@@ -436,7 +455,7 @@ def users_password(username: str, password_stdin: bool = PASSWORD_STDIN_OPTION) 
 @users_app.command("remove")
 def users_remove(username: str) -> None:
     """Delete a user with their tokens and sessions (their review log entries stay)."""
-    with account_errors("remove", exit_code=1):
+    with account_errors("remove"):
         _accounts().remove(username)
     err.print(f"Removed {username}.")
 
@@ -449,7 +468,7 @@ def users_token(
 ) -> None:
     """Issue an API bearer token (printed once; only its hash is stored)."""
     accounts = _accounts()
-    with account_errors("issue a token", exit_code=1):
+    with account_errors("issue a token"):
         if revoke:
             err.print(f"Revoked {accounts.revoke_tokens(username)} token(s) of {username}.")
             return

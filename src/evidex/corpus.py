@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -11,7 +12,7 @@ from evidex.answer.llm import ChatClient
 from evidex.answer.pipeline import Engine
 from evidex.answer.plain import PlainLanguage
 from evidex.answer.types import Answer
-from evidex.answer.understand import Audience
+from evidex.answer.understand import Audience, QuestionError
 from evidex.evidence.builtin import ShippedVectors, builtin_files, builtin_version
 from evidex.evidence.documents import Document
 from evidex.evidence.ingest import (
@@ -27,13 +28,37 @@ from evidex.search.vocab import Vocabulary
 from evidex.settings import Settings
 
 BUILTIN_KEY = "builtin_version"
+# Control characters (tab and line breaks aside), lone surrogates and bidirectional overrides:
+# invisible, they change how stored text displays (a NUL byte written into a page) and carry no meaning.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` as "U+0000", or None when there is none."""
+    found = _CONTROL.search(text or "")
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def without_control_characters(text: str) -> str:
+    """``text`` with its control characters removed, for echoing input back safely."""
+    return _CONTROL.sub("", text or "")
+
+
+def check_text(text: str, what: str = "the question") -> str:
+    """``text`` unchanged, or :class:`QuestionError` naming the control character it holds."""
+    code = control_character(text)
+    if code:
+        raise QuestionError(f"{what} contains an invisible control character ({code}); remove it and try again")
+    return text
 
 
 class DocumentNotFound(KeyError):
-    """No document has the requested id."""
+    """No document has the requested id; ``args[1]`` holds ids that this corpus does have."""
 
     def __str__(self) -> str:
-        return f"no document with id {self.args[0]!r} (ids look like pmid:29768149, ngc:11288, om:…, medquad:…)"
+        examples = self.args[1] if len(self.args) > 1 else []
+        like = f"; ids in this corpus look like {', '.join(examples)}" if examples else ""
+        return f"no document with id {self.args[0]!r}{like}"
 
 
 class Corpus:
@@ -142,7 +167,7 @@ class Corpus:
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
         """Hybrid search over passages; see :mod:`evidex.search.retrieve`."""
-        return self.searcher.search(query, filters, top_k)
+        return self.searcher.search(check_text(query, "the query"), filters, top_k)
 
     def ask(
         self,
@@ -156,6 +181,8 @@ class Corpus:
         ``earlier`` are the previous questions of a conversation, oldest first:
         a follow-up inherits their condition and patient details.
         """
+        for text in (question, *earlier):
+            check_text(text)
         return self.engine.ask(question, audience, filters, earlier)
 
     # -- lookup -------------------------------------------------------------------------
@@ -163,7 +190,7 @@ class Corpus:
     def get(self, doc_id: str) -> Document:
         document = self.store.get(doc_id.strip())
         if document is None:
-            raise DocumentNotFound(doc_id)
+            raise DocumentNotFound(doc_id, self.store.example_ids())
         return document
 
     def stats(self) -> CorpusStats:

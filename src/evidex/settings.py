@@ -154,7 +154,33 @@ class ServiceSettings(BaseModel):
         ),
     )
     ask_per_minute: int = Field(
-        default=30, ge=0, description="Questions one client (API token, user or IP address) may ask per minute; 0 = no limit"
+        default=30,
+        ge=0,
+        description=(
+            "Questions one client (signed-in user, else IP address) may ask per minute, counted by each server"
+            " process on its own (with N workers a client may get up to N times as many); 0 = no limit"
+        ),
+    )
+    search_per_minute: int = Field(
+        default=120, ge=0, description="Searches (GET /api/search) one client may run per minute, per process; 0 = no limit"
+    )
+    single_review: bool = Field(
+        default=False,
+        description=(
+            "Let the reviewer who started a review also approve it (small teams).  Off: a second reviewer"
+            " approves.  Articles approved this way say so on their page"
+        ),
+    )
+    proxy_headers: bool = Field(
+        default=False,
+        description=(
+            "Behind a reverse proxy: take the client address and scheme from X-Forwarded-For and"
+            " X-Forwarded-Proto sent by forwarded_allow_ips (otherwise those headers are ignored)"
+        ),
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated addresses of the reverse proxies whose X-Forwarded-* headers are trusted (proxy_headers)",
     )
     related_min_similarity: float = Field(
         default=0.55,

@@ -386,6 +386,7 @@ def reference_for(doc: Document, number: int, answer_year: int) -> Reference:
         sample_size=doc.sample_size,
         url=doc.url,
         doi=doc.doi,
+        citation=doc.citation,
         outdated=bool(doc.year and answer_year - doc.year > OUTDATED_AFTER_YEARS),
         licence=doc.licence,
     )

@@ -20,11 +20,12 @@ from evidex.answer.compose import PATIENT_GRADE, Draft, warns
 from evidex.answer.types import SECTION_TITLES
 from evidex.answer.verify import check_claim
 from evidex.answer.words import crude_stems, mentions
-from evidex.search.vocab import Vocabulary
+from evidex.search.vocab import Vocabulary, normalise
 
 _NEGATING = re.compile(r"\b(no|not|without|never|none)\b", re.IGNORECASE)
 _DESCRIPTION = re.compile(r"^(a|an|the|something|someone|related to|having|being)\b", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_PARTICLES = frozenset("to with of for on up in at from by about into out off".split())
 MAX_PHRASE_WORDS = 3
 MIN_GLOSSED_CHARS = 5  # short words in the thesaurus ("able", "aid") are everyday English
 # Everyday words whose first thesaurus alternative changes the meaning in a sentence or
@@ -122,7 +123,21 @@ class PlainLanguage:
         # sentence already uses ("glucose (sugar), also called sugar").
         if not plain or crude_stems(plain) == crude_stems(phrase) or re.search(rf"\b{re.escape(plain)}\b", sentence, re.IGNORECASE):
             return None
+        if not self._fits(phrase, plain):
+            return None
         return plain
+
+    def _fits(self, phrase: str, plain: str) -> bool:
+        """Whether the gloss reads in the word's place.  The thesaurus glosses the base form
+        ("fracture" → "break", "supplement" → "add to"): a plural in the sentence gets no
+        singular gloss ("fractures (break)"), and a gloss that ends in a preposition or particle is
+        a verb phrase that cannot stand for a noun ("supplements (add to)", "absorption (take in)")."""
+        if plain.split()[-1].lower() in _PARTICLES:
+            return False
+        last = phrase.split()[-1]
+        singular = normalise(last)
+        plural = last.lower() != singular and self.vocabulary.is_common_word(singular)
+        return not (plural and not plain.lower().endswith("s"))
 
     def simplify(self, text: str) -> str:
         """``text`` without parenthetical statistics, design notes, grading tags, cross-references and

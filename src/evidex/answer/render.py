@@ -8,6 +8,7 @@ user.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from html import escape
 
@@ -25,9 +26,32 @@ def cite(numbers: list[int]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
+# MedQuAD titles its pages with a question template: "What is (are) Tooth Disorders ?".
+_WHAT_IS_ARE = re.compile(r"^what is \(are\)\s+(.+?)\s*\?*\s*$", re.IGNORECASE)
+
+
+def display_title(title: str) -> str:
+    """A document title as a reader should see it: "What is (are) Tooth Disorders ?" is
+    "Tooth Disorders", "Who is at risk for Gout? ?" is "Who is at risk for Gout?"; the
+    stored title is unchanged."""
+    title = " ".join(title.split())
+    topic = _WHAT_IS_ARE.match(title)
+    if topic:
+        return topic.group(1)
+    title = re.sub(r"\s*\?(?:\s*\?)*$", "?", title)
+    return title[:1].upper() + title[1:]
+
+
+def reference_link(ref: Reference) -> str:
+    """Where the source can be read: the address its record gives, else its DOI; "" when the
+    record holds neither (evidex never builds an address the source did not give)."""
+    return ref.url or (f"https://doi.org/{ref.doi}" if ref.doi else "")
+
+
 def reference_line(ref: Reference) -> str:
     """"Guideline · Title. Organisation, 2017 (2013 Sep 3). n = 120." without markup."""
-    parts = [f"{ref.title.rstrip('.')}."]
+    title = display_title(ref.title)
+    parts = [title if title.endswith(("?", "!")) else f"{title.rstrip('.')}."]
     where = ref.source or ""
     when = str(ref.year) if ref.year else "undated"
     parts.append(f"{where}, {when}." if where else f"{when}.")
@@ -45,7 +69,7 @@ def to_markdown(answer: Answer) -> str:
     meta = f"*For: {answer.audience} · Topic: {answer.topic} · Question type: {answer.question_type}*"
     lines += [meta, ""]
     if answer.inherited:
-        lines += ["*Follow-up question; from earlier in the conversation: " + "; ".join(answer.inherited) + "*", ""]
+        lines += [f"*{inherited_line(answer.inherited)}*", ""]
     if answer.abstained:
         lines += [f"**Insufficient evidence.** {answer.abstain_reason}", ""]
     if answer.verdict:
@@ -57,21 +81,44 @@ def to_markdown(answer: Answer) -> str:
             lines.append(f"> **Note:** {note.text}" if section.key != "urgent" else f"> ⚠ **{note.text}**")
             lines.append("")
         for claim in section.claims:
-            extra = f" *({claim.note})*" if claim.note else ""
+            extra = f" *({claim.note})*" if shows_note(answer, claim) else ""
             lines.append(f"- {claim.text} {cite(claim.citations)}{extra}")
         lines.append("")
     if answer.references:
         lines += ["## References", ""]
         for ref in answer.references:
-            link = ref.url or (f"https://doi.org/{ref.doi}" if ref.doi else "")
+            link = reference_link(ref)
             age = f" ⚠ *{_age_note(ref)}*" if ref.outdated else ""
-            lines.append(f"{ref.number}. **[{ref.badge}]** {reference_line(ref)} {link}{age}".rstrip())
+            where = link or (f"Published as: {ref.citation}" if ref.citation else "")
+            lines.append(f"{ref.number}. **[{ref.badge}]** {reference_line(ref)} {where}{age}".rstrip())
         lines.append("")
     lines += ["---", "", f"*{answer.disclaimer}*", ""]
     return "\n".join(lines)
 
 
-def _html_claim(claim: Claim, references: dict[int, Reference], key: str) -> str:
+def shows_note(answer: Answer, claim: Claim) -> bool:
+    """A claim's note (the guideline's recommendation strength and review status) is for
+    clinicians; the patient view leaves the grading out, the claim itself is the same."""
+    return bool(claim.note) and answer.audience != "patient"
+
+
+_FROM_EARLIER = re.compile(r"^(?P<what>.+?) \(from “(?P<question>.+)”\)$")
+
+
+def inherited_line(inherited: list[str], name_questions: bool = True) -> str:
+    """"Follow-up question; from “Q”: Sciatica, Exercise" — each earlier question named once,
+    however many of its topics and patient details the follow-up took over (not at all
+    without ``name_questions``, for a page that shows the conversation already)."""
+    groups: dict[str, list[str]] = {}
+    for item in inherited:
+        match = _FROM_EARLIER.match(item)
+        what, question = (match["what"], match["question"]) if match else (item, "")
+        groups.setdefault(question if name_questions else "", []).append(what)
+    parts = [f"from “{q}”: {', '.join(items)}" if q else ", ".join(items) for q, items in groups.items()]
+    return ("Follow-up question; " if name_questions else "Follow-up question; carried over from earlier: ") + "; ".join(parts)
+
+
+def _html_claim(claim: Claim, references: dict[int, Reference], key: str, note: bool) -> str:
     """A claim with its citations; each citation carries its quote in a tooltip
     that shows on hover and on keyboard focus (CSS only, no script)."""
     links = []
@@ -84,20 +131,21 @@ def _html_claim(claim: Claim, references: dict[int, Reference], key: str) -> str
             f'<span class="quote" role="tooltip" id="{tip_id}">“{escape(claim.quote.text)}” '
             f'<cite>— [{n}] {escape(ref.badge)}: {escape(reference_line(ref))}</cite></span></span>'
         )
-    note = f' <span class="strength">({escape(claim.note)})</span>' if claim.note else ""
-    return f"<li>{escape(claim.text)} {''.join(links)}{note}</li>"
+    shown = f' <span class="strength">({escape(claim.note)})</span>' if note else ""
+    return f"<li>{escape(claim.text)} {''.join(links)}{shown}</li>"
 
 
-def to_html(answer: Answer, heading: bool = True) -> str:
+def to_html(answer: Answer, heading: bool = True, disclaimer: bool = True, conversation: bool = True) -> str:
     """An HTML fragment (no <html>/<body>) for embedding in a page; ``heading``
-    adds the question as its <h1> (a page with its own title leaves it out)."""
+    adds the question as its <h1>, ``disclaimer`` the dated disclaimer and
+    ``conversation`` the earlier questions a follow-up inherited from (a page that
+    shows its own title, disclaimer or conversation leaves them out)."""
     refs = {r.number: r for r in answer.references}
     out = ['<article class="evidex-answer" lang="en">']
     if heading:
         out.append(f"<h1>{escape(answer.question)}</h1>")
     if answer.inherited:
-        out.append('<p class="inherited">Follow-up question; from earlier in the conversation: '
-                   + "; ".join(escape(i) for i in answer.inherited) + "</p>")
+        out.append(f'<p class="inherited">{escape(inherited_line(answer.inherited, conversation))}</p>')
     if answer.abstained:
         out.append(f'<p class="abstained"><strong>Insufficient evidence.</strong> {escape(answer.abstain_reason or "")}</p>')
     if answer.verdict:
@@ -108,21 +156,28 @@ def to_html(answer: Answer, heading: bool = True) -> str:
         out.append(f'<section class="{section.key}"><h2>{escape(section.title)}</h2>')
         out += [f'<p class="note" role="note">{escape(n.text)}</p>' for n in section.notes]
         if section.claims:
-            items = [_html_claim(c, refs, f"{s_index}-{c_index}") for c_index, c in enumerate(section.claims)]
+            items = [
+                _html_claim(c, refs, f"{s_index}-{c_index}", shows_note(answer, c)) for c_index, c in enumerate(section.claims)
+            ]
             out.append("<ul>" + "".join(items) + "</ul>")
         out.append("</section>")
     if answer.references:
         out.append('<section class="references"><h2>References</h2><ol>')
         for ref in answer.references:
-            link = ref.url or (f"https://doi.org/{ref.doi}" if ref.doi else "")
-            anchor = f' <a href="{escape(link)}" rel="noopener">{escape(link)}</a>' if link else ""
+            link = reference_link(ref)
+            if link:
+                anchor = f' <a class="source-link" href="{escape(link)}" rel="noopener">{escape(link)}</a>'
+            else:
+                anchor = f' <span class="citation">Published as: {escape(ref.citation)}</span>' if ref.citation else ""
             age = f' <span class="outdated">{_age_note(ref)}</span>' if ref.outdated else ""
             out.append(
                 f'<li id="ref-{ref.number}"><span class="badge badge-{ref.kind}">{escape(ref.badge)}</span> '
                 f"{escape(reference_line(ref))}{anchor}{age}</li>"
             )
         out.append("</ol></section>")
-    out.append(f'<p class="disclaimer">{escape(answer.disclaimer)}</p></article>')
+    if disclaimer:
+        out.append(f'<p class="disclaimer">{escape(answer.disclaimer)}</p>')
+    out.append("</article>")
     return "\n".join(out)
 
 

@@ -87,6 +87,7 @@ class Reference(BaseModel):
     sample_size: int | None
     url: str | None
     doi: str | None
+    citation: str | None = Field(default=None, description="The source's own reference when it has no url or DOI")
     outdated: bool = Field(description="Older than 10 years at the time of answering")
     licence: str
 

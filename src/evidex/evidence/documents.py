@@ -29,6 +29,14 @@ class EvidenceKind(StrEnum):
     CONSUMER = "consumer"
     OTHER = "other"
 
+    @classmethod
+    def _missing_(cls, value: object) -> EvidenceKind | None:
+        """Kinds are read case-insensitively, with a hyphen or space for the underscore: "RCT", "Systematic-review"."""
+        if isinstance(value, str):
+            key = value.strip().lower().replace("-", "_").replace(" ", "_")
+            return next((kind for kind in cls if kind.value == key), None)
+        return None
+
     @property
     def level(self) -> int:
         """Evidence level: 1 is the strongest, 10 the weakest."""
@@ -80,6 +88,9 @@ class Document(BaseModel):
     authors: list[str] = Field(default_factory=list)
     doi: str | None = None
     url: str | None = None
+    citation: str | None = Field(
+        default=None, description="The source's own bibliographic reference, when its record gives no address or DOI"
+    )
     mesh: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     publication_types: list[str] = Field(default_factory=list)

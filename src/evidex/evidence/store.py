@@ -281,6 +281,12 @@ class SQLiteStore:
     def count_documents(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
 
+    def example_ids(self) -> list[str]:
+        """One stored id for each id prefix ("medquad:", "ngc:", "pmid:" …): real ids to suggest
+        when one is not found."""
+        rows = self.conn.execute("SELECT MIN(id) FROM documents GROUP BY substr(id, 1, instr(id, ':')) ORDER BY 1")
+        return [row[0] for row in rows]
+
     def iter_documents(self) -> Iterator[Document]:
         for (data,) in self.conn.execute("SELECT data FROM documents ORDER BY id"):
             yield Document.model_validate_json(data)

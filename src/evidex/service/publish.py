@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 
 from evidex.answer.types import Answer
 from evidex.answer.understand import Audience
+from evidex.corpus import control_character
 from evidex.evidence.store import SearchFilters
 from evidex.service.db import article_versions, articles, review_events, threads
 
@@ -102,6 +103,16 @@ class ArticleSummary(BaseModel):
     updated_at: datetime = Field(description="When the answer last changed")
 
 
+class Approval(BaseModel):
+    """Who approved the article's current version, and when."""
+
+    by: str = Field(description="The reviewer who approved it")
+    at: datetime
+    version: int
+    review_started_by: str | None = Field(description="The reviewer who moved it to under review")
+    single_reviewer: bool = Field(description="Started and approved by the same reviewer (allowed by service.single_review)")
+
+
 class Article(ArticleSummary):
     """An article with one version's answer in one audience."""
 
@@ -111,6 +122,7 @@ class Article(ArticleSummary):
     answer: Answer
     versions: list[VersionInfo]
     review: list[ReviewEvent]
+    approval: Approval | None = Field(description="Set while the article is approved")
 
 
 class RelatedArticle(BaseModel):
@@ -171,7 +183,8 @@ def slugify(question: str) -> str:
         if len(slug) + len(word) + 1 > 80:
             break
         slug = f"{slug}-{word}" if slug else word
-    return f"{slug or 'question'}-{secrets.token_hex(3)}"
+    # Unlisted until approved: the random part keeps the address from being guessed.
+    return f"{slug or 'question'}-{secrets.token_hex(8)}"
 
 
 def filters_dict(filters: SearchFilters | None) -> dict:
@@ -339,6 +352,7 @@ class ArticleStore:
             answer=Answer.model_validate(getattr(stored, audience)),
             versions=[VersionInfo(number=v.number, created_at=_aware(v.created_at), content_hash=v.content_hash) for v in versions],
             review=events,
+            approval=approval(events) if row.status == "approved" else None,
         )
 
     @staticmethod
@@ -387,13 +401,20 @@ class ArticleStore:
 
     # -- review ---------------------------------------------------------------------------
 
-    def review(self, ref: str | int, to_status: str, reviewer: User, comment: str = "") -> ReviewEvent:
-        """Move the article's current version to ``to_status``; only reviewers may."""
+    def review(
+        self, ref: str | int, to_status: str, reviewer: User, comment: str = "", single_review: bool = False
+    ) -> ReviewEvent:
+        """Move the article's current version to ``to_status``; only reviewers may.
+
+        Two people approve: the reviewer who moved the article to under review
+        cannot also approve it, unless ``single_review`` (``service.single_review``)."""
         if not reviewer.can_review():
             raise PermissionError(f"{reviewer.username} is a {reviewer.role}; only reviewers can change review status")
         if to_status not in REVIEW_STATUSES:
             raise ReviewError(f"unknown review status {to_status!r}; one of {', '.join(REVIEW_STATUSES)}")
         comment = (comment or "").strip()
+        if control_character(comment):
+            raise ReviewError(f"the comment contains an invisible control character ({control_character(comment)}); remove it")
         if len(comment) > MAX_COMMENT_CHARS:
             raise ReviewError(f"the comment is {len(comment):,} characters; the limit is {MAX_COMMENT_CHARS:,}")
         if to_status in ("changes_requested", "rejected") and not comment:
@@ -404,6 +425,13 @@ class ArticleStore:
             if to_status not in TRANSITIONS[row.status]:
                 allowed = ", ".join(TRANSITIONS[row.status])
                 raise ReviewError(f"an article that is {row.status} can move to {allowed}, not {to_status}")
+            if to_status == "approved" and not single_review:
+                started = review_started_by(self._events(conn, row.id))
+                if started == reviewer.username:
+                    raise ReviewError(
+                        f"{reviewer.username} started this review, so a second reviewer approves it"
+                        " (or the site allows single review: service.single_review)"
+                    )
             changed = conn.execute(
                 articles.update()
                 .where(articles.c.id == row.id, articles.c.status == row.status)
@@ -446,6 +474,22 @@ class ArticleStore:
                                             similarity=round(similarity, 3), shared_topics=shared))
         found.sort(key=lambda r: r.similarity, reverse=True)
         return found[:limit]
+
+
+def review_started_by(events: Sequence[ReviewEvent]) -> str | None:
+    """Who made the latest move to under review."""
+    return next((e.actor for e in reversed(events) if e.to_status == "under_review"), None)
+
+
+def approval(events: Sequence[ReviewEvent]) -> Approval | None:
+    """The latest approval in ``events`` (a review log, oldest first)."""
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.to_status == "approved":
+            started = review_started_by(events[:index])
+            return Approval(by=event.actor, at=event.at, version=event.version, review_started_by=started,
+                            single_reviewer=started == event.actor)
+    return None
 
 
 def ask_and_publish(

@@ -17,8 +17,11 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from evidex.answer.types import Answer
 from evidex.answer.understand import MAX_QUESTION_CHARS, QuestionError
@@ -29,9 +32,11 @@ from evidex.service.context import (
     Service,
     client_key,
     current_user,
+    hidden_from,
+    listed_statuses,
     service,
 )
-from evidex.service.pages import web_routes
+from evidex.service.pages import error_page, web_routes
 from evidex.service.publish import (
     Article,
     ArticleNotFound,
@@ -46,6 +51,55 @@ from evidex.service.publish import (
 from evidex.settings import Settings
 
 MAX_BODY_BYTES = 64 * 1024
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class RequestGuard:
+    """Refuses what no route should read, before any route reads it.
+
+    A request body over ``limit`` bytes gets 413 as soon as it is known to be
+    too long: at once if its Content-Length says so, else while it is being
+    read (a chunked body is never read past the limit).  An API call with a
+    body that is not JSON gets 415.  Pure ASGI, so that it sees the body as it
+    arrives; the 413 is raised inside the route's own body reading and so
+    answered like any error: JSON for the API, a page for people.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+        if scope["path"].startswith("/api/") and scope["method"] in WRITE_METHODS and has_body:
+            media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type != "application/json" and not media_type.endswith("+json"):
+                response = JSONResponse(
+                    {"detail": f"send the request body as JSON (Content-Type: application/json), not {media_type or 'untyped'}"},
+                    status_code=415,
+                )
+                await response(scope, receive, send)
+                return
+        declared = headers.get("content-length", "")
+        too_long = StarletteHTTPException(413, f"The request is too large: the limit is {self.limit // 1024} kB.")
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if declared.isdigit() and int(declared) > self.limit:
+                raise too_long
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise too_long
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 # -- request and response models ---------------------------------------------------------------
@@ -170,11 +224,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
 
+    app.add_middleware(RequestGuard, limit=MAX_BODY_BYTES)
+
     @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # noqa: ANN001, ANN202
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse({"detail": f"the request body is over {MAX_BODY_BYTES // 1024} kB"}, status_code=413)
+    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -187,15 +240,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         problems = []
         for error in exc.errors():
             if error.get("type") == "json_invalid":
                 problems.append(f"the request body is not valid JSON (near character {error['loc'][-1]})")
                 continue
-            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+            where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")) or "body"
             problems.append(f"{where}: {error.get('msg', 'invalid')}")
         status = 400 if any(e.get("type") == "json_invalid" for e in exc.errors()) else 422
+        if not request.url.path.startswith("/api/"):
+            return error_page(request, status, "Please check the address: " + "; ".join(problems) + ".")
         return JSONResponse({"detail": "; ".join(problems), "errors": _plain_errors(exc)}, status_code=status)
 
     _api_routes(app)
@@ -216,6 +271,16 @@ def _version() -> str:
     from importlib.metadata import version
 
     return version("evidex")
+
+
+def _readable(svc: Service, ref: str, user: User | None, read):  # noqa: ANN001, ANN202
+    """``read()``, or 404 when there is no such article or ``user`` may not find it by ``ref``."""
+    try:
+        if hidden_from(user, ref, svc.articles.summary(ref).status):
+            raise ArticleNotFound(ref)
+        return read()
+    except ArticleNotFound as error:
+        raise HTTPException(404, str(error)) from error
 
 
 Svc = Annotated[Service, Depends(service)]
@@ -244,9 +309,12 @@ def _api_routes(app: FastAPI) -> None:
             thread_id=published.thread_id, created=published.created, new_version=published.new_version,
         )
 
-    @app.get("/api/search", tags=["search"], responses={400: {"description": "Unusable query"}})
+    @app.get("/api/search", tags=["search"], responses={400: {"description": "Unusable query"},
+                                                        429: {"description": "Too many searches from this client"}})
     def api_search(
+        request: Request,
         svc: Svc,
+        user: Caller,
         q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS, description="What to look for")],
         kind: Annotated[list[EvidenceKind], Query(description="Only these evidence kinds")] = [],  # noqa: B006
         since: Annotated[int | None, Query(ge=1800, le=2100)] = None,
@@ -255,51 +323,56 @@ def _api_routes(app: FastAPI) -> None:
         top_k: Annotated[int, Query(ge=1, le=100)] = 10,
     ) -> dict:
         """Ranked passages for a query with every score component (same data as `evidex search --json`)."""
+        wait = svc.search_limiter.retry_after(client_key(request, user))
+        if wait:
+            raise HTTPException(429, f"too many searches; try again in {wait} s", headers={"Retry-After": str(wait)})
         if not q.strip():
             raise HTTPException(400, "the query is empty")
         filters = Filters(since=since, until=until, kinds=kind, sources=source).search_filters()
-        return svc.search(q, filters, top_k)
+        try:
+            return svc.search(q, filters, top_k)
+        except QuestionError as error:
+            raise HTTPException(400, str(error)) from error
 
     @app.get("/api/articles", response_model=ArticleList, tags=["articles"])
     def api_articles(
         svc: Svc,
+        user: Caller,
         status: Annotated[list[ReviewStatus], Query(description="Only these review statuses")] = [],  # noqa: B006
         q: Annotated[str | None, Query(max_length=200, description="Words that must appear in the question")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> ArticleList:
-        """Stored articles, most recently changed first."""
-        items = svc.articles.list(status, q, limit, offset)
-        return ArticleList(items=items, total=svc.articles.count(status, q))
+        """Approved articles, most recently changed first (reviewers: articles of any status).
+
+        An article is public once a reviewer approves it; before that it is unlisted, readable only at
+        the address its asker was given."""
+        statuses = listed_statuses(status, user)
+        if statuses is None:
+            return ArticleList(items=[], total=0)
+        return ArticleList(items=svc.articles.list(statuses, q, limit, offset), total=svc.articles.count(statuses, q))
 
     @app.get("/api/articles/{ref}", response_model=Article, tags=["articles"],
              responses={404: {"description": "No such article or version"}})
     def api_article(
         ref: str,
         svc: Svc,
+        user: Caller,
         audience: Literal["clinician", "patient"] = "clinician",
         version: Annotated[int | None, Query(ge=1)] = None,
     ) -> Article:
-        """One article by id or slug, in one audience's language, at its current (or a given) version."""
-        try:
-            return svc.articles.get(ref, audience, version)
-        except ArticleNotFound as error:
-            raise HTTPException(404, str(error)) from error
+        """One article by slug (or, once approved, by id), in one audience's language, at its current
+        (or a given) version."""
+        return _readable(svc, ref, user, lambda: svc.articles.get(ref, audience, version))
 
     @app.get("/api/articles/{ref}/versions", response_model=list[VersionInfo], tags=["articles"])
-    def api_versions(ref: str, svc: Svc) -> list[VersionInfo]:
-        try:
-            return svc.articles.get(ref).versions
-        except ArticleNotFound as error:
-            raise HTTPException(404, str(error)) from error
+    def api_versions(ref: str, svc: Svc, user: Caller) -> list[VersionInfo]:
+        return _readable(svc, ref, user, lambda: svc.articles.get(ref).versions)
 
     @app.get("/api/articles/{ref}/review", response_model=list[ReviewEvent], tags=["review"])
-    def api_review_log(ref: str, svc: Svc) -> list[ReviewEvent]:
+    def api_review_log(ref: str, svc: Svc, user: Caller) -> list[ReviewEvent]:
         """The article's review log: every status change with who, when and why. Read-only."""
-        try:
-            return svc.articles.review_log(ref)
-        except ArticleNotFound as error:
-            raise HTTPException(404, str(error)) from error
+        return _readable(svc, ref, user, lambda: svc.articles.review_log(ref))
 
     @app.post("/api/articles/{ref}/review", response_model=ReviewEvent, tags=["review"],
               responses={401: {"description": "Not signed in"}, 403: {"description": "Not a reviewer"},
@@ -309,21 +382,20 @@ def _api_routes(app: FastAPI) -> None:
 
         Allowed: submitted → under_review | rejected; under_review → approved | changes_requested |
         rejected; changes_requested → under_review | rejected; approved or rejected → under_review.
+        A second reviewer approves: the one who started the review cannot, unless the service
+        allows single review (``service.single_review``).
         """
         try:
-            return svc.articles.review(ref, body.status, reviewer, body.comment)
+            return svc.articles.review(ref, body.status, reviewer, body.comment, svc.settings.service.single_review)
         except ArticleNotFound as error:
             raise HTTPException(404, str(error)) from error
         except ReviewError as error:
             raise HTTPException(409, str(error)) from error
 
     @app.get("/api/articles/{ref}/related", response_model=list[RelatedArticle], tags=["articles"])
-    def api_related(ref: str, svc: Svc) -> list[RelatedArticle]:
-        """Other articles about the same condition or intervention (none rather than loosely similar ones)."""
-        try:
-            return svc.articles.related(ref, svc.settings.service.related_min_similarity)
-        except ArticleNotFound as error:
-            raise HTTPException(404, str(error)) from error
+    def api_related(ref: str, svc: Svc, user: Caller) -> list[RelatedArticle]:
+        """Other approved articles about the same condition or intervention (none rather than loosely similar ones)."""
+        return _readable(svc, ref, user, lambda: svc.related(ref, user))
 
     @app.get("/api/me", response_model=UserOut | None, tags=["users"])
     def api_me(user: Caller) -> UserOut | None:

@@ -55,10 +55,19 @@ def ngc_document(obj: dict[str, Any]) -> Document:
         published=str(obj.get("date_released") or "") or None,
         keywords=[k for k in (clean(str(obj.get("disease_conditions") or "")).split("\n")) if k][:20],
         passages=passages,
+        citation=bibliographic_source(str(obj.get("bibliographic_sources") or "")),
         licence=f"{NGC_NOTE}. {clean(str(obj.get('copyright_statement') or ''))}".strip(),
         kind=EvidenceKind.GUIDELINE,
         publication_types=["Practice Guideline"],
     )
+
+
+def bibliographic_source(text: str) -> str | None:
+    """The guideline as published, from the summary's bibliographic sources: "… Ann Intern Med.
+    2013 Sep 3;159(5):342-8." (without the archive's reference count and link label)."""
+    text = re.sub(r"\s*\[\d+ references?\]", "", clean(text))
+    text = re.sub(r"\s*\bPubMed\s*$", "", text).strip()
+    return " ".join(text.split()) or None
 
 
 def developers(text: str) -> str | None:
