@@ -435,10 +435,16 @@ def _first_text(record: etree._Element, paths: tuple[etree.XPath, ...]) -> str |
 
 def _author(author: etree._Element) -> str:
     """An author as "LastName Initials", or a group by its CollectiveName."""
-    fields = {child.tag: child for child in author}
-    if (collective := fields.get("CollectiveName")) is not None:
-        return _text(collective)
-    return " ".join(_text(fields[tag]) for tag in ("LastName", "Initials") if tag in fields).strip()
+    last = initials = ""
+    for child in author:  # one pass over the few children: lxml's find() costs more per call
+        tag = child.tag
+        if tag == "CollectiveName":
+            return _text(child)
+        if tag == "LastName":
+            last = child.text or ""
+        elif tag == "Initials":
+            initials = child.text or ""
+    return " ".join(f"{last} {initials}".split())
 
 
 def _date(record: etree._Element, paths: tuple[etree.XPath, ...]) -> tuple[int | None, str | None]:
