@@ -64,7 +64,6 @@ VECTORS_GENERATION_KEY = "vectors_generation"  # meta key bumped whenever passag
 # a deletion, a retraction): dense indexes then reload everything rather than add the new vectors.
 DOCUMENTS_GENERATION_KEY = "documents_generation"
 CHUNK = 500  # ids per SQL IN (...) list
-PAGE_CACHE_KB = 64 * 1024
 
 
 @dataclass
@@ -201,10 +200,6 @@ class SQLiteStore:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=10000")
-        # A 64 MB page cache and checkpoints every ~40 MB of log: FTS5's index merges during a
-        # large ingest otherwise re-read the same pages (parse + store ~1.4x faster, memory still flat).
-        self.conn.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KB}")
-        self.conn.execute("PRAGMA wal_autocheckpoint=10000")
         with self.transaction():
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
