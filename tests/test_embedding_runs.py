@@ -12,6 +12,7 @@ import time
 
 import httpx
 
+from evidex.settings import Settings
 from tests.conftest import MINI, EvidexServer, run_cli
 
 ENV = {"EVIDEX_BUILTIN_CORPUS": "false"}
@@ -19,7 +20,7 @@ ENV = {"EVIDEX_BUILTIN_CORPUS": "false"}
 
 def _counts(data) -> tuple[int, int]:
     """(passages, passages with a vector)."""
-    with sqlite3.connect(data / "evidex.service.db", timeout=10) as conn:
+    with sqlite3.connect(Settings(data_dir=data).database_path, timeout=10) as conn:
         return (
             conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0],
             conn.execute("SELECT COUNT(*) FROM passage_vectors").fetchone()[0],

@@ -95,6 +95,8 @@ def test_a_subset_keeps_only_the_records_it_names(tmp_path):
 
 
 def _file_state(database, name: str) -> dict:
+    if not database.exists():
+        return {}
     try:
         with sqlite3.connect(database, timeout=10) as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"pubmed:file:{name}",)).fetchone()
@@ -118,16 +120,16 @@ def test_kill_9_during_sync_loses_nothing_committed_and_applies_nothing_twice(tm
         deadline = time.monotonic() + 120
         state = {}
         while time.monotonic() < deadline and process.poll() is None:
-            state = _file_state(data / "evidex.service.db", "pubmed26n0001.xml.gz")
+            state = _file_state(Settings(data_dir=data).database_path, "pubmed26n0001.xml.gz")
             if state.get("consumed", 0) >= 200:
                 break
             time.sleep(0.02)
         assert process.poll() is None, "the sync ended before it could be killed"
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-        killed_at = _file_state(data / "evidex.service.db", "pubmed26n0001.xml.gz")
+        killed_at = _file_state(Settings(data_dir=data).database_path, "pubmed26n0001.xml.gz")
         assert not killed_at["complete"] and killed_at["consumed"] >= 200
-        with sqlite3.connect(data / "evidex.service.db") as conn:
+        with sqlite3.connect(Settings(data_dir=data).database_path) as conn:
             stored = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         assert stored >= killed_at["consumed"]  # every committed batch is there
 
@@ -137,7 +139,7 @@ def test_kill_9_during_sync_loses_nothing_committed_and_applies_nothing_twice(tm
     # The whole baseline file counts its 3,000 records once: nothing was stored twice or counted unchanged.
     assert "pubmed26n0001.xml.gz: 3000 ingested, 0 updated, 0 unchanged, 0 skipped, 0 deleted" in again.stderr
     assert "pubmed26n0002.xml.gz: 0 ingested, 1 updated, 0 unchanged, 0 skipped, 1 deleted" in again.stderr
-    with sqlite3.connect(data / "evidex.service.db") as conn:
+    with sqlite3.connect(Settings(data_dir=data).database_path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 2999
         assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT doc_id || ord) FROM passages").fetchone() == (2999 * 4, 2999 * 4)
         title = json.loads(conn.execute("SELECT data FROM documents WHERE id = 'pmid:80000000'").fetchone()[0])["title"]
