@@ -94,11 +94,15 @@ class Corpus:
         """Ingest files (PubMed XML, bundled JSONL formats or generic JSONL).
 
         With ``embed=False`` new passages are searchable by words at once and by
-        meaning after :meth:`embed_passages` (useful for large bulk loads).
+        meaning after :meth:`embed_passages` (useful for large bulk loads); so too
+        when another process (a server) is embedding this corpus, which takes them.
         """
         report = ingest_files(self.store, [Path(p) for p in paths], format, self.settings.ingest.batch_size, progress)
         if embed:
-            self.embed_passages()
+            try:
+                self.embed_passages()
+            except EmbeddingBusy:  # the process embedding now (a server) takes the new passages too
+                log.info("another process is embedding this corpus; it embeds the new passages")
         return report
 
     def needs_builtin(self) -> bool:
