@@ -171,7 +171,7 @@ def test_vectors_saved_before_an_interrupted_embedding_are_searchable(tmp_path):
         ingesting.ingest([path], embed=False)
         assert all(h.parts.dense_rank is None for h in serving.search("knee exercise", top_k=4).hits)
         with pytest.raises(KeyboardInterrupt):
-            embed_missing_passages(ingesting.store, _StopsAfterOneBatch(ingesting.embedder), batch=2)
+            embed_missing_passages(ingesting.store, _StopsAfterOneBatch(ingesting.embedder), commit_every=2)
         assert sum(h.parts.dense_rank is not None for h in serving.search("knee exercise", top_k=4).hits) == 2
     with Corpus.open(settings) as reopened:
         assert sum(h.parts.dense_rank is not None for h in reopened.search("knee exercise", top_k=4).hits) == 2

@@ -26,14 +26,21 @@ from rich.progress import (
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 from rich.text import Text
 
 from evidex.answer.llm import LLMUnavailable
-from evidex.answer.render import display_title, search_result_data, to_html, to_json, to_markdown
+from evidex.answer.render import (
+    display_title,
+    search_result_data,
+    to_html,
+    to_json,
+    to_markdown,
+)
 from evidex.answer.understand import QuestionError
-from evidex.corpus import Corpus, DocumentNotFound
+from evidex.corpus import Corpus, DocumentNotFound, EmbeddingBusy, ProgressLog
 from evidex.evidence.documents import EvidenceKind
 from evidex.evidence.ingest import IngestReport
 from evidex.evidence.sources import READERS
@@ -56,6 +63,8 @@ users_app = typer.Typer(help="Manage the service's users: readers, reviewers and
 app.add_typer(users_app, name="users")
 db_app = typer.Typer(help="The article database (articles, reviews, users).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+pubmed_app = typer.Typer(help="PubMed: search it live, or keep a copy current from NLM's files.", no_args_is_help=True)
+app.add_typer(pubmed_app, name="pubmed")
 
 out = Console()
 err = Console(stderr=True)
@@ -100,18 +109,33 @@ def open_corpus() -> Iterator[Corpus]:
 
 
 @contextmanager
-def progress_bar(description: str) -> Iterator:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,} records"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(description, total=None)
+def progress_bar(description: str, total: int | None = None, unit: str = "records") -> Iterator:
+    """Progress of long work: a bar on a terminal, else a line on stderr every 30 s and at the end."""
+    if not err.is_terminal:
+        reporter = ProgressLog(description.lower(), total, unit, lambda line: err.print(line, highlight=False))
+        yield reporter
+        if reporter.done and reporter.total is None:
+            err.print(reporter.line(), highlight=False)
+        return
+    columns = [SpinnerColumn(), TextColumn("[progress.description]{task.description}"), BarColumn()]
+    columns.append(TextColumn(f"{{task.completed:,}}{' of {task.total:,}' if total is not None else ''} {unit}"))
+    columns += [TimeElapsedColumn()] + ([TimeRemainingColumn()] if total is not None else [])
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(description, total=total)
         yield lambda n: progress.advance(task, n)
+
+
+def embed_with_progress(corpus: Corpus, description: str = "Embedding passages") -> int | None:
+    """Embed what has no vector, with progress; ``None`` when another process is at it."""
+    total = corpus.passages_to_embed()
+    if not total:
+        return 0
+    try:
+        with progress_bar(description, total, "passages") as advance:
+            return corpus.embed_passages(advance)
+    except EmbeddingBusy as exc:
+        err.print(f"{exc}: the {total:,} passages without vectors are found by words until it is done")
+        return None
 
 
 @app.command()
@@ -131,20 +155,20 @@ def ingest(
     with open_corpus() as corpus:
         with progress_bar("Ingesting") as advance:
             report = corpus.ingest(paths, format=format, progress=advance, embed=False)
+        print_report(report)
         if embed:
-            with progress_bar("Embedding new passages") as advance:
-                corpus.embed_passages(advance)
-    print_report(report)
+            embed_with_progress(corpus, "Embedding new passages")
     if report.problems:
         raise typer.Exit(1)
 
 
 @app.command()
 def embed() -> None:
-    """Embed passages that have no vector yet (after `ingest --no-embed`)."""
+    """Embed passages that have no vector yet (after `ingest --no-embed`); stop any time, the next run goes on."""
     with open_corpus() as corpus:
-        with progress_bar("Embedding passages") as advance:
-            done = corpus.embed_passages(advance)
+        done = embed_with_progress(corpus)
+    if done is None:
+        raise typer.Exit(1)
     out.print(f"{done} passages embedded")
 
 
@@ -322,18 +346,30 @@ def ask(
     after: Optional[list[str]] = typer.Option(
         None, "--after", help="An earlier question of the conversation (repeat, oldest first): a follow-up inherits its condition and patient details."
     ),
+    pubmed: Optional[bool] = typer.Option(
+        None, "--pubmed/--no-pubmed",
+        help="Search PubMed live first and keep what it finds (default: the pubmed.enabled setting, off).",
+    ),
 ) -> None:
     """Answer a clinical question from the evidence, with verified citations."""
     filters = search_filters(kind, since, until, source, None, include_retracted)
     with open_corpus() as corpus:
         try:
-            answer = corpus.ask(question, audience=audience, filters=filters, earlier=after or ())
+            answer = corpus.ask(question, audience=audience, filters=filters, earlier=after or (), pubmed=pubmed)
         except QuestionError as exc:
             err.print(f"[red]Cannot answer:[/red] {escape(str(exc))}")
             raise typer.Exit(1) from None
         except LLMUnavailable as exc:
             err.print(f"[red]Cannot answer:[/red] {escape(str(exc))} (check the llm settings)")
             raise typer.Exit(2) from None
+        live = answer.provenance.live_search
+        if live is not None:
+            err.print(live.note, highlight=False, markup=False)
+            if live.fetched and (waiting := corpus.passages_to_embed()):
+                err.print(
+                    f"{waiting:,} passages are found by words until embedded (`evidex embed`, or `evidex serve` in the background).",
+                    highlight=False,
+                )
     output = Output.json if as_json else output
     if output is Output.json:
         print(to_json(answer))
@@ -345,6 +381,70 @@ def ask(
         out.print(Markdown(to_markdown(answer)))
     if answer.abstained:
         raise typer.Exit(3)
+
+
+# -- PubMed -----------------------------------------------------------------------------------
+
+
+@pubmed_app.command("search")
+def pubmed_search(
+    query: str = typer.Argument(..., help="A question or topic, as you would ask it."),
+    embed: bool = typer.Option(True, "--embed/--no-embed", help="Embed the new passages now (else later with `evidex embed`)."),
+) -> None:
+    """Fetch what PubMed has for a question and store it, without answering."""
+    with open_corpus() as corpus:
+        try:
+            fetched = corpus.search_pubmed(query)
+        except QuestionError as exc:
+            err.print(f"[red]Cannot search:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from None
+        err.print(f"PubMed query: {fetched.query}", highlight=False, markup=False)
+        if fetched.error:
+            err.print(f"[red]PubMed could not be searched:[/red] {escape(fetched.error)}")
+            raise typer.Exit(1)
+        where = f"searched on {fetched.cached_at} (not asked again)" if fetched.cached_at else f"in {fetched.seconds:.1f} s"
+        out.print(
+            f"{fetched.found:,} records match; took {len(fetched.pmids)} ({where}): {fetched.fetched} fetched,"
+            f" {fetched.stored} stored, {fetched.problems} unreadable",
+            highlight=False,
+        )
+        for pmid in fetched.pmids:
+            document = corpus.store.get(f"pmid:{pmid}")
+            if document is not None:
+                out.print(f"  pmid:{pmid}  {document.kind.label} · {document.year or 'no year'} · {document.title}", highlight=False, markup=False)
+        if embed and fetched.stored:
+            embed_with_progress(corpus, "Embedding new passages")
+
+
+@pubmed_app.command("sync")
+def pubmed_sync(
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Apply at most this many files in this run."),
+) -> None:
+    """Download NLM's PubMed baseline and update files, check their MD5, and apply those not applied yet, in order.
+
+    Stop it any time (even kill -9): the next run goes on after the last committed batch.
+    """
+    from evidex.evidence.pubmed.sync import SyncError
+
+    with open_corpus() as corpus:
+        err.print(f"PubMed files from {corpus.settings.pubmed.baseline_url}", highlight=False)
+        try:
+            with progress_bar("Applying PubMed files") as advance:
+                report = corpus.sync_pubmed(limit, advance, log=lambda line: err.print(line, highlight=False, markup=False))
+        except SyncError as exc:
+            err.print(f"[red]Sync stopped:[/red] {escape(str(exc))}. What was applied before stays; run it again to go on.")
+            raise typer.Exit(1) from None
+        waiting = corpus.passages_to_embed()
+    total = report.total
+    out.print(
+        f"{len(report.applied)} files applied ({report.already} applied before, {report.left} left of {report.listed}): "
+        f"{total.summary()}",
+        highlight=False,
+    )
+    for problem in total.problems[:20]:
+        err.print(f"[yellow]skipped[/yellow] {problem.file} {problem.location}: {problem.message}", highlight=False)
+    if waiting:
+        err.print(f"{waiting:,} passages are found by words until embedded (`evidex embed`, or `evidex serve` in the background).")
 
 
 # -- the service ------------------------------------------------------------------------------
@@ -368,9 +468,12 @@ def serve(
     # Worker processes build their settings from the environment: pass the choices on.
     if State.data_dir:
         os.environ["EVIDEX_DATA_DIR"] = str(State.data_dir)
-    # Build what the workers share once, here, so that they never race to create it.
+    # Build what the workers share once, here, so that they never race to create it; passages without
+    # vectors are embedded by the server in the background, so it listens at once.
     with open_corpus() as corpus:
-        corpus.prepare()
+        waiting = corpus.passages_to_embed()
+    if waiting:
+        err.print(f"{waiting:,} passages have no vector yet: embedding them in the background (found by words meanwhile)")
     from evidex.service.db import open_database
 
     open_database(settings.articles_url).dispose()

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
+from importlib.metadata import version
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not on a Unix: nothing keeps two processes from embedding the same passages
+    fcntl = None  # type: ignore[assignment]
 
 from evidex.answer.appraise import SentenceSplitter
 from evidex.answer.llm import ChatClient
 from evidex.answer.pipeline import Engine
 from evidex.answer.plain import PlainLanguage
-from evidex.answer.types import Answer
-from evidex.answer.understand import Audience, QuestionError
+from evidex.answer.types import Answer, LiveSearch
+from evidex.answer.understand import (
+    Audience,
+    ClinicalQuestion,
+    QuestionError,
+    understand,
+)
 from evidex.evidence.builtin import ShippedVectors, builtin_files, builtin_version
 from evidex.evidence.documents import Document
 from evidex.evidence.ingest import (
@@ -21,6 +35,14 @@ from evidex.evidence.ingest import (
     ingest_file,
     ingest_files,
 )
+from evidex.evidence.pubmed.client import NcbiClient
+from evidex.evidence.pubmed.eutils import (
+    EutilsClient,
+    LiveFetch,
+    build_query,
+    fetch_for_question,
+)
+from evidex.evidence.pubmed.sync import Sync, SyncReport
 from evidex.evidence.store import CorpusStats, SearchFilters, SQLiteStore
 from evidex.search.embed import E5Embedder, Embedder, load_embedder
 from evidex.search.retrieve import Searcher, SearchResult, embed_missing_passages
@@ -52,6 +74,15 @@ def check_text(text: str, what: str = "the question") -> str:
     return text
 
 
+BACKGROUND_POLL_SECONDS = 5.0  # how often a server looks for passages to embed when it has none
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddingBusy(RuntimeError):
+    """Another process (a server's background embedding, another ``evidex embed``) is embedding this corpus."""
+
+
 class DocumentNotFound(KeyError):
     """No document has the requested id; ``args[1]`` holds ids that this corpus does have."""
 
@@ -78,6 +109,8 @@ class Corpus:
         return cls(SQLiteStore(settings.database_path), settings)
 
     def close(self) -> None:
+        if "ncbi" in self.__dict__:
+            self.ncbi.close()
         self.store.close()
 
     def __enter__(self) -> "Corpus":
@@ -98,11 +131,15 @@ class Corpus:
         """Ingest files (PubMed XML, bundled JSONL formats or generic JSONL).
 
         With ``embed=False`` new passages are searchable by words at once and by
-        meaning after :meth:`embed_passages` (useful for large bulk loads).
+        meaning after :meth:`embed_passages` (useful for large bulk loads); so too
+        when another process (a server) is embedding this corpus, which takes them.
         """
         report = ingest_files(self.store, [Path(p) for p in paths], format, self.settings.ingest.batch_size, progress)
         if embed:
-            self.embed_passages()
+            try:
+                self.embed_passages()
+            except EmbeddingBusy:  # the process embedding now (a server) takes the new passages too
+                log.info("another process is embedding this corpus; it embeds the new passages")
         return report
 
     def needs_builtin(self) -> bool:
@@ -117,7 +154,8 @@ class Corpus:
         for path, fmt in builtin_files():
             report.files.append(str(path))
             ingest_file(self.store, path, fmt, report, self.settings.ingest.batch_size, progress)
-        self.embed_passages(progress, shipped_only=True)
+        with contextlib.suppress(EmbeddingBusy):  # the process embedding now applies the shipped vectors too
+            self.embed_passages(progress, shipped_only=True)
         with self.store.transaction():
             self.store.set_meta(BUILTIN_KEY, builtin_version())
         return report
@@ -128,17 +166,49 @@ class Corpus:
         self.embed_passages(progress)
         return report
 
-    def embed_passages(self, progress: ProgressCallback | None = None, shipped_only: bool = False) -> int:
+    def embed_passages(
+        self,
+        progress: ProgressCallback | None = None,
+        shipped_only: bool = False,
+        *,
+        newest_first: bool = False,
+        should_stop: Callable[[], bool] | None = None,
+        embedder: Embedder | E5Embedder | None = None,
+    ) -> int:
         """Embed passages that have no vector yet, so new documents are found by meaning too.
 
         Built-in passages take the vectors shipped with the package; with
-        ``shipped_only`` nothing else is computed.
+        ``shipped_only`` nothing else is computed.  Vectors are committed every
+        few passages: an interrupted run keeps them and the next one goes on.
+        Raises :class:`EmbeddingBusy` when another process is embedding this corpus.
         """
         shipped = ShippedVectors.load(self.embedder.name) if self.settings.builtin_corpus else None
-        return embed_missing_passages(
-            self.store, self.embedder, progress, known_vectors=shipped.lookup if shipped else None,
-            compute=not shipped_only,
-        )
+        with self.embedding_lock():
+            return embed_missing_passages(
+                self.store, embedder or self.embedder, progress, known_vectors=shipped.lookup if shipped else None,
+                compute=not shipped_only, newest_first=newest_first, should_stop=should_stop,
+            )
+
+    def passages_to_embed(self) -> int:
+        """Passages without a vector of the search model: what :meth:`embed_passages` has to do."""
+        return self.store.count_passages_without_vectors(self.settings.search.embedding_model)
+
+    @contextlib.contextmanager
+    def embedding_lock(self) -> Iterator[None]:
+        """Held while this process embeds the corpus, so that two processes never embed the same passages."""
+        path = self.settings.database_path.with_name(self.settings.database_path.name + ".embedding")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise EmbeddingBusy("another evidex process is embedding this corpus") from None
+            yield
+
+    def embed_in_background(self) -> BackgroundEmbedding:
+        """Start embedding passages without vectors in a thread of this process (what a server does)."""
+        return BackgroundEmbedding(self.settings)
 
     # -- search and answers ---------------------------------------------------------------
 
@@ -175,15 +245,60 @@ class Corpus:
         audience: Audience = "clinician",
         filters: SearchFilters | None = None,
         earlier: Sequence[str] = (),
+        pubmed: bool | None = None,
     ) -> Answer:
         """A structured, cited, verified answer; see :mod:`evidex.answer.pipeline`.
 
         ``earlier`` are the previous questions of a conversation, oldest first:
-        a follow-up inherits their condition and patient details.
+        a follow-up inherits their condition and patient details.  ``pubmed``
+        (default: the ``pubmed.enabled`` setting) searches PubMed live first and
+        stores what it finds; if PubMed cannot be reached the answer says so in
+        its provenance and comes from the local corpus.
         """
         for text in (question, *earlier):
             check_text(text)
-        return self.engine.ask(question, audience, filters, earlier)
+        live = self.settings.pubmed.enabled if pubmed is None else pubmed
+        return self.engine.ask(question, audience, filters, earlier, fetch=self.fetch_from_pubmed if live else None)
+
+    # -- PubMed ---------------------------------------------------------------------------
+
+    @cached_property
+    def ncbi(self) -> NcbiClient:
+        """HTTP to NCBI, paced with every other evidex process on this data directory."""
+        pace = self.settings.data_dir / "pubmed" / "eutils.pace"
+        return NcbiClient(self.settings.pubmed, pace, user_agent=f"evidex/{version('evidex')}")
+
+    def fetch_from_pubmed(self, question: ClinicalQuestion) -> LiveSearch:
+        """Search PubMed for an understood question and store the records it finds (see
+        :mod:`evidex.evidence.pubmed.eutils`); new passages are found by words at once and by
+        meaning once embedded (by a server in the background, or ``evidex embed``)."""
+        fetched = self._fetch(question)
+        return LiveSearch(
+            query=fetched.query, found=fetched.found, pmids=[f"pmid:{p}" for p in fetched.pmids],
+            fetched=fetched.fetched, cached_at=fetched.cached_at, error=fetched.error,
+        )
+
+    def search_pubmed(self, text: str) -> LiveFetch:
+        """Fetch and store what PubMed has for ``text`` (a question or a topic), without answering."""
+        return self._fetch(understand(text, self.vocabulary))
+
+    def _fetch(self, question: ClinicalQuestion) -> LiveFetch:
+        settings = self.settings.pubmed
+        terms = question.expanded.terms if question.expanded else question.text.split()
+        query = build_query(question.main_conditions, question.interventions, terms, settings)
+        if query is None:
+            return LiveFetch(query="", error="the question names nothing to search PubMed for")
+        eutils = EutilsClient(self.ncbi)
+        work_dir = self.settings.data_dir / "pubmed"
+        return fetch_for_question(self.store, eutils, query, settings, work_dir, self.settings.ingest.batch_size)
+
+    def sync_pubmed(
+        self, limit: int | None = None, progress: ProgressCallback | None = None, log: Callable[[str], None] = print
+    ) -> SyncReport:
+        """Apply NLM's baseline and update files not applied yet (see :mod:`evidex.evidence.pubmed.sync`)."""
+        sync = Sync(self.store, self.ncbi, self.settings.pubmed, self.settings.data_dir / "pubmed" / "files",
+                    self.settings.ingest.batch_size, log)
+        return sync.run(limit, progress)
 
     # -- lookup -------------------------------------------------------------------------
 
@@ -195,3 +310,102 @@ class Corpus:
 
     def stats(self) -> CorpusStats:
         return self.store.stats(self.settings.search.embedding_model)
+
+
+class BackgroundEmbedding:
+    """Embeds passages without vectors in a thread, newest first, so that a server answers
+    at once and documents it just stored (a live PubMed search, an ingest by another process)
+    become findable by meaning a few seconds at a time.
+
+    It works on its own connection and its own copy of the model, on one core, so a
+    question neither waits for it nor loses the other core; of several server processes
+    only one embeds at a time (:meth:`Corpus.embedding_lock`).
+    """
+
+    def __init__(self, settings: Settings, poll_seconds: float = BACKGROUND_POLL_SECONDS) -> None:
+        self.settings = settings
+        self.poll_seconds = poll_seconds
+        self.embedded = 0
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="evidex-embedding", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look for new passages now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        corpus = Corpus.open(self.settings)
+        embedder = None
+        try:
+            while not self._stop.is_set():
+                model = self.settings.search.embedding_model
+                if corpus.store.passages_without_vectors(model, 1):
+                    if embedder is None:
+                        embedder = load_embedder(model)
+                        if isinstance(embedder, E5Embedder):
+                            embedder.passage_threads = 1
+                    self._embed(corpus, embedder)
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+        except Exception:  # a background thread must say why it stopped; the server goes on by words
+            log.exception("background embedding stopped")
+        finally:
+            corpus.close()
+
+    def _embed(self, corpus: Corpus, embedder) -> None:
+        left = corpus.passages_to_embed()
+        log.info("embedding %s passages in the background", f"{left:,}")
+        reporter = ProgressLog("embedded", left, "passages", log.info)
+        try:
+            done = corpus.embed_passages(reporter, newest_first=True, should_stop=self._stop.is_set, embedder=embedder)
+        except EmbeddingBusy:
+            return
+        self.embedded += done
+        if done:
+            log.info("embedded %s passages in the background", f"{done:,}")
+
+
+class ProgressLog:
+    """Progress of long work as a log line every ``every_seconds`` (for when no terminal shows a bar):
+    "embedded 320 of 10,000 passages (8.1/s, about 20 min left)"."""
+
+    def __init__(
+        self, verb: str, total: int | None, unit: str, write: Callable[[str], None], every_seconds: float = 30.0
+    ) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self.verb, self.total, self.unit, self.write, self.every = verb, total, unit, write, every_seconds
+        self.done = 0
+        self.started = self._last = self._clock()
+
+    def __call__(self, advance: int) -> None:
+        self.done += advance
+        now = self._clock()
+        if now - self._last >= self.every or (self.total is not None and self.done >= self.total):
+            self._last = now
+            self.write(self.line())
+
+    def line(self) -> str:
+        elapsed = max(self._clock() - self.started, 1e-9)
+        rate = self.done / elapsed
+        text = f"{self.verb} {self.done:,}" + (f" of {self.total:,}" if self.total is not None else "") + f" {self.unit}"
+        text += f" ({rate:,.1f}/s"
+        if self.total is not None and rate > 0 and self.done < self.total:
+            text += f", about {_duration((self.total - self.done) / rate)} left"
+        return text + ")"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

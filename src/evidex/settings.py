@@ -195,6 +195,77 @@ class ServiceSettings(BaseModel):
     session_hours: int = Field(default=12, ge=1, description="How long a sign-in lasts")
 
 
+class PubMedSubset(BaseModel):
+    """Which PubMed records ``evidex pubmed sync`` keeps: a record is kept when it
+    matches every non-empty list (any one entry of a list is enough); empty lists keep everything."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    publication_types: list[str] = Field(
+        default_factory=list,
+        description='Keep records with one of these publication types, e.g. ["Randomized Controlled Trial", "Meta-Analysis"]',
+    )
+    mesh: list[str] = Field(
+        default_factory=list, description='Keep records indexed with one of these MeSH descriptors, e.g. ["Humans"]'
+    )
+    kinds: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Keep records classified as one of these evidence kinds (guideline, systematic_review, rct, cohort,"
+            " case_control, cross_sectional, case_series, narrative_review, other)"
+        ),
+    )
+    require_abstract: bool = Field(default=False, description="Keep only records that have an abstract")
+
+    @property
+    def keeps_everything(self) -> bool:
+        return not (self.publication_types or self.mesh or self.kinds or self.require_abstract)
+
+
+class PubMedSettings(BaseModel):
+    """Live PubMed (NCBI E-utilities) for questions, and the annual baseline kept current by ``evidex pubmed sync``.
+
+    NCBI asks every client to send ``tool`` and ``email`` and allows 3 requests a second
+    without an API key, 10 with one (https://www.ncbi.nlm.nih.gov/books/NBK25497/).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=False,
+        description="Search PubMed live for every question (as `evidex ask --pubmed` does) and store what it finds",
+    )
+    api_key: SecretStr | None = Field(default=None, description="NCBI API key: 10 requests a second instead of 3")
+    tool: str = Field(default="evidex", min_length=1, description="Sent to NCBI as the tool parameter")
+    email: str | None = Field(default=None, description="Sent to NCBI as the email parameter: who to contact about this deployment")
+    eutils_url: str = Field(
+        default="https://eutils.ncbi.nlm.nih.gov/entrez/eutils/", description="Base URL of the E-utilities"
+    )
+    baseline_url: str = Field(
+        default="https://ftp.ncbi.nlm.nih.gov/pubmed/",
+        description="Base URL of NLM's PubMed files: its baseline/ and updatefiles/ folders hold the XML and .md5 files",
+    )
+    max_records: int = Field(default=20, ge=1, le=500, description="PubMed records fetched for one question")
+    years: int = Field(
+        default=15, ge=0, le=300, description="Date window of a live search: publications of the last this many years (0: any date)"
+    )
+    query_cache_days: float = Field(
+        default=7.0,
+        ge=0,
+        description="A question whose PubMed search ran within this many days is answered offline from what it fetched then",
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, description="Give up on one request after this long")
+    retries: int = Field(default=3, ge=0, le=10, description="Retries of a request that timed out or got 429 or 5xx, with backoff")
+    subset: PubMedSubset = Field(default_factory=PubMedSubset)
+    keep_files: bool = Field(
+        default=False, description="Keep downloaded baseline and update files after they are applied (else deleted)"
+    )
+
+    @property
+    def requests_per_second(self) -> float:
+        return 10.0 if self.api_key else 3.0
+
+
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("evidex", appauthor=False))
 
@@ -220,6 +291,7 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    pubmed: PubMedSettings = Field(default_factory=PubMedSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -4,7 +4,7 @@ compose → verify.  Rendering and publishing take the :class:`Answer` from here
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -27,7 +27,7 @@ from evidex.answer.llm import ChatClient, rewrite_claims
 from evidex.answer.plain import PlainLanguage, fit_reading_grade, reading_grade
 from evidex.answer.red_flags import urgent_notice, when_to_get_help
 from evidex.answer.relevance import RelevanceModel, shipped_model
-from evidex.answer.types import Answer, Note, Provenance, Section, Verdict
+from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Section, Verdict
 from evidex.answer.understand import (
     Audience,
     ClinicalQuestion,
@@ -76,14 +76,17 @@ class Engine:
         audience: Audience = "clinician",
         filters: SearchFilters | None = None,
         earlier: Sequence[str] = (),
+        fetch: Callable[[ClinicalQuestion], LiveSearch] | None = None,
     ) -> Answer:
-        """Answer ``question``; ``earlier`` holds the conversation's previous questions, oldest first."""
+        """Answer ``question``; ``earlier`` holds the conversation's previous questions, oldest first.
+        ``fetch`` adds evidence for the understood question to the store before retrieval (live PubMed)."""
         parsed = None
         for text in [*earlier, question]:
             parsed = understand(text, self.searcher.vocabulary, audience, parsed)
         assert parsed is not None
         if not parsed.understood:
             return self._not_understood(parsed, filters)
+        live = fetch(parsed) if fetch is not None else None
         hits, searched = self.retrieve(parsed, filters)
         candidates = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
         # only sentences that answer this kind of question about this focus (the learned model's
@@ -96,7 +99,11 @@ class Engine:
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
         answer, report = verify_answer(answer, self.store)
         provenance = answer.provenance.model_copy(
-            update={"claims_checked": report.checked, "claims_removed": [f"{why}: {text}" for text, why in report.removed]}
+            update={
+                "claims_checked": report.checked,
+                "claims_removed": [f"{why}: {text}" for text, why in report.removed],
+                "live_search": live,
+            }
         )
         answer = answer.model_copy(update={"provenance": provenance})
         if not answer.claims():

@@ -100,6 +100,26 @@ class Verdict(BaseModel):
     citations: list[int] = Field(default_factory=list)
 
 
+class LiveSearch(BaseModel):
+    """A live search of PubMed made for this answer before retrieval."""
+
+    query: str = Field(description="The E-utilities search term")
+    found: int = Field(default=0, description="Records PubMed has for the search")
+    pmids: list[str] = Field(default_factory=list, description="The records taken, best first; all are in the corpus searched")
+    fetched: int = Field(default=0, description="Of which were fetched for this answer (the rest were stored already)")
+    cached_at: str | None = Field(default=None, description="The search ran on this date and was not asked again")
+    error: str | None = Field(default=None, description="Why PubMed could not be asked; the answer comes from the local corpus")
+
+    @property
+    def note(self) -> str:
+        """One sentence for a person."""
+        if self.error:
+            return f"PubMed could not be searched ({self.error}); this answer comes from the local corpus only."
+        if self.cached_at:
+            return f"PubMed was searched on {self.cached_at}: {len(self.pmids)} records, all in the local corpus."
+        return f"PubMed searched now: {self.found:,} records match, {len(self.pmids)} taken, {self.fetched} of them new."
+
+
 class Provenance(BaseModel):
     """How the answer was made, so it can be reproduced and audited."""
 
@@ -118,6 +138,7 @@ class Provenance(BaseModel):
     llm_error: str | None = Field(default=None, description="Why the LLM could not be used (the answer stays extractive)")
     claims_checked: int = Field(default=0, description="Claims composed before verification")
     claims_removed: list[str] = Field(default_factory=list, description="Claims verification refused, with the reason")
+    live_search: LiveSearch | None = Field(default=None, description="The live PubMed search made for this answer, if any")
 
 
 class Answer(BaseModel):

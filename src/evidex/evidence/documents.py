@@ -117,6 +117,17 @@ class Deletion(BaseModel):
     id: str
 
 
+class Retraction(BaseModel):
+    """A retraction notice (PubMed "Retraction of Publication") names the documents it retracts.
+
+    The notice and the retracted record arrive in any order: the store remembers
+    the link and marks the retracted document whenever it is, or becomes, stored.
+    """
+
+    notice: str = Field(description="Id of the notice, e.g. pmid:31000001")
+    retracted: list[str] = Field(description="Ids of the documents it retracts")
+
+
 class RecordError(BaseModel):
     """One bad record: the rest of the file goes on."""
 
@@ -125,4 +136,4 @@ class RecordError(BaseModel):
     message: str
 
 
-SourceRecord = Document | Deletion | RecordError
+SourceRecord = Document | Deletion | Retraction | RecordError

@@ -33,10 +33,16 @@ from pathlib import Path
 from typing import IO
 
 from evidex.evidence.classify import classify
-from evidex.evidence.documents import Deletion, Document, RecordError, SourceRecord
+from evidex.evidence.documents import (
+    Deletion,
+    Document,
+    RecordError,
+    Retraction,
+    SourceRecord,
+)
 from evidex.evidence.sources import read_source
 from evidex.evidence.sources.jsonl import GZIP_MAGIC
-from evidex.evidence.store import SQLiteStore
+from evidex.evidence.store import Changes, SQLiteStore, WriteCounts
 
 MAX_REPORTED_PROBLEMS = 200
 
@@ -48,6 +54,11 @@ _GZIP_RATIO = 5
 _CHUNK = 250  # records per message from the reader process
 
 ProgressCallback = Callable[[int], None]
+# Which documents to keep (a subset filter); one left out is removed if an earlier version is stored.
+KeepFilter = Callable[[Document], bool]
+# Meta entries to commit with each batch, given the records of the file consumed so far and the
+# report's counts including that batch: how a resumable job remembers where it is.
+IngestCheckpoint = Callable[[int, dict[str, int]], dict[str, str]]
 
 log = logging.getLogger(__name__)
 
@@ -62,22 +73,47 @@ class IngestReport:
     unchanged: int = 0
     skipped: int = 0
     deleted: int = 0
+    not_found: int = 0  # deletions of documents that were not stored
+    filtered: int = 0  # records a subset filter left out
+    retracted: int = 0  # stored documents a retraction notice marked retracted
     problems: list[RecordError] = field(default_factory=list)
+
+    COUNTS = ("inserted", "updated", "unchanged", "skipped", "deleted", "not_found", "filtered", "retracted")
 
     @property
     def stored(self) -> int:
         return self.inserted + self.updated + self.unchanged
+
+    @property
+    def records(self) -> int:
+        """Records read: each document and each deletion once, whatever became of it."""
+        return self.stored + self.skipped + self.deleted + self.not_found + self.filtered
 
     def add_problem(self, problem: RecordError) -> None:
         self.skipped += 1
         if len(self.problems) < MAX_REPORTED_PROBLEMS:
             self.problems.append(problem)
 
+    def add_counts(self, counts: WriteCounts | dict[str, int]) -> None:
+        """Add what a write did (or counts saved by an earlier, interrupted run)."""
+        values = counts if isinstance(counts, dict) else counts.__dict__
+        for name in self.COUNTS:
+            setattr(self, name, getattr(self, name) + values.get(name, 0))
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.COUNTS}
+
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.inserted} ingested, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.skipped} skipped, {self.deleted} deleted"
         )
+        extras = (
+            (self.not_found, "deletions of records not stored"),
+            (self.filtered, "left out by the subset filter"),
+            (self.retracted, "marked retracted by a notice"),
+        )
+        return text + "".join(f", {count} {what}" for count, what in extras if count)
 
 
 class ReaderProcessError(RuntimeError):
@@ -117,9 +153,15 @@ def ingest_file(
     progress: ProgressCallback | None = None,
     *,
     reader_process: bool | None = None,
+    keep: KeepFilter | None = None,
+    skip: int = 0,
+    checkpoint: IngestCheckpoint | None = None,
 ) -> IngestReport:
     """Ingest one file into ``report``.
 
+    ``keep`` leaves out documents (a subset filter); ``skip`` passes over the
+    file's first records (applied by an earlier, interrupted run) and
+    ``checkpoint`` is committed with every batch (see :data:`IngestCheckpoint`).
     Raises ``FileNotFoundError``/``ValueError`` & co. for a file that cannot be
     opened or recognised, as :func:`read_source` does.
     """
@@ -131,8 +173,8 @@ def ingest_file(
         if reader is not None:
             _close(records)
             with reader:
-                return _store_records(store, reader, report, batch_size, progress)
-    return ingest_records(store, records, report, batch_size, progress)
+                return _store_records(store, reader, report, batch_size, progress, keep, skip, checkpoint)
+    return _store_records(store, map(_classified, records), report, batch_size, progress, keep, skip, checkpoint)
 
 
 def ingest_records(
@@ -141,9 +183,10 @@ def ingest_records(
     report: IngestReport,
     batch_size: int = 2000,
     progress: ProgressCallback | None = None,
+    keep: KeepFilter | None = None,
 ) -> IngestReport:
     """Classify and store ``records`` in batches of ``batch_size``, updating ``report``."""
-    return _store_records(store, map(_classified, records), report, batch_size, progress)
+    return _store_records(store, map(_classified, records), report, batch_size, progress, keep)
 
 
 def _classified(record: SourceRecord) -> SourceRecord:
@@ -156,32 +199,60 @@ def _store_records(
     report: IngestReport,
     batch_size: int,
     progress: ProgressCallback | None,
+    keep: KeepFilter | None = None,
+    skip: int = 0,
+    checkpoint: IngestCheckpoint | None = None,
 ) -> IngestReport:
-    """Store already classified ``records`` in batches, in order: a deletion
-    first commits the documents before it."""
-    batch: dict[str, Document] = {}
+    """Store already classified ``records`` in batches of ``batch_size`` writes, one
+    transaction each.  A record whose id the open batch already holds commits that
+    batch first, so records apply in file order (a deletion after its document,
+    a later copy after an earlier one)."""
+    changes = Changes()
+    consumed = 0  # records of the file dealt with, the skipped first ones included
+    reported = 0  # of which progress has been told
 
     def flush() -> None:
-        if not batch:
+        nonlocal changes, reported
+        if not len(changes) and checkpoint is None:
             return
-        counts = store.upsert(list(batch.values()))
-        report.inserted += counts.inserted
-        report.updated += counts.updated
-        report.unchanged += counts.unchanged
-        if progress:
-            progress(len(batch))
-        batch.clear()
+        save = None
+        if checkpoint is not None:
+            done = consumed
+
+            def save(counts: WriteCounts) -> dict[str, str]:
+                totals = report.counts()
+                for name, value in counts.__dict__.items():
+                    totals[name] = totals.get(name, 0) + value
+                return checkpoint(done, totals)
+
+        report.add_counts(store.apply(changes, save))
+        changes = Changes()
+        if progress and consumed > reported:
+            progress(consumed - reported)
+            reported = consumed
 
     for record in records:
+        if consumed < skip:
+            consumed += 1
+            reported = consumed
+            continue
         if isinstance(record, RecordError):
             report.add_problem(record)
-        elif isinstance(record, Deletion):
-            flush()
-            report.deleted += store.delete([record.id])
+        elif isinstance(record, Retraction):
+            changes.retractions.append(record)
         else:
-            batch[record.id] = record  # a later copy in the same batch wins
-            if len(batch) >= batch_size:
+            if changes.holds(record.id):
                 flush()
+            if isinstance(record, Deletion):
+                changes.deletions.add(record.id)
+            elif keep is not None and not keep(record):
+                changes.dropped.add(record.id)
+                report.filtered += 1
+            else:
+                changes.documents[record.id] = record
+        consumed += 1
+        if len(changes) >= batch_size:
+            flush()
     flush()
     return report
 

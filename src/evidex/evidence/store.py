@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from evidex.evidence.documents import Document, EvidenceKind
+from evidex.evidence.documents import Document, EvidenceKind, Retraction
 
 SCHEMA_VERSION = 1
 
@@ -49,19 +49,63 @@ CREATE TABLE IF NOT EXISTS passage_vectors (
     model TEXT NOT NULL,
     vector BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS retraction_notices (
+    retracted_id TEXT NOT NULL,
+    notice_id TEXT NOT NULL,
+    PRIMARY KEY (retracted_id, notice_id)
+);
 """
 
 # BM25 column weights for title, label, text, terms (MeSH and keywords).
 BM25_WEIGHTS = (2.0, 0.2, 1.0, 1.0)
 FREQUENCY_CACHE_SIZE = 100_000  # phrases whose document frequency is remembered
 VECTORS_GENERATION_KEY = "vectors_generation"  # meta key bumped whenever passage vectors are saved
+# Meta key bumped whenever passages go away or a document's filterable attributes change (an update,
+# a deletion, a retraction): dense indexes then reload everything rather than add the new vectors.
+DOCUMENTS_GENERATION_KEY = "documents_generation"
+CHUNK = 500  # ids per SQL IN (...) list
 
 
 @dataclass
-class UpsertCounts:
+class WriteCounts:
+    """What one write did."""
+
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    deleted: int = 0
+    not_found: int = 0  # deletions of documents that were not stored
+    retracted: int = 0  # stored documents a retraction notice marked retracted
+
+    def add(self, other: WriteCounts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+@dataclass
+class Changes:
+    """One batch of writes, applied in one transaction by :meth:`Store.apply`.
+
+    An id is in at most one of ``documents``, ``deletions`` and ``dropped``
+    (the caller commits a batch before an id comes back), so the order in which
+    they are applied does not matter.
+    """
+
+    documents: dict[str, Document] = field(default_factory=dict)
+    deletions: set[str] = field(default_factory=set)  # the source says these documents no longer exist
+    dropped: set[str] = field(default_factory=set)  # left out by a subset filter: removed if stored, not counted as deleted
+    retractions: list[Retraction] = field(default_factory=list)
+
+    def holds(self, doc_id: str) -> bool:
+        return doc_id in self.documents or doc_id in self.deletions or doc_id in self.dropped
+
+    def __len__(self) -> int:
+        return len(self.documents) + len(self.deletions) + len(self.dropped) + len(self.retractions)
+
+
+# Meta entries to write in the same transaction as a batch, given what the batch did:
+# how a long job (``evidex pubmed sync``) remembers exactly what it has applied.
+Checkpoint = Callable[[WriteCounts], dict[str, str]]
 
 
 @dataclass
@@ -111,12 +155,23 @@ class CorpusStats:
 class Store(Protocol):
     """What evidex needs from a storage backend."""
 
-    def upsert(self, documents: Sequence[Document]) -> UpsertCounts: ...
+    def apply(self, changes: Changes, checkpoint: Checkpoint | None = None) -> WriteCounts: ...
+    def upsert(self, documents: Sequence[Document]) -> WriteCounts: ...
     def delete(self, ids: Sequence[str]) -> int: ...
     def get(self, doc_id: str) -> Document | None: ...
+    def contains(self, ids: Sequence[str]) -> set[str]: ...
+    def get_meta(self, key: str) -> str | None: ...
+    def meta_items(self, prefix: str) -> dict[str, str]: ...
     def stats(self, model: str) -> CorpusStats: ...
     def lexical_search(self, query: str, limit: int, filters: SearchFilters) -> list[tuple[int, float]]: ...
     def passages(self, rowids: Sequence[int]) -> dict[int, PassageRef]: ...
+    def count_passages_without_vectors(self, model: str) -> int: ...
+    def passages_without_vectors(
+        self, model: str, limit: int, after: int = 0, newest_first: bool = False
+    ) -> list[tuple[int, str, str, str]]: ...
+    def save_vectors(self, model: str, vectors: Iterable[tuple[int, np.ndarray]]) -> None: ...
+    def vector_rowids(self, model: str) -> np.ndarray: ...
+    def load_vectors(self, model: str, rowids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]: ...
     def close(self) -> None: ...
 
 
@@ -166,68 +221,157 @@ class SQLiteStore:
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def meta_items(self, prefix: str) -> dict[str, str]:
+        """Every meta entry whose key starts with ``prefix``."""
+        rows = self.conn.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+        return dict(rows.fetchall())
+
+    def _bump(self, key: str) -> None:
+        self.set_meta(key, str(int(self.get_meta(key) or 0) + 1))
+
     # -- writing ----------------------------------------------------------------------
 
-    def upsert(self, documents: Sequence[Document]) -> UpsertCounts:
-        """Insert or update ``documents`` in one transaction (of copies with one id, the last wins)."""
-        counts = UpsertCounts()
-        latest = {document.id: document for document in documents}
-        counts.unchanged += len(documents) - len(latest)
+    def apply(self, changes: Changes, checkpoint: Checkpoint | None = None) -> WriteCounts:
+        """Write one batch in one transaction: retraction links, removals, then documents;
+        ``checkpoint``'s meta entries are written in the same transaction."""
+        counts = WriteCounts()
         with self.transaction():
-            stored = self._stored_hashes(list(latest))
-            rowid = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM passages").fetchone()[0]
-            rows: list[tuple] = []
-            passages: list[tuple] = []
-            index: list[tuple] = []
-            for document in latest.values():
-                data = document.model_dump_json()
-                digest = _digest(data)
-                old = stored.get(document.id)
-                if old == digest:
-                    counts.unchanged += 1
-                    continue
-                if old is None:
-                    counts.inserted += 1
-                else:
-                    self._delete_passages(document.id)
-                    counts.updated += 1
-                rows.append(
-                    (
-                        document.id,
-                        document.source,
-                        document.kind.value,
-                        document.year,
-                        document.audience,
-                        int(document.retracted),
-                        digest,
-                        data,
-                    )
+            if changes.retractions:
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO retraction_notices(retracted_id, notice_id) VALUES (?, ?)",
+                    [(target, r.notice) for r in changes.retractions for target in r.retracted],
                 )
-                terms = index_terms(document)
-                for ordinal, passage in enumerate(document.passages):
-                    rowid += 1  # numbered here so that the FTS row can share the passage's rowid
-                    passages.append((rowid, document.id, ordinal))
-                    index.append((rowid, document.title, passage.label, passage.text, terms))
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO documents(id, source, kind, year, audience, retracted, content_hash, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            self.conn.executemany("INSERT INTO passages(rowid, doc_id, ord) VALUES (?, ?, ?)", passages)
-            self.conn.executemany(
-                "INSERT INTO passages_fts(rowid, title, label, text, terms) VALUES (?, ?, ?, ?, ?)", index
-            )
+            removed = changes.deletions | changes.dropped
+            if removed:
+                stored = self.contains(list(removed))
+                for doc_id in stored:
+                    self._delete_passages(doc_id)
+                    self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+                counts.deleted = len(stored & changes.deletions)
+                counts.not_found = len(changes.deletions - stored)
+            if changes.documents:
+                self._upsert(list(changes.documents.values()), counts)
+            if changes.retractions:
+                counts.retracted = self._mark_retracted(
+                    [target for r in changes.retractions for target in r.retracted]
+                )
+            if removed or counts.updated or counts.retracted:
+                self._bump(DOCUMENTS_GENERATION_KEY)
+            if checkpoint is not None:
+                for key, value in checkpoint(counts).items():
+                    self.set_meta(key, value)
         self._forget_index_statistics()
         return counts
+
+    def upsert(self, documents: Sequence[Document]) -> WriteCounts:
+        """Insert or update ``documents`` in one transaction (of copies with one id, the last wins)."""
+        counts = WriteCounts()
+        latest = {document.id: document for document in documents}
+        with self.transaction():
+            self._upsert(list(latest.values()), counts)
+            if counts.updated:
+                self._bump(DOCUMENTS_GENERATION_KEY)
+        counts.unchanged += len(documents) - len(latest)
+        self._forget_index_statistics()
+        return counts
+
+    def _upsert(self, documents: list[Document], counts: WriteCounts) -> None:
+        """Write ``documents`` (distinct ids) inside the caller's transaction.  A document
+        a stored retraction notice names is stored as retracted."""
+        ids = [document.id for document in documents]
+        stored = self._stored_hashes(ids)
+        retracted = self._named_by_notices(ids)
+        rowid = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM passages").fetchone()[0]
+        rows: list[tuple] = []
+        passages: list[tuple] = []
+        index: list[tuple] = []
+        for document in documents:
+            if document.id in retracted and not document.retracted:
+                document = document.model_copy(update={"retracted": True})
+            data = document.model_dump_json()
+            digest = _digest(data)
+            old = stored.get(document.id)
+            if old == digest:
+                counts.unchanged += 1
+                continue
+            if old is None:
+                counts.inserted += 1
+            else:
+                self._delete_passages(document.id)
+                counts.updated += 1
+            rows.append(
+                (
+                    document.id,
+                    document.source,
+                    document.kind.value,
+                    document.year,
+                    document.audience,
+                    int(document.retracted),
+                    digest,
+                    data,
+                )
+            )
+            terms = index_terms(document)
+            for ordinal, passage in enumerate(document.passages):
+                rowid += 1  # numbered here so that the FTS row can share the passage's rowid
+                passages.append((rowid, document.id, ordinal))
+                index.append((rowid, document.title, passage.label, passage.text, terms))
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO documents(id, source, kind, year, audience, retracted, content_hash, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self.conn.executemany("INSERT INTO passages(rowid, doc_id, ord) VALUES (?, ?, ?)", passages)
+        self.conn.executemany(
+            "INSERT INTO passages_fts(rowid, title, label, text, terms) VALUES (?, ?, ?, ?, ?)", index
+        )
 
     def _stored_hashes(self, ids: list[str]) -> dict[str, str]:
         """Content hash of each of ``ids`` that is stored."""
         found: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
             marks = ",".join("?" * len(chunk))
             found.update(self.conn.execute(f"SELECT id, content_hash FROM documents WHERE id IN ({marks})", chunk))
         return found
+
+    def contains(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are stored."""
+        return set(self._stored_hashes(list(ids)))
+
+    def _named_by_notices(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` a stored retraction notice names."""
+        found: set[str] = set()
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in self.conn.execute(
+                    f"SELECT DISTINCT retracted_id FROM retraction_notices WHERE retracted_id IN ({marks})", chunk
+                )
+            )
+        return found
+
+    def _mark_retracted(self, ids: list[str]) -> int:
+        """Mark the stored, not yet retracted documents among ``ids`` retracted; their passages
+        and vectors stay (only the flag changes).  Returns how many were marked."""
+        marked = 0
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT id, data FROM documents WHERE id IN ({marks}) AND retracted = 0", chunk
+            ).fetchall()
+            for doc_id, data in rows:
+                document = Document.model_validate_json(data).model_copy(update={"retracted": True})
+                data = document.model_dump_json()
+                self.conn.execute(
+                    "UPDATE documents SET retracted = 1, data = ?, content_hash = ? WHERE id = ?",
+                    (data, _digest(data), doc_id),
+                )
+                marked += 1
+        return marked
 
     def _delete_passages(self, doc_id: str) -> None:
         self.conn.execute(
@@ -237,13 +381,7 @@ class SQLiteStore:
 
     def delete(self, ids: Sequence[str]) -> int:
         """Remove documents by id; returns how many existed."""
-        deleted = 0
-        with self.transaction():
-            for doc_id in ids:
-                self._delete_passages(doc_id)
-                deleted += self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,)).rowcount
-        self._forget_index_statistics()
-        return deleted
+        return self.apply(Changes(deletions=set(ids))).deleted
 
     def _forget_index_statistics(self) -> None:
         self._documents_cache.clear()
@@ -305,36 +443,76 @@ class SQLiteStore:
                     result[rowid] = PassageRef(rowid=rowid, document=document, index=ordinal)
         return result
 
-    def passages_without_vectors(self, model: str, limit: int, after: int = 0) -> list[tuple[int, str, str, str]]:
-        """(rowid, passage id, title, text) of passages not yet embedded with ``model``, by rowid after ``after``."""
+    def count_passages_without_vectors(self, model: str) -> int:
+        """Passages not yet embedded with ``model``: the work an embedding run has ahead of it."""
+        return self.conn.execute(
+            "SELECT COUNT(*) FROM passages p LEFT JOIN passage_vectors v ON v.rowid = p.rowid AND v.model = ?"
+            " WHERE v.rowid IS NULL",
+            (model,),
+        ).fetchone()[0]
+
+    def passages_without_vectors(
+        self, model: str, limit: int, after: int = 0, newest_first: bool = False
+    ) -> list[tuple[int, str, str, str]]:
+        """(rowid, passage id, title, text) of passages not yet embedded with ``model``: by rowid
+        after ``after``, or with ``newest_first`` the latest first (before ``after`` unless it is 0)."""
+        if newest_first:
+            order, bound = "DESC", ("p.rowid < ?" if after else "p.rowid > ?")
+        else:
+            order, bound = "ASC", "p.rowid > ?"
         return self.conn.execute(
             "SELECT p.rowid, p.doc_id || '#' || p.ord, f.title, f.text FROM passages p"
             " JOIN passages_fts f ON f.rowid = p.rowid"
             " LEFT JOIN passage_vectors v ON v.rowid = p.rowid AND v.model = ?"
-            " WHERE v.rowid IS NULL AND p.rowid > ? ORDER BY p.rowid LIMIT ?",
+            f" WHERE v.rowid IS NULL AND {bound} ORDER BY p.rowid {order} LIMIT ?",
             (model, after, limit),
         ).fetchall()
 
-    def load_vectors(self, model: str) -> tuple[np.ndarray, np.ndarray]:
-        """All passage vectors for ``model``: (rowids, float32 matrix)."""
-        rows = self.conn.execute(
-            "SELECT rowid, vector FROM passage_vectors WHERE model = ? ORDER BY rowid", (model,)
-        ).fetchall()
+    def vector_rowids(self, model: str) -> np.ndarray:
+        """Row ids of the passages that have a ``model`` vector, ascending."""
+        rows = self.conn.execute("SELECT rowid FROM passage_vectors WHERE model = ? ORDER BY rowid", (model,))
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def load_vectors(self, model: str, rowids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Passage vectors for ``model`` (all, or those of ``rowids``): (rowids ascending, float32 matrix)."""
+        if rowids is None:
+            rows = self.conn.execute(
+                "SELECT rowid, vector FROM passage_vectors WHERE model = ? ORDER BY rowid", (model,)
+            ).fetchall()
+        else:
+            wanted = sorted(int(r) for r in rowids)
+            rows = []
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows += self.conn.execute(
+                    f"SELECT rowid, vector FROM passage_vectors WHERE model = ? AND rowid IN ({marks}) ORDER BY rowid",
+                    (model, *chunk),
+                ).fetchall()
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float16).reshape(len(rows), -1)
-        return rowids, matrix.astype(np.float32)
+        return ids, matrix.astype(np.float32)
 
     def passage_attributes(self, rowids: np.ndarray) -> dict[str, np.ndarray]:
         """Document attributes of each passage, aligned with ``rowids``, for vectorised filtering."""
         kinds = {kind.value: i for i, kind in enumerate(EvidenceKind)}
+        sql = (
+            "SELECT p.rowid, d.year, d.kind, d.source, d.audience, d.retracted"
+            " FROM passages p JOIN documents d ON d.id = p.doc_id"
+        )
+        if len(rowids) > 20 * CHUNK:  # most of the corpus: one scan beats many lookups
+            found = self.conn.execute(sql).fetchall()
+        else:
+            found = []
+            wanted = [int(r) for r in rowids]
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
+                found += self.conn.execute(f"{sql} WHERE p.rowid IN ({','.join('?' * len(chunk))})", chunk).fetchall()
         rows = {
             rowid: (year or 0, kinds[kind], source, audience == "consumer", bool(retracted))
-            for rowid, year, kind, source, audience, retracted in self.conn.execute(
-                "SELECT p.rowid, d.year, d.kind, d.source, d.audience, d.retracted"
-                " FROM passages p JOIN documents d ON d.id = p.doc_id"
-            )
+            for rowid, year, kind, source, audience, retracted in found
         }
         aligned = [rows.get(int(r), (0, 0, "", False, True)) for r in rowids]
         columns = list(zip(*aligned)) or [[], [], [], [], []]

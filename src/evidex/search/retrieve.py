@@ -37,7 +37,12 @@ from typing import Literal, Protocol
 import numpy as np
 
 from evidex.evidence.documents import Document, EvidenceKind, Passage
-from evidex.evidence.store import VECTORS_GENERATION_KEY, SearchFilters, SQLiteStore
+from evidex.evidence.store import (
+    DOCUMENTS_GENERATION_KEY,
+    VECTORS_GENERATION_KEY,
+    SearchFilters,
+    SQLiteStore,
+)
 from evidex.search.expand import ExpandedQuery, expand_query, fts_match
 from evidex.search.rerank import QuestionWords, Reranker
 from evidex.search.vocab import Vocabulary
@@ -112,17 +117,36 @@ def passage_text_for_embedding(title: str, text: str) -> str:
     return f"{title}. {text}"
 
 
+# Passages embedded and committed together: about 2 s of e5 on two cores, the most an interrupted
+# run loses, and the longest a search waits for the model when it shares it with an embedding run.
+EMBED_COMMIT = 16
+_PAGE = 512  # passages read from the store at a time
+
+
 def embed_missing_passages(
-    store: SQLiteStore, encoder: TextEncoder, progress=None, batch: int = 1024, known_vectors=None, compute: bool = True
+    store: SQLiteStore,
+    encoder: TextEncoder,
+    progress=None,
+    known_vectors=None,
+    compute: bool = True,
+    *,
+    commit_every: int = EMBED_COMMIT,
+    newest_first: bool = False,
+    should_stop=None,
 ) -> int:
     """Embed every passage that has no vector for ``encoder`` yet; returns how many.
 
-    ``known_vectors(rows)`` may supply ready-made vectors (the built-in corpus
-    ships its own) as ``{rowid: vector}``; only the rest are computed.
+    Vectors are committed every ``commit_every`` passages, so an interrupted run
+    (even ``kill -9``) keeps what it did and the next run goes on from there, and
+    search finds each committed passage by meaning at once.  ``known_vectors(rows)``
+    may supply ready-made vectors (the built-in corpus ships its own) as
+    ``{rowid: vector}``; only the rest are computed.  ``newest_first`` embeds the
+    latest passages first (what was just fetched for a question); ``should_stop()``
+    is asked between commits.
     """
     done = 0
     after = 0
-    while rows := store.passages_without_vectors(encoder.name, batch, after):
+    while rows := store.passages_without_vectors(encoder.name, _PAGE, after, newest_first):
         after = rows[-1][0]
         known = known_vectors(rows) if known_vectors else {}
         if known:
@@ -131,13 +155,17 @@ def embed_missing_passages(
             done += len(known)
             if progress:
                 progress(len(known))
-        if not rows or not compute:
+        if not compute:
             continue
-        vectors = encoder.embed([passage_text_for_embedding(title, text) for _, _, title, text in rows])
-        store.save_vectors(encoder.name, zip((r[0] for r in rows), vectors))
-        done += len(rows)
-        if progress:
-            progress(len(rows))
+        for start in range(0, len(rows), commit_every):
+            if should_stop is not None and should_stop():
+                return done
+            part = rows[start : start + commit_every]
+            vectors = encoder.embed([passage_text_for_embedding(title, text) for _, _, title, text in part])
+            store.save_vectors(encoder.name, zip((r[0] for r in part), vectors))
+            done += len(part)
+            if progress:
+                progress(len(part))
     return done
 
 
@@ -164,7 +192,7 @@ class DenseIndex:
     def __init__(self, store: SQLiteStore, encoder: TextEncoder) -> None:
         self.store = store
         self.encoder = encoder
-        self.generation: str | None = None
+        self.generation: tuple[str | None, str | None] = (None, None)
         self.loaded = False
         self.rowids = np.zeros(0, dtype=np.int64)
         self.matrix = np.zeros((0, 0), dtype=np.float32)
@@ -175,19 +203,43 @@ class DenseIndex:
         self.source = np.zeros(0, dtype=object)
 
     def refresh(self) -> None:
-        """Reload vectors when the store has new ones (incremental ingest)."""
-        generation = self.store.get_meta(VECTORS_GENERATION_KEY)
+        """Take in the store's new vectors: only those added since the last look when
+        nothing was deleted or changed meanwhile (an embedding run commits every few
+        seconds), else everything again."""
+        generation = (self.store.get_meta(VECTORS_GENERATION_KEY), self.store.get_meta(DOCUMENTS_GENERATION_KEY))
         if self.loaded and generation == self.generation:
             return
-        self.rowids, self.matrix = self.store.load_vectors(self.encoder.name)
-        attrs = self.store.passage_attributes(self.rowids)
+        if not self.loaded or generation[1] != self.generation[1] or not self._add_new_vectors():
+            self.rowids, self.matrix = self.store.load_vectors(self.encoder.name)
+            self._set_attributes(self.store.passage_attributes(self.rowids))
+        self.generation = generation
+        self.loaded = True
+
+    def _add_new_vectors(self) -> bool:
+        """Load the vectors saved since the last load; False when some loaded one is gone."""
+        stored = self.store.vector_rowids(self.encoder.name)
+        new = np.setdiff1d(stored, self.rowids, assume_unique=True)
+        if len(stored) - len(new) != len(self.rowids):
+            return False
+        if not len(new):
+            return True
+        rowids, matrix = self.store.load_vectors(self.encoder.name, new)
+        if not len(rowids):
+            return True
+        attrs = self.store.passage_attributes(rowids)
+        old = {"year": self.year, "kind": self.kind, "source": self.source, "audience": self.audience, "retracted": self.retracted}
+        order = np.argsort(np.concatenate([self.rowids, rowids]), kind="stable")
+        self.rowids = np.concatenate([self.rowids, rowids])[order]
+        self.matrix = (np.vstack([self.matrix, matrix]) if len(self.matrix) else matrix)[order]
+        self._set_attributes({name: np.concatenate([old[name], attrs[name]])[order] for name in old})
+        return True
+
+    def _set_attributes(self, attrs: dict[str, np.ndarray]) -> None:
         self.year = attrs["year"]
         self.kind = attrs["kind"]
         self.audience = attrs["audience"]
         self.retracted = attrs["retracted"]
         self.source = attrs["source"]
-        self.generation = generation
-        self.loaded = True
 
     def mask(self, filters: SearchFilters) -> np.ndarray:
         keep = np.ones(len(self.rowids), dtype=bool)
@@ -333,10 +385,15 @@ class Searcher:
         if not parts:
             return []
         rowids = np.fromiter(parts, dtype=np.int64, count=len(parts))
+        # Passages found by words that have no vector yet (just ingested, still being embedded):
+        # meaning cannot count for or against them, so they are ranked on what is known.
+        unembedded: set[int] = set()
         if vector is not None and self.dense is not None:
             # Every candidate's cosine, so lexical candidates outside the dense ranking get theirs too.
             for rowid, cosine in zip(rowids.tolist(), self.dense.similarities(rowids, vector)):
-                if parts[rowid].dense_score is None and np.isfinite(cosine):
+                if not np.isfinite(cosine):
+                    unembedded.add(rowid)
+                elif parts[rowid].dense_score is None:
                     parts[rowid].dense_score = float(cosine)
 
         if s.fusion == "rrf":
@@ -355,22 +412,23 @@ class Searcher:
             def fuse() -> None:
                 ranked = [p.dense_score for p in parts.values() if p.dense_rank is not None and p.dense_score is not None]
                 low, high = (min(ranked), max(ranked)) if ranked else (0.0, 0.0)
-                for p in parts.values():
+                for rowid, p in parts.items():
                     if p.dense_score is not None:
                         spread = (p.dense_score - low) / (high - low) if high > low else 1.0
                         p.dense_norm = min(max(spread, 0.0), 1.0)
+                    words_only = rowid in unembedded and w_lexical + w_expansion > 0
                     p.relevance = (
                         w_lexical * (p.lexical_norm or 0.0)
                         + w_expansion * (p.expansion_norm or 0.0)
-                        + w_dense * (p.dense_norm or 0.0)
-                    ) / total_weight
+                        + (0.0 if words_only else w_dense * (p.dense_norm or 0.0))
+                    ) / (w_lexical + w_expansion if words_only else total_weight)
 
             fuse()
             if vector is not None and self.dense is not None and w_dense and s.feedback_weight > 0:
                 self._feedback(parts, rowids, vector)
                 fuse()
             if s.rerank and words and "lexical" in rankings and "dense" in rankings:
-                self._rerank(parts, rowids, words)
+                self._rerank(parts, rowids, words, unembedded)
 
         # Evidence and recency from the attributes the dense index keeps, so only the
         # passages returned are read from the store.
@@ -398,8 +456,12 @@ class Searcher:
         hits.sort(key=lambda h: h.parts.final, reverse=True)
         return hits[:top_k]
 
-    def _rerank(self, parts: dict[int, ScoreParts], rowids: np.ndarray, words: list[str]) -> None:
+    def _rerank(
+        self, parts: dict[int, ScoreParts], rowids: np.ndarray, words: list[str], unembedded: set[int] = frozenset()
+    ) -> None:
         """The reranker's features on every candidate; with a model, its probability becomes the relevance.
+        A passage without a vector (``unembedded``) gets the mean cosine the model was trained on, which
+        moves its score neither way.
 
         Word frequencies are those :meth:`_without_common` already looked up (cached by the store)."""
         question = QuestionWords.of(words, [self.store.document_frequency(w) for w in words], self.store.passage_count())
@@ -415,7 +477,14 @@ class Searcher:
             p.idf_coverage_below_best = best - p.idf_coverage
         if self.reranker is None:
             return
-        rows = [[getattr(parts[r], name) or 0.0 for name in self.reranker.features] for r in rowids.tolist()]
+        neutral = dict(zip(self.reranker.features, self.reranker.mean.tolist()))
+        rows = [
+            [
+                neutral[name] if name == "dense_score" and r in unembedded else getattr(parts[r], name) or 0.0
+                for name in self.reranker.features
+            ]
+            for r in rowids.tolist()
+        ]
         log_odds = self.reranker.score(np.array(rows))
         probability = 0.5 * (1 + np.tanh(log_odds / 2))  # the logistic function, without overflow
         for rowid, score, chance in zip(rowids.tolist(), log_odds.tolist(), probability.tolist()):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 
 from evidex.answer.render import search_result_data
-from evidex.corpus import Corpus
+from evidex.corpus import BackgroundEmbedding, Corpus
 from evidex.evidence.store import SearchFilters, SQLiteStore
 from evidex.service.accounts import Accounts, User
 from evidex.service.db import open_database
@@ -69,11 +69,14 @@ class Service:
     # Pages and health checks read the corpus size on their own connection, so they never wait for a question.
     counter: SQLiteStore
     counter_lock: threading.Lock
+    # Passages without vectors (a large ingest, live PubMed records) are embedded in the background:
+    # the service answers at once, finding them by words until their vectors exist.
+    embedding: BackgroundEmbedding | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Service:
         corpus = Corpus.open(settings)
-        corpus.prepare()
+        corpus.ensure_builtin()
         corpus.engine  # load models now, not on the first question
         engine = open_database(settings.articles_url)
         return cls(
@@ -82,11 +85,15 @@ class Service:
             search_limiter=RateLimiter(settings.service.search_per_minute),
             login_limiter=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE),
             ask_lock=threading.Lock(), counter=SQLiteStore(settings.database_path), counter_lock=threading.Lock(),
+            embedding=corpus.embed_in_background(),
         )
 
     def ask(self, question: str, audience, filters, thread_id, actor: str):  # noqa: ANN001, ANN201
         with self.ask_lock:
-            return ask_and_publish(self.corpus, self.articles, question, audience, filters, thread_id, actor)
+            published = ask_and_publish(self.corpus, self.articles, question, audience, filters, thread_id, actor)
+        if self.embedding is not None:
+            self.embedding.wake()  # a live PubMed search may have stored new passages
+        return published
 
     def search(self, query: str, filters: SearchFilters, top_k: int) -> dict:
         with self.ask_lock:
@@ -102,6 +109,8 @@ class Service:
             return self.counter.count_documents()
 
     def close(self) -> None:
+        if self.embedding is not None:
+            self.embedding.stop()
         self.counter.close()
         self.corpus.close()
         self.articles.engine.dispose()

@@ -26,6 +26,7 @@ from evidex.evidence.documents import (
     Document,
     Passage,
     RecordError,
+    Retraction,
     SourceRecord,
 )
 from evidex.evidence.sources.jsonl import open_binary
@@ -62,6 +63,7 @@ class _Layout:
     keywords: etree.XPath
     dois: tuple[etree.XPath, ...]
     retraction_in: etree.XPath
+    retraction_of: etree.XPath  # in a retraction notice: the PMIDs of the records it retracts
 
 
 _X = etree.XPath
@@ -83,6 +85,7 @@ _ARTICLE = _Layout(
     retraction_in=_X(
         "boolean(MedlineCitation/CommentsCorrectionsList/CommentsCorrections[@RefType='RetractionIn'])"
     ),
+    retraction_of=_X("MedlineCitation/CommentsCorrectionsList/CommentsCorrections[@RefType='RetractionOf']/PMID"),
 )
 
 _BOOK = _Layout(
@@ -102,6 +105,7 @@ _BOOK = _Layout(
     retraction_in=_X(
         "boolean(BookDocument/CommentsCorrectionsList/CommentsCorrections[@RefType='RetractionIn'])"
     ),
+    retraction_of=_X("BookDocument/CommentsCorrectionsList/CommentsCorrections[@RefType='RetractionOf']/PMID"),
 )
 
 _LAYOUTS = {"PubmedArticle": _ARTICLE, "PubmedBookArticle": _BOOK}
@@ -147,7 +151,10 @@ def _read(path: Path) -> Iterator[SourceRecord]:
                     where = f"record {count} (line {piece.line})"
                     yield RecordError(file=file, location=where, message=element)
                 else:
-                    yield _record(element, file, count, piece.line - cutter.prolog_lines - 1)
+                    record = _record(element, file, count, piece.line - cutter.prolog_lines - 1)
+                    yield record
+                    if isinstance(record, Document) and (retracts := _retracted_by(element)):
+                        yield Retraction(notice=record.id, retracted=retracts)
     except _FileError as exc:
         yield RecordError(file=file, location=exc.location, message=str(exc))
     except (EOFError, OSError, zlib.error) as exc:
@@ -365,6 +372,12 @@ def _record(element: etree._Element, file: str, number: int, line_shift: int) ->
         return RecordError(file=file, location=f"record {number} ({where})", message=str(exc))
 
 
+def _retracted_by(element: etree._Element) -> list[str]:
+    """Ids of the records a retraction notice retracts (none for other records)."""
+    pmids = (_text(pmid) for pmid in _LAYOUTS[element.tag].retraction_of(element))
+    return [f"pmid:{pmid}" for pmid in dict.fromkeys(pmids) if pmid.isascii() and pmid.isdigit()]
+
+
 def _document(record: etree._Element, layout: _Layout) -> Document:
     """Map one record's fields onto a Document."""
     pmid = _first_text(record, (layout.pmid,))
@@ -422,10 +435,16 @@ def _first_text(record: etree._Element, paths: tuple[etree.XPath, ...]) -> str |
 
 def _author(author: etree._Element) -> str:
     """An author as "LastName Initials", or a group by its CollectiveName."""
-    fields = {child.tag: child for child in author}
-    if (collective := fields.get("CollectiveName")) is not None:
-        return _text(collective)
-    return " ".join(_text(fields[tag]) for tag in ("LastName", "Initials") if tag in fields).strip()
+    last = initials = ""
+    for child in author:  # one pass over the few children: lxml's find() costs more per call
+        tag = child.tag
+        if tag == "CollectiveName":
+            return _text(child)
+        if tag == "LastName":
+            last = child.text or ""
+        elif tag == "Initials":
+            initials = child.text or ""
+    return " ".join(f"{last} {initials}".split())
 
 
 def _date(record: etree._Element, paths: tuple[etree.XPath, ...]) -> tuple[int | None, str | None]:
