@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
-from evidex.answer.relevance import other_populations
+from evidex.answer.relevance import named_share, other_populations, question_word_share
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
 from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType
 from evidex.answer.verdict import Splitter, decide, is_yes_no
 from evidex.answer.verify import numbers_in
-from evidex.answer.words import mentions
+from evidex.answer.words import concept_words, mentions
 from evidex.evidence.documents import Document, EvidenceKind
 
 OUTDATED_AFTER_YEARS = 10
@@ -188,7 +188,7 @@ def draft_answer(
             place(finding, "related")
     else:
         # a harder sentence about the treatment asked about beats a plain one about another
-        bottom = bottom or _bottom_line(question, findings + set_aside)
+        bottom = bottom or bottom_line(question, findings + set_aside)
     if bottom:
         place(bottom, "bottom_line")
     chosen = 0
@@ -265,12 +265,13 @@ def patient_order(findings: list[Finding]) -> list[Finding]:
     return kept + hard[: max(0, PATIENT_MIN_FINDINGS - len(kept))]
 
 
-# Findings this much less relevant than the most relevant one still compete for the bottom line
-# on the strength of their source and how plainly they state it.
-BOTTOM_LINE_MARGIN = 0.05
+# Findings this much less relevant than the most relevant one still compete for the bottom line:
+# for a question about what to do, on naming everything asked about, on the strength of their
+# source and how plainly they state it; for other questions only near-equals compete.
+OPTIONS_MARGIN, OTHER_MARGIN = 0.3, 0.05
 
 
-def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding | None:
+def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding | None:
     """The finding that best answers the question (:attr:`Finding.relevance`, from the learned
     relevance model); among near-equals, one about the treatment asked about, stated as a
     conclusion rather than a hypothesis, from the stronger source, a recommendation for before one
@@ -279,14 +280,20 @@ def _bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding
         return None
     treatments = treatment_phrases(question)
     best = max(f.relevance for f in findings)
-    near = [f for f in findings if f.relevance >= best - BOTTOM_LINE_MARGIN]
+    options = question.question_type in _OPTION_TYPES
+    near = [f for f in findings if f.relevance >= best - (OPTIONS_MARGIN if options else OTHER_MARGIN)]
+    if not options:
+        return min(near, key=lambda f: (-named_share(question, f.text, f.document.title), f.document.kind.level, -f.relevance))
     return min(
         near,
         key=lambda f: (
+            -named_share(question, f.text, f.document.title),
             bool(treatments) and not mentions(treatments, f.text),
             bool(_SPECULATIVE.search(f.text)),
             not (f.strength or _CONCLUSIVE.search(f.text) or FINDING_CUES.search(f.text)),
             bool(_AVOID.search(f.text)) and question.question_type in _OPTION_TYPES,
+            -question_word_share(question, concept_words(f.text)),  # "chronic" when chronic pain was asked
+            not f.strength,  # a graded recommendation answers "what to do" directly
             not _FIRST_LINE.search(f.text),  # "recommends X as first-line" before "suggests adding X"
             f.document.kind.level,
             -f.relevance,

@@ -18,6 +18,7 @@ from evidex.answer.appraise import (
     treatment_phrases,
 )
 from evidex.answer.compose import (
+    bottom_line,
     draft_answer,
     number_references,
     treatment_gap,
@@ -26,7 +27,7 @@ from evidex.answer.compose import (
 from evidex.answer.llm import ChatClient, rewrite_claims
 from evidex.answer.plain import PlainLanguage, fit_reading_grade, reading_grade
 from evidex.answer.red_flags import urgent_notice, when_to_get_help
-from evidex.answer.relevance import RelevanceModel, shipped_model
+from evidex.answer.relevance import RelevanceModel, about_the_focus, shipped_model
 from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Section, Verdict
 from evidex.answer.understand import (
     Audience,
@@ -93,7 +94,7 @@ class Engine:
         # threshold: see evidex/data/models/relevance.json for its precision on held-out topics)
         model = self.relevance_model or shipped_model()
         ranked = rank_by_relevance(parsed, candidates, model)
-        findings = [f for f in ranked if f.relevance >= model.threshold]
+        findings = [f for f in ranked if f.relevance >= model.threshold and about_the_focus(parsed, f.candidate())]
         gap = treatment_gap(parsed, findings)
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
@@ -182,8 +183,12 @@ class Engine:
     ) -> Answer:
         now = datetime.now(timezone.utc)
         # No yes or no on a treatment that no retrieved passage mentions: it would rest on another treatment.
-        found = None if gap else verdict_for(question, findings, self.splitter)
-        draft = draft_answer(question, findings, bottom=found[1] if found else None, indirect=indirect)
+        # The bottom line is the finding that best answers the question; a yes/no verdict may only
+        # rest on that finding's own source, so that the two never disagree.
+        chosen = None if gap else bottom_line(question, findings)
+        same_source = [f for f in findings if chosen is not None and f.document.id == chosen.document.id]
+        found = verdict_for(question, same_source, self.splitter) if same_source else None
+        draft = draft_answer(question, findings, bottom=found[1] if found else chosen, indirect=indirect)
         if question.audience == "patient":
             draft = fit_reading_grade(self.plain.rewrite_draft(draft), treatment_phrases(question))
         sections, references = number_references(draft, now.year)

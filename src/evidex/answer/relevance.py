@@ -39,7 +39,7 @@ import numpy as np
 from evidex.answer.understand import ClinicalQuestion, QuestionType, concept_names
 from evidex.answer.words import concept_words, mentions
 from evidex.evidence.builtin import data_path
-from evidex.evidence.documents import Document
+from evidex.evidence.documents import Document, EvidenceKind
 
 MODEL_FILE = "models/relevance.json"
 ANSWER_TYPES_FILE = "models/answer_types.npz"  # beside it: the sentence model's words and weights
@@ -257,8 +257,6 @@ def feature_rows(question: ClinicalQuestion, candidates: Sequence[Candidate], an
     masked = masked_words(question)
     probabilities = answer_types.probabilities([c.text for c in candidates], masked)
     asked = question.question_type.value
-    focus_words = {w for alternatives in focus for phrase in alternatives for w in phrase}
-    other_words = question.words - focus_words
     rows = np.zeros((len(candidates), len(FEATURES)))
     for row, (candidate, types) in enumerate(zip(candidates, probabilities)):
         sentence = concept_words(candidate.text)
@@ -272,7 +270,7 @@ def feature_rows(question: ClinicalQuestion, candidates: Sequence[Candidate], an
             float(bool(question.must_mention.anchors) and question.must_mention.covers_anchors(sentence)),
             _type_fit(asked, types, candidate.text),
             float(asked in ANSWER_TYPES and ANSWER_TYPES[int(np.argmax(types))] == asked),
-            len(sentence & other_words) / len(other_words) if other_words else 0.0,
+            question_word_share(question, sentence),
             float(candidate.index == 0),
             candidate.index / max(1, candidate.sentences - 1),
             math.log1p(len(candidate.text.split())),
@@ -290,12 +288,52 @@ def _type_fit(asked: str, types: np.ndarray, text: str) -> float:
     return NO_TYPE_FIT
 
 
+# Of a question about several things ("does exercise help chronic low back pain?"), a sentence
+# that names only some of them answers it only in part: its probability is scaled from
+# UNNAMED_FLOOR (names none) to 1 (names all, in the sentence or, for a page on one topic, its title).
+UNNAMED_FLOOR = 0.6
+
+
 def relevance(question: ClinicalQuestion, candidates: Sequence[Candidate], model: RelevanceModel | None = None) -> np.ndarray:
-    """P(answers the question) for each candidate, in order."""
+    """P(answers the question) for each candidate, in order, scaled by how much of the question's
+    focus it names.  The model learned from questions about one topic each, where every candidate
+    already names it; it cannot tell that a sentence on treatment in general does not answer
+    whether *exercise* helps."""
     if not candidates:
         return np.zeros(0)
     model = model or shipped_model()
-    return model.probabilities(feature_rows(question, candidates, model.answer_types))
+    rows = feature_rows(question, candidates, model.answer_types)
+    probabilities = model.probabilities(rows)
+    if len(question.focus_phrases) < 2:
+        return probabilities
+    named = np.array([named_share(question, c.text, c.document.title) for c in candidates])
+    return probabilities * (UNNAMED_FLOOR + (1 - UNNAMED_FLOOR) * named)
+
+
+def about_the_focus(question: ClinicalQuestion, candidate: Candidate) -> bool:
+    """Whether a sentence is about what was asked: it names some of it, or its source is a page
+    or an abstract on it.  A guideline covers many topics, so its sentences must name theirs
+    ("Follow-up visits … are recommended" in a back-pain guideline is not about exercise)."""
+    if named_share(question, candidate.text) > 0:
+        return True
+    return candidate.document.kind is not EvidenceKind.GUIDELINE and named_share(question, "", candidate.document.title) > 0
+
+
+def question_word_share(question: ClinicalQuestion, words: set[str]) -> float:
+    """Share of the question's words other than its focus's ("chronic" in "does exercise help
+    chronic low back pain?") among a sentence's :func:`~evidex.answer.words.concept_words`."""
+    focus_words = {w for alternatives in question.focus_phrases for phrase in alternatives for w in phrase}
+    other_words = question.words - focus_words
+    return len(words & other_words) / len(other_words) if other_words else 0.0
+
+
+def named_share(question: ClinicalQuestion, text: str, title: str = "") -> float:
+    """Share of the question's focus named in a sentence or its source's title (a consumer
+    page's title is its topic: "What are the treatments for Gout?")."""
+    if not question.focus_phrases:
+        return 0.0
+    words = concept_words(f"{text} {title}")
+    return sum(any(p <= words for p in alternatives) for alternatives in question.focus_phrases) / len(question.focus_phrases)
 
 
 def names_focus(question: ClinicalQuestion, text: str) -> bool:
