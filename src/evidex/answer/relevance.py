@@ -109,7 +109,6 @@ RULE_FIT, RULE_MISS, NO_TYPE_FIT = 0.9, 0.1, 0.45
 
 _TOKEN = re.compile(r"[a-z]+|\d+")
 _PRONOUN_START = re.compile(r"^\s*(?:it|they|this|these|those|such|he|she)\b", re.IGNORECASE)
-_CONCLUSION = re.compile(r"CONCLUSION|RESULTS?|FINDINGS|INTERPRETATION|RECOMMENDATION", re.IGNORECASE)
 _POPULATION = re.compile(
     r"\b(?:children|child|infants?|adolescents?|paediatric|pediatric|newborns?|older (?:adults|people|patients)|"
     r"elderly|aged (?:6[5-9]|[7-9]\d)|pregnan\w*|breast[- ]?feeding|women|men)\b",
@@ -268,7 +267,7 @@ def feature_rows(question: ClinicalQuestion, candidates: Sequence[Candidate], an
             sum(in_sentence) / named,
             sum(s and not t for t, s in zip(in_sentence, in_source)) / named,
             float(bool(question.must_mention.anchors) and question.must_mention.covers_anchors(sentence)),
-            _type_fit(asked, types, candidate.text),
+            _type_fit(question, types, candidate),
             float(asked in ANSWER_TYPES and ANSWER_TYPES[int(np.argmax(types))] == asked),
             question_word_share(question, sentence),
             float(candidate.index == 0),
@@ -280,12 +279,34 @@ def feature_rows(question: ClinicalQuestion, candidates: Sequence[Candidate], an
     return rows
 
 
-def _type_fit(asked: str, types: np.ndarray, text: str) -> float:
+def _type_fit(question: ClinicalQuestion, types: np.ndarray, candidate: Candidate) -> float:
+    """How well the sentence's kind of answer fits the question's: from the answer-type model,
+    from plain cues for the kinds it was not taught, and, for a study whose title asks the
+    question, from its own structure — its conclusions answer the question its title asks."""
+    asked = question.question_type.value
     if asked in ANSWER_TYPES:
-        return float(types[ANSWER_TYPES.index(asked)])
-    if asked in RULE_CUES:
-        return RULE_FIT if RULE_CUES[asked].search(text) else RULE_MISS
-    return NO_TYPE_FIT
+        fit = float(types[ANSWER_TYPES.index(asked)])
+    elif asked in RULE_CUES:
+        fit = RULE_FIT if RULE_CUES[asked].search(candidate.text) else RULE_MISS
+    else:
+        fit = NO_TYPE_FIT
+    return max(fit, _study_answer(question, candidate))
+
+
+STUDY_CONCLUSION_FIT, STUDY_RESULT_FIT = 0.9, 0.6
+TITLE_ASKS = 0.5  # share of the question's words a study's title must hold to pose the same question
+
+
+def _study_answer(question: ClinicalQuestion, candidate: Candidate) -> float:
+    document = candidate.document
+    if document.kind in (EvidenceKind.GUIDELINE, EvidenceKind.CONSUMER, EvidenceKind.OTHER) or not question.words:
+        return 0.0
+    if len(concept_words(document.title) & question.words) / len(question.words) < TITLE_ASKS:
+        return 0.0
+    label = candidate.label or ""
+    if re.search(r"CONCLUSION|INTERPRETATION|IMPLICATION", label, re.IGNORECASE):
+        return STUDY_CONCLUSION_FIT
+    return STUDY_RESULT_FIT if re.search(r"RESULTS?|FINDINGS", label, re.IGNORECASE) else 0.0
 
 
 # Of a question about several things ("does exercise help chronic low back pain?"), a sentence
