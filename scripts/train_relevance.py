@@ -61,6 +61,7 @@ MIN_COUNT = 3
 L2 = 3e-4  # strong: the same sentences recur across NIH pages, and an unregularised model learns them by heart
 MAX_VOCABULARY = 60_000
 TARGET_PRECISION = 0.8  # of the top sentence, among questions it is shown for
+CLAIM_PRECISION = 0.75  # of every sentence shown (the labels are conservative: other sources answer too)
 
 # How people ask each kind of question; {f} is the focus.  Written for this script, in the
 # plain words of patients and clinicians, and chosen per question by a hash of it.
@@ -302,6 +303,16 @@ def choose_threshold(tops: list[tuple[float, bool, bool]]) -> float:
     return 0.95
 
 
+def choose_claim_threshold(scores: np.ndarray, labels: np.ndarray, floor: float) -> float:
+    """The lowest score (not below the bottom line's) at which the sentences kept are relevant
+    for CLAIM_PRECISION of them."""
+    for threshold in np.arange(floor, 0.96, 0.01):
+        kept = scores >= threshold
+        if kept.sum() >= 50 and labels[kept].mean() >= CLAIM_PRECISION:
+            return round(float(threshold), 2)
+    return 0.95
+
+
 def summarise(tops, threshold: float) -> dict:
     shown = [relevant for score, relevant, _ in tops if score >= threshold]
     answerable = [t for t in tops if t[2]]
@@ -360,11 +371,17 @@ def main() -> None:
     weights, bias = fit_logistic(rows, labels)
     scores = 1.0 / (1.0 + np.exp(-(rows @ weights + bias)))
     threshold = choose_threshold(top_sentences(scores, labels, owners))
+    claim_threshold = choose_claim_threshold(scores, labels, threshold)
     figures = {"threshold_chosen_on": "relevance part", "relevance_part": summarise(top_sentences(scores, labels, owners), threshold)}
     test_rows, test_labels, test_owners, test_skipped, asked = parts["test"]
     test_scores = 1.0 / (1.0 + np.exp(-(test_rows @ weights + bias)))
     figures["held_out"] = summarise(top_sentences(test_scores, test_labels, test_owners), threshold)
     figures["held_out"]["sentence_auc"] = round(auc(test_scores, test_labels), 3)
+    kept = test_scores >= claim_threshold
+    figures["held_out"]["sentences_at_claim_threshold"] = {
+        "precision": round(float(test_labels[kept].mean()), 3),
+        "recall": round(float(test_labels[kept].sum() / test_labels.sum()), 3),
+    }
     figures["held_out"]["asked"] = asked
     figures["held_out"]["skipped"] = test_skipped
     print(json.dumps(figures, indent=1), file=sys.stderr)
@@ -374,6 +391,7 @@ def main() -> None:
         "weights": [round(float(w), 5) for w in weights],
         "bias": round(float(bias), 5),
         "threshold": threshold,
+        "claim_threshold": claim_threshold,
         "answer_types": list(ANSWER_TYPES),
         "info": {
             "trained_by": "scripts/train_relevance.py",

@@ -196,7 +196,7 @@ def extract_findings(
     question: ClinicalQuestion,
     hits: list[SearchHit],
     splitter: SentenceSplitter,
-    max_per_passage: int = 3,
+    max_per_passage: int = 15,
     max_passages: int = 30,
     topic: Topic | None = None,
 ) -> list[Finding]:

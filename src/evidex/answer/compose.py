@@ -36,10 +36,10 @@ _AVOID = re.compile(
 )
 _ESCALATE = re.compile(
     # "referral", "refer patients to" — not the cross-references "refer to Section F.13" of guideline summaries
-    r"\b(red[- ]flags?|urgent\w*|emergen\w*|immediate\w*|referr(?:al|ed|ing)s?|refer (?:patients?|them|him|her) to|"
-    r"cauda equina|progressive|serious underlying|"
+    r"\b(red[- ]flags?|urgent\w*|emergen\w*|immediate(?:ly)? (?:refer\w*|evaluat\w*|assess\w*|seek|call|contact)|"
+    r"referr(?:al|ed|ing)s?|refer (?:patients?|them|him|her) to|cauda equina|"
     # hospital admission as advice, not as an outcome ("reduce HF hospitalization rates")
-    r"surgical (?:consultation|evaluation|referral)|specialist|seek (?:medical )?care|"
+    r"surgical (?:consultation|evaluation|referral)|seek (?:medical )?(?:care|attention|help)|call (?:911|999|112)|"
     r"(?:should|must|may) be hospitali[sz]ed|hospitali[sz]e\b|(?:requir|consider|need|warrant)\w* hospitali[sz]ation|"
     r"admi(?:t|tted|ssion) to (?:the )?hospital|hospital admission)\b",
     re.IGNORECASE,
@@ -152,6 +152,7 @@ def draft_answer(
     max_claims: int = 14,
     bottom: Finding | None = None,
     indirect: Sequence[Finding] = (),
+    min_relevance: float = 0.0,
 ) -> Draft:
     """Place the best findings into sections, at most two per document per section.
 
@@ -195,6 +196,8 @@ def draft_answer(
     for finding in findings:
         if chosen >= max_claims:
             break
+        if finding.relevance < min_relevance:
+            continue  # good enough to be the best there is, not to stand beside it
         chosen += place(finding, section_for(finding, question))
     for pattern, matched in question.modifiers:
         covered = any(modifier_matches(pattern, c.finding.text) for c in sections.get("patient_specific", []))
@@ -268,7 +271,14 @@ def patient_order(findings: list[Finding]) -> list[Finding]:
 # Findings this much less relevant than the most relevant one still compete for the bottom line:
 # for a question about what to do, on naming everything asked about, on the strength of their
 # source and how plainly they state it; for other questions only near-equals compete.
-OPTIONS_MARGIN, OTHER_MARGIN = 0.3, 0.05
+OPTIONS_MARGIN, OTHER_MARGIN = 0.3, 0.15
+
+
+def _source_rank(question: ClinicalQuestion, finding: Finding) -> int:
+    """Stronger evidence first; for a patient, a page written for patients first."""
+    if question.audience == "patient" and finding.document.kind is EvidenceKind.CONSUMER:
+        return 0
+    return finding.document.kind.level
 
 
 def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding | None:
@@ -283,11 +293,20 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
     options = question.question_type in _OPTION_TYPES
     near = [f for f in findings if f.relevance >= best - (OPTIONS_MARGIN if options else OTHER_MARGIN)]
     if not options:
-        return min(near, key=lambda f: (-named_share(question, f.text, f.document.title), f.document.kind.level, -f.relevance))
+        # the page about the focus before one that mentions it; a page's opening sentence (its answer) first
+        return min(near, key=lambda f: (
+            -named_share(question, f.text, f.document.title),
+            bool(_CAVEAT.search(f.text)),
+            named_share(question, "", f.document.title) == 0,
+            f.index > 0,
+            _source_rank(question, f),
+            -f.relevance,
+        ))
     return min(
         near,
         key=lambda f: (
             -named_share(question, f.text, f.document.title),
+            bool(_CAVEAT.search(f.text)),
             bool(treatments) and not mentions(treatments, f.text),
             bool(_SPECULATIVE.search(f.text)),
             not (f.strength or _CONCLUSIVE.search(f.text) or FINDING_CUES.search(f.text)),
@@ -295,7 +314,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
             -question_word_share(question, concept_words(f.text)),  # "chronic" when chronic pain was asked
             not f.strength,  # a graded recommendation answers "what to do" directly
             not _FIRST_LINE.search(f.text),  # "recommends X as first-line" before "suggests adding X"
-            f.document.kind.level,
+            _source_rank(question, f),
             -f.relevance,
         ),
     )
@@ -307,6 +326,13 @@ _CONCLUSIVE = re.compile(
     re.IGNORECASE,
 )
 _SPECULATIVE = re.compile(r"\b(is|are) thought to\b|\bhypothes\w+|\btheoretical\w*|\bit is possible\b|\bmay be associated\b", re.IGNORECASE)
+# A study's caveat or call for more research, not its finding: never the bottom line when a finding exists.
+_CAVEAT = re.compile(
+    r"\b(?:further|future|more|larger|additional|well-designed|high-quality) (?:\w+ )?(?:studies|research|trials|"
+    r"investigations?|data)\b|\b(?:is|are) (?:needed|warranted|required)\b|\blimitations?\b|\bmay reflect\b|"
+    r"\bstatistical power\b|\bshould (?:use|be (?:interpreted|confirmed|investigated))\b|\bcaution\w* (?:is|in interpreting)\b",
+    re.IGNORECASE,
+)
 
 
 def _claim_note(finding: Finding, question: ClinicalQuestion) -> str | None:

@@ -106,7 +106,9 @@ class Engine:
                 "live_search": live,
             }
         )
-        answer = answer.model_copy(update={"provenance": provenance})
+        # a section whose every claim failed verification or was left out for readability says nothing
+        sections = [section for section in answer.sections if section.claims or section.notes]
+        answer = answer.model_copy(update={"provenance": provenance, "sections": sections})
         if not answer.claims():
             return _abstain(answer, searched, parsed)
         if self.llm is not None:
@@ -188,7 +190,10 @@ class Engine:
         chosen = None if gap else bottom_line(question, findings)
         same_source = [f for f in findings if chosen is not None and f.document.id == chosen.document.id]
         found = verdict_for(question, same_source, self.splitter) if same_source else None
-        draft = draft_answer(question, findings, bottom=found[1] if found else chosen, indirect=indirect)
+        model = self.relevance_model or shipped_model()
+        draft = draft_answer(
+            question, findings, bottom=found[1] if found else chosen, indirect=indirect, min_relevance=model.claim_threshold
+        )
         if question.audience == "patient":
             draft = fit_reading_grade(self.plain.rewrite_draft(draft), treatment_phrases(question))
         sections, references = number_references(draft, now.year)

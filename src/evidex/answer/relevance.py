@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from evidex.answer.understand import ClinicalQuestion, QuestionType, concept_names
-from evidex.answer.words import concept_words, mentions
+from evidex.answer.words import concept_phrase, concept_words, mentions
 from evidex.evidence.builtin import data_path
 from evidex.evidence.documents import Document, EvidenceKind
 
@@ -111,7 +111,8 @@ _TOKEN = re.compile(r"[a-z]+|\d+")
 _PRONOUN_START = re.compile(r"^\s*(?:it|they|this|these|those|such|he|she)\b", re.IGNORECASE)
 _POPULATION = re.compile(
     r"\b(?:children|child|infants?|adolescents?|paediatric|pediatric|newborns?|older (?:adults|people|patients)|"
-    r"elderly|aged (?:6[5-9]|[7-9]\d)|pregnan\w*|breast[- ]?feeding|women|men)\b",
+    r"elderly|aged (?:6[5-9]|[7-9]\d)|pregnan\w*|breast[- ]?feeding|women|men|mice|mouse|rats?|murine|rodents?|"
+    r"animal (?:models?|studies))\b",
     re.IGNORECASE,
 )
 
@@ -120,10 +121,14 @@ _POPULATION_GROUP = {
     "child": "child", "children": "child", "infant": "child", "adolescent": "child", "paediatric": "child",
     "pediatric": "child", "newborn": "child", "older": "older_adult", "elderly": "older_adult", "aged": "older_adult",
     "pregnan": "pregnancy", "pregnancy": "pregnancy", "pregnant": "pregnancy", "breast": "pregnancy",
-    "breastfeeding": "pregnancy", "women": "women", "men": "men",
+    "breastfeeding": "pregnancy", "women": "women", "men": "men", "mice": "animals", "mouse": "animals",
+    "rat": "animals", "murine": "animals", "rodent": "animals", "animal": "animals",
 }
 
-_GROUP_LABELS = {"child": "children or adolescents", "older_adult": "older adults", "pregnancy": "pregnancy or breastfeeding"}
+_GROUP_LABELS = {
+    "child": "children or adolescents", "older_adult": "older adults", "pregnancy": "pregnancy or breastfeeding",
+    "animals": "animals (a laboratory study)",
+}
 
 FEATURES: tuple[str, ...] = (
     "focus_in_sentence",  # share of the question's focus named in the sentence itself
@@ -199,7 +204,8 @@ class RelevanceModel:
     weights: np.ndarray
     bias: float
     answer_types: AnswerTypes
-    threshold: float  # below this, a sentence does not answer the question (held-out precision, see the file)
+    threshold: float  # below this, no sentence answers the question: abstain (held-out precision, see the file)
+    claim_threshold: float  # below this, a sentence is not shown besides the bottom line
     info: dict
 
     @classmethod
@@ -220,6 +226,7 @@ class RelevanceModel:
             bias=float(data["bias"]),
             answer_types=answer_types,
             threshold=float(data["threshold"]),
+            claim_threshold=float(data["claim_threshold"]),
             info=data.get("info", {}),
         )
 
@@ -305,7 +312,8 @@ def _study_answer(question: ClinicalQuestion, candidate: Candidate) -> float:
         return 0.0
     label = candidate.label or ""
     if re.search(r"CONCLUSION|INTERPRETATION|IMPLICATION", label, re.IGNORECASE):
-        return STUDY_CONCLUSION_FIT
+        # the first sentence states the finding; later ones add caveats and calls for research
+        return STUDY_CONCLUSION_FIT if candidate.index == 0 else STUDY_RESULT_FIT
     return STUDY_RESULT_FIT if re.search(r"RESULTS?|FINDINGS", label, re.IGNORECASE) else 0.0
 
 
@@ -313,6 +321,7 @@ def _study_answer(question: ClinicalQuestion, candidate: Candidate) -> float:
 # that names only some of them answers it only in part: its probability is scaled from
 # UNNAMED_FLOOR (names none) to 1 (names all, in the sentence or, for a page on one topic, its title).
 UNNAMED_FLOOR = 0.6
+OTHER_PAGE_FACTOR = 0.6
 
 
 def relevance(question: ClinicalQuestion, candidates: Sequence[Candidate], model: RelevanceModel | None = None) -> np.ndarray:
@@ -325,6 +334,10 @@ def relevance(question: ClinicalQuestion, candidates: Sequence[Candidate], model
     model = model or shipped_model()
     rows = feature_rows(question, candidates, model.answer_types)
     probabilities = model.probabilities(rows)
+    # a consumer page is about the topic in its title: one on another condition that mentions the
+    # focus in passing (heartburn on a bladder-pain page) does not answer a question about it
+    elsewhere = np.array([c.document.kind is EvidenceKind.CONSUMER and not page_about(question, c.document) for c in candidates])
+    probabilities = np.where(elsewhere, probabilities * OTHER_PAGE_FACTOR, probabilities)
     if len(question.focus_phrases) < 2:
         return probabilities
     named = np.array([named_share(question, c.text, c.document.title) for c in candidates])
@@ -346,6 +359,17 @@ def question_word_share(question: ClinicalQuestion, words: set[str]) -> float:
     focus_words = {w for alternatives in question.focus_phrases for phrase in alternatives for w in phrase}
     other_words = question.words - focus_words
     return len(words & other_words) / len(other_words) if other_words else 0.0
+
+
+def page_about(question: ClinicalQuestion, document: Document) -> bool:
+    """Whether a consumer-health page is about the question's focus: its topic (a MedQuAD page's
+    focus, else its title) is one of the focus's names — not a longer name that contains one
+    ("Q fever" is not fever, "adenocarcinoma of the appendix" not appendicitis)."""
+    if document.source != "medquad" or not document.keywords:
+        return named_share(question, "", document.title) > 0
+    topic = concept_phrase(document.keywords[0])
+    names = [n for concept in question.focus for n in concept_names(concept)] + question.unknown_terms
+    return any(concept_phrase(name) == topic for name in names)
 
 
 def named_share(question: ClinicalQuestion, text: str, title: str = "") -> float:

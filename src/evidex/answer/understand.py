@@ -81,6 +81,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.STOPPING, r"\b(?:taper\w*|wean\w*|stop(?:ping|ped)? (?:taking|using|the)|come off|coming off|"
                             r"get off|getting off|go off|quit(?:ting)?|discontinu\w*|withdraw\w*)\b"),
     (QuestionType.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|comparison|difference between|differ from|"
+                              r"(?:the )?same (?:thing |drug |medicine )?as|"
                               r"better than|worse than|safer than|which is (?:better|safer|best)|more effective than|"
                               r"as effective as|or (?:\w+ ){1,3}(?:better|safer))\b"),
     (QuestionType.SIDE_EFFECTS, r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|harms?|harmful|"
@@ -359,6 +360,14 @@ def understand(
         if _kind(c) != "other" and not _within(_position(c, text), len(c.matched_text), cue_spans)
     ]
     in_background = [c for c in concepts if _inside(_position(c, text), background)]
+    if not concepts:
+        # nothing the question names is a condition, drug, test or procedure: what it names
+        # (a body part, a cell: "sickle cells") is still what it is about
+        concepts = [
+            c for c in expanded.concepts
+            if (c.tree_numbers or c.source == "lay") and not _within(_position(c, text), len(c.matched_text), cue_spans)
+        ]
+        in_background = [c for c in concepts if _inside(_position(c, text), background)]
     asked_concepts = [c for c in concepts if c not in in_background]
     unknown = _unknown_drugs(text[asked[0]:asked[1]], expanded, vocabulary)
     qtype = _question_type(text[asked[0]:asked[1]], asked_concepts, concepts, unknown)
@@ -449,8 +458,12 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
     return position >= 0 and any(start <= position < end for start, end in spans)
 
 
+# Statistics ("Incidence", "Risk", "Mortality" under Epidemiologic Methods) are not treatments.
+_NOT_INTERVENTION_TREES = ("E05.318",)
+
+
 def _kind(concept: Concept) -> str:
-    trees = concept.tree_numbers
+    trees = [t for t in concept.tree_numbers if not t.startswith(_NOT_INTERVENTION_TREES)]
     if any(t.startswith(_CONDITION_TREES) for t in trees) or (concept.source == "lay" and not trees):
         return "condition"
     if any(t.startswith(_INTERVENTION_TREES) for t in trees):
@@ -484,8 +497,13 @@ def _question_type(asking: str, asked: list[Concept], every: list[Concept], unkn
     return QuestionType.GENERAL
 
 
+UNKNOWN_NAME_LETTERS = 7
+
+
 def _unknown_drugs(asking: str, expanded: ExpandedQuery, vocabulary: Vocabulary) -> list[str]:
-    """Words of the asking sentence that name a drug the vocabulary does not know."""
+    """Words of the asking sentence that name something the vocabulary does not know: a drug by
+    its stem or its place ("dose of …"), or any long word that is neither English nor medical
+    vocabulary ("cyclobenzaprine", "Flexeril"), so that the answer must be about it or abstain."""
     named = " ".join(c.matched_text.lower() for c in expanded.concepts)
     slots = {m.group(1).lower() for m in _DRUG_SLOT.finditer(asking)}
     found = []
@@ -493,7 +511,7 @@ def _unknown_drugs(asking: str, expanded: ExpandedQuery, vocabulary: Vocabulary)
         lowered = word.lower()
         if lowered in named or lowered in expanded.corrections or vocabulary.is_known_word(lowered):
             continue
-        if _DRUG_STEMS.search(lowered) or lowered in slots:
+        if _DRUG_STEMS.search(lowered) or lowered in slots or len(lowered) >= UNKNOWN_NAME_LETTERS:
             found.append(lowered)
     return list(dict.fromkeys(found))
 
@@ -648,16 +666,21 @@ def _topic(question: ClinicalQuestion) -> Topic:
         # A consumer-health topic with no MeSH heading ("fractures") is nearly always a condition.
         main = [c for c in concepts if c.source == "lay" and not c.tree_numbers and c not in question.context_concepts]
     anchors = []
+    unknown = [[concept_phrase(t)] for t in question.unknown_terms]
     if question.question_type is QuestionType.COMPARISON:
         # a comparison is answered by a sentence that names what is compared
-        compared = question.interventions if len(question.interventions) >= 2 else question.conditions
-        anchors = [_phrases(c) for c in compared] if len(compared) >= 2 else []
+        compared = question.interventions if len(question.interventions) + len(unknown) >= 2 else question.conditions
+        anchors = [_phrases(c) for c in compared] + unknown if len(compared) + len(unknown) >= 2 else []
         main = [] if anchors else main
     elif question.question_type.about_a_drug:
-        anchors = [_phrases(c) for c in question.interventions] + [[concept_phrase(t)] for t in question.unknown_terms]
+        anchors = [_phrases(c) for c in question.interventions] + unknown
         if question.question_type is QuestionType.CONTRAINDICATIONS and question.conditions:
             anchors.append([p for c in question.conditions for p in _phrases(c)])  # any one of them
         main = [] if anchors else main
+    if unknown and not anchors and not main:
+        anchors = unknown  # a question about something only its own words name must name it
+    if not anchors and not main:
+        main = [c for c in question.focus if c not in question.context_concepts]
     others = [c for c in concepts if c not in main and c not in question.context_concepts]
     return Topic(
         required=[_phrases(c) for c in main],

@@ -514,7 +514,8 @@ def ask_and_publish(
     if thread is None:
         thread = store.start_thread(chosen)
     # The question as searched carries an inherited topic, so follow-ups relate by what they are about.
-    searched = answers["clinician"].provenance.searched[0]
+    # (a question that names nothing was not searched: its own words stand for it)
+    searched = (answers["clinician"].provenance.searched or [answers["clinician"].question])[0]
     vector = corpus.question_embedder.embed_query(searched)
     published = store.publish(answers, thread, filters_dict(filters), vector, actor)
     return answers[chosen], published
