@@ -303,3 +303,26 @@ def test_the_bottom_line_is_about_the_treatment_asked_about_when_any_finding_nam
     for audience in ("clinician", "patient"):
         answer = corpus.ask("Will physical therapy help a herniated disc in my back?", audience=audience)
         assert "physical therapy" in answer.section("bottom_line").claims[0].text.lower(), audience
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        SEED,
+        "what exercises are best for a slipped disc with sciatica after back surgery or with numbness in my leg",
+        "herniated disc sciatica exercises post-op neuro deficits evidence",
+    ],
+)
+def test_the_seed_question_however_typed_says_what_the_corpus_lacks(corpus, question):
+    """The nearest population's evidence, labelled as such, and a note for each group the corpus
+    does not cover; no sentence about another treatment (epidural injections) as an answer."""
+    answer = corpus.ask(question)
+    assert not answer.abstained
+    bottom = answer.section("bottom_line")
+    assert bottom.notes and "None of the passages retrieved for this question mentions exercise" in bottom.notes[0].text
+    related = answer.section("related")
+    assert related and related.claims and all("exercis" in c.text.lower() for c in related.claims)
+    notes = " ".join(n.text for n in answer.section("patient_specific").notes)
+    assert "Recent surgery / post-operative" in notes
+    assert all("exercis" in c.text.lower() or c in related.claims for c in answer.claims() if "injection" in c.text.lower())
+    assert "evidence" not in answer.focus[0].lower()

@@ -295,8 +295,12 @@ def indirect_findings(question: ClinicalQuestion, hits: list[SearchHit], splitte
             ][:MAX_INDIRECT_PASSAGES_PER_SOURCE]
     treatment_topic = Topic(required=[treatments], optional=conditions, words=topic.words, anchors=[])
     found = extract_findings(question, candidates, splitter, max_per_passage=1, max_passages=len(candidates), topic=treatment_topic)
-    asked = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
-    found = [f for f in found if mentions(treatments, f.text) and body_regions(f.text) <= (asked or body_regions(f.text))]
+    asked = question.body_regions
+    # a sentence in a guideline on the neck ("Cervical spine injury …") is about the neck, whatever it names
+    found = [
+        f for f in found
+        if mentions(treatments, f.text) and (regions := body_regions(f"{f.text} {f.document.title}")) <= (asked or regions)
+    ]
     return sorted(found, key=lambda f: (-condition_passages[f.document.id], -f.score))
 
 

@@ -135,6 +135,16 @@ def modifier_matches(pattern: PatternSet, text: str) -> bool:
     return any(re.search(rf"\b{re.escape(term)}", text, re.IGNORECASE) for term in pattern.search_terms)
 
 
+def about_the_treatment(question: ClinicalQuestion, finding: Finding) -> bool:
+    """For a question about a named treatment ("which exercises help sciatica?"), whether a
+    finding is about that treatment (in its sentence or its source's title) or says when to get
+    urgent care; a sentence on epidural injections does not answer a question about exercise."""
+    treatments = treatment_phrases(question)
+    if question.question_type is not QuestionType.TREATMENT or not treatments:
+        return True
+    return mentions(treatments, f"{finding.document.title} {finding.text}") or bool(_ESCALATE.search(finding.text))
+
+
 def treatment_gap(question: ClinicalQuestion, findings: list[Finding]) -> bool:
     """Whether a therapy question names a treatment that no finding, nor the title of a
     finding's source, mentions (an abstract titled with the treatment may call it "PET")."""

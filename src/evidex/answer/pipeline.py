@@ -18,6 +18,7 @@ from evidex.answer.appraise import (
     treatment_phrases,
 )
 from evidex.answer.compose import (
+    about_the_treatment,
     bottom_line,
     draft_answer,
     number_references,
@@ -95,6 +96,7 @@ class Engine:
         model = self.relevance_model or shipped_model()
         ranked = rank_by_relevance(parsed, candidates, model)
         findings = [f for f in ranked if f.relevance >= model.threshold and about_the_focus(parsed, f.candidate())]
+        findings = [f for f in findings if about_the_treatment(parsed, f)]
         gap = treatment_gap(parsed, findings)
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)

@@ -37,7 +37,13 @@ from pathlib import Path
 import numpy as np
 
 from evidex.answer.understand import ClinicalQuestion, QuestionType, concept_names
-from evidex.answer.words import concept_phrase, concept_words, mentions
+from evidex.answer.words import (
+    concept_phrase,
+    concept_words,
+    mentions,
+    population_groups,
+    population_label,
+)
 from evidex.evidence.builtin import data_path
 from evidex.evidence.documents import Document, EvidenceKind
 
@@ -109,26 +115,6 @@ RULE_FIT, RULE_MISS, NO_TYPE_FIT = 0.9, 0.1, 0.45
 
 _TOKEN = re.compile(r"[a-z]+|\d+")
 _PRONOUN_START = re.compile(r"^\s*(?:it|they|this|these|those|such|he|she)\b", re.IGNORECASE)
-_POPULATION = re.compile(
-    r"\b(?:children|child|infants?|adolescents?|paediatric|pediatric|newborns?|older (?:adults|people|patients)|"
-    r"elderly|aged (?:6[5-9]|[7-9]\d)|pregnan\w*|breast[- ]?feeding|women|men|mice|mouse|rats?|murine|rodents?|"
-    r"animal (?:models?|studies))\b",
-    re.IGNORECASE,
-)
-
-# A population word, as the modifier key understand gives it (so "older" matches "older_adult").
-_POPULATION_GROUP = {
-    "child": "child", "children": "child", "infant": "child", "adolescent": "child", "paediatric": "child",
-    "pediatric": "child", "newborn": "child", "older": "older_adult", "elderly": "older_adult", "aged": "older_adult",
-    "pregnan": "pregnancy", "pregnancy": "pregnancy", "pregnant": "pregnancy", "breast": "pregnancy",
-    "breastfeeding": "pregnancy", "women": "women", "men": "men", "mice": "animals", "mouse": "animals",
-    "rat": "animals", "murine": "animals", "rodent": "animals", "animal": "animals",
-}
-
-_GROUP_LABELS = {
-    "child": "children or adolescents", "older_adult": "older adults", "pregnancy": "pregnancy or breastfeeding",
-    "animals": "animals (a laboratory study)",
-}
 
 FEATURES: tuple[str, ...] = (
     "focus_in_sentence",  # share of the question's focus named in the sentence itself
@@ -148,16 +134,8 @@ FEATURES: tuple[str, ...] = (
 def other_populations(question: ClinicalQuestion, text: str) -> list[str]:
     """Groups a sentence is about that the question does not name ("older adults" in an answer
     to a question about adults in general): the reader must be told."""
-    asked = {m.lower() for m in _POPULATION.findall(question.text)}
-    asked |= {p.key for p, _ in question.modifiers}
-    found = []
-    for match in _POPULATION.finditer(text):
-        word = match.group(0)
-        group = _POPULATION_GROUP.get(word.lower().split()[0].rstrip("s"), word.lower())
-        label = _GROUP_LABELS.get(group, group)
-        if word.lower() not in asked and group not in asked and label not in found:
-            found.append(label)
-    return found
+    asked = question.populations | {p.key for p, _ in question.modifiers}
+    return [population_label(group) for group in population_groups(text) if group not in asked]
 
 
 def label_type(label: str | None, source: str) -> str | None:

@@ -23,7 +23,13 @@ from enum import StrEnum
 from typing import Literal
 
 from evidex.answer.red_flags import RedFlagMatch, find_red_flags, help_topics
-from evidex.answer.words import Topic, concept_phrase, crude_stems
+from evidex.answer.words import (
+    Topic,
+    body_regions,
+    concept_phrase,
+    crude_stems,
+    population_groups,
+)
 from evidex.search.expand import Concept, ExpandedQuery, expand_query
 from evidex.search.vocab import Vocabulary, sentence_case
 
@@ -283,6 +289,8 @@ class ClinicalQuestion:
     treatment_names: list[str] = field(default_factory=list)
     # Drug names the vocabulary does not know ("tirzepatide"): part of the focus all the same.
     unknown_terms: list[str] = field(default_factory=list)
+    populations: set[str] = field(default_factory=set)  # groups the question names ("child", "pregnancy" …)
+    body_regions: set[str] = field(default_factory=set)  # parts of the body it is about ("back", "neck" …)
     # Each focus concept (and unknown drug name) as the phrases that name it, main one first.
     focus_phrases: list[list[frozenset[str]]] = field(default_factory=list)
     # What a sentence must mention to be about this question (built once, from the focus).
@@ -369,7 +377,10 @@ def understand(
         ]
         in_background = [c for c in concepts if _inside(_position(c, text), background)]
     asked_concepts = [c for c in concepts if c not in in_background]
-    unknown = _unknown_drugs(text[asked[0]:asked[1]], expanded, vocabulary)
+    unknown = [
+        word for word in _unknown_drugs(text[asked[0]:asked[1]], expanded, vocabulary)
+        if not any(word in matched.lower() for _, matched in _found(MODIFIERS, text))  # "post-op" is a patient detail
+    ]
     qtype = _question_type(text[asked[0]:asked[1]], asked_concepts, concepts, unknown)
     focus, context = _focus_and_context(qtype, asked_concepts, in_background)
     question = ClinicalQuestion(
@@ -407,6 +418,8 @@ def understand(
         for name in [concept.name, concept.matched_text, *concept.synonyms, *_narrower_names(concept, vocabulary)]
     ))
     question.help_topics = help_topics(question.text, [c.name for c in question.conditions])
+    question.populations = set(population_groups(question.text))
+    question.body_regions = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
     question.must_mention = _topic(question)
     modifier_text = " ".join(matched for _, matched in question.modifiers).lower()
     question.focus_phrases = [
@@ -511,6 +524,8 @@ def _unknown_drugs(asking: str, expanded: ExpandedQuery, vocabulary: Vocabulary)
         lowered = word.lower()
         if lowered in named or lowered in expanded.corrections or vocabulary.is_known_word(lowered):
             continue
+        if "-" in lowered and all(vocabulary.is_known_word(part) for part in lowered.split("-") if part):
+            continue  # "evidence-backed", "well-known": words the vocabulary knows, joined
         if _DRUG_STEMS.search(lowered) or lowered in slots or len(lowered) >= UNKNOWN_NAME_LETTERS:
             found.append(lowered)
     return list(dict.fromkeys(found))

@@ -122,3 +122,42 @@ class Topic:
         concepts = len(self.required) + len(self.optional)
         score = (required + 0.7 * optional) / concepts if concepts else 0.0
         return score + 0.5 * overlap, required
+
+
+# Groups of people (and laboratory animals) a sentence or a question can be about.
+_POPULATION = re.compile(
+    r"\b(?:children|child|infants?|adolescents?|paediatric|pediatric|newborns?|older (?:adults|people|patients)|"
+    r"elderly|aged (?:6[5-9]|[7-9]\d)|pregnan\w*|breast[- ]?feeding|women|men|mice|mouse|rats?|murine|rodents?|"
+    r"animal (?:models?|studies))\b",
+    re.IGNORECASE,
+)
+
+# A population word, as the modifier key understand gives it (so "older" matches "older_adult").
+_POPULATION_GROUP = {
+    "child": "child", "children": "child", "infant": "child", "adolescent": "child", "paediatric": "child",
+    "pediatric": "child", "newborn": "child", "older": "older_adult", "elderly": "older_adult", "aged": "older_adult",
+    "pregnan": "pregnancy", "pregnancy": "pregnancy", "pregnant": "pregnancy", "breast": "pregnancy",
+    "breastfeeding": "pregnancy", "women": "women", "men": "men", "mice": "animals", "mouse": "animals",
+    "rat": "animals", "murine": "animals", "rodent": "animals", "animal": "animals",
+}
+
+_GROUP_LABELS = {
+    "child": "children or adolescents", "older_adult": "older adults", "pregnancy": "pregnancy or breastfeeding",
+    "animals": "animals (a laboratory study)",
+}
+
+
+def population_groups(text: str) -> list[str]:
+    """The groups ``text`` names, as keys: "child", "older_adult", "pregnancy", "women", "animals" …"""
+    groups: list[str] = []
+    for match in _POPULATION.finditer(text):
+        word = match.group(0).lower()
+        group = _POPULATION_GROUP.get(word.split()[0].rstrip("s"), word)
+        if group not in groups:
+            groups.append(group)
+    return groups
+
+
+def population_label(group: str) -> str:
+    """How a group reads in a note: "older adults", "children or adolescents" …"""
+    return _GROUP_LABELS.get(group, group)
