@@ -156,10 +156,10 @@ class Engine:
         treatment = " ".join(c.matched_text for c in question.interventions)
         asked = " ".join([*question.unknown_terms, *(c.name for c in question.focus), SEARCH_TERMS[question.question_type]]).strip()
         queries = [(text, 30)]
-        if focus and focus != text:
-            queries.append((focus, 20))
-        if asked and asked not in (text, focus):
+        if asked and asked != text:
             queries.append((asked, 20))
+        elif focus and focus != text:
+            queries.append((focus, 20))
         # The question's treatment with each condition alone: with every condition word in
         # one query, passages about the conditions outrank those about the treatment.
         if treatment and len(question.conditions) > 1:

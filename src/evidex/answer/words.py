@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _STOPWORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the their this to was were with "
@@ -31,11 +32,13 @@ def crude_stems(text: str) -> set[str]:
     return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
 
 
-def concept_words(text: str) -> set[str]:
+@lru_cache(maxsize=20_000)
+def concept_words(text: str) -> frozenset[str]:
     """:func:`crude_stems`, plus each longer word's first seven letters (marked "…"),
-    which a concept phrase's long words must match too (:func:`concept_phrase`)."""
+    which a concept phrase's long words must match too (:func:`concept_phrase`).
+    Cached: appraise, relevance and compose ask it of the same sentences and titles."""
     words = [_singular(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    return {_stem(w) for w in words} | {_long_prefix(w) for w in words if len(w) > LONG_PREFIX}
+    return frozenset({_stem(w) for w in words} | {_long_prefix(w) for w in words if len(w) > LONG_PREFIX})
 
 
 def concept_phrase(name: str) -> frozenset[str]:
