@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pysbd
 
-from evidex.answer.relevance import Candidate, RelevanceModel, relevance
+from evidex.answer.relevance import Candidate, RelevanceModel, relevance, title_asks
 from evidex.answer.understand import ClinicalQuestion
 from evidex.answer.words import (
     Topic,
@@ -120,6 +120,13 @@ _CASE_NARRATIVE = re.compile(
     r"\bwe (?:report|present|describe)\b",
     re.IGNORECASE,
 )
+# Words that point into a study's own design ("the two groups", "these results"): such a sentence
+# means something only in an abstract that asks the question itself.
+_STUDY_INTERNAL = re.compile(
+    r"\b(?:the two|both|the (?:intervention|control|treatment|placebo|study|other)) (?:groups?|arms?|cohorts?)\b|"
+    r"\b(?:these|all these|our|the present|this) (?:results?|findings?|data|study|trial|analysis|patients)\b",
+    re.IGNORECASE,
+)
 MIN_SENTENCE_CHARS = 25
 MAX_INDIRECT_PASSAGES_PER_SOURCE = 20
 _OUTSIDE_PARENTHESES = re.compile(r"\([^)]*\)")
@@ -209,6 +216,7 @@ def extract_findings(
         if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):
             continue
         case_report = hit.document.kind is EvidenceKind.CASE_SERIES
+        own_study = title_asks(question, hit.document.title)
         context = concept_words(f"{hit.document.title} {' '.join(hit.document.keywords[:5])}")
         if not _may_hold_findings(topic, concept_words(hit.passage.text) | context):
             continue  # no sentence of it can pass the checks below: skip splitting it (~2 ms)
@@ -225,6 +233,8 @@ def extract_findings(
             words = concept_words(text)
             if _OUT_OF_CONTEXT.search(text) and not topic.names_a_concept(words):
                 continue  # "this procedure" with nothing to say which: the sentence is not about the question
+            if _STUDY_INTERNAL.search(text) and not own_study:
+                continue  # "no differences between the two groups" of another study's comparison
             # A table row ("ARB | Alternative to ACEi") has lost its table's heading: it
             # must name what the question is about itself, not through the document title.
             seen = words if "|" in text else words | context

@@ -338,8 +338,9 @@ _CONCLUSIVE = re.compile(
 _SPECULATIVE = re.compile(r"\b(is|are) thought to\b|\bhypothes\w+|\btheoretical\w*|\bit is possible\b|\bmay be associated\b", re.IGNORECASE)
 # A study's caveat or call for more research, not its finding: never the bottom line when a finding exists.
 _CAVEAT = re.compile(
-    r"\b(?:further|future|more|larger|additional|well-designed|high-quality) (?:\w+ )?(?:studies|research|trials|"
-    r"investigations?|data)\b|\b(?:is|are) (?:needed|warranted|required)\b|\blimitations?\b|\bmay reflect\b|"
+    r"\b(?:further|future|more|larger|additional|well-designed|high-quality) (?:[\w-]+ ){0,2}(?:studies|research|trials|"
+    r"investigations?|data)\b|\b(?:is|are) (?:\w+ )?(?:needed|warranted|required)\b|\blimitations?\b|\bmay reflect\b|"
+    r"\blimited evidence\b|\bevidence (?:\w+ ){0,2}limited\b|\b(?:low|very low)[- ](?:quality|certainty) (?:of )?evidence\b|"
     r"\bstatistical power\b|\bshould (?:use|be (?:interpreted|confirmed|investigated))\b|\bcaution\w* (?:is|in interpreting)\b",
     re.IGNORECASE,
 )

@@ -27,7 +27,7 @@ from evidex.answer.compose import (
 )
 from evidex.answer.llm import ChatClient, rewrite_claims
 from evidex.answer.plain import PlainLanguage, fit_reading_grade, reading_grade
-from evidex.answer.red_flags import urgent_notice, when_to_get_help
+from evidex.answer.red_flags import evidence_caveat, urgent_notice, when_to_get_help
 from evidex.answer.relevance import RelevanceModel, about_the_focus, shipped_model
 from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Section, Verdict
 from evidex.answer.understand import (
@@ -209,6 +209,10 @@ class Engine:
                 sections.append(Section(key="escalate", title="When to get help", notes=advice))
         if notice := urgent_notice(question.red_flags, question.audience):
             sections.insert(0, Section(key="urgent", title="Seek urgent care", notes=[Note(text=notice)]))
+            caveat = Note(text=evidence_caveat(question.red_flags, question.audience))
+            bottom = next((s for s in sections if s.key == "bottom_line"), None)
+            if bottom is not None:
+                bottom.notes.insert(0, caveat)
         verdict = None
         if found:
             value, finding = found

@@ -340,6 +340,11 @@ class RedFlags:
         return self.notice[level][audience].format(flags=listed)
 
 
+    def evidence_caveat(self, flags: Sequence[RedFlagMatch], audience: Audience = "clinician") -> str | None:
+        """The note that the evidence shown is about people without the red flags found."""
+        return self.notice["evidence"][audience] if flags else None
+
+
 @lru_cache(maxsize=1)
 def red_flags() -> RedFlags:
     """The shipped red-flag data, loaded and compiled once per process."""
@@ -364,3 +369,8 @@ def when_to_get_help(flags: Sequence[RedFlagMatch] = (), topics: Iterable[str] =
 def urgent_notice(flags: Sequence[RedFlagMatch], audience: Audience = "clinician") -> str | None:
     """The urgent-care notice for an answer whose question raised ``flags`` (None if there are none)."""
     return red_flags().urgent_notice(flags, audience)
+
+
+def evidence_caveat(flags: Sequence[RedFlagMatch], audience: Audience = "clinician") -> str | None:
+    """For an answer whose question raised ``flags``: its evidence is about people without them."""
+    return red_flags().evidence_caveat(flags, audience)

@@ -279,14 +279,21 @@ def _type_fit(question: ClinicalQuestion, types: np.ndarray, candidate: Candidat
 
 
 STUDY_CONCLUSION_FIT, STUDY_RESULT_FIT = 0.9, 0.6
+
+
 TITLE_ASKS = 0.5  # share of the question's words a study's title must hold to pose the same question
+
+
+def title_asks(question: ClinicalQuestion, title: str) -> bool:
+    """Whether a study's title asks the question: it holds most of the question's words."""
+    return bool(question.words) and len(concept_words(title) & question.words) / len(question.words) >= TITLE_ASKS
 
 
 def _study_answer(question: ClinicalQuestion, candidate: Candidate) -> float:
     document = candidate.document
     if document.kind in (EvidenceKind.GUIDELINE, EvidenceKind.CONSUMER, EvidenceKind.OTHER) or not question.words:
         return 0.0
-    if len(concept_words(document.title) & question.words) / len(question.words) < TITLE_ASKS:
+    if not title_asks(question, document.title):
         return 0.0
     label = candidate.label or ""
     if re.search(r"CONCLUSION|INTERPRETATION|IMPLICATION", label, re.IGNORECASE):

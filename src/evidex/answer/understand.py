@@ -360,7 +360,7 @@ def understand(
         raise QuestionError(f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
     if audience not in ("clinician", "patient"):
         raise QuestionError(f"audience must be 'clinician' or 'patient', not {audience!r}")
-    expanded = _in_sentence_case(expand_query(typed, vocabulary), text)
+    expanded = _in_sentence_case(expand_query(_with_pain_names(typed), vocabulary), text)
     asked = _asking_part(text)
     background = _background_spans(text, asked)
     # "side effects" or "symptoms" say what is asked, not about what: not concepts of the question
@@ -432,6 +432,26 @@ def understand(
 
 
 # -- which part of the text asks, which gives background ------------------------------------------
+
+
+# "my back hurts" is back pain, "my tummy aches" abdominal pain: the names the vocabulary knows.
+_ACHE = re.compile(
+    r"\b(back|neck|head|stomach|tummy|belly|chest|knees?|hips?|shoulders?|tooth|teeth|ears?|feet|foot|legs?|arms?|"
+    r"joints?|wrists?|ankles?|elbows?|jaw|throat|eyes?)\s+(?:really\s+|still\s+|keeps?\s+)?(?:hurts?|hurting|aches?|aching|"
+    r"(?:is|are|feels?) (?:so |very |really )?(?:sore|painful|killing me))\b",
+    re.IGNORECASE,
+)
+_PAIN_NAMES = {
+    "head": "headache", "tooth": "toothache", "teeth": "toothache", "stomach": "abdominal pain", "tummy": "abdominal pain",
+    "belly": "abdominal pain", "ear": "earache", "ears": "earache", "throat": "sore throat",
+}
+
+
+def _with_pain_names(text: str) -> str:
+    """``text`` followed by the clinical name of each pain it describes in everyday words, so
+    that the vocabulary finds it ("my back hurts" → "back pain")."""
+    names = [_PAIN_NAMES.get(m.group(1).lower(), f"{m.group(1).lower().rstrip('s')} pain") for m in _ACHE.finditer(text)]
+    return f"{text} ({', '.join(dict.fromkeys(names))})" if names else text
 
 
 def _asking_part(text: str) -> tuple[int, int]:

@@ -129,7 +129,9 @@ class Topic:
 
 # Groups of people (and laboratory animals) a sentence or a question can be about.
 _POPULATION = re.compile(
-    r"\b(?:children|child|infants?|adolescents?|paediatric|pediatric|newborns?|older (?:adults|people|patients)|"
+    # not a Child-Pugh score, nor child-bearing age
+    r"\b(?:children|child(?![-–\s]*(?:pugh|turcotte|bearing|birth))|infants?|adolescents?|paediatric|pediatric|"
+    r"newborns?|older (?:adults|people|patients)|"
     r"elderly|aged (?:6[5-9]|[7-9]\d)|pregnan\w*|breast[- ]?feeding|women|men|mice|mouse|rats?|murine|rodents?|"
     r"animal (?:models?|studies))\b",
     re.IGNORECASE,
