@@ -62,7 +62,11 @@ EDITORIAL_NOTES = re.compile(
     # (not "(see \"Assessment of Risk\")" inside a recommendation)
     r"^\s*(?:also,?\s+)?(?:see|go to|visit|read)\s+[\"“]|"
     r"^\s*\(?(?:see|learn more|more information is|for more information)\b.*\bfor more information\b|"
-    r"^\s*(?:learn more about|more information (?:is|can be) (?:provided|found))\b",
+    r"^\s*(?:learn more about|more information (?:is|can be) (?:provided|found))\b|"
+    # how to use a web page or video, and who made it: not medical content
+    r"\b(?:press|click|tap|select) (?:the|on|here)\b|\b(?:this|the) (?:video|web ?site|web ?page|tutorial)\b|"
+    r"\b(?:support|funding|contributions?) from (?:researchers|reviewers|editors|the)\b|\b(?:reviewers|editors|authors) (?:thank|acknowledge)\b|"
+    r"\bwww\.|https?://|\bavailable at\b",
     re.IGNORECASE,
 )
 # A finding is a statement: it has a verb, and is not an item cut from a list or table
@@ -100,7 +104,9 @@ _OUT_OF_CONTEXT = re.compile(
     # named in the sentence before); "However, it is a medical emergency if seizures last …" names what it is about
     r"^(?:however|but|also|still|yet|instead|thus|therefore|in addition|in fact|so|as a result|for example|"
     r"in some cases|furthermore|moreover|nevertheless|additionally|otherwise|similarly|in contrast),?\s+"
-    r"(?:it|this|these|they|that)\b",
+    r"(?:it|this|these|they|that)\b|"
+    # someone named in the sentence before: "He or she may ask how long you've had it" (the doctor)
+    r"^\s*(?:he or she|she or he|he/she|s/he)\b",
     re.IGNORECASE,
 )
 # What a study did, not what it found: "64 patients were randomly assigned to …", "22 studies were selected.",
@@ -223,6 +229,7 @@ def extract_findings(
         candidates = []
         spans = splitter.spans(hit.passage_id, hit.passage.text)
         for index, (start, end) in enumerate(spans):
+            start = _with_preceding_warning(hit.passage.text, spans, index)
             text = hit.passage.text[start:end]
             if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
                 continue
@@ -254,6 +261,30 @@ def extract_findings(
         findings.extend(candidates[:max_per_passage])
     findings.sort(key=lambda f: f.score, reverse=True)
     return findings
+
+
+# A prohibition or warning just before a sentence limits what the sentence allows: "Children under
+# four should not have cough medicine. For children over four, use caution." travel together.
+_WARNING = re.compile(
+    r"\b(?:should not|must not|do not|don't|never|not be (?:used|given)|avoid\w*|contraindicated|not recommended)\b",
+    re.IGNORECASE,
+)
+MAX_WARNING_CHARS = 250
+
+
+def _with_preceding_warning(text: str, spans: list[tuple[int, int]], index: int) -> int:
+    """Where a sentence's quote starts: at the sentence before it when that one is a short warning
+    on the same line (the sentence would read as permission without it), else at the sentence."""
+    start, end = spans[index]
+    if index == 0:
+        return start
+    before_start, before_end = spans[index - 1]
+    before = text[before_start:before_end]
+    if "\n" in text[before_start:start] or len(before) > MAX_WARNING_CHARS or not _WARNING.search(before):
+        return start
+    if _WARNING.search(text[start:end]):
+        return start  # the sentence carries its own warning
+    return before_start
 
 
 def rank_by_relevance(question: ClinicalQuestion, findings: list[Finding], model: RelevanceModel | None = None) -> list[Finding]:

@@ -369,9 +369,13 @@ def _repeats(text: str, seen: list[str]) -> bool:
         return numbers_in(digits(sentence)), frozenset(w.lower() for w in _NEGATION_OR_URGENCY.findall(sentence))
 
     words = _key(digits(text)).split()
+    key = " ".join(words)
     return any(
-        SequenceMatcher(None, words, _key(digits(other)).split()).ratio() >= NEAR_DUPLICATE
-        and signature(text) == signature(other)
+        key in (other_key := _key(digits(other))) or other_key in key  # one sentence quoted within a longer quote
+        or (
+            SequenceMatcher(None, words, other_key.split()).ratio() >= NEAR_DUPLICATE
+            and signature(text) == signature(other)
+        )
         for other in seen
     )
 

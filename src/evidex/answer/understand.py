@@ -121,6 +121,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                              r"medicines? for|drugs? for|surgery|rehabilitat\w*|work(?:s)? (?:best|for)|effective\w*|"
                              r"options?|first[- ]line|interventions?|ease|soothe|improv\w*|reduc\w*|lower\w*|control\w*|"
                              r"(?:keep|get|bring)\b.{0,30}\b(?:down|under control|in check)|"
+                             r"(?:anything|something|what(?: is|'s)? good|best (?:thing|medicine|remedy)) for|"
                              r"how (?:can|do|should) (?:i|we|you) (?:stop|manage|deal with|cope with|live with|beat|fight))\b"),
     (QuestionType.USAGE, r"\b(?:used (?:for|to)|indicat\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
                          r"how (?:to|do i|should i|do you) (?:take|use|apply|inject)|when (?:to|should i) take|"
