@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
-from evidex.answer.relevance import named_share, other_populations, question_word_share
+from evidex.answer.relevance import (
+    named_share,
+    other_populations,
+    question_word_share,
+    title_asks,
+)
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
 from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType
 from evidex.answer.verdict import Splitter, decide, is_yes_no
@@ -306,6 +311,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
         # the page about the focus before one that mentions it; a page's opening sentence (its answer) first
         return min(near, key=lambda f: (
             -named_share(question, f.text, f.document.title),
+            not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_CAVEAT.search(f.text)),
             named_share(question, "", f.document.title) == 0,
             f.index > 0,
@@ -316,6 +322,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
         near,
         key=lambda f: (
             -named_share(question, f.text, f.document.title),
+            not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_CAVEAT.search(f.text)),
             bool(treatments) and not mentions(treatments, f.text),
             bool(_SPECULATIVE.search(f.text)),
