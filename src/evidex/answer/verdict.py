@@ -1,37 +1,40 @@
-"""Verdict: yes / no / uncertain for a yes/no question, and the sentence it rests on.
+"""Verdict: yes / no / uncertain for a yes/no question, and the sentence it rests on — or none.
 
-The deciding evidence is the conclusion (or recommendation) passage of the
-best-matching source among the top findings.  Every sentence of that passage
-is read for cues, each one a plain pattern a reader can check:
+A wrong verdict is worse than none, so a yes or no is shown only when one
+sentence of the deciding conclusion (or recommendation) says it plainly, in the
+question's own direction, and nothing else in that passage says otherwise.
 
-* what the sentence says about an effect: negated ("did not improve",
-  "no difference", "is not a useful predictor", "cannot be relied upon"),
-  "no different" in other words ("similar", "comparable", "regardless of"),
-  "not enough" ("insufficient", "of limited value", "low yield"), or a
-  positive finding ("significantly", "associated with", "effective", "safe");
-* whether a negation falls on words of the question itself ("Can p53 predict
-  …?" — "p53 is not a useful predictor"), and whether the sentence's
-  direction (higher / lower, more / less) matches the one the question asks
-  about;
-* hedges and genuine uncertainty ("may or may not", "unclear", "partially",
-  "further studies are needed", "however");
-* how the question is asked ("really", "necessary", "always", "similar").
+* The deciding passage is the top source's own conclusion, or the guideline
+  recommendation that shares most words with the question.
+* Each of its sentences gets a stance: it says yes to what it is about
+  (a recommendation for, an effect found), no (a recommendation against, no
+  effect, no difference, not useful), or that the evidence is not enough
+  (insufficient, inconclusive, conflicting).  Two readers must agree: plain
+  cue patterns a reader can check, and a small logistic regression over the
+  same cues (numpy, weights in ``data/verdict_model.json``) trained by
+  ``scripts/train_verdict.py`` on guideline recommendations of the built-in
+  corpus labelled by their own grades (USPSTF A/B for, D against, I
+  insufficient; VA/DoD Strong/Weak For or Against; ACC/AHA classes).  A
+  recommendation that carries its grade is read by the grade.
+* The stance is turned round where the question asks it: "Does X pose a
+  risk?" answered by "X is of low risk" is no; "Is A as good as B?" answered
+  by "no difference" is yes.
+* Hedged ("may", "could"), contrasted ("but", "although"), conditional
+  ("in selected patients") sentences, a direction opposite to the question's,
+  a question that doubts ("really", "necessary", "always") met by a plain
+  yes, and a passage whose sentences disagree give no verdict.  A sentence
+  saying the evidence is inconclusive, conflicting or insufficient gives
+  "uncertain", shown with that sentence.
 
-A small multinomial logistic regression weighs these cues (weights in
-``data/verdict_model.json``, trained on the PubMedQA expert-labelled
-questions by ``scripts/train_verdict.py``; ``benchmarks/ask.py`` reports its
-k-fold cross-validated accuracy).  The verdict's basis is the sentence of the
-passage whose cues most support the chosen answer, so the verdict is always
-shown with the exact source sentence and its citation.
+The question's own cues are read once by :func:`question_cues`; :func:`decide`
+takes them ready-made (``cues=``) or reads them from the text.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Protocol
@@ -40,19 +43,66 @@ import numpy as np
 
 from evidex.answer.appraise import EDITORIAL_NOTES, Finding
 from evidex.answer.words import crude_stems
+from evidex.evidence.documents import EvidenceKind
 
-LABELS = ("yes", "no", "uncertain")
+LABELS = ("yes", "no", "uncertain")  # a sentence's stance: for / against / the evidence is not enough
 MODEL_FILE = "verdict_model.json"
 CONCLUSION_LABEL = re.compile(r"CONCLUSION|RECOMMENDATION|INTERPRETATION|IMPLICATION", re.IGNORECASE)
 # An abstract's own answer; a guideline's passages are all recommendations, and its last one answers nothing in particular.
 AUTHORS_CONCLUSION = re.compile(r"CONCLUSION|INTERPRETATION|IMPLICATION", re.IGNORECASE)
+MIN_CONFIDENCE = 0.6  # the learned stance counts only when its probability reaches this (set before training)
 
 # "Is X …?" without a leading auxiliary: "Aripiprazole: a new risk factor for pathological gambling?"
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 
+# --- grades ---------------------------------------------------------------------
+# A guideline's own grade says for, against, or not enough evidence; USPSTF C ("selectively
+# offer", "an individual decision") and ACC/AHA IIb ("may be considered") say it depends.
+_GRADE_FOR = re.compile(
+    r"^\s*(?:[AB] recommendation|(?:Strong|Weak) for\b|Class (?:I|IIa)\b(?!I)|COR:? ?(?:1|2a)\b)", re.IGNORECASE
+)
+_GRADE_AGAINST = re.compile(
+    r"^\s*(?:D recommendation|(?:Strong|Weak) against\b|Class III\b|COR:? ?3\b)", re.IGNORECASE
+)
+_GRADE_NOT_ENOUGH = re.compile(
+    r"^\s*(?:I statement|C recommendation|N/A\b|Not applicable\b|Class IIb\b|COR:? ?2b\b)", re.IGNORECASE
+)
+# "(Class I, LOE A)", "(COR 2b, LOE C-LD)", "(Strong For; Reviewed, Amended)", "(D recommendation)" in a sentence
+_GRADE_TAG = re.compile(
+    r"\s*\(\s*((?:[A-D] recommendation|I statement|(?:Strong|Weak) (?:for|against)|N/A|Not applicable|"
+    r"Class (?:I{1,3}|IIa|IIb)\b|COR:? ?(?:1|2a|2b|3)\b)[^()]*)\)",
+    re.IGNORECASE,
+)
+
+
+def grade_stance(grade: str) -> str | None:
+    """What a recommendation's grade says: "yes" (for), "no" (against), "uncertain" (not enough
+    evidence, or an individual decision), or None for a grade that gives no direction."""
+    if _GRADE_AGAINST.search(grade):
+        return "no"
+    if _GRADE_NOT_ENOUGH.search(grade):
+        return "uncertain"
+    if _GRADE_FOR.search(grade):
+        return "yes"
+    return None
+
+
+def sentence_grade(sentence: str, strength: str | None = None) -> str | None:
+    """The stance of the one grade a sentence carries (in its text or its passage's strength)."""
+    tags = {grade_stance(m.group(1)) for m in _GRADE_TAG.finditer(sentence)} - {None}
+    if strength and grade_stance(strength):
+        tags.add(grade_stance(strength))
+    return tags.pop() if len(tags) == 1 else None
+
+
+def without_grade(sentence: str) -> str:
+    """The sentence without its grade tags, as the cue readers see it."""
+    return _GRADE_TAG.sub("", sentence).strip()
+
+
 # --- cues -----------------------------------------------------------------
 _NOT_NEGATION = re.compile(
-    r"\b(?:not only|not just|not (?:a )?new|not (?:un\w+|in\w+|dis\w+)|no doubt|cannot be (?:excluded|ruled out)|"
+    r"\b(?:not only|not just|not (?:a )?new|not (?:un|in|dis)\w+(?<!ly)\b|no doubt|cannot be (?:excluded|ruled out)|"
     r"no matter|not to mention|whether or not|if not|no (?:longer|more) than)\b",
     re.IGNORECASE,
 )
@@ -77,6 +127,8 @@ _SAME = re.compile(
     r"effective|good|accurate) as)\b",
     re.IGNORECASE,
 )
+# Equal to a comparator: for "Is X effective?" that is no denial ("as effective as high-dose colchicine").
+_AS_GOOD_AS = re.compile(r"\b(as (?!well|soon|long|far|much|many|early|late)\w+ as|equivalent|equally|non-?inferior\w*)\b", re.IGNORECASE)
 _NOT_ENOUGH = re.compile(
     r"\b(insufficient\w*|inadequate\w*|unnecessary|not necessary|not needed|not required|limited (?:value|"
     r"role|use|utility|benefit)|low (?:yield|value|utility|accuracy|sensitivity)|little (?:value|benefit|"
@@ -87,41 +139,107 @@ _NOT_ENOUGH = re.compile(
     r"should be (?:abandoned|reconsidered|revised|questioned))\b",
     re.IGNORECASE,
 )
+_AGAINST = re.compile(
+    r"\b(?:(?:recommends?|suggests?|advises?|recommended|suggested|advised) against|against (?:the )?(?:routine )?"
+    r"(?:use|using|offering|screening|prescribing|starting)|(?:recommends?|suggests?) not|not (?:be )?recommended|"
+    r"should not|must not|do not (?:use|offer|give|prescribe|start|screen|perform|routinely|combine|implant)|"
+    r"avoid\w*|discourag\w*|no (?:role|indication|place) for|contraindicat\w*|harms? (?:outweigh|exceed)\w*)\b",
+    re.IGNORECASE,
+)
 _POSITIVE = re.compile(
     r"\b(significant(?:ly)?|associated with|effective\w*|efficacious|improv\w*|beneficial|benefits?|"
     r"useful|valuable|reliable|accurate\w*|safe|feasible|superior|predict\w*|increas\w*|reduc\w*|"
     r"decreas\w*|higher|lower|better|important|independent (?:risk|predictor|prognostic)|risk factor|"
-    r"recommend\w*|should be|can be|is a|are a|confirm\w*|demonstrat\w*|support\w*|advantage\w*|valid\w*)\b",
+    r"confirm\w*|demonstrat\w*|support\w*|advantage\w*|valid\w*|achievable|possible|successful\w*|ideal|"
+    r"positive (?:impact|effect|influence|association|correlation|relationship)|"
+    r"(?:has|have|had) (?:an? )?(?:\w+ )?(?:impact|effect|influence|role))\b",
     re.IGNORECASE,
 )
-_HEDGE = re.compile(r"\b(may|might|could|possibl\w*|potential\w*|perhaps|appear\w*|seem\w*|likely|suggest\w*|probabl\w*)\b", re.IGNORECASE)
-_UNCERTAIN = re.compile(
-    r"\b(may or may not|unclear|uncertain\w*|unknown|inconclusive|controversial|conflicting|debat\w*|"
-    r"remains? to be|not (?:yet )?(?:clear|known|established|determined)|cannot be (?:drawn|determined|"
-    r"excluded|ruled out)|partial\w*|to some extent|in part|not always|not necessarily|depend\w* on|"
-    r"selected|some (?:patients|cases)|subgroup|mixed|modest|weak\w*|trend|borderline|limited|"
-    r"further (?:\w+ )?(?:studies|research|trials|investigation\w*|work|evaluation|data)|larger|prospective|"
-    r"warrant\w*|needed|need to be|should be (?:confirmed|investigated|explored|evaluated))\b",
+_RECOMMEND = re.compile(
+    r"\b(recommend\w*|suggest(?:s|ed)? (?:that|using|offering|the use|a|an)\b|should|advis\w*|offer\w*|reasonable|"
+    r"indicated|preferred|first[- ]line)\b",
     re.IGNORECASE,
 )
-_CONTRAST = re.compile(r"\b(however|but|although|though|whereas|while|nevertheless|yet|despite)\b", re.IGNORECASE)
+# The evidence does not settle it: the sentences that make a verdict "uncertain".
+_OPEN = re.compile(
+    r"\b(may or may not|whether or not|unclear|uncertain\w*|unknown|inconclusive|equivocal|conflicting|opposing|"
+    r"contradictory|controversial|debatable|mixed (?:results|findings|evidence)|"
+    r"not (?:yet )?(?:clear|known|established|determined|proven|conclusive)|remains? to be (?:\w+ed)|"
+    r"(?:insufficient|inadequate|not enough|limited|scarce|sparse|weak|no (?:good|firm|clear|conclusive|convincing|"
+    r"definite|robust|strong)) (?:\w+ ){0,2}(?:evidence|data)|(?:evidence|data) (?:\w+ ){0,2}(?:is|are|was|were|"
+    r"remains?) (?:\w+ )?(?:lacking|limited|scarce|sparse|weak|mixed|insufficient|inconclusive|conflicting)|"
+    r"no (?:\w+ ){0,2}data|for or against|support or refute|no (?:firm|definite|clear|definitive) conclusions?|"
+    r"cannot be (?:drawn|determined|concluded|established)|not robust|scarce)\b",
+    re.IGNORECASE,
+)
+# "may improve" hedges a finding; "a programme, which may include yoga" lists options.
+_WEAK_HEDGE = re.compile(r"\b(?:(?:may|might|could)(?! (?:also )?include)|possibl[ey]|perhaps|potentially|speculat\w*)\b", re.IGNORECASE)
+_SOFT_HEDGE = re.compile(r"\b(suggest\w*|appear\w*|seem\w*|likely|probabl[ey]|indicat\w*)\b", re.IGNORECASE)
+_CONDITIONAL = re.compile(
+    r"\b(individuali[sz]\w*|individual (?:basis|decision|patients?)|selectiv\w*|selected|some (?:patients|cases|"
+    r"women|men|children|subgroups?)|certain (?:patients|cases|subgroups?)|case[- ]by[- ]case|depend\w* on|"
+    r"shared decision|preferences?|(?:may|can) (?:be )?consider\w*|optional|subgroups?|partial\w*|"
+    r"to some extent|in part|not always|not necessarily|only (?:in|for|when|if))\b",
+    re.IGNORECASE,
+)
+_FURTHER = re.compile(
+    r"\b(?:further|larger|more|additional|future|prospective|randomi[sz]ed|well-designed|definitive) (?:\w+ ){0,3}"
+    r"(?:studies|research|trials|investigations?|work|evaluation|data)\b|\b(?:needed|warranted|required)\b",
+    re.IGNORECASE,
+)
+_CONTRAST = re.compile(r"\b(however|but|although|though|whereas|while|nevertheless|yet|despite|rather than)\b", re.IGNORECASE)
+_SAFE = re.compile(
+    r"\b(safe(?:ly|ty)?|well[- ]tolerated|low (?:\w+ )?risk|minimal (?:\w+ )?risk|no (?:\w+ ){0,2}(?:increased|"
+    r"additional|excess|higher|greater|significant) (?:\w+ )?risk|not (?:\w+ ){0,2}(?:associated with|increase\w*) "
+    r"(?:an? )?(?:\w+ )?risk|without (?:\w+ ){0,2}(?:complications|adverse|harm|risk)|no (?:\w+ ){0,2}"
+    r"(?:complications|adverse (?:events|effects|outcomes)|harm))\b",
+    re.IGNORECASE,
+)
+_UNSAFE = re.compile(r"\b(?:not (?:\w+ )?safe|unsafe)\b", re.IGNORECASE)
+_HARM = re.compile(
+    r"\b(?:(?:increase\w*|higher|greater|elevat\w*|excess|more) (?:\w+ ){0,3}(?:risks?|rates? of (?:\w+ ){0,2}"
+    r"(?:complications?|adverse|infections?|mortality|morbidity)|complications?|adverse|mortality|morbidity|harms?)|"
+    r"harmful|dangerous|unsafe|detrimental|deleterious|toxic\w*|hazardous|risk factors?|"
+    r"associated with (?:an? )?(?:\w+ ){0,3}(?:risks?|complications?|adverse))\b",
+    re.IGNORECASE,
+)
 _UP = re.compile(r"\b(increas\w*|higher|more|greater|improv\w*|better|longer|elevat\w*|rais\w*|enhanc\w*|superior|gain\w*)\b", re.IGNORECASE)
 _DOWN = re.compile(r"\b(decreas\w*|lower|less|fewer|reduc\w*|declin\w*|worse|shorter|diminish\w*|inferior|loss)\b", re.IGNORECASE)
+_DIFFERENCE = re.compile(r"\b(significant\w*|superior|inferior|better|worse|more|less|higher|lower|differ\w*)\b", re.IGNORECASE)
 
+# --- question cues ---------------------------------------------------------------
 _Q_DOUBT = re.compile(
     r"\b(really|necessary|necessity|needed|need|always|mandatory|routine\w*|worth\w*|justif\w*|required|essential|"
     r"still|only|all|sufficient|adequate\w*|enough|myth|contraindicat\w*|truly|actually|indispensable|obligatory|"
-    r"must|overrated|any)\b",
+    r"must|overrated|any|waste|unnecessary|obsolete|overus\w*|should we care)\b",
     re.IGNORECASE,
 )
-_Q_SAME = re.compile(r"\b(similar|same|equivalent|comparable|equal\w*|as (?:safe|effective|good|accurate) as|alike)\b", re.IGNORECASE)
-_Q_DIFFER = re.compile(r"\b(differ\w*|vary|varies|better|superior|inferior|versus|vs\.?|compared|than|advantage\w*)\b", re.IGNORECASE)
-_Q_NEGATIVE_VALENCE = re.compile(
-    r"\b(waste|unnecessary|harmful|myth|overrated|problem\w*|pitfalls?|contraindicat\w*|limit\w*|failure|failed|"
-    r"useless|obsolete|overus\w*|underestimat\w*|overestimat\w*|barrier\w*|deficit\w*|dangerous|lost|concern\w*)\b",
+# Asks whether one thing matches or can stand in for another: "similar outcomes" answers yes.
+_Q_SAME = re.compile(
+    r"\b(similar|same|equivalent|comparable|equal\w*|as (?:safe|effective|good|accurate) as|alike|non-?inferior|"
+    r"interchangeabl\w*|substitut\w*|instead of|omit\w*|reflect\w*)\b",
     re.IGNORECASE,
 )
-_Q_NEGATION = re.compile(r"\b(not|no|without|never|n't)\b", re.IGNORECASE)
+_Q_DIFFER = re.compile(r"\b(?:differ\w*|vary|varies|better|superior|inferior|advantage\w*|versus|vs|compared (?:with|to))\b", re.IGNORECASE)
+_Q_EFFECT = re.compile(
+    r"\b(?:differ\w*|vary|varies|better|superior|inferior|advantage\w*|improv\w*|increas\w*|decreas\w*|reduc\w*|"
+    r"affect\w*|influenc\w*|impact\w*|change\w*|effect\w*|benefit\w*|help\w*|associat\w*|predict\w*|related|"
+    r"relationship|link\w*|correlat\w*|prevent\w*|worsen\w*|lower\w*|rais\w*|higher|more|less|fewer|modif\w*)\b",
+    re.IGNORECASE,
+)
+_Q_NEGATION = re.compile(r"\b(?:not|never)\b|n't\b|\b(?:is|are|was|were) there no\b", re.IGNORECASE)
+_Q_HARM = re.compile(
+    r"\b(?:pose[sd]? (?:a |an |any )?(?:\w+ )?(?:risk|threat|danger|hazard)|(?:increase\w*|raise\w*|higher|greater|"
+    r"elevat\w*|excess|more) (?:\w+ ){0,2}risks?|risk factors?|at (?:\w+ )?risk|harm\w*|danger\w*|unsafe|"
+    r"hazard\w*|toxic\w*|detrimental|deleterious|risky|adverse|complications?|side[- ]effects?|"
+    r"(?:cause|lead to|result in)s? (?:\w+ ){0,2}(?:damage|injury|harm))\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SEX = re.compile(r"\b(wom[ae]n|m[ae]n|females?|males?|girls?|boys?)\b", re.IGNORECASE)
+_Q_RECOMMENDATION = re.compile(r"\b(?:should|recommend\w*|indicated|advis\w*|offer\w*|first[- ]line)\b", re.IGNORECASE)
+_Q_SAFETY = re.compile(r"\b(?:safe(?:ly|ty)?|well[- ]tolerated)\b", re.IGNORECASE)
+_Q_BENEFIT = re.compile(r"\b(?:reduc\w*|lower\w*|decreas\w*|prevent\w*|protect\w*|minimi[sz]\w*) (?:\w+ ){0,3}(?:risks?|complications?|harm|adverse|toxicity|side[- ]effects?)\b", re.IGNORECASE)
 
 _GENERIC = frozenset(crude_stems(
     "is are was were does do did can could should will would may might there their patients patient study "
@@ -129,6 +247,7 @@ _GENERIC = frozenset(crude_stems(
 ))
 NEGATION_SCOPE_WORDS = 8
 MIN_QUESTION_COVERAGE = 0.75  # share of the question's words the deciding source must have
+MIN_BASIS_OVERLAP = 0.25  # share of the question's words a sentence needs to count towards the verdict
 
 
 def is_yes_no(text: str, flagged: bool) -> bool:
@@ -138,11 +257,61 @@ def is_yes_no(text: str, flagged: bool) -> bool:
     return flagged or (text.endswith("?") and not _WH.search(text))
 
 
+# --- the question -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionCues:
+    """How a yes/no question is asked, read once from its text by :func:`question_cues`."""
+
+    stems: frozenset[str]  # its own words, without the generic ones
+    doubt: bool  # "really", "necessary", "routine", "always": a plain positive finding does not answer it
+    same: bool  # "similar", "as effective as", "instead of" (and not "better"): "no difference" answers yes
+    differ: bool  # "better", "differ", "versus": "similar" or "as good as" answers no
+    effect: bool  # "improve", "affect", "associated": "similar in both groups" answers no
+    harm: bool  # "pose a risk", "increased risk", "risk factor", "harmful": "low risk" answers no
+    safety: bool  # "safe", "safely": "low risk" answers yes, "increased risk" no
+    negated: bool  # "Is X not …?": too easily answered the wrong way round
+    recommendation: bool  # "should", "recommended", "indicated": a recommendation answers it
+    groups: frozenset[str]  # the sexes it names: a finding "in women" answers a question about women
+    numbers: frozenset[str]  # "type 1", "stage 3", "aged 40 to 49": a sentence on type 2 diabetes does not answer it
+    up: bool  # asks about more, higher, better
+    down: bool  # asks about less, lower, fewer
+
+
+def question_cues(text: str) -> QuestionCues:
+    """The cues of a question's wording that decide which way a finding answers it."""
+    harm = bool(_Q_HARM.search(text)) and not _Q_BENEFIT.search(text)
+    return QuestionCues(
+        stems=frozenset(crude_stems(text) - _GENERIC),
+        doubt=bool(_Q_DOUBT.search(text)),
+        same=bool(_Q_SAME.search(text)) and not _Q_DIFFER.search(text),
+        differ=bool(_Q_DIFFER.search(text)),
+        effect=bool(_Q_EFFECT.search(text)),
+        harm=harm,
+        safety=bool(_Q_SAFETY.search(text)) and not harm,
+        negated=bool(_Q_NEGATION.search(text)),
+        recommendation=bool(_Q_RECOMMENDATION.search(text)),
+        groups=_groups(text),
+        numbers=frozenset(_NUMBER.findall(text)),
+        up=bool(_UP.search(text)),
+        down=bool(_DOWN.search(text)),
+    )
+
+
+# --- what one sentence says -----------------------------------------------------
+
+
+def _groups(text: str) -> frozenset[str]:
+    """The sexes a text names ("women", "males"), as "female" / "male"."""
+    return frozenset("female" if re.match(r"wom|fem|gir", m.group(1), re.IGNORECASE) else "male" for m in _SEX.finditer(text))
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
 
 
-def _negation_hits_question(sentence: str, question_stems: set[str]) -> bool:
+def _negation_hits_question(sentence: str, question_stems: frozenset[str]) -> bool:
     """A negation cue followed, within a few words, by a word of the question."""
     for match in _NEGATION.finditer(sentence):
         after = _words(sentence[match.end():])[:NEGATION_SCOPE_WORDS]
@@ -151,118 +320,91 @@ def _negation_hits_question(sentence: str, question_stems: set[str]) -> bool:
     return False
 
 
-def _overlap(sentence: str, question_stems: set[str]) -> float:
+def _overlap(sentence: str, question_stems: frozenset[str] | set[str]) -> float:
     if not question_stems:
         return 0.0
     return len(crude_stems(sentence) & question_stems) / len(question_stems)
 
 
-def sentence_cues(sentence: str, question: str) -> dict[str, float]:
-    """The cues of one sentence, read against the question."""
-    q_stems = crude_stems(question) - _GENERIC
+# The cues the learned stance reads, each from the sentence alone (the question plays no part).  A
+# guideline says no with "recommends against", a study with "did not improve" or "was similar":
+# all are "denies".
+STANCE_CUES: dict[str, tuple[re.Pattern, ...]] = {
+    "denies": (_NO_EFFECT, _AGAINST, _NOT_ENOUGH, _SAME),
+    "affirms": (_POSITIVE, _RECOMMEND),
+    "negation": (_NEGATION,),
+    "open": (_OPEN,),
+    "weak_hedge": (_WEAK_HEDGE,),
+    "soft_hedge": (_SOFT_HEDGE,),
+    "conditional": (_CONDITIONAL,),
+    "further_research": (_FURTHER,),
+    "contrast": (_CONTRAST,),
+    "safe": (_SAFE,),
+    "harm": (_HARM,),
+}
+STANCE_FEATURES = ["bias", *STANCE_CUES]
+
+
+def stance_features(sentence: str) -> np.ndarray:
+    """The learned stance's input: which cues the sentence (without grade tags) holds."""
+    plain = _NOT_NEGATION.sub(" ", without_grade(sentence))
+    return np.array([1.0] + [float(any(p.search(plain) for p in patterns)) for patterns in STANCE_CUES.values()])
+
+
+def sentence_cues(sentence: str, question: str | QuestionCues, guideline: bool = False) -> dict[str, float]:
+    """The cues of one sentence, read against the question (its text or its :class:`QuestionCues`).
+
+    "Should" and "recommend" affirm only in a guideline or for a question that asks what to do:
+    "pH should be measured on fresh fluid" does not answer "Can pH be measured on the slide?"."""
+    q = question if isinstance(question, QuestionCues) else question_cues(question)
+    sentence = without_grade(sentence)
     plain = _NOT_NEGATION.sub(" ", sentence)  # "not only", "cannot be excluded": not a negated finding
     no_effect = bool(_NO_EFFECT.search(plain))
-    neg_on_q = _negation_hits_question(plain, q_stems)
-    same = bool(_SAME.search(sentence))
-    not_enough = bool(_NOT_ENOUGH.search(sentence))
-    positive = bool(_POSITIVE.search(sentence))
-    q_up, q_down = bool(_UP.search(question)), bool(_DOWN.search(question))
     s_up, s_down = bool(_UP.search(sentence)), bool(_DOWN.search(sentence))
+    safe = bool(_SAFE.search(plain)) and not _UNSAFE.search(plain)
     return {
         "no_effect": float(no_effect),
-        "neg_on_question": float(neg_on_q),
-        "negation": float(bool(_NEGATION.search(plain))),
-        "same": float(same),
-        "not_enough": float(not_enough),
-        "positive": float(positive and not no_effect),
-        "hedge": float(bool(_HEDGE.search(sentence))),
-        "uncertain": float(bool(_UNCERTAIN.search(sentence))),
-        "may_or_may_not": float(bool(re.search(r"\bmay or may not\b|\bwhether or not\b", sentence, re.IGNORECASE))),
+        "neg_on_question": float(_negation_hits_question(plain, q.stems)),
+        "against": float(bool(_AGAINST.search(plain))),
+        "same": float(bool(_SAME.search(sentence))),
+        "as_good_as": float(bool(_AS_GOOD_AS.search(sentence))),
+        "not_enough": float(bool(_NOT_ENOUGH.search(sentence))),
+        "positive": float(bool(_POSITIVE.search(sentence)) and not no_effect),
+        "recommend": float(bool(_RECOMMEND.search(sentence)) and (guideline or q.recommendation)),
+        "open": float(bool(_OPEN.search(sentence))),
+        "hedge": float(bool(_WEAK_HEDGE.search(sentence))),
+        "conditional": float(bool(_CONDITIONAL.search(sentence))),
         "contrast": float(bool(_CONTRAST.search(sentence))),
-        "direction_match": float((q_up and s_up) or (q_down and s_down)),
-        "direction_opposite": float((q_up and s_down and not s_up) or (q_down and s_up and not s_down)),
-        "overlap": _overlap(sentence, q_stems),
+        "safe": float(safe),
+        "harm": float(bool(_HARM.search(plain)) and not safe and not no_effect),
+        "difference": float(bool(_DIFFERENCE.search(sentence)) and not no_effect),
+        "direction_opposite": float((q.up and s_down and not s_up) or (q.down and s_up and not s_down)),
+        "subgroup": float(len(_groups(sentence)) == 1 and not _groups(sentence) <= q.groups),
+        "overlap": _overlap(sentence, q.stems),
     }
 
 
-_QUESTION_CUES = ["q_doubt", "q_same", "q_differ", "q_negation", "q_negative_valence", "q_auxiliary"]
-
-
-def question_cues(question: str, flagged: bool) -> dict[str, float]:
-    return {
-        "q_doubt": float(bool(_Q_DOUBT.search(question))),
-        "q_same": float(bool(_Q_SAME.search(question))),
-        "q_differ": float(bool(_Q_DIFFER.search(question))),
-        "q_negation": float(bool(_Q_NEGATION.search(question))),
-        "q_negative_valence": float(bool(_Q_NEGATIVE_VALENCE.search(question))),
-        "q_auxiliary": float(flagged),
-    }
-
-
-def stance(cues: dict[str, float], q_same: bool) -> dict[str, float]:
-    """A sentence's stance towards the question: denies, affirms, or leaves it open."""
+def stance(cues: dict[str, float], q_same: bool = False) -> dict[str, float]:
+    """A sentence's stance: denies, affirms, or leaves open what it is about ("similar" denies a
+    difference, or, with ``q_same``, affirms the sameness asked about)."""
     denies = bool(
-        cues["no_effect"] or cues["neg_on_question"] or cues["not_enough"] or (cues["same"] and not q_same)
+        cues["no_effect"] or cues["neg_on_question"] or cues["not_enough"] or cues.get("against")
+        or (cues["same"] and not q_same)
     )
     return {
         "denies": float(denies),
-        "affirms": float(bool(cues["positive"] or (q_same and cues["same"])) and not denies),
-        "open": float(bool(cues["may_or_may_not"] or cues["uncertain"])),
-        "hedged": cues["hedge"],
+        "affirms": float(bool(cues["positive"] or cues.get("recommend") or cues.get("safe") or (q_same and cues["same"]))
+                         and not denies),
+        "open": float(bool(cues.get("open"))),
     }
 
 
-_STANCES = ["denies", "affirms", "open", "hedged"]
-_CUE_FEATURES = ["neg_on_question", "no_effect", "same", "not_enough", "positive", "uncertain", "may_or_may_not",
-                 "contrast", "direction_match", "direction_opposite"]
-
-
-def feature_names() -> list[str]:
-    names = ["bias"]
-    for where in ("first", "focus", "weighted"):
-        names += [f"{where}_{k}" for k in _STANCES]
-    names += [f"any_{k}" for k in _CUE_FEATURES]
-    names += _QUESTION_CUES
-    names += ["q_doubt_x_denies", "q_doubt_x_affirms", "q_same_x_denies", "n_sentences", "is_conclusion"]
-    return names
-
-
-def features(question: str, flagged: bool, sentences: list[str], is_conclusion: bool) -> np.ndarray:
-    """Cue vector for a question and the sentences of its deciding passage (in passage order).
-
-    Each sentence's stance is read three ways: the first sentence (usually the
-    authors' main conclusion), the sentence sharing most words with the
-    question, and an average weighted by that overlap plus a bonus for the
-    first sentence."""
-    q = question_cues(question, flagged)
-    cues = [sentence_cues(s, question) for s in sentences] or [sentence_cues("", question)]
-    stances = [stance(c, bool(q["q_same"])) for c in cues]
-    weights = np.array([c["overlap"] + (1.0 if i == 0 else 0.0) for i, c in enumerate(cues)])
-    weights = weights / weights.sum()
-    focus = max(range(len(cues)), key=lambda i: cues[i]["overlap"])
-    weighted = {k: float(sum(w * st[k] for w, st in zip(weights, stances))) for k in _STANCES}
-    row = [1.0]
-    row += [stances[0][k] for k in _STANCES]
-    row += [stances[focus][k] for k in _STANCES]
-    row += [weighted[k] for k in _STANCES]
-    row += [max(c[k] for c in cues) for k in _CUE_FEATURES]
-    row += [q[k] for k in _QUESTION_CUES]
-    row += [
-        q["q_doubt"] * weighted["denies"],
-        q["q_doubt"] * weighted["affirms"],
-        q["q_same"] * weighted["denies"],
-        min(len(sentences), 6) / 6,
-        float(is_conclusion),
-    ]
-    return np.asarray(row, dtype=np.float64)
-
-
-# --- the model --------------------------------------------------------------
+# --- the learned stance --------------------------------------------------------------
 
 
 @dataclass
-class VerdictModel:
-    """Multinomial logistic regression over :func:`features`; ``weights`` is (features × labels)."""
+class StanceModel:
+    """Multinomial logistic regression over :func:`stance_features`; ``weights`` is (features × labels)."""
 
     names: list[str]
     weights: np.ndarray
@@ -275,12 +417,16 @@ class VerdictModel:
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
 
-    def predict(self, x: np.ndarray) -> str:
-        return LABELS[int(np.argmax(self.probabilities(x)[0]))]
+    def stance(self, sentence: str) -> str | None:
+        """The sentence's stance, or None when the model is not confident of any."""
+        p = self.probabilities(stance_features(sentence))[0]
+        best = int(np.argmax(p))
+        return LABELS[best] if p[best] >= MIN_CONFIDENCE else None
 
-    def to_json(self, source: str) -> dict:
+    def to_json(self, source: str, evaluation: dict) -> dict:
         return {
             "source": source,
+            "evaluation": evaluation,
             "labels": list(LABELS),
             "features": self.names,
             "mean": self.mean.round(6).tolist(),
@@ -289,54 +435,10 @@ class VerdictModel:
         }
 
     @classmethod
-    def from_json(cls, data: dict) -> VerdictModel:
-        if data["features"] != feature_names() or tuple(data["labels"]) != LABELS:
+    def from_json(cls, data: dict) -> StanceModel:
+        if data["features"] != STANCE_FEATURES or tuple(data["labels"]) != LABELS:
             raise ValueError("verdict model does not match this version's features; rebuild it with scripts/train_verdict.py")
         return cls(data["features"], np.asarray(data["weights"]), np.asarray(data["mean"]), np.asarray(data["scale"]))
-
-
-# Chosen by 10-fold cross-validation among 1, 3, 10, 30, 100 on the PubMedQA labelled questions.
-TRAIN_L2 = 30.0
-
-
-def fold_of(key: str, folds: int) -> int:
-    """Deterministic fold of an item (by a hash of its id), for k-fold cross-validation."""
-    return int(hashlib.md5(key.encode()).hexdigest(), 16) % folds
-
-
-def cross_validation_models(x: np.ndarray, y: list[str], keys: list[str], folds: int = 10,
-                            l2: float = TRAIN_L2) -> tuple[list[VerdictModel], list[int]]:
-    """One model per fold, each trained on the other folds; and each item's fold."""
-    assignment = [fold_of(k, folds) for k in keys]
-    models = []
-    for fold in range(folds):
-        rows = [i for i, f in enumerate(assignment) if f != fold]
-        models.append(train(np.asarray(x)[rows], [y[i] for i in rows], l2=l2))
-    return models, assignment
-
-
-def train(x: np.ndarray, y: list[str], l2: float = TRAIN_L2, steps: int = 2000, rate: float = 0.5) -> VerdictModel:
-    """Fit the regression by full-batch gradient descent (small data: 500 rows, ~60 features)."""
-    x = np.asarray(x, dtype=np.float64)
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    mean[0], scale[0] = 0.0, 1.0  # keep the bias column
-    scale[scale == 0] = 1.0
-    xs = (x - mean) / scale
-    target = np.zeros((len(y), len(LABELS)))
-    target[np.arange(len(y)), [LABELS.index(v) for v in y]] = 1.0
-    weights = np.zeros((x.shape[1], len(LABELS)))
-    penalty = np.ones_like(weights)
-    penalty[0] = 0.0
-    n = len(y)
-    for _ in range(steps):
-        z = xs @ weights
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        grad = xs.T @ (p - target) / n + l2 * penalty * weights / n
-        weights -= rate * grad
-    return VerdictModel(feature_names(), weights, mean, scale)
 
 
 def model_path():
@@ -347,36 +449,11 @@ def model_path():
 
 
 @lru_cache(maxsize=1)
-def shipped_model() -> VerdictModel | None:
+def shipped_model() -> StanceModel | None:
     path = model_path()
     if not path.is_file():
         return None
-    return VerdictModel.from_json(json.loads(path.read_text()))
-
-
-_override: list[VerdictModel] = []
-_recorders: list[list] = []
-
-
-@contextmanager
-def using_model(model: VerdictModel) -> Iterator[None]:
-    """Answer with ``model`` instead of the shipped one (cross-validation in the benchmark)."""
-    _override.append(model)
-    try:
-        yield
-    finally:
-        _override.pop()
-
-
-@contextmanager
-def recording() -> Iterator[list]:
-    """Collect (question, feature vector) for every verdict made inside the block."""
-    log: list = []
-    _recorders.append(log)
-    try:
-        yield log
-    finally:
-        _recorders.remove(log)
+    return StanceModel.from_json(json.loads(path.read_text()))
 
 
 # --- choosing the deciding passage and sentence ------------------------------
@@ -440,37 +517,6 @@ def passage_sentences(finding: Finding, findings: list[Finding], splitter: Split
     return out or [finding]
 
 
-def _support(cues: dict[str, float], value: str) -> float:
-    """How plainly one sentence states ``value``: used only to pick the basis sentence."""
-    if value == "no":
-        return 3 * cues["neg_on_question"] + 2 * cues["no_effect"] + cues["not_enough"] + cues["same"] + cues["overlap"]
-    if value == "uncertain":
-        return 2 * cues["may_or_may_not"] + cues["uncertain"] + cues["hedge"] + cues["contrast"] + cues["overlap"]
-    return cues["positive"] + cues["direction_match"] + 2 * cues["overlap"] - 2 * cues["no_effect"]
-
-
-def decide(question: str, flagged: bool, findings: list[Finding], splitter: Splitter | None = None,
-           model: VerdictModel | None = None, concepts: Sequence[Sequence[str]] = ()) -> tuple[str, Finding] | None:
-    """Yes / no / uncertain and the sentence it rests on; None when nothing can decide.
-
-    ``concepts`` holds every name of each concept the question names (MeSH name,
-    the words typed, synonyms): a source may say "diuretics" for "water pills"."""
-    if not findings:
-        return None
-    best, is_conclusion = deciding_passage(findings, whole_passages=splitter is not None, question=question)
-    sentences = passage_sentences(best, findings, splitter)
-    texts = [s.text for s in sentences]
-    if not answers_the_question(question, best.document.title if best.document else "", texts, concepts):
-        return None
-    x = features(question, flagged, texts, is_conclusion)
-    for log in _recorders:
-        log.append((question, x))
-    model = _override[-1] if _override else (model or shipped_model())
-    value = model.predict(x) if model is not None else _rule(question, texts)
-    basis = max(sentences, key=lambda s: (_support(sentence_cues(s.text, question), value), s is best))
-    return _coherent(value, basis.text, question), basis
-
-
 def answers_the_question(question: str, title: str, sentences: list[str], concepts: Sequence[Sequence[str]] = ()) -> bool:
     """Whether the deciding source is about what the question asks: its title, alone or with
     one of its sentences, has most of the question's words, or most of its concepts under
@@ -497,23 +543,111 @@ def answers_the_question(question: str, title: str, sentences: list[str], concep
     return False
 
 
-def _coherent(value: str, basis: str, question: str) -> str:
-    """A verdict must agree with the sentence shown as its basis: "no" on a sentence that
-    denies nothing, or "yes" on one that denies the question, becomes "uncertain"."""
-    basis_stance = stance(sentence_cues(basis, question), bool(_Q_SAME.search(question)))
-    if value == "no" and not basis_stance["denies"] and not basis_stance["open"]:
-        return "uncertain"
-    if value == "yes" and basis_stance["denies"]:
-        return "uncertain"
-    return value
+# --- from stances to a verdict ------------------------------------------------------
 
 
-def _rule(question: str, sentences: list[str]) -> str:
-    """Fallback without a model file: "no" when the first sentence or the one closest to the
-    question denies it, or the question asks whether two things are the same; else "yes"."""
-    same = bool(_Q_SAME.search(question))
-    cues = [sentence_cues(s, question) for s in sentences] or [sentence_cues("", question)]
-    focus = max(cues, key=lambda c: c["overlap"])
-    if stance(cues[0], same)["denies"] or stance(focus, same)["denies"] or same:
-        return "no"
-    return "yes"
+def sentence_stance(sentence: str, cues: dict[str, float], model: StanceModel | None,
+                    strength: str | None = None) -> str | None:
+    """What the sentence says about what it is about, whatever the question: "yes" (for, an
+    effect), "no" (against, no effect, no difference), "uncertain" (not enough evidence), or None
+    when the cue patterns and the learned stance (or the recommendation's own grade) disagree."""
+    read = stance(cues)
+    if read["open"]:
+        rule = "uncertain"
+    elif read["denies"]:
+        rule = "no"
+    elif read["affirms"]:
+        rule = "yes"
+    else:
+        return None
+    second = sentence_grade(sentence, strength)
+    if second is None:
+        second = model.stance(sentence) if model is not None else rule
+    return rule if second == rule else None
+
+
+def answer_of(sentence: str, q: QuestionCues, model: StanceModel | None, strength: str | None = None,
+              guideline: bool = False, title: str = "") -> str | None:
+    """How one sentence answers the question: "yes", "no", "uncertain", or None when it says
+    nothing plain about it (hedged, contrasted, conditional, another group or number, the
+    other direction).  ``strength`` is its recommendation's grade, ``title`` its source's."""
+    if not q.numbers <= set(_NUMBER.findall(f"{title} {sentence}")):
+        return None  # the question's "type 1" or "stage 3" is not what the sentence is about
+    cues = sentence_cues(sentence, q, guideline)
+    said = sentence_stance(sentence, cues, model, strength)
+    if said is None or said == "uncertain":
+        return said
+    if cues["hedge"] or cues["contrast"] or cues["conditional"] or cues["subgroup"] or cues["direction_opposite"]:
+        return None
+    only_same = cues["same"] and not (cues["no_effect"] or cues["not_enough"] or cues["against"] or cues["neg_on_question"])
+    if said == "no" and only_same and not (q.same or q.differ or (q.effect and not cues["as_good_as"])):
+        return None  # "as accurately as a urologist" denies a difference "Is it feasible?" did not ask about
+    if q.harm:  # "Does X pose a risk?": "X is of low risk" is a no, "X increases the risk" a yes
+        answer = "no" if cues["safe"] else "yes" if cues["harm"] and said == "yes" else "no" if said == "no" else None
+    elif q.safety:  # "Is X safe?": "safe" is a yes, "not safe" or "increased risk of …" a no
+        answer = "yes" if cues["safe"] and said == "yes" else "no" if cues["harm"] or said == "no" else None
+    elif q.same:  # "Is A as good as B?": "similar" is a yes, "significantly better" a no
+        answer = "yes" if cues["same"] and said == "no" else "no" if said == "yes" and cues["difference"] else None
+    else:
+        answer = said
+    if answer == "yes" and q.doubt:
+        return None  # "Is X really necessary?" is not answered by "X improved Y"
+    return answer
+
+
+def _grade(finding: Finding) -> str | None:
+    """The recommendation's grade: its passage's, or a paragraph holding only the grade right after
+    it ("… suggests offering an exercise program." then "(Weak For; Reviewed, New-replaced)")."""
+    document = finding.document
+    if finding.strength or document is None:
+        return finding.strength
+    index = next((i for i in range(len(document.passages)) if document.passage_id(i) == finding.passage_id), None)
+    if index is None or index + 1 >= len(document.passages):
+        return None
+    following = document.passages[index + 1]
+    return following.strength if following.strength and not without_grade(following.text) else None
+
+
+def _answer_of(finding: Finding, q: QuestionCues, model: StanceModel | None) -> str | None:
+    document = finding.document
+    grade = _grade(finding)
+    guideline = bool(grade) or (document is not None and document.kind is EvidenceKind.GUIDELINE)
+    return answer_of(finding.text, q, model, grade, guideline, document.title if document else "")
+
+
+def decide(question: str, flagged: bool, findings: list[Finding], splitter: Splitter | None = None,
+           model: StanceModel | None = None, concepts: Sequence[Sequence[str]] = (),
+           cues: QuestionCues | None = None) -> tuple[str, Finding] | None:
+    """Yes / no / uncertain and the sentence it rests on; None when nothing decides it plainly.
+
+    ``concepts`` holds every name of each concept the question names (MeSH name,
+    the words typed, synonyms): a source may say "diuretics" for "water pills".
+    ``cues`` are the question's :func:`question_cues`, when already read."""
+    if not findings:
+        return None
+    q = cues or question_cues(question)
+    if q.negated:
+        return None
+    best, is_conclusion = deciding_passage(findings, whole_passages=splitter is not None, question=question)
+    kind = best.document.kind if best.document is not None else None
+    if not is_conclusion and kind not in (EvidenceKind.GUIDELINE, EvidenceKind.CONSUMER):
+        return None  # a study's results or background are not its authors' answer
+    sentences = passage_sentences(best, findings, splitter)
+    if not answers_the_question(question, best.document.title if best.document else "", [s.text for s in sentences], concepts):
+        return None
+    model = model or shipped_model()
+    answers = [(_answer_of(s, q, model), s) for s in sentences if _overlap(s.text, q.stems) >= MIN_BASIS_OVERLAP]
+    open_ = [s for a, s in answers if a == "uncertain"]
+    if open_:  # inconclusive, conflicting or not enough evidence, in the authors' own words
+        return "uncertain", max(open_, key=lambda s: _overlap(s.text, q.stems))
+    said = {a for a, _ in answers if a}
+    if len(said) != 1:
+        return None  # nothing plain, or sentences that disagree
+    # The authors' main conclusion (the passage's first sentence) or the sentence closest to the
+    # question must be the one that says it, not a side remark.
+    focus = max(sentences, key=lambda s: _overlap(s.text, q.stems))
+    main = [(a, s) for a, s in answers if a and (s is sentences[0] or s is focus)]
+    if not main:
+        return None
+    value, basis = max(main, key=lambda pair: _overlap(pair[1].text, q.stems))
+    return value, basis
