@@ -114,7 +114,7 @@ def open_medicine_examples(splitter: SentenceSplitter) -> list[Example]:
 
 def _label_from_text(text: str) -> str:
     """A graded recommendation's direction, when its grade has none: against, not enough evidence, or for."""
-    cues = verdict.sentence_cues(text, NO_QUESTION)
+    cues = verdict.sentence_cues(text, NO_QUESTION, guideline=True)
     return "no" if cues["against"] else "uncertain" if cues["open"] else "yes"
 
 

@@ -207,6 +207,8 @@ def test_sentence_stance_cues(sentence, question, denies):
         ("Recovery was similar after both operations.", "Is keyhole surgery better than open surgery for recovery?", "no"),
         # plain findings
         ("Zinc lozenges did not improve tinnitus loudness compared with placebo.", "Do zinc lozenges improve tinnitus?", "no"),
+        ("Zinc lozenges didn't improve tinnitus loudness.", "Do zinc lozenges improve tinnitus?", "no"),
+        ("Tranexamic acid did not increase the risk of seizures.", "Does tranexamic acid increase the risk of seizures?", "no"),
         ("Melatonin significantly improved sleep quality in adults with insomnia.", "Does melatonin improve sleep quality?", "yes"),
         # not enough evidence, in the source's words
         ("The evidence on lidocaine for dysreflexia is conflicting.", "Does lidocaine prevent dysreflexia?", "uncertain"),
@@ -218,6 +220,13 @@ def test_sentence_stance_cues(sentence, question, denies):
         ("Cytomegalovirus is associated with hypertension in women.", "Is cytomegalovirus associated with hypertension?", None),
         ("An SGLT2 inhibitor should be used in adults with type 2 diabetes and CKD.", "Should SGLT2 inhibitors be used in type 1 diabetes?", None),
         ("Exercise reduced the walking distance.", "Does exercise increase walking distance?", None),
+        ("Drug X induces the differentiation of astrocytes.", "Does drug X inhibit astrocyte differentiation?", None),
+        ("Gene X expression is associated with poor survival.", "Is gene X expression associated with better survival?", None),
+        ("Surgery improved pain scores and lowered mobility.", "Does surgery improve pain scores?", None),
+        # "should", "avoid" answer only what to do: not whether something causes anaemia
+        ("Inserting a stent in a narrow lumen should be avoided.", "Is a stent in a narrow lumen a cause of anaemia?", None),
+        ("To avoid the risk for donors, split grafts are used first.", "Are split grafts used in children?", None),
+        ("Outcomes were as good as with open surgery.", "Is keyhole surgery a feasible option?", None),
         # a doubting question is not answered yes by a plain positive finding
         ("Routine dilatation significantly improved stone clearance.", "Is routine dilatation really necessary?", None),
         ("Routine dilatation did not improve stone clearance.", "Is routine dilatation really necessary?", "no"),

@@ -102,7 +102,9 @@ def without_grade(sentence: str) -> str:
 
 # --- cues -----------------------------------------------------------------
 _NOT_NEGATION = re.compile(
-    r"\b(?:not only|not just|not (?:a )?new|not (?:un|in|dis)\w+(?<!ly)\b|no doubt|cannot be (?:excluded|ruled out)|"
+    r"\b(?:not only|not just|not (?:a )?new|not (?:un|in|dis)(?:common|usual|reasonable|expected|important|likely|"
+    r"significant|frequent|effective|considerable|appropriate|similar|related|substantial)\w*|not negligible|"
+    r"no doubt|cannot be (?:excluded|ruled out)|"
     r"no matter|not to mention|whether or not|if not|no (?:longer|more) than)\b",
     re.IGNORECASE,
 )
@@ -118,24 +120,91 @@ _NO_EFFECT = re.compile(
     r"has not|have not|had not|could not|cannot|failed to|not (?:\w+ ){0,3}?(?:associated|effective|superior|"
     r"improve\w*|reduc\w*|increas\w*|related|correlated|predict\w*|useful|necessary|justified|recommended|"
     r"beneficial|safe|sufficient|adequate|significant\w*|differ\w*|affect\w*|influenc\w*|change\w*|"
-    r"modif\w*|support\w*|depend\w*|due to|linked|found|needed|required|warranted)|lack of|absence of)\b",
+    r"modif\w*|support\w*|depend\w*|due to|linked|found|needed|required|warranted)|(?:lack|absence) of (?:\w+ ){0,2}"
+    r"(?:effects?|efficacy|benefits?|associations?|correlations?|relationships?|improvement|differences?|evidence|"
+    r"significan\w+|response|impact|value|change))\b",
     re.IGNORECASE,
 )
 _SAME = re.compile(
-    r"\b(similar\w*|comparable|no matter|as (?!well|soon|long|far|much|many|early|late)\w+ as|equivalent|equally|same|unchanged|unaffected|independent(?:ly)? of|"
+    r"\b(similar\w*|comparable|no matter|as (?!well|soon|long|far|much|many|early|late)\w+ as|equivalent|equally|same|unchanged|unaffected|(?:is|are|was|were|remained) independent of|"
     r"irrespective of|regardless of|did not differ|no different|not different|non-?inferior\w*|as (?:safe|"
     r"effective|good|accurate) as)\b",
     re.IGNORECASE,
 )
-# Equal to a comparator: for "Is X effective?" that is no denial ("as effective as high-dose colchicine").
-_AS_GOOD_AS = re.compile(r"\b(as (?!well|soon|long|far|much|many|early|late)\w+ as|equivalent|equally|non-?inferior\w*)\b", re.IGNORECASE)
+_NOT_ENOUGH = re.compile(
+    r"^\s*(?:I statement|C recommendation|N/A\b|Not applicable\b|Class IIb\b|COR:? ?2b\b)", re.IGNORECASE
+)
+# "(Class I, LOE A)", "(COR 2b, LOE C-LD)", "(Strong For; Reviewed, Amended)", "(D recommendation)" in a sentence
+_GRADE_TAG = re.compile(
+    r"\s*\(\s*((?:[A-D] recommendation|I statement|(?:Strong|Weak) (?:for|against)|N/A|Not applicable|"
+    r"Class (?:I{1,3}|IIa|IIb)\b|COR:? ?(?:1|2a|2b|3)\b)[^()]*)\)",
+    re.IGNORECASE,
+)
+
+
+def grade_stance(grade: str) -> str | None:
+    """What a recommendation's grade says: "yes" (for), "no" (against), "uncertain" (not enough
+    evidence, or an individual decision), or None for a grade that gives no direction."""
+    if _GRADE_AGAINST.search(grade):
+        return "no"
+    if _GRADE_NOT_ENOUGH.search(grade):
+        return "uncertain"
+    if _GRADE_FOR.search(grade):
+        return "yes"
+    return None
+
+
+def sentence_grade(sentence: str, strength: str | None = None) -> str | None:
+    """The stance of the one grade a sentence carries (in its text or its passage's strength)."""
+    tags = {grade_stance(m.group(1)) for m in _GRADE_TAG.finditer(sentence)} - {None}
+    if strength and grade_stance(strength):
+        tags.add(grade_stance(strength))
+    return tags.pop() if len(tags) == 1 else None
+
+
+def without_grade(sentence: str) -> str:
+    """The sentence without its grade tags, as the cue readers see it."""
+    return _GRADE_TAG.sub("", sentence).strip()
+
+
+# --- cues -----------------------------------------------------------------
+_NOT_NEGATION = re.compile(
+    r"\b(?:not only|not just|not (?:a )?new|not (?:un|in|dis)(?:common|usual|reasonable|expected|important|likely|"
+    r"significant|frequent|effective|considerable|appropriate|similar|related|substantial)\w*|not negligible|"
+    r"no doubt|cannot be (?:excluded|ruled out)|"
+    r"no matter|not to mention|whether or not|if not|no (?:longer|more) than)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"\b(not|no|none|neither|nor|never|cannot|can't|don't|doesn't|didn't|isn't|aren't|wasn't|weren't|"
+    r"lack(?:s|ed|ing)? of|lacks|absence of|absent|failed to|fails to|unable to|without)\b",
+    re.IGNORECASE,
+)
+_NO_EFFECT = re.compile(
+    r"\b(no (?:\w+ ){0,3}(?:differences?|effects?|benefits?|advantages?|associations?|improvement|evidence|role|"
+    r"impact|relationship|correlation|changes?|influence|increase|decrease|reduction|awareness|need|value|trend|"
+    r"link|predictive|prognostic|significan\w+)|did not|does not|do not|was not|were not|is not|are not|"
+    r"has not|have not|had not|could not|cannot|failed to|not (?:\w+ ){0,3}?(?:associated|effective|superior|"
+    r"improve\w*|reduc\w*|increas\w*|related|correlated|predict\w*|useful|necessary|justified|recommended|"
+    r"beneficial|safe|sufficient|adequate|significant\w*|differ\w*|affect\w*|influenc\w*|change\w*|"
+    r"modif\w*|support\w*|depend\w*|due to|linked|found|needed|required|warranted)|(?:lack|absence) of (?:\w+ ){0,2}"
+    r"(?:effects?|efficacy|benefits?|associations?|correlations?|relationships?|improvement|differences?|evidence|"
+    r"significan\w+|response|impact|value|change))\b",
+    re.IGNORECASE,
+)
+_SAME = re.compile(
+    r"\b(similar\w*|comparable|no matter|as (?!well|soon|long|far|much|many|early|late)\w+ as|equivalent|equally|same|unchanged|unaffected|(?:is|are|was|were|remained) independent of|"
+    r"irrespective of|regardless of|did not differ|no different|not different|non-?inferior\w*|as (?:safe|"
+    r"effective|good|accurate) as)\b",
+    re.IGNORECASE,
+)
 _NOT_ENOUGH = re.compile(
     r"\b(insufficient\w*|inadequate\w*|unnecessary|not necessary|not needed|not required|limited (?:value|"
     r"role|use|utility|benefit)|low (?:yield|value|utility|accuracy|sensitivity)|little (?:value|benefit|"
     r"effect|evidence|use|role|to)|poor(?:ly)? (?:predict\w*|correlat\w*|accura\w*|sensitiv\w*|specific\w*|"
     r"reliab\w*|agreement|value|performance|outcomes?|prognos\w*)|unreliable|unlikely|rarely|rare|only a minority|questionable|"
     r"not (?:be )?justified|doubtful|overestimat\w*|underestimat\w*|misleading|inaccurate|suboptimal|"
-    r"worse|fail\w*|disappoint\w*|adds? little|little need|needs? (?:revisiting|re-?evaluation|reconsideration)|"
+    r"fail\w*|disappoint\w*|adds? little|little need|needs? (?:revisiting|re-?evaluation|reconsideration)|"
     r"should be (?:abandoned|reconsidered|revised|questioned))\b",
     re.IGNORECASE,
 )
@@ -143,7 +212,7 @@ _AGAINST = re.compile(
     r"\b(?:(?:recommends?|suggests?|advises?|recommended|suggested|advised) against|against (?:the )?(?:routine )?"
     r"(?:use|using|offering|screening|prescribing|starting)|(?:recommends?|suggests?) not|not (?:be )?recommended|"
     r"should not|must not|do not (?:use|offer|give|prescribe|start|screen|perform|routinely|combine|implant)|"
-    r"avoid\w*|discourag\w*|no (?:role|indication|place) for|contraindicat\w*|harms? (?:outweigh|exceed)\w*)\b",
+    r"(?<!to )avoid\w*|discourag\w*|no (?:role|indication|place) for|contraindicat\w*|harms? (?:outweigh|exceed)\w*)\b",
     re.IGNORECASE,
 )
 _POSITIVE = re.compile(
@@ -179,15 +248,16 @@ _CONDITIONAL = re.compile(
     r"\b(individuali[sz]\w*|individual (?:basis|decision|patients?)|selectiv\w*|selected|some (?:patients|cases|"
     r"women|men|children|subgroups?)|certain (?:patients|cases|subgroups?)|case[- ]by[- ]case|depend\w* on|"
     r"shared decision|preferences?|(?:may|can) (?:be )?consider\w*|optional|subgroups?|partial\w*|"
-    r"to some extent|in part|not always|not necessarily|only (?:in|for|when|if))\b",
+    r"to some extent|in part|partly|not always|not necessarily|only (?:in|for|when|if))\b",
     re.IGNORECASE,
 )
+# "… which warrants further investigation": the finding is put forward as tentative.
 _FURTHER = re.compile(
     r"\b(?:further|larger|more|additional|future|prospective|randomi[sz]ed|well-designed|definitive) (?:\w+ ){0,3}"
-    r"(?:studies|research|trials|investigations?|work|evaluation|data)\b|\b(?:needed|warranted|required)\b",
+    r"(?:studies|research|trials|investigations?|work|evaluation|data)\b",
     re.IGNORECASE,
 )
-_CONTRAST = re.compile(r"\b(however|but|although|though|whereas|while|nevertheless|yet|despite|rather than)\b", re.IGNORECASE)
+_CONTRAST = re.compile(r"\b(however|but|although|though|whereas|while|nevertheless|yet|despite|rather than|except)\b", re.IGNORECASE)
 _SAFE = re.compile(
     r"\b(safe(?:ly|ty)?|well[- ]tolerated|low (?:\w+ )?risk|minimal (?:\w+ )?risk|no (?:\w+ ){0,2}(?:increased|"
     r"additional|excess|higher|greater|significant) (?:\w+ )?risk|not (?:\w+ ){0,2}(?:associated with|increase\w*) "
@@ -203,8 +273,17 @@ _HARM = re.compile(
     r"associated with (?:an? )?(?:\w+ ){0,3}(?:risks?|complications?|adverse))\b",
     re.IGNORECASE,
 )
-_UP = re.compile(r"\b(increas\w*|higher|more|greater|improv\w*|better|longer|elevat\w*|rais\w*|enhanc\w*|superior|gain\w*)\b", re.IGNORECASE)
-_DOWN = re.compile(r"\b(decreas\w*|lower|less|fewer|reduc\w*|declin\w*|worse|shorter|diminish\w*|inferior|loss)\b", re.IGNORECASE)
+_UP = re.compile(
+    r"\b(increas\w*|higher|more|greater|improv\w*|better|longer|elevat\w*|rais\w*|enhanc\w*|superior|gain\w*|"
+    r"favou?rable|induc\w*|promot\w*|stimulat\w*|activat\w*|accelerat\w*|upregulat\w*)\b",
+    re.IGNORECASE,
+)
+_DOWN = re.compile(
+    r"\b(decreas\w*|lower(?:ed|ing|s)?(?! (?:limbs?|extremit\w*|gastro\w*|gi|urinary|back|respiratory|legs?|abdom\w*|"
+    r"lobes?|body|segment|jaw|lip|eyelid))|less|fewer|reduc\w*|declin\w*|worse|shorter|diminish\w*|inferior|loss|poor\w*|"
+    r"unfavou?rable|inhibit\w*|suppress\w*|attenuat\w*|impair\w*|delay\w*|downregulat\w*)\b",
+    re.IGNORECASE,
+)
 _DIFFERENCE = re.compile(r"\b(significant\w*|superior|inferior|better|worse|more|less|higher|lower|differ\w*)\b", re.IGNORECASE)
 
 # --- question cues ---------------------------------------------------------------
@@ -221,12 +300,6 @@ _Q_SAME = re.compile(
     re.IGNORECASE,
 )
 _Q_DIFFER = re.compile(r"\b(?:differ\w*|vary|varies|better|superior|inferior|advantage\w*|versus|vs|compared (?:with|to))\b", re.IGNORECASE)
-_Q_EFFECT = re.compile(
-    r"\b(?:differ\w*|vary|varies|better|superior|inferior|advantage\w*|improv\w*|increas\w*|decreas\w*|reduc\w*|"
-    r"affect\w*|influenc\w*|impact\w*|change\w*|effect\w*|benefit\w*|help\w*|associat\w*|predict\w*|related|"
-    r"relationship|link\w*|correlat\w*|prevent\w*|worsen\w*|lower\w*|rais\w*|higher|more|less|fewer|modif\w*)\b",
-    re.IGNORECASE,
-)
 _Q_NEGATION = re.compile(r"\b(?:not|never)\b|n't\b|\b(?:is|are|was|were) there no\b", re.IGNORECASE)
 _Q_HARM = re.compile(
     r"\b(?:pose[sd]? (?:a |an |any )?(?:\w+ )?(?:risk|threat|danger|hazard)|(?:increase\w*|raise\w*|higher|greater|"
@@ -236,6 +309,7 @@ _Q_HARM = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_CONTRACTION = re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should)n't\b", re.IGNORECASE)
 _SEX = re.compile(r"\b(wom[ae]n|m[ae]n|females?|males?|girls?|boys?)\b", re.IGNORECASE)
 _Q_RECOMMENDATION = re.compile(r"\b(?:should|recommend\w*|indicated|advis\w*|offer\w*|first[- ]line)\b", re.IGNORECASE)
 _Q_SAFETY = re.compile(r"\b(?:safe(?:ly|ty)?|well[- ]tolerated)\b", re.IGNORECASE)
@@ -268,7 +342,6 @@ class QuestionCues:
     doubt: bool  # "really", "necessary", "routine", "always": a plain positive finding does not answer it
     same: bool  # "similar", "as effective as", "instead of" (and not "better"): "no difference" answers yes
     differ: bool  # "better", "differ", "versus": "similar" or "as good as" answers no
-    effect: bool  # "improve", "affect", "associated": "similar in both groups" answers no
     harm: bool  # "pose a risk", "increased risk", "risk factor", "harmful": "low risk" answers no
     safety: bool  # "safe", "safely": "low risk" answers yes, "increased risk" no
     negated: bool  # "Is X not …?": too easily answered the wrong way round
@@ -287,7 +360,6 @@ def question_cues(text: str) -> QuestionCues:
         doubt=bool(_Q_DOUBT.search(text)),
         same=bool(_Q_SAME.search(text)) and not _Q_DIFFER.search(text),
         differ=bool(_Q_DIFFER.search(text)),
-        effect=bool(_Q_EFFECT.search(text)),
         harm=harm,
         safety=bool(_Q_SAFETY.search(text)) and not harm,
         negated=bool(_Q_NEGATION.search(text)),
@@ -345,19 +417,26 @@ STANCE_CUES: dict[str, tuple[re.Pattern, ...]] = {
 STANCE_FEATURES = ["bias", *STANCE_CUES]
 
 
+def _spelled_out(sentence: str) -> str:
+    """The sentence without grade tags, its contractions spelled out ("doesn't" → "does not")."""
+    text = _CONTRACTION.sub(lambda m: f"{m.group(1)} not", without_grade(sentence))
+    return text.replace("can't", "cannot").replace("won't", "will not")
+
+
 def stance_features(sentence: str) -> np.ndarray:
     """The learned stance's input: which cues the sentence (without grade tags) holds."""
-    plain = _NOT_NEGATION.sub(" ", without_grade(sentence))
+    plain = _NOT_NEGATION.sub(" ", _spelled_out(sentence))
     return np.array([1.0] + [float(any(p.search(plain) for p in patterns)) for patterns in STANCE_CUES.values()])
 
 
 def sentence_cues(sentence: str, question: str | QuestionCues, guideline: bool = False) -> dict[str, float]:
     """The cues of one sentence, read against the question (its text or its :class:`QuestionCues`).
 
-    "Should" and "recommend" affirm only in a guideline or for a question that asks what to do:
-    "pH should be measured on fresh fluid" does not answer "Can pH be measured on the slide?"."""
+    "Should", "recommend" and "avoid" say yes or no only in a guideline or to a question that asks
+    what to do: "pH should be measured on fresh fluid" does not answer "Can pH be measured on the
+    slide?", nor "should be avoided" "Is it a cause of anaemia?"."""
     q = question if isinstance(question, QuestionCues) else question_cues(question)
-    sentence = without_grade(sentence)
+    sentence = _spelled_out(sentence)
     plain = _NOT_NEGATION.sub(" ", sentence)  # "not only", "cannot be excluded": not a negated finding
     no_effect = bool(_NO_EFFECT.search(plain))
     s_up, s_down = bool(_UP.search(sentence)), bool(_DOWN.search(sentence))
@@ -365,20 +444,20 @@ def sentence_cues(sentence: str, question: str | QuestionCues, guideline: bool =
     return {
         "no_effect": float(no_effect),
         "neg_on_question": float(_negation_hits_question(plain, q.stems)),
-        "against": float(bool(_AGAINST.search(plain))),
+        "against": float(bool(_AGAINST.search(plain)) and (guideline or q.recommendation)),
         "same": float(bool(_SAME.search(sentence))),
-        "as_good_as": float(bool(_AS_GOOD_AS.search(sentence))),
         "not_enough": float(bool(_NOT_ENOUGH.search(sentence))),
         "positive": float(bool(_POSITIVE.search(sentence)) and not no_effect),
         "recommend": float(bool(_RECOMMEND.search(sentence)) and (guideline or q.recommendation)),
         "open": float(bool(_OPEN.search(sentence))),
         "hedge": float(bool(_WEAK_HEDGE.search(sentence))),
         "conditional": float(bool(_CONDITIONAL.search(sentence))),
+        "further_research": float(bool(_FURTHER.search(sentence))),
         "contrast": float(bool(_CONTRAST.search(sentence))),
         "safe": float(safe),
         "harm": float(bool(_HARM.search(plain)) and not safe and not no_effect),
         "difference": float(bool(_DIFFERENCE.search(sentence)) and not no_effect),
-        "direction_opposite": float((q.up and s_down and not s_up) or (q.down and s_up and not s_down)),
+        "direction_opposite": float((q.up and s_down) or (q.down and s_up)),
         "subgroup": float(len(_groups(sentence)) == 1 and not _groups(sentence) <= q.groups),
         "overlap": _overlap(sentence, q.stems),
     }
@@ -577,16 +656,18 @@ def answer_of(sentence: str, q: QuestionCues, model: StanceModel | None, strengt
     said = sentence_stance(sentence, cues, model, strength)
     if said is None or said == "uncertain":
         return said
-    if cues["hedge"] or cues["contrast"] or cues["conditional"] or cues["subgroup"] or cues["direction_opposite"]:
+    if any(cues[k] for k in ("hedge", "contrast", "conditional", "further_research", "subgroup", "direction_opposite")):
         return None
     only_same = cues["same"] and not (cues["no_effect"] or cues["not_enough"] or cues["against"] or cues["neg_on_question"])
-    if said == "no" and only_same and not (q.same or q.differ or (q.effect and not cues["as_good_as"])):
-        return None  # "as accurately as a urologist" denies a difference "Is it feasible?" did not ask about
+    if said == "no" and only_same and not (q.same or q.differ):
+        return None  # "as accurately as a urologist", "a group of similar size": no answer to "Is it feasible?"
     if q.harm:  # "Does X pose a risk?": "X is of low risk" is a no, "X increases the risk" a yes
         answer = "no" if cues["safe"] else "yes" if cues["harm"] and said == "yes" else "no" if said == "no" else None
     elif q.safety:  # "Is X safe?": "safe" is a yes, "not safe" or "increased risk of …" a no
         answer = "yes" if cues["safe"] and said == "yes" else "no" if cues["harm"] or said == "no" else None
-    elif q.same:  # "Is A as good as B?": "similar" is a yes, "significantly better" a no
+    elif q.same:  # "Is A as good as B?": "similar" is a yes, "significantly better" a no, both at once neither
+        if cues["same"] and cues["difference"]:
+            return None
         answer = "yes" if cues["same"] and said == "no" else "no" if said == "yes" and cues["difference"] else None
     else:
         answer = said
