@@ -1,6 +1,6 @@
 """The yes/no verdict on BioASQ's yes/no questions, a check apart from PubMedQA.
 
-    .venv/bin/python benchmarks/verdict_bioasq.py [--bioasq ../shared/data/eval/bioasq/bioasq_taskb_7b-10b.jsonl]
+    .venv/bin/python benchmarks/verdict_bioasq.py [--bioasq ../shared/data/eval/bioasq/bioasq_taskb_7b-10b.jsonl] [--limit N]
 
 Method: for each of BioASQ Task B's yes/no questions (7b–10b), the experts'
 snippets of each gold PMID become one source whose conclusion is those
@@ -27,6 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 from bioasq import DEFAULT_BIOASQ, pmid
+from measure import evaluation_set
 
 from evidex.answer.appraise import Finding, SentenceSplitter
 from evidex.answer.verdict import decide
@@ -70,10 +71,14 @@ def summary(rows: list[tuple[str, str | None]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bioasq", type=Path, default=DEFAULT_BIOASQ)
+    parser.add_argument("--bioasq", type=Path, help=f"BioASQ Task B questions, JSONL (default: {DEFAULT_BIOASQ})")
+    parser.add_argument("--limit", type=int, help="at most N yes/no questions (a quick check)")
     args = parser.parse_args()
-    with args.bioasq.open(encoding="utf-8") as lines:
-        questions = [q for q in (json.loads(line) for line in lines if line.strip()) if q["type"] == "yesno"]
+    path = evaluation_set(args.bioasq, DEFAULT_BIOASQ, "--bioasq")
+    if path is None:
+        return
+    with path.open(encoding="utf-8") as lines:
+        questions = [q for q in (json.loads(line) for line in lines if line.strip()) if q["type"] == "yesno"][: args.limit]
     splitter = SentenceSplitter()
     halves: dict[bool, list[tuple[str, str | None]]] = {True: [], False: []}
     for question in questions:
