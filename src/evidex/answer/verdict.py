@@ -703,7 +703,8 @@ def decide(question: str, flagged: bool, findings: list[Finding], splitter: Spli
 
     ``concepts`` holds every name of each concept the question names (MeSH name,
     the words typed, synonyms): a source may say "diuretics" for "water pills".
-    ``cues`` are the question's :func:`question_cues`, when already read."""
+    ``cues`` are the question's :func:`question_cues`, when already read.  ``flagged``
+    (a leading auxiliary) is :func:`is_yes_no`'s to use; it does not change the verdict."""
     if not findings:
         return None
     q = cues or question_cues(question)
