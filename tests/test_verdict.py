@@ -209,6 +209,7 @@ def test_sentence_stance_cues(sentence, question, denies):
         ("Zinc lozenges did not improve tinnitus loudness compared with placebo.", "Do zinc lozenges improve tinnitus?", "no"),
         ("Zinc lozenges didn't improve tinnitus loudness.", "Do zinc lozenges improve tinnitus?", "no"),
         ("Tranexamic acid did not increase the risk of seizures.", "Does tranexamic acid increase the risk of seizures?", "no"),
+        ("Patients who did not receive radiotherapy had a poorer survival.", "Does radiotherapy affect survival?", "yes"),
         ("Melatonin significantly improved sleep quality in adults with insomnia.", "Does melatonin improve sleep quality?", "yes"),
         # not enough evidence, in the source's words
         ("The evidence on lidocaine for dysreflexia is conflicting.", "Does lidocaine prevent dysreflexia?", "uncertain"),

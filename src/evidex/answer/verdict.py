@@ -105,6 +105,8 @@ _NOT_NEGATION = re.compile(
     r"\b(?:not only|not just|not (?:a )?new|not (?:un|in|dis)(?:common|usual|reasonable|expected|important|likely|"
     r"significant|frequent|effective|considerable|appropriate|similar|related|substantial)\w*|not negligible|"
     r"no doubt|cannot be (?:excluded|ruled out)|"
+    # who the sentence is about, not what it found: "those who had not received radiotherapy had worse outcomes"
+    r"(?:who|whom)(?: \w+)? (?:had|have|has|did|do|does|were|was|are|is|could) not|"
     r"no matter|not to mention|whether or not|if not|no (?:longer|more) than)\b",
     re.IGNORECASE,
 )
@@ -172,6 +174,8 @@ _NOT_NEGATION = re.compile(
     r"\b(?:not only|not just|not (?:a )?new|not (?:un|in|dis)(?:common|usual|reasonable|expected|important|likely|"
     r"significant|frequent|effective|considerable|appropriate|similar|related|substantial)\w*|not negligible|"
     r"no doubt|cannot be (?:excluded|ruled out)|"
+    # who the sentence is about, not what it found: "those who had not received radiotherapy had worse outcomes"
+    r"(?:who|whom)(?: \w+)? (?:had|have|has|did|do|does|were|was|are|is|could) not|"
     r"no matter|not to mention|whether or not|if not|no (?:longer|more) than)\b",
     re.IGNORECASE,
 )
@@ -218,7 +222,7 @@ _AGAINST = re.compile(
 _POSITIVE = re.compile(
     r"\b(significant(?:ly)?|associated with|effective\w*|efficacious|improv\w*|beneficial|benefits?|"
     r"useful|valuable|reliable|accurate\w*|safe|feasible|superior|predict\w*|increas\w*|reduc\w*|"
-    r"decreas\w*|higher|lower|better|important|independent (?:risk|predictor|prognostic)|risk factor|"
+    r"decreas\w*|higher|lower|better|worse|poorer|important|independent (?:risk|predictor|prognostic)|risk factor|"
     r"confirm\w*|demonstrat\w*|support\w*|advantage\w*|valid\w*|achievable|possible|successful\w*|ideal|"
     r"positive (?:impact|effect|influence|association|correlation|relationship)|"
     r"(?:has|have|had) (?:an? )?(?:\w+ )?(?:impact|effect|influence|role))\b",
