@@ -20,7 +20,7 @@ corpus (``scripts/train_verdict.py``), never on these questions.  Its cue
 patterns were written while reading the verdicts of the "design" half (md5 of
 the PMID, first byte even); the first run on the "held-out" half showed 13 of
 its 97 yes/no verdicts contradicting the label, and the cues were corrected
-once after reading those 13.  Neither half is blind since: the check apart is
+after reading those 13.  Neither half is blind since: the check apart is
 ``benchmarks/verdict_bioasq.py``.
 """
 

@@ -12,7 +12,7 @@ experts as evidence, so they are not always their authors' conclusions: a
 harder setting than PubMedQA's.
 
 Reported per half (md5 of the question id, first byte even: "design"): the
-verdict's cue patterns were corrected once after reading the design half's
+verdict's cue patterns were corrected after reading the design half's
 wrong verdicts; the held-out half's were never read.  A shown yes or no that
 contradicts the expert answer counts against the shown yes/no verdicts.
 Reads BioASQ from ``../shared`` (evaluation only).
