@@ -74,8 +74,9 @@ def small_corpus(tmp_path_factory) -> Corpus:
              "Pain scores were 6.1 with capsaicin and 6.0 with placebo.", CAPSAICIN_NO),
         _rct("user:endoscopy", "Does lower gastrointestinal endoscopy during pregnancy pose a risk for mother and child?",
              "Birth outcomes did not differ between women with and without endoscopy.", ENDOSCOPY_LOW_RISK, REVIEW),
-        _rct("user:lidocaine", "Are local analgesics effective in reducing autonomic dysreflexia in spinal cord injury?",
-             "Lidocaine had a beneficial effect in three studies, no effect in two and a detrimental effect in one.",
+        _rct("user:lidocaine", "Are local anaesthetics effective in reducing autonomic dysreflexia in spinal cord injury?",
+             "The local anaesthetic lidocaine had a beneficial effect in three studies, no effect in two and a "
+             "detrimental effect in one.",
              LIDOCAINE_CONFLICTING, REVIEW),
         _rct("user:vivax", "Should we care about Plasmodium vivax and HIV co-infection?",
              "Of 1,048 vivax malaria patients, 21 had HIV co-infection; severe malaria was diagnosed in 5.",
