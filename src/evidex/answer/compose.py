@@ -23,7 +23,7 @@ from evidex.answer.relevance import (
 )
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
 from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType
-from evidex.answer.verdict import Splitter, decide, is_yes_no
+from evidex.answer.verdict import Splitter, decide
 from evidex.answer.verify import numbers_in
 from evidex.answer.words import concept_words, mentions
 from evidex.evidence.documents import Document, EvidenceKind
@@ -456,12 +456,12 @@ def verdict_for(
     The deciding passage is the conclusion of the top-ranked source (see
     :mod:`evidex.answer.verdict`); the returned finding becomes the bottom line, so
     the verdict is shown with that exact sentence and its citation."""
-    if not findings or not is_yes_no(question.text, question.yes_no):
+    if not findings or not question.yes_no:
         return None
     concepts = [[c.name, c.matched_text, *c.synonyms] for c in question.conditions]
     if question.interventions:
         concepts.append(question.treatment_names)
-    found = decide(question.text, question.yes_no, findings, splitter, concepts=concepts)
+    found = decide(question.text, question.yes_no, findings, splitter, concepts=concepts, cues=question.cues)
     treatments = treatment_phrases(question)
     if found and treatments and not mentions(treatments, f"{found[1].document.title} {found[1].text}"):
         return None  # a yes or no on a treatment must rest on a source and sentence that name it

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from evidex.answer.asking import QuestionCues, is_yes_no, question_cues
 from evidex.answer.red_flags import RedFlagMatch, find_red_flags, help_topics
 from evidex.answer.words import (
     Topic,
@@ -285,6 +286,8 @@ class ClinicalQuestion:
     modifiers: list[tuple[PatternSet, str]] = field(default_factory=list)
     red_flags: list[RedFlagMatch] = field(default_factory=list)
     help_topics: list[str] = field(default_factory=list)  # keys of the advice on when to get help
+    # how a yes/no question is asked ("really", "as safe as", "pose a risk"), for the verdict
+    cues: QuestionCues | None = None
     expanded: ExpandedQuery | None = None
     inherited: list[str] = field(default_factory=list)
     # Every name a source may use for the treatments asked about: MeSH name, synonyms and
@@ -390,7 +393,7 @@ def understand(
         text=text,
         audience=audience,
         question_type=qtype,
-        yes_no=bool(_YES_NO.search(text[asked[0]:asked[1]])) and not _WH.match(text[asked[0]:asked[1]]),
+        yes_no=is_yes_no(text, bool(_YES_NO.search(text[asked[0]:asked[1]])) and not _WH.match(text[asked[0]:asked[1]])),
         focus=focus,
         conditions=[c for c in focus if _kind(c) == "condition"],
         interventions=[c for c in focus if _kind(c) == "intervention"],
@@ -422,6 +425,7 @@ def understand(
     ))
     question.help_topics = help_topics(question.text, [c.name for c in question.conditions])
     question.populations = set(population_groups(question.text))
+    question.cues = question_cues(question.text)
     question.body_regions = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
     question.must_mention = _topic(question)
     modifier_text = " ".join(matched for _, matched in question.modifiers).lower()

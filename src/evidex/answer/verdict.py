@@ -42,6 +42,15 @@ from typing import Protocol
 import numpy as np
 
 from evidex.answer.appraise import EDITORIAL_NOTES, Finding
+from evidex.answer.asking import (
+    DOWN,
+    GENERIC_WORDS,
+    NUMBER,
+    UP,
+    QuestionCues,
+    question_cues,
+    sex_groups,
+)
 from evidex.answer.words import crude_stems
 from evidex.evidence.documents import EvidenceKind
 
@@ -52,8 +61,7 @@ CONCLUSION_LABEL = re.compile(r"CONCLUSION|RECOMMENDATION|INTERPRETATION|IMPLICA
 AUTHORS_CONCLUSION = re.compile(r"CONCLUSION|INTERPRETATION|IMPLICATION", re.IGNORECASE)
 MIN_CONFIDENCE = 0.6  # the learned stance counts only when its probability reaches this (set before training)
 
-# "Is X …?" without a leading auxiliary: "Aripiprazole: a new risk factor for pathological gambling?"
-_WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+
 
 # --- grades ---------------------------------------------------------------------
 # A guideline's own grade says for, against, or not enough evidence; USPSTF C ("selectively
@@ -208,110 +216,18 @@ _HARM = re.compile(
     r"associated with (?:an? )?(?:\w+ ){0,3}(?:risks?|complications?|adverse))\b",
     re.IGNORECASE,
 )
-_UP = re.compile(
-    r"\b(increas\w*|higher|more|greater|improv\w*|better|longer|elevat\w*|rais\w*|enhanc\w*|superior|gain\w*|"
-    r"favou?rable|induc\w*|promot\w*|stimulat\w*|activat\w*|accelerat\w*|upregulat\w*)\b",
-    re.IGNORECASE,
-)
-_DOWN = re.compile(
-    r"\b(decreas\w*|lower(?:ed|ing|s)?(?! (?:limbs?|extremit\w*|gastro\w*|gi|urinary|back|respiratory|legs?|abdom\w*|"
-    r"lobes?|body|segment|jaw|lip|eyelid))|less|fewer|reduc\w*|declin\w*|worse|shorter|diminish\w*|inferior|loss|poor\w*|"
-    r"unfavou?rable|inhibit\w*|suppress\w*|attenuat\w*|impair\w*|delay\w*|downregulat\w*)\b",
-    re.IGNORECASE,
-)
 _DIFFERENCE = re.compile(r"\b(significant\w*|superior|inferior|better|worse|more|less|higher|lower|differ\w*)\b", re.IGNORECASE)
 
-# --- question cues ---------------------------------------------------------------
-_Q_DOUBT = re.compile(
-    r"\b(really|necessary|necessity|needed|need|always|mandatory|routine\w*|worth\w*|justif\w*|required|essential|"
-    r"still|only|all|sufficient|adequate\w*|enough|myth|contraindicat\w*|truly|actually|indispensable|obligatory|"
-    r"must|overrated|any|waste|unnecessary|obsolete|overus\w*|should we care)\b",
-    re.IGNORECASE,
-)
-# Asks whether one thing matches or can stand in for another: "similar outcomes" answers yes.
-_Q_SAME = re.compile(
-    r"\b(similar|same|equivalent|comparable|equal\w*|as (?:safe|effective|good|accurate) as|alike|non-?inferior|"
-    r"interchangeabl\w*|substitut\w*|instead of|omit\w*|reflect\w*)\b",
-    re.IGNORECASE,
-)
-_Q_DIFFER = re.compile(r"\b(?:differ\w*|vary|varies|better|superior|inferior|advantage\w*|versus|vs|compared (?:with|to))\b", re.IGNORECASE)
-_Q_NEGATION = re.compile(r"\b(?:not|never)\b|n't\b|\b(?:is|are|was|were) there no\b", re.IGNORECASE)
-_Q_HARM = re.compile(
-    r"\b(?:pose[sd]? (?:a |an |any )?(?:\w+ )?(?:risk|threat|danger|hazard)|(?:increase\w*|raise\w*|higher|greater|"
-    r"elevat\w*|excess|more) (?:\w+ ){0,2}risks?|risk factors?|at (?:\w+ )?risk|harm\w*|danger\w*|unsafe|"
-    r"hazard\w*|toxic\w*|detrimental|deleterious|risky|adverse|complications?|side[- ]effects?|"
-    r"(?:cause|lead to|result in)s? (?:\w+ ){0,2}(?:damage|injury|harm))\b",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CONTRACTION = re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should)n't\b", re.IGNORECASE)
-_SEX = re.compile(r"\b(wom[ae]n|m[ae]n|females?|males?|girls?|boys?)\b", re.IGNORECASE)
-_Q_RECOMMENDATION = re.compile(r"\b(?:should|recommend\w*|indicated|advis\w*|offer\w*|first[- ]line)\b", re.IGNORECASE)
-_Q_SAFETY = re.compile(r"\b(?:safe(?:ly|ty)?|well[- ]tolerated)\b", re.IGNORECASE)
-_Q_BENEFIT = re.compile(r"\b(?:reduc\w*|lower\w*|decreas\w*|prevent\w*|protect\w*|minimi[sz]\w*) (?:\w+ ){0,3}(?:risks?|complications?|harm|adverse|toxicity|side[- ]effects?)\b", re.IGNORECASE)
-
-_GENERIC = frozenset(crude_stems(
-    "is are was were does do did can could should will would may might there their patients patient study "
-    "really always any all still new use used using effect effects risk role"
-))
 NEGATION_SCOPE_WORDS = 8
 MIN_QUESTION_COVERAGE = 0.75  # share of the question's words the deciding source must have
 MIN_BASIS_OVERLAP = 0.25  # share of the question's words a sentence needs to count towards the verdict
 
 
-def is_yes_no(text: str, flagged: bool) -> bool:
-    """A yes/no question: flagged by :mod:`evidex.answer.understand` (leading auxiliary), or a
-    question ending in "?" that asks no wh-question ("Aripiprazole: a risk factor for gambling?")."""
-    text = text.strip()
-    return flagged or (text.endswith("?") and not _WH.search(text))
-
-
-# --- the question -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuestionCues:
-    """How a yes/no question is asked, read once from its text by :func:`question_cues`."""
-
-    stems: frozenset[str]  # its own words, without the generic ones
-    doubt: bool  # "really", "necessary", "routine", "always": a plain positive finding does not answer it
-    same: bool  # "similar", "as effective as", "instead of" (and not "better"): "no difference" answers yes
-    differ: bool  # "better", "differ", "versus": "similar" or "as good as" answers no
-    harm: bool  # "pose a risk", "increased risk", "risk factor", "harmful": "low risk" answers no
-    safety: bool  # "safe", "safely": "low risk" answers yes, "increased risk" no
-    negated: bool  # "Is X not …?": too easily answered the wrong way round
-    recommendation: bool  # "should", "recommended", "indicated": a recommendation answers it
-    groups: frozenset[str]  # the sexes it names: a finding "in women" answers a question about women
-    numbers: frozenset[str]  # "type 1", "stage 3", "aged 40 to 49": a sentence on type 2 diabetes does not answer it
-    up: bool  # asks about more, higher, better
-    down: bool  # asks about less, lower, fewer
-
-
-def question_cues(text: str) -> QuestionCues:
-    """The cues of a question's wording that decide which way a finding answers it."""
-    harm = bool(_Q_HARM.search(text)) and not _Q_BENEFIT.search(text)
-    return QuestionCues(
-        stems=frozenset(crude_stems(text) - _GENERIC),
-        doubt=bool(_Q_DOUBT.search(text)),
-        same=bool(_Q_SAME.search(text)) and not _Q_DIFFER.search(text),
-        differ=bool(_Q_DIFFER.search(text)),
-        harm=harm,
-        safety=bool(_Q_SAFETY.search(text)) and not harm,
-        negated=bool(_Q_NEGATION.search(text)),
-        recommendation=bool(_Q_RECOMMENDATION.search(text)),
-        groups=_groups(text),
-        numbers=frozenset(_NUMBER.findall(text)),
-        up=bool(_UP.search(text)),
-        down=bool(_DOWN.search(text)),
-    )
-
-
 # --- what one sentence says -----------------------------------------------------
 
 
-def _groups(text: str) -> frozenset[str]:
-    """The sexes a text names ("women", "males"), as "female" / "male"."""
-    return frozenset("female" if re.match(r"wom|fem|gir", m.group(1), re.IGNORECASE) else "male" for m in _SEX.finditer(text))
+
 
 
 def _words(text: str) -> list[str]:
@@ -374,7 +290,7 @@ def sentence_cues(sentence: str, question: str | QuestionCues, guideline: bool =
     sentence = _spelled_out(sentence)
     plain = _NOT_NEGATION.sub(" ", sentence)  # "not only", "cannot be excluded": not a negated finding
     no_effect = bool(_NO_EFFECT.search(plain))
-    s_up, s_down = bool(_UP.search(sentence)), bool(_DOWN.search(sentence))
+    s_up, s_down = bool(UP.search(sentence)), bool(DOWN.search(sentence))
     safe = bool(_SAFE.search(plain)) and not _UNSAFE.search(plain)
     return {
         "no_effect": float(no_effect),
@@ -393,7 +309,7 @@ def sentence_cues(sentence: str, question: str | QuestionCues, guideline: bool =
         "harm": float(bool(_HARM.search(plain)) and not safe and not no_effect),
         "difference": float(bool(_DIFFERENCE.search(sentence)) and not no_effect),
         "direction_opposite": float((q.up and s_down) or (q.down and s_up)),
-        "subgroup": float(len(_groups(sentence)) == 1 and not _groups(sentence) <= q.groups),
+        "subgroup": float(len(sex_groups(sentence)) == 1 and not sex_groups(sentence) <= q.groups),
         "overlap": _overlap(sentence, q.stems),
     }
 
@@ -483,7 +399,7 @@ def deciding_finding(findings: list[Finding], question: str = "") -> Finding | N
     conclusions = [f for f in findings[:6] if CONCLUSION_LABEL.search(f.passage.label or "") or f.strength]
     if not conclusions:
         return findings[0] if findings else None
-    stems = crude_stems(question) - _GENERIC
+    stems = crude_stems(question) - GENERIC_WORDS
     return max(conclusions, key=lambda f: _overlap(f.text, stems))
 
 
@@ -539,7 +455,7 @@ def answers_the_question(question: str, title: str, sentences: list[str], concep
     metformin and COVID-19 mortality, however strongly that concludes."""
     named = [[frozenset(crude_stems(n)) for n in names if crude_stems(n)] for names in concepts]
     named = [alternatives for alternatives in named if alternatives]
-    loose = crude_stems(question) - _GENERIC - {w for alternatives in named for phrase in alternatives for w in phrase}
+    loose = crude_stems(question) - GENERIC_WORDS - {w for alternatives in named for phrase in alternatives for w in phrase}
     total = len(loose) + len(named)
     if not total:
         return True
@@ -548,7 +464,7 @@ def answers_the_question(question: str, title: str, sentences: list[str], concep
         present = sum(any(phrase <= words for phrase in alternatives) for alternatives in named)
         return (present + len(loose & words)) / total
 
-    stems = crude_stems(question) - _GENERIC
+    stems = crude_stems(question) - GENERIC_WORDS
     title_words = crude_stems(title)
     for text in ["", *sentences]:
         words = title_words | crude_stems(text)
@@ -585,7 +501,7 @@ def answer_of(sentence: str, q: QuestionCues, model: StanceModel | None, strengt
     """How one sentence answers the question: "yes", "no", "uncertain", or None when it says
     nothing plain about it (hedged, contrasted, conditional, another group or number, the
     other direction).  ``strength`` is its recommendation's grade, ``title`` its source's."""
-    if not q.numbers <= set(_NUMBER.findall(f"{title} {sentence}")):
+    if not q.numbers <= set(NUMBER.findall(f"{title} {sentence}")):
         return None  # the question's "type 1" or "stage 3" is not what the sentence is about
     cues = sentence_cues(sentence, q, guideline)
     said = sentence_stance(sentence, cues, model, strength)

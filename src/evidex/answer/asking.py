@@ -1,0 +1,105 @@
+"""How a yes/no question is asked: the cues of its wording that decide which way a finding
+answers it ("really", "as effective as", "pose a risk", "type 1").  Read once, by
+:mod:`evidex.answer.understand`; :mod:`evidex.answer.verdict` weighs sentences against them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from evidex.answer.words import crude_stems
+
+# "Is X …?" without a leading auxiliary: "Aripiprazole: a new risk factor for pathological gambling?"
+_WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+UP = re.compile(
+    r"\b(increas\w*|higher|more|greater|improv\w*|better|longer|elevat\w*|rais\w*|enhanc\w*|superior|gain\w*|"
+    r"favou?rable|induc\w*|promot\w*|stimulat\w*|activat\w*|accelerat\w*|upregulat\w*)\b",
+    re.IGNORECASE,
+)
+DOWN = re.compile(
+    r"\b(decreas\w*|lower(?:ed|ing|s)?(?! (?:limbs?|extremit\w*|gastro\w*|gi|urinary|back|respiratory|legs?|abdom\w*|"
+    r"lobes?|body|segment|jaw|lip|eyelid))|less|fewer|reduc\w*|declin\w*|worse|shorter|diminish\w*|inferior|loss|poor\w*|"
+    r"unfavou?rable|inhibit\w*|suppress\w*|attenuat\w*|impair\w*|delay\w*|downregulat\w*)\b",
+    re.IGNORECASE,
+)
+_Q_DOUBT = re.compile(
+    r"\b(really|necessary|necessity|needed|need|always|mandatory|routine\w*|worth\w*|justif\w*|required|essential|"
+    r"still|only|all|sufficient|adequate\w*|enough|myth|contraindicat\w*|truly|actually|indispensable|obligatory|"
+    r"must|overrated|any|waste|unnecessary|obsolete|overus\w*|should we care)\b",
+    re.IGNORECASE,
+)
+# Asks whether one thing matches or can stand in for another: "similar outcomes" answers yes.
+_Q_SAME = re.compile(
+    r"\b(similar|same|equivalent|comparable|equal\w*|as (?:safe|effective|good|accurate) as|alike|non-?inferior|"
+    r"interchangeabl\w*|substitut\w*|instead of|omit\w*|reflect\w*)\b",
+    re.IGNORECASE,
+)
+_Q_DIFFER = re.compile(r"\b(?:differ\w*|vary|varies|better|superior|inferior|advantage\w*|versus|vs|compared (?:with|to))\b", re.IGNORECASE)
+_Q_NEGATION = re.compile(r"\b(?:not|never)\b|n't\b|\b(?:is|are|was|were) there no\b", re.IGNORECASE)
+_Q_HARM = re.compile(
+    r"\b(?:pose[sd]? (?:a |an |any )?(?:\w+ )?(?:risk|threat|danger|hazard)|(?:increase\w*|raise\w*|higher|greater|"
+    r"elevat\w*|excess|more) (?:\w+ ){0,2}risks?|risk factors?|at (?:\w+ )?risk|harm\w*|danger\w*|unsafe|"
+    r"hazard\w*|toxic\w*|detrimental|deleterious|risky|adverse|complications?|side[- ]effects?|"
+    r"(?:cause|lead to|result in)s? (?:\w+ ){0,2}(?:damage|injury|harm))\b",
+    re.IGNORECASE,
+)
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_SEX = re.compile(r"\b(wom[ae]n|m[ae]n|females?|males?|girls?|boys?)\b", re.IGNORECASE)
+_Q_RECOMMENDATION = re.compile(r"\b(?:should|recommend\w*|indicated|advis\w*|offer\w*|first[- ]line)\b", re.IGNORECASE)
+_Q_SAFETY = re.compile(r"\b(?:safe(?:ly|ty)?|well[- ]tolerated)\b", re.IGNORECASE)
+_Q_BENEFIT = re.compile(r"\b(?:reduc\w*|lower\w*|decreas\w*|prevent\w*|protect\w*|minimi[sz]\w*) (?:\w+ ){0,3}(?:risks?|complications?|harm|adverse|toxicity|side[- ]effects?)\b", re.IGNORECASE)
+
+GENERIC_WORDS = frozenset(crude_stems(
+    "is are was were does do did can could should will would may might there their patients patient study "
+    "really always any all still new use used using effect effects risk role"
+))
+
+
+def is_yes_no(text: str, flagged: bool) -> bool:
+    """A yes/no question: flagged by :mod:`evidex.answer.understand` (leading auxiliary), or a
+    question ending in "?" that asks no wh-question ("Aripiprazole: a risk factor for gambling?")."""
+    text = text.strip()
+    return flagged or (text.endswith("?") and not _WH.search(text))
+
+
+@dataclass(frozen=True)
+class QuestionCues:
+    """How a yes/no question is asked, read once from its text by :func:`question_cues`."""
+
+    stems: frozenset[str]  # its own words, without the generic ones
+    doubt: bool  # "really", "necessary", "routine", "always": a plain positive finding does not answer it
+    same: bool  # "similar", "as effective as", "instead of" (and not "better"): "no difference" answers yes
+    differ: bool  # "better", "differ", "versus": "similar" or "as good as" answers no
+    harm: bool  # "pose a risk", "increased risk", "risk factor", "harmful": "low risk" answers no
+    safety: bool  # "safe", "safely": "low risk" answers yes, "increased risk" no
+    negated: bool  # "Is X not …?": too easily answered the wrong way round
+    recommendation: bool  # "should", "recommended", "indicated": a recommendation answers it
+    groups: frozenset[str]  # the sexes it names: a finding "in women" answers a question about women
+    numbers: frozenset[str]  # "type 1", "stage 3", "aged 40 to 49": a sentence on type 2 diabetes does not answer it
+    up: bool  # asks about more, higher, better
+    down: bool  # asks about less, lower, fewer
+
+
+def question_cues(text: str) -> QuestionCues:
+    """The cues of a question's wording that decide which way a finding answers it."""
+    harm = bool(_Q_HARM.search(text)) and not _Q_BENEFIT.search(text)
+    return QuestionCues(
+        stems=frozenset(crude_stems(text) - GENERIC_WORDS),
+        doubt=bool(_Q_DOUBT.search(text)),
+        same=bool(_Q_SAME.search(text)) and not _Q_DIFFER.search(text),
+        differ=bool(_Q_DIFFER.search(text)),
+        harm=harm,
+        safety=bool(_Q_SAFETY.search(text)) and not harm,
+        negated=bool(_Q_NEGATION.search(text)),
+        recommendation=bool(_Q_RECOMMENDATION.search(text)),
+        groups=sex_groups(text),
+        numbers=frozenset(NUMBER.findall(text)),
+        up=bool(UP.search(text)),
+        down=bool(DOWN.search(text)),
+    )
+
+
+def sex_groups(text: str) -> frozenset[str]:
+    """The sexes a text names ("women", "males"), as "female" / "male"."""
+    return frozenset("female" if re.match(r"wom|fem|gir", m.group(1), re.IGNORECASE) else "male" for m in _SEX.finditer(text))
