@@ -85,7 +85,9 @@ _FRAGMENT = re.compile(
     r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$|"
     r"^\s*(?:[^:.]{1,40}:\*?\s*)?(?:Recommended|Preferred|Indicated|Contraindicated|Reserved|Considered|Used|"
     r"Suggested|Should|Must|May be|Can be|Is|Are|Requires?|Reduces|Increases|Improves|Lowers|Reduce to|Increase to)\b|"
-    r"^\s*(?:When|How|What|Why|Where|Whom?) to\b|"  # a heading: "When to seek medical attention (…)"
+    r"^\s*(?:When|How|What|Why|Where|Whom?) to\b|"
+    # part of a count whose whole is in the sentence before: "Three of which, were double blinded."
+    r"^\s*(?:\w+ )?of (?:which|whom|these|them|those)\b|"  # a heading: "When to seek medical attention (…)"
     # a list item whose subject is its heading: "**Not routinely recommended** in DKA", "Consider only if pH < 7.0"
     r"^[\s*_]*(?:Not|Never) (?:\w+ )?(?:recommended|indicated|advised|required|needed|used|given)\b|"
     r"^[\s*_]*(?:Only|Consider(?: \W*only\W*)?) (?:if|when|in|for|after)\b|"
@@ -113,7 +115,8 @@ _OUT_OF_CONTEXT = re.compile(
 # "Rotator cuff repairs were performed in 472 males …".
 _METHODS = re.compile(
     r"\b(?:were|was) (?:then |subsequently )?(?:randomly |prospectively |retrospectively )?(?:assigned|randomi[sz]ed|"
-    r"allocated|enrolled|recruited|included|selected|screened|identified|reviewed|retrieved|searched|divided)\b|"
+    r"allocated|enrolled|recruited|included|selected|screened|identified|reviewed|retrieved|searched|divided|"
+    r"grouped|categori[sz]ed|stratified|pooled|extracted|matched)\b|"
     r"\b(?:were|was) performed (?:in|on) \d",
     re.IGNORECASE,
 )

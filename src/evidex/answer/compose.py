@@ -215,7 +215,11 @@ def draft_answer(
             continue  # good enough to be the best there is, not to stand beside it
         chosen += place(finding, section_for(finding, question))
     for pattern, matched in question.modifiers:
-        covered = any(modifier_matches(pattern, c.finding.text) for c in sections.get("patient_specific", []))
+        # covered by any claim shown, in its sentence or its source's title (a review on endoscopy *in pregnancy*)
+        covered = any(
+            modifier_matches(pattern, f"{c.finding.document.title} {c.finding.text}")
+            for claims in sections.values() for c in claims
+        )
         if not covered:
             notes.setdefault("patient_specific", []).append(
                 f"{pattern.label} (“{_as_typed(matched)}”): the indexed evidence found for this question does not "
@@ -312,7 +316,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
         return min(near, key=lambda f: (
             -named_share(question, f.text, f.document.title),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
-            bool(_CAVEAT.search(f.text)),
+            bool(_CAVEAT.search(f.text) or _CONTINUES.match(f.text)),
             named_share(question, "", f.document.title) == 0,
             f.index > 0,
             _source_rank(question, f),
@@ -323,7 +327,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
         key=lambda f: (
             -named_share(question, f.text, f.document.title),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
-            bool(_CAVEAT.search(f.text)),
+            bool(_CAVEAT.search(f.text) or _CONTINUES.match(f.text)),
             bool(treatments) and not mentions(treatments, f.text),
             bool(_SPECULATIVE.search(f.text)),
             not (f.strength or _CONCLUSIVE.search(f.text) or FINDING_CUES.search(f.text)),
@@ -343,11 +347,18 @@ _CONCLUSIVE = re.compile(
     re.IGNORECASE,
 )
 _SPECULATIVE = re.compile(r"\b(is|are) thought to\b|\bhypothes\w+|\btheoretical\w*|\bit is possible\b|\bmay be associated\b", re.IGNORECASE)
+# A sentence that continues another ("However, no difference was found for blood loss") is not the
+# bottom line while one that stands alone answers.
+_CONTINUES = re.compile(
+    r"^\s*(?:however|but|also|in addition|additionally|furthermore|moreover|similarly|likewise|nevertheless|"
+    r"in contrast|conversely|on the other hand|otherwise)\b",
+    re.IGNORECASE,
+)
 # A study's caveat or call for more research, not its finding: never the bottom line when a finding exists.
 _CAVEAT = re.compile(
     r"\b(?:further|future|more|larger|additional|well-designed|high-quality) (?:[\w-]+ ){0,2}(?:studies|research|trials|"
     r"investigations?|data)\b|\b(?:is|are) (?:\w+ )?(?:needed|warranted|required)\b|\blimitations?\b|\bmay reflect\b|"
-    r"\blimited evidence\b|\bevidence (?:\w+ ){0,2}limited\b|\b(?:low|very low)[- ](?:quality|certainty) (?:of )?evidence\b|"
+    r"\blimited evidence\b|\bevidence\b.{0,80}\b(?:was|is|were|are|remains?) (?:\w+ )?(?:limited|conflicting|inconclusive)\b|\b(?:low|very low)[- ](?:quality|certainty) (?:of )?evidence\b|"
     r"\bstatistical power\b|\bshould (?:use|be (?:interpreted|confirmed|investigated))\b|\bcaution\w* (?:is|in interpreting)\b",
     re.IGNORECASE,
 )
