@@ -218,7 +218,7 @@ def draft_answer(
         # covered by any claim shown, in its sentence or its source's title (a review on endoscopy *in pregnancy*)
         covered = any(
             modifier_matches(pattern, f"{c.finding.document.title} {c.finding.text}")
-            for claims in sections.values() for c in claims
+            for key, claims in sections.items() if key != "related" for c in claims  # related groups are other people
         )
         if not covered:
             notes.setdefault("patient_specific", []).append(
