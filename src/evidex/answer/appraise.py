@@ -58,6 +58,10 @@ EDITORIAL_NOTES = re.compile(
     r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)|"
     r"Human Phenotype Ontology|(?:table|list) below|the following list|MedlinePlus Medical Dictionary|"
     r"look up the definitions|frequency of a sign or symptom|frequency may also be listed|"
+    # the rare-disease pages' note on how symptom frequencies are written ("25/25 means …")
+    r"number of the fraction|a frequency of \d+/\d+|(?:sign or symptom|symptoms?) may be rare or common|"
+    r"information on frequency|these frequencies|the fractions? may|"
+    r"\bpercentage of people who have\b.{0,40}\bsymptom|"
     # a sentence that only points to another page or heading: "Also, see \"Key Words\" related to gout"
     # (not "(see \"Assessment of Risk\")" inside a recommendation)
     r"^\s*(?:also,?\s+)?(?:see|go to|visit|read)\s+[\"“]|"

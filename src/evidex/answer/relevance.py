@@ -253,7 +253,7 @@ def feature_rows(question: ClinicalQuestion, candidates: Sequence[Candidate], an
             sum(s and not t for t, s in zip(in_sentence, in_source)) / named,
             float(bool(question.must_mention.anchors) and question.must_mention.covers_anchors(sentence)),
             _type_fit(question, types, candidate),
-            float(asked in ANSWER_TYPES and ANSWER_TYPES[int(np.argmax(types))] == asked),
+            float(question.question_type is QuestionType.GENERAL or (asked in ANSWER_TYPES and ANSWER_TYPES[int(np.argmax(types))] == asked)),
             question_word_share(question, sentence),
             float(candidate.index == 0),
             candidate.index / max(1, candidate.sentences - 1),
@@ -274,7 +274,7 @@ def _type_fit(question: ClinicalQuestion, types: np.ndarray, candidate: Candidat
     elif asked in RULE_CUES:
         fit = RULE_FIT if RULE_CUES[asked].search(candidate.text) else RULE_MISS
     else:
-        fit = NO_TYPE_FIT
+        fit = max(float(types.max()), NO_TYPE_FIT)  # a question of no known kind: a plain answer of any kind fits
     return max(fit, _study_answer(question, candidate))
 
 

@@ -103,14 +103,18 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.PREVENTION, r"\b(?:prevent\w*|avoid (?:getting|catching)|reduce (?:the |my |your )?(?:risk|chances?) of|"
                               r"vaccin\w*|immuni[sz]\w*|prophyla\w*|protect (?:myself|yourself|against))\b"),
     (QuestionType.DIAGNOSIS, r"\b(?:diagnos\w*|tests?|testing|tested|screen\w*|scans?|mri|ct|x-?rays?|ultrasound|"
-                             r"blood work|biopsy|detect\w*|rule out|lab(?:oratory)? results?|"
+                             r"blood work|biopsy|detect\w*|rule (?:\w+ )?out|lab(?:oratory)? results?|"
                              r"how (?:do|can|would|will) (?:i|you|we|doctors?) (?:know|tell|find out))\b"),
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
-                            r"is it normal to (?:feel|have))\b"),
+                            r"is it normal to (?:feel|have)|do i have|could (?:it|this|that|i) (?:be|have)|"
+                            r"is (?:it|this|that) (?:a |an |just )?(?!contagious|serious|normal|safe|ok|okay|dangerous|curable|bad)\w+\s*\?\s*$)"),
     (QuestionType.RISK, r"\b(?:risk factors?|at risk|who (?:gets|is at risk|can get)|susceptib\w*|"
                         r"more likely to (?:get|develop)|chances? of (?:getting|developing))\b"),
-    (QuestionType.CAUSE, r"\b(?:caus\w*|why (?:do|does|did|am|is|are|would|have|has)|due to|trigger\w*|"
+    (QuestionType.CAUSE, r"\b(?:caus\w*|etiolog\w*|aetiolog\w*|why (?:do|does|did|am|is|are|would|have|has)|due to|trigger\w*|"
                          r"reasons? for|what makes|contagious|spread\w*|catch(?:ing)? it)\b"),
+    # "ok to help with swelling?" asks whether it helps, not whether it is safe with swelling
+    (QuestionType.TREATMENT, r"\bhelp(?:s|ful)? (?:with|for|my)\b|\bgood for\b|\bworks? for\b|\bfirst aid\b|"
+                             r"\bfirst response\b|\bwhat (?:to|should (?:i|we|you)|do you) do (?:if|when|for|about)\b"),
     (QuestionType.CONTRAINDICATIONS, r"\b(?:contraindicat\w*|(?:safe|ok|okay|alright|all right)\b.{0,40}"
                                      r"\b(?:pregnan\w*|breast[- ]?feed\w*|nursing|while|during|if (?:i|he|she|you) (?:have|has|am|is|are)|"
                                      r"with (?:my |a |an |high |low )?\w+|for (?:children|kids|a child|my (?:son|daughter|baby|child))|"
@@ -124,7 +128,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                              r"(?:keep|get|bring)\b.{0,30}\b(?:down|under control|in check)|"
                              r"(?:anything|something|what(?: is|'s)? good|best (?:thing|medicine|remedy)) for|"
                              r"how (?:can|do|should) (?:i|we|you) (?:stop|manage|deal with|cope with|live with|beat|fight))\b"),
-    (QuestionType.USAGE, r"\b(?:used (?:for|to)|indicat\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
+    (QuestionType.USAGE, r"\b(?:used (?:for|to)|indicat\w*|prescri(?:be|bed|ption)\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
                          r"how (?:to|do i|should i|do you) (?:take|use|apply|inject)|when (?:to|should i) take|"
                          r"should (?:i|he|she|we) (?:take|start|use|get|be on)|do (?:i|you) need)\b"),
     (QuestionType.DEFINITION, r"^(?:what|who)\s+(?:is|are|was)\b|\bwhat does (?:\w+ ){1,4}mean\b|\bdefin\w*|"
