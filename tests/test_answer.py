@@ -186,6 +186,16 @@ def test_cli_ask_rejects_bad_input(builtin_copy):
     assert long.returncode == 1 and "limit" in long.stderr
 
 
+def test_a_what_is_question_is_answered_by_what_that_thing_is(corpus):
+    disc = corpus.ask("What is a herniated disc?", audience="patient")
+    assert disc.section("bottom_line").claims[0].text.startswith("A herniated disk is")
+    # the corpus defines atopic dermatitis, never dermatitis itself: a narrower thing is not an answer
+    dermatitis = corpus.ask("What is dermatitis?", audience="patient")
+    assert dermatitis.abstained and "what Dermatitis is" in dermatitis.abstain_reason
+    # a list of symptoms that includes drooling does not say what drooling is
+    assert corpus.ask("What is drooling?", audience="patient").abstained
+
+
 def test_bottom_line_is_a_finding_about_the_question(corpus):
     answer = corpus.ask("Does exercise help chronic low back pain?")
     bottom = answer.section("bottom_line").claims[0].text

@@ -128,6 +128,8 @@ def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(voc
         ("What are the complications of diabetes?", "complications"),
         ("How common is psoriasis?", "frequency"),
         ("What is fibromyalgia?", "definition"),
+        ("what's gout?", "definition"),
+        ("What is the impact of a fast-track pathway on length of stay after hip fracture?", "general"),
         ("Which is better for back pain, ibuprofen or naproxen?", "comparison"),
     ],
 )

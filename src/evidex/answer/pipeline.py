@@ -28,7 +28,7 @@ from evidex.answer.compose import (
 from evidex.answer.llm import ChatClient, rewrite_claims
 from evidex.answer.plain import PlainLanguage, fit_reading_grade, reading_grade
 from evidex.answer.red_flags import evidence_caveat, urgent_notice, when_to_get_help
-from evidex.answer.relevance import RelevanceModel, about_the_focus, shipped_model
+from evidex.answer.relevance import RelevanceModel, about_the_focus, defines_focus, shipped_model
 from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Section, Verdict
 from evidex.answer.understand import (
     Audience,
@@ -97,6 +97,9 @@ class Engine:
         ranked = rank_by_relevance(parsed, candidates, model)
         findings = [f for f in ranked if f.relevance >= model.threshold and about_the_focus(parsed, f.candidate())]
         findings = [f for f in findings if about_the_treatment(parsed, f)]
+        if parsed.question_type is QuestionType.DEFINITION:
+            # "what is X?" is answered by what X is; sentences that only mention X do not answer it
+            findings = [f for f in findings if defines_focus(parsed, f.text)]
         gap = treatment_gap(parsed, findings)
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)

@@ -374,6 +374,30 @@ def names_focus(question: ClinicalQuestion, text: str) -> bool:
     return any(mentions(alternatives, text) for alternatives in question.focus_phrases)
 
 
+# What a definition looks like: its subject, then a defining verb ("Gout is …", "Sialorrhea
+# (drooling) refers to …", "Drooling, or sialorrhea, happens when …").
+_DEFINING_VERB = re.compile(
+    r"\s(?:is|are|refers? to|means?|describes?|is (?:also )?(?:called|known as|defined as)|occurs? when|happens? when)\s",
+    re.IGNORECASE,
+)
+_ARTICLE = re.compile(r"^(?:an?|the)\s+", re.IGNORECASE)
+
+
+def defines_focus(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence defines what a "what is …?" question asks about: its subject is the
+    focus itself, not a longer name that holds it ("Atopic dermatitis is …" does not say
+    what dermatitis is, and a list of symptoms that includes drooling does not say what drooling is)."""
+    verb = _DEFINING_VERB.search(text[:200])
+    if verb is None:
+        return False
+    subject = re.sub(r"\([^)]*\)", " ", text[: verb.start()])  # "Sialorrhea (drooling)"
+    subject = _ARTICLE.sub("", subject.split(",")[0].strip())  # "Drooling, or sialorrhea,"
+    if not subject or len(subject.split()) > 6:
+        return False
+    words = concept_phrase(subject)
+    return any(words == phrase for alternatives in question.focus_phrases for phrase in alternatives)
+
+
 DEFINING_SENTENCES = 2
 
 

@@ -131,7 +131,9 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.USAGE, r"\b(?:used (?:for|to)|indicat\w*|prescri(?:be|bed|ption)\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
                          r"how (?:to|do i|should i|do you) (?:take|use|apply|inject)|when (?:to|should i) take|"
                          r"should (?:i|he|she|we) (?:take|start|use|get|be on)|do (?:i|you) need)\b"),
-    (QuestionType.DEFINITION, r"^(?:what|who)\s+(?:is|are|was)\b|\bwhat does (?:\w+ ){1,4}mean\b|\bdefin\w*|"
+    # "what is gout?", not "what is the impact of X on Y?" (of a relation between things: general)
+    (QuestionType.DEFINITION, r"^(?:(?:what|who)\s+(?:is|are|was)|what['’]?s)\s+(?:(?!(?:of|for|in|on|between|with|to|after|during|"
+                              r"most|best|impact|effect|role)\b)[\w'’-]+\s*){1,6}[?.!]*\s*$|\bwhat does (?:\w+ ){1,4}mean\b|\bdefin\w*|"
                               r"\bmeaning of\b|\bexplain\b|\btell me about\b|\binformation (?:on|about)\b|\bwhat kind of\b"),
 )
 # Words that say what kind of answer is wanted; MeSH has headings for some ("Signs and Symptoms",
