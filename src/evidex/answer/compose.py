@@ -213,6 +213,8 @@ def draft_answer(
             break
         if finding.relevance < min_relevance:
             continue  # good enough to be the best there is, not to stand beside it
+        if bottom is not None and finding.document.id != bottom.document.id and not about_all_of_it(question, finding):
+            continue  # vitamin E for NASH does not answer whether alcohol harms the liver in NAFLD
         chosen += place(finding, section_for(finding, question))
     for pattern, matched in question.modifiers:
         # covered by any claim shown, in its sentence or its source's title (a review on endoscopy *in pregnancy*)
@@ -226,6 +228,17 @@ def draft_answer(
                 f"specifically address this group; the statements above may not apply."
             )
     return Draft(sections=sections, notes=notes)
+
+
+def about_all_of_it(question: ClinicalQuestion, finding: Finding) -> bool:
+    """Whether a finding is about everything the question asks about: its sentence, or the
+    title of the study or page it comes from, names each focus concept.  A guideline covers
+    many topics, so its title does not count.  The bottom line's own source is exempt: its
+    other sentences are about the question its title asks."""
+    if not question.focus_phrases:
+        return True
+    title = "" if finding.document.kind is EvidenceKind.GUIDELINE else finding.document.title
+    return named_share(question, finding.text, title) == 1
 
 
 def _as_typed(typed: str) -> str:
