@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evidex.answer.understand import QuestionError, understand
+from evidex.answer.words import concept_words
 from evidex.search.vocab import Vocabulary
 
 SEED = (
@@ -131,6 +132,8 @@ def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(voc
         ("what's gout?", "definition"),
         ("What is the impact of a fast-track pathway on length of stay after hip fracture?", "general"),
         ("Which is better for back pain, ibuprofen or naproxen?", "comparison"),
+        ("Could I have caught shingles from my grandson?", "cause"),
+        ("I thought Zyrtec was for allergies?", "usage"),
     ],
 )
 def test_question_types(vocabulary, question, qtype):
@@ -170,3 +173,18 @@ def test_age_and_children_are_patient_details(vocabulary):
 
 def test_a_question_that_names_nothing_is_not_understood(vocabulary):
     assert not understand("Is it contagious?", vocabulary).understood
+
+
+def test_relatives_say_who_not_what(vocabulary):
+    question = understand("Could I have gotten a throat infection from my spouse?", vocabulary)
+    assert question.question_type == "cause"
+    assert "Spouses" not in {c.name for c in question.focus}
+
+
+def test_a_brand_name_that_reads_as_an_everyday_word_is_not_a_name_of_the_drug(vocabulary):
+    # one of cetirizine's brands is "Reactine": a sentence about an allergic reaction does not name cetirizine
+    question = understand("I thought Zyrtec was for allergies?", vocabulary)
+    cetirizine = next(c for c in question.focus if c.name == "Cetirizine")
+    assert "Reactine" not in cetirizine.synonyms and "Zyrtec" == cetirizine.matched_text
+    assert not question.must_mention.covers_anchors(concept_words("There are medicines to treat a reaction."))
+    assert question.must_mention.covers_anchors(concept_words("Zyrtec (cetirizine) relieves sneezing."))

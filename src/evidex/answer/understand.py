@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from enum import StrEnum
 from typing import Literal
 
@@ -105,6 +106,9 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.DIAGNOSIS, r"\b(?:diagnos\w*|tests?|testing|tested|screen\w*|scans?|mri|ct|x-?rays?|ultrasound|"
                              r"blood work|biopsy|detect\w*|rule (?:\w+ )?out|lab(?:oratory)? results?|"
                              r"how (?:do|can|would|will) (?:i|you|we|doctors?) (?:know|tell|find out))\b"),
+    # "could I have caught it from my spouse?" asks how it spreads, not what it feels like
+    (QuestionType.CAUSE, r"\b(?:get|got|gotten|getting|catch|caught|catching|pick(?:ed)? up|contract(?:ed)?|pass(?:ed)?) "
+                         r"(?:\w+ ){0,4}from (?:my|his|her|their|a|an|the|someone|somebody|other|another)\b"),
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
                             r"is it normal to (?:feel|have)|do i have|could (?:it|this|that|i) (?:be|have)|"
                             r"is (?:it|this|that) (?:a |an |just )?(?!contagious|serious|normal|safe|ok|okay|dangerous|curable|bad)\w+\s*\?\s*$)"),
@@ -128,7 +132,8 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                              r"(?:keep|get|bring)\b.{0,30}\b(?:down|under control|in check)|"
                              r"(?:anything|something|what(?: is|'s)? good|best (?:thing|medicine|remedy)) for|"
                              r"how (?:can|do|should) (?:i|we|you) (?:stop|manage|deal with|cope with|live with|beat|fight))\b"),
-    (QuestionType.USAGE, r"\b(?:used (?:for|to)|indicat\w*|prescri(?:be|bed|ption)\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
+    (QuestionType.USAGE, r"\b(?:(?:is|was|are|were) (?:it |they |\w+ )?(?:only |just |mainly |specifically |specially |also )?for (?!a |an |the |how |long|my |me\b)\w+|"
+                         r"used (?:for|to)|indicat\w*|prescri(?:be|bed|ption)\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
                          r"how (?:to|do i|should i|do you) (?:take|use|apply|inject)|when (?:to|should i) take|"
                          r"should (?:i|he|she|we) (?:take|start|use|get|be on)|do (?:i|you) need)\b"),
     # "what is gout?", not "what is the impact of X on Y?" (of a relation between things: general)
@@ -370,7 +375,7 @@ def understand(
         raise QuestionError(f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
     if audience not in ("clinician", "patient"):
         raise QuestionError(f"audience must be 'clinician' or 'patient', not {audience!r}")
-    expanded = _in_sentence_case(expand_query(_with_pain_names(typed), vocabulary), text)
+    expanded = _without_lookalike_names(_in_sentence_case(expand_query(_with_pain_names(typed), vocabulary), text), vocabulary)
     asked = _asking_part(text)
     background = _background_spans(text, asked)
     # "side effects" or "symptoms" say what is asked, not about what: not concepts of the question
@@ -386,6 +391,7 @@ def understand(
         concepts = [
             c for c in expanded.concepts
             if (c.tree_numbers or c.source == "lay") and not _within(_position(c, text), len(c.matched_text), cue_spans)
+            and not any(t.startswith(_WHO_TREES) for t in c.tree_numbers)  # "my spouse" is who, not what
         ]
         in_background = [c for c in concepts if _inside(_position(c, text), background)]
     asked_concepts = [c for c in concepts if c not in in_background]
@@ -465,6 +471,29 @@ def _with_pain_names(text: str) -> str:
     return f"{text} ({', '.join(dict.fromkeys(names))})" if names else text
 
 
+@lru_cache(maxsize=4)
+def _everyday_words(vocabulary: Vocabulary) -> tuple[frozenset[str], frozenset[frozenset[str]]]:
+    """Everyday English words, and their stems as :func:`concept_phrase` forms them."""
+    words = frozenset(word for word in vocabulary.common_words() if len(word) > 3)
+    return words, frozenset(map(concept_phrase, words))
+
+
+def _without_lookalike_names(expanded: ExpandedQuery, vocabulary: Vocabulary) -> ExpandedQuery:
+    """``expanded`` without the one-word other names that read, once stemmed, as an everyday
+    word: a sentence about an allergic "reaction" does not name cetirizine because one of its
+    brands is "Reactine".  The name asked by and the concept's own name always stay."""
+    words, stems = _everyday_words(vocabulary)
+
+    def lookalike(name: str) -> bool:
+        return " " not in name.strip() and name.lower() not in words and concept_phrase(name) in stems
+
+    concepts = [
+        c.model_copy(update={"synonyms": [s for s in c.synonyms if not lookalike(s)]}) if any(map(lookalike, c.synonyms)) else c
+        for c in expanded.concepts
+    ]
+    return expanded.model_copy(update={"concepts": concepts})
+
+
 def _asking_part(text: str) -> tuple[int, int]:
     """The span of the sentence that asks: the last one ending in "?", else the last one
     opening with a question word, else the whole text.  Patients give background first."""
@@ -504,6 +533,9 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
     return position >= 0 and any(start <= position < end for start, end in spans)
 
 
+# Relatives ("Spouses", "Mothers" under Family) and age groups ("Infant, Newborn") say who a
+# question is about, never what; a group with a problem of its own ("Ill-Housed Persons") can be.
+_WHO_TREES = ("F01.829.263", "I01.880.853.150", "M01.060")
 # Statistics ("Incidence", "Risk", "Mortality" under Epidemiologic Methods) are not treatments.
 _NOT_INTERVENTION_TREES = ("E05.318",)
 

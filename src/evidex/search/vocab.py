@@ -456,6 +456,10 @@ def _in_order(letters: str, word: str) -> bool:
     return all(letter in remaining for letter in letters)
 
 
+# Occurrences in the subtitles frequency list above which a word is an everyday one (~12,000 words).
+COMMON_WORD_FREQUENCY = 1000
+
+
 class Vocabulary:
     """Lookup tables over the bundled vocabularies; load once and keep the instance."""
 
@@ -590,6 +594,10 @@ class Vocabulary:
         surface = fold(word)
         tables = (self._english, self._prose, self._term_words)
         return any(w in table for w in (surface, stem(surface)) for table in tables)
+
+    def common_words(self, min_frequency: int = COMMON_WORD_FREQUENCY) -> list[str]:
+        """English words at least this frequent in the subtitles list: the words a reader meets daily."""
+        return [word for word, count in self._english.items() if count >= min_frequency]
 
     def frequency(self, word: str) -> int:
         """How common a word is in English (subtitles) and in the vocabularies."""
