@@ -11,11 +11,6 @@ from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # not on a Unix: nothing keeps two processes from embedding the same passages
-    fcntl = None  # type: ignore[assignment]
-
 from evidex.answer.appraise import SentenceSplitter
 from evidex.answer.llm import ChatClient
 from evidex.answer.pipeline import Engine
@@ -43,7 +38,7 @@ from evidex.evidence.pubmed.eutils import (
     fetch_for_question,
 )
 from evidex.evidence.pubmed.sync import Sync, SyncReport
-from evidex.evidence.store import CorpusStats, SearchFilters, SQLiteStore
+from evidex.evidence.store import CorpusStats, SearchFilters, Store, open_store
 from evidex.search.embed import E5Embedder, Embedder, load_embedder
 from evidex.search.retrieve import Searcher, SearchResult, embed_missing_passages
 from evidex.search.vocab import Vocabulary
@@ -99,14 +94,14 @@ class Corpus:
     >>> corpus.prepare()                                            # doctest: +SKIP
     """
 
-    def __init__(self, store: SQLiteStore, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> "Corpus":
         settings = settings or Settings()
-        return cls(SQLiteStore(settings.database_path), settings)
+        return cls(open_store(settings.database_url, settings.database_path), settings)
 
     def close(self) -> None:
         if "ncbi" in self.__dict__:
@@ -196,15 +191,11 @@ class Corpus:
     @contextlib.contextmanager
     def embedding_lock(self) -> Iterator[None]:
         """Held while this process embeds the corpus, so that two processes never embed the same passages."""
-        path = self.settings.database_path.with_name(self.settings.database_path.name + ".embedding")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as handle:
-            if fcntl is not None:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    raise EmbeddingBusy("another evidex process is embedding this corpus") from None
-            yield
+        try:
+            with self.store.exclusive("embedding"):
+                yield
+        except BlockingIOError:
+            raise EmbeddingBusy("another evidex process is embedding this corpus") from None
 
     def embed_in_background(self) -> BackgroundEmbedding:
         """Start embedding passages without vectors in a thread of this process (what a server does)."""

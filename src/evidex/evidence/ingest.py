@@ -42,7 +42,7 @@ from evidex.evidence.documents import (
 )
 from evidex.evidence.sources import read_source
 from evidex.evidence.sources.jsonl import GZIP_MAGIC
-from evidex.evidence.store import Changes, SQLiteStore, WriteCounts
+from evidex.evidence.store import Changes, Store, WriteCounts
 
 MAX_REPORTED_PROBLEMS = 200
 
@@ -121,7 +121,7 @@ class ReaderProcessError(RuntimeError):
 
 
 def ingest_files(
-    store: SQLiteStore,
+    store: Store,
     paths: Iterable[Path],
     format: str | None = None,
     batch_size: int = 2000,
@@ -145,7 +145,7 @@ def ingest_files(
 
 
 def ingest_file(
-    store: SQLiteStore,
+    store: Store,
     path: Path,
     format: str | None,
     report: IngestReport,
@@ -178,7 +178,7 @@ def ingest_file(
 
 
 def ingest_records(
-    store: SQLiteStore,
+    store: Store,
     records: Iterable[SourceRecord],
     report: IngestReport,
     batch_size: int = 2000,
@@ -194,7 +194,7 @@ def _classified(record: SourceRecord) -> SourceRecord:
 
 
 def _store_records(
-    store: SQLiteStore,
+    store: Store,
     records: Iterable[SourceRecord],
     report: IngestReport,
     batch_size: int,

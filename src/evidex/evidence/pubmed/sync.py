@@ -16,23 +16,19 @@ matching it is removed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-try:
-    import fcntl
-except ImportError:  # not on a Unix: nothing stops two syncs at once
-    fcntl = None  # type: ignore[assignment]
 
 from evidex.evidence.documents import Document
 from evidex.evidence.ingest import IngestReport, ProgressCallback, ingest_file
 from evidex.evidence.pubmed.client import NcbiClient, PubMedUnavailable
-from evidex.evidence.store import Changes, SQLiteStore
+from evidex.evidence.store import Changes, Store
 from evidex.settings import PubMedSettings, PubMedSubset
 
 FOLDERS = ("baseline", "updatefiles")
@@ -128,7 +124,7 @@ class Sync:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         client: NcbiClient,
         settings: PubMedSettings,
         work_dir: Path,
@@ -153,7 +149,7 @@ class Sync:
     def run(self, limit: int | None = None, progress: ProgressCallback | None = None) -> SyncReport:
         """Apply up to ``limit`` pending files (all by default); raises :class:`SyncError` when it must stop."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        with _exclusive(self.work_dir / "sync.lock"):
+        with self._exclusive():
             try:
                 todo, listed = self.pending()
             except PubMedUnavailable as exc:
@@ -164,6 +160,15 @@ class Sync:
             for remote in chosen:
                 report.applied.append(self._apply(remote, progress))
             return report
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One sync at a time on a corpus (from any machine, on PostgreSQL)."""
+        try:
+            with self.store.exclusive("pubmed-sync"):
+                yield
+        except BlockingIOError:
+            raise SyncError("another `evidex pubmed sync` is running on this corpus") from None
 
     def _apply(self, remote: RemoteFile, progress: ProgressCallback | None) -> FileResult:
         started = time.perf_counter()
@@ -240,22 +245,3 @@ def _md5_of(path: Path) -> str:
         while chunk := handle.read(_DOWNLOAD_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-class _exclusive:
-    """An exclusive lock on ``path`` for as long as the block runs: one sync at a time."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        self.handle = self.path.open("a")
-        if fcntl is not None:
-            try:
-                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self.handle.close()
-                raise SyncError("another `evidex pubmed sync` is running on this data directory") from None
-
-    def __exit__(self, *exc: object) -> None:
-        self.handle.close()
