@@ -166,12 +166,31 @@ PARITY_QUERIES = [
     "COPD exacerbation antibiotics",
 ]
 TOP = 5
-# Two passages whose final scores differ by less than this fraction are a tie: HNSW is approximate,
-# PostgreSQL's Snowball stemmer and FTS5's Porter stemmer differ on a few words, and the built-in
-# corpus has many near-duplicate passages (one guideline's recommendations, MedQuAD's pages) whose
-# scores differ in the third decimal, so their order is the one thing the two stores may decide
-# differently.  Measured: scores of the same passage differ by < 0.2 % between the stores.
-TIE = 0.01
+# Scores within this fraction of each other are a tie, whose order the two stores may decide
+# differently.  The final scores of one passage differ between the stores by up to ~2 % (measured on
+# these queries): fusion rescales each cosine between the lowest and highest of the dense ranking's
+# 100 candidates, and pgvector's HNSW index is approximate, so its 100th candidate (the lowest
+# cosine) is not always SQLite's exact one; BM25 scores agree to 1e-4 (Snowball and FTS5's Porter
+# stemmer differ on few words).  The built-in corpus has many near-duplicate passages (one
+# guideline's recommendations, MedQuAD's pages) whose scores differ in the third decimal.
+TIE = 0.03
+
+
+def same_top(expected: list[tuple[str, float]], got: list[tuple[str, float]]) -> list[str]:
+    """Where ``got`` (passage id, final score, best first) disagrees with ``expected`` about the
+    top :data:`TOP` beyond ties: a passage of ``expected``'s top is in ``got``'s, unless it ties
+    with ``expected``'s last one; two passages keep their order unless they tie."""
+    problems = []
+    rank = {passage: n for n, (passage, _) in enumerate(got)}
+    cut = expected[min(TOP, len(expected)) - 1][1] if expected else 0.0
+    top = expected[:TOP]
+    for passage, score in top:
+        if rank.get(passage, len(got)) >= TOP and score > cut * (1 + TIE):
+            problems.append(f"{passage} ({score:.4f}) is not in the top {TOP}")
+    for (first, high), (second, low) in zip(top, top[1:]):
+        if high > low * (1 + TIE) and rank.get(first, len(got)) > rank.get(second, len(got)):
+            problems.append(f"{second} ({low:.4f}) comes before {first} ({high:.4f})")
+    return problems
 
 
 @pytest.fixture(scope="module")
@@ -225,20 +244,27 @@ def test_ask_gives_the_same_answer_on_sqlite_and_postgresql(builtin_data_dir, bu
             assert [r.doc_id for r in got.references] == [r.doc_id for r in expected.references]
 
 
-def test_cli_ingest_search_and_ask_on_postgresql(postgres, builtin_postgres, tmp_path):
-    env = {"EVIDEX_DATABASE_URL": builtin_postgres.database_url.replace("postgresql://", "postgresql+psycopg://")}
-    result = run_cli("ingest", str(DATA / "pubmed-29768149.xml"), data_dir=tmp_path, env=env)
-    assert result.returncode == 0, result.stderr
-    assert "1 ingested" in result.stdout
-    again = run_cli("ingest", str(DATA / "pubmed-29768149.xml"), data_dir=tmp_path, env=env)
-    assert "0 ingested, 0 updated, 1 unchanged" in again.stdout
-    found = json.loads(run_cli("search", "budesonide formoterol mild asthma", "--json", data_dir=tmp_path, env=env).stdout)
-    assert found["hits"][0]["passage_id"].startswith("pmid:29768149#")
-    stats = run_cli("corpus", "stats", "--json", data_dir=tmp_path, env=env)
-    assert json.loads(stats.stdout)["database"].startswith("postgresql://")
-    answer = run_cli("ask", "Is as-needed budesonide-formoterol effective in mild asthma?", "--json", data_dir=tmp_path, env=env)
-    assert answer.returncode == 0, answer.stderr
-    assert "pmid:29768149" in {r["doc_id"] for r in json.loads(answer.stdout)["references"]}
-    removed = Corpus.open(builtin_postgres).store
-    assert removed.delete(["pmid:29768149"]) == 1  # leave the shared built-in corpus as it was
-    removed.close()
+def test_cli_ingest_search_and_ask_give_the_same_results_on_both(builtin_postgres, builtin_copy, tmp_path):
+    postgresql = {"EVIDEX_DATABASE_URL": builtin_postgres.database_url.replace("postgresql://", "postgresql+psycopg://")}
+    runs = {"sqlite": (builtin_copy, {}), "postgresql": (tmp_path / "pg-data", postgresql)}
+    found, answers = {}, {}
+    try:
+        for name, (data_dir, env) in runs.items():
+            result = run_cli("ingest", str(DATA / "pubmed-29768149.xml"), data_dir=data_dir, env=env)
+            assert result.returncode == 0, result.stderr
+            assert "1 ingested, 0 updated, 0 unchanged" in result.stdout
+            again = run_cli("ingest", str(DATA / "pubmed-29768149.xml"), data_dir=data_dir, env=env)
+            assert "0 ingested, 0 updated, 1 unchanged" in again.stdout
+            search = run_cli("search", "budesonide formoterol as needed mild asthma", "--json", data_dir=data_dir, env=env)
+            found[name] = [(h["passage_id"], h["score"]["final"]) for h in json.loads(search.stdout)["hits"]]
+            answer = run_cli("ask", "Is as-needed budesonide-formoterol effective in mild asthma?", "--json", data_dir=data_dir, env=env)
+            assert answer.returncode == 0, answer.stderr
+            answers[name] = [r["doc_id"] for r in json.loads(answer.stdout)["references"]]
+        stats = json.loads(run_cli("corpus", "stats", "--json", data_dir=tmp_path, env=postgresql).stdout)
+        assert stats["database"].startswith("postgresql://")
+    finally:
+        with Corpus.open(builtin_postgres) as pg:
+            pg.store.delete(["pmid:29768149"])  # the built-in corpus in PostgreSQL is shared by this module
+    assert any(p.startswith("pmid:29768149#") for p, _ in found["postgresql"])
+    assert not same_top(found["sqlite"], found["postgresql"]) and not same_top(found["postgresql"], found["sqlite"])
+    assert "pmid:29768149" in answers["postgresql"] and answers["postgresql"] == answers["sqlite"]

@@ -40,6 +40,7 @@ from evidex.evidence.pubmed.eutils import (
 from evidex.evidence.pubmed.sync import Sync, SyncReport
 from evidex.evidence.store import CorpusStats, SearchFilters, Store, open_store
 from evidex.search.embed import E5Embedder, Embedder, load_embedder
+from evidex.search.distributed import EmbeddingRun
 from evidex.search.retrieve import Searcher, SearchResult, embed_missing_passages
 from evidex.search.vocab import Vocabulary
 from evidex.settings import Settings
@@ -122,15 +123,30 @@ class Corpus:
         format: str | None = None,
         progress: ProgressCallback | None = None,
         embed: bool = True,
+        ray: str | None = None,
     ) -> IngestReport:
         """Ingest files (PubMed XML, bundled JSONL formats or generic JSONL).
 
         With ``embed=False`` new passages are searchable by words at once and by
         meaning after :meth:`embed_passages` (useful for large bulk loads); so too
         when another process (a server) is embedding this corpus, which takes them.
+        ``ray``: read and classify the files in parallel on the Ray cluster at this
+        address ("local": this machine's cores), and embed there too
+        (:mod:`evidex.evidence.distributed`, :mod:`evidex.search.distributed`).
         """
-        report = ingest_files(self.store, [Path(p) for p in paths], format, self.settings.ingest.batch_size, progress)
-        if embed:
+        readers = None
+        if ray:
+            from evidex.evidence.distributed import RayFiles, connect
+
+            connect(ray)
+            readers = RayFiles(format)
+        report = ingest_files(
+            self.store, [Path(p) for p in paths], format, self.settings.ingest.batch_size, progress, readers=readers
+        )
+        if embed and ray:
+            with contextlib.suppress(EmbeddingBusy):
+                self.embed_on_ray(ray)
+        elif embed:
             try:
                 self.embed_passages()
             except EmbeddingBusy:  # the process embedding now (a server) takes the new passages too
@@ -183,6 +199,25 @@ class Corpus:
                 self.store, embedder or self.embedder, progress, known_vectors=shipped.lookup if shipped else None,
                 compute=not shipped_only, newest_first=newest_first, should_stop=should_stop,
             )
+
+    def embed_on_ray(self, address: str, progress: ProgressCallback | None = None) -> EmbeddingRun:
+        """Embed passages that have no vector yet with actors on the Ray cluster at ``address``
+        ("local": this machine's cores), each writing its batches to the store; see
+        :mod:`evidex.search.distributed`.  Raises :class:`EmbeddingBusy` like :meth:`embed_passages`."""
+        from evidex.evidence.distributed import connect
+        from evidex.search.distributed import embed_on_ray
+
+        connect(address)
+        model = self.settings.search.embedding_model
+        shipped = ShippedVectors.load(model) if self.settings.builtin_corpus else None
+        with self.embedding_lock():
+            run = embed_on_ray(
+                self.store, self.settings.database_url, str(self.settings.database_path), model,
+                shipped.lookup if shipped else None, progress, onnx_model=isinstance(self.embedder, Embedder),
+            )
+        if self.store.searches_vectors:
+            self.store.build_vector_index(model, self.embedder.dim)  # now, not at the first search
+        return run
 
     def passages_to_embed(self) -> int:
         """Passages without a vector of the search model: what :meth:`embed_passages` has to do."""
@@ -284,11 +319,19 @@ class Corpus:
         return fetch_for_question(self.store, eutils, query, settings, work_dir, self.settings.ingest.batch_size)
 
     def sync_pubmed(
-        self, limit: int | None = None, progress: ProgressCallback | None = None, log: Callable[[str], None] = print
+        self, limit: int | None = None, progress: ProgressCallback | None = None, log: Callable[[str], None] = print,
+        ray: str | None = None,
     ) -> SyncReport:
-        """Apply NLM's baseline and update files not applied yet (see :mod:`evidex.evidence.pubmed.sync`)."""
+        """Apply NLM's baseline and update files not applied yet (see :mod:`evidex.evidence.pubmed.sync`);
+        ``ray``: read and classify them in parallel on the Ray cluster at this address ("local": this machine)."""
+        readers = None
+        if ray:
+            from evidex.evidence.distributed import RayFiles, connect
+
+            connect(ray)
+            readers = RayFiles("pubmed-xml")
         sync = Sync(self.store, self.ncbi, self.settings.pubmed, self.settings.data_dir / "pubmed" / "files",
-                    self.settings.ingest.batch_size, log)
+                    self.settings.ingest.batch_size, log, readers)
         return sync.run(limit, progress)
 
     # -- lookup -------------------------------------------------------------------------
