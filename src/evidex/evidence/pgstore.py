@@ -120,7 +120,7 @@ BM25_K1, BM25_B = 1.2, 0.75
 # are halved here and the frequency doubled.
 _RANK_WEIGHTS = "{%s,%s,%s,%s}" % tuple(w / 2 for w in (BM25_WEIGHTS[1], BM25_WEIGHTS[3], BM25_WEIGHTS[2], BM25_WEIGHTS[0]))
 HNSW_EF_SEARCH_MAX = 1000  # pgvector's limit
-HNSW_BUILD_MEMORY = "1GB"  # maintenance_work_mem while the index is built: ~500,000 vectors in memory
+HNSW_BUILD_MEMORY = 1 << 30  # maintenance_work_mem (at least) while the index is built: ~500,000 vectors in memory
 _NOT_WORD = re.compile(r"[\W_]+")
 _MARKS = re.compile(r"[\u0300-\u036f]")
 
@@ -661,8 +661,12 @@ class PostgresStore:
             with self.transaction():
                 self._execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 # pgvector builds the graph in memory when it fits (a few times faster than on disk):
-                # about 2 kB a vector of 384 dimensions.
-                self._execute(f"SET LOCAL maintenance_work_mem = '{HNSW_BUILD_MEMORY}'")
+                # about 2 kB a vector of 384 dimensions.  A server set higher keeps its setting.
+                self._execute(
+                    "SELECT set_config('maintenance_work_mem', %s, true) FROM pg_settings"
+                    " WHERE name = 'maintenance_work_mem' AND setting::bigint * 1024 < %s",
+                    (f"{HNSW_BUILD_MEMORY >> 20}MB", HNSW_BUILD_MEMORY),
+                )
                 self._execute(
                     sql.SQL(
                         "CREATE INDEX IF NOT EXISTS {name} ON passage_vectors"
