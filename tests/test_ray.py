@@ -67,7 +67,7 @@ def test_ray_ingest_gives_the_corpus_a_plain_ingest_gives(postgres, tmp_path):
     out, err = run.communicate(timeout=600)
     assert run.returncode == 0, err
     assert f"{FILES * RECORDS} ingested, 0 updated, 0 unchanged, 0 skipped, 0 deleted" in out
-    assert "Ray: 390 passages" in err and "actors x" in err
+    assert "Ray: 390 passages" in err and " x 2 cores" in err
     ids, passages, distinct, vectors = corpus_rows(url)
     assert len(ids) == FILES * RECORDS and passages == distinct == vectors == 390
 

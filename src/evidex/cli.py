@@ -175,7 +175,7 @@ def embed_on_ray_with_progress(corpus: Corpus, address: str, description: str = 
     except EmbeddingBusy as exc:
         err.print(f"{exc}: the {total:,} passages without vectors are found by words until it is done")
         return None
-    where = f"{run.actors} actors x {run.threads_per_actor} cores" + (" (GPU)" if run.gpus_per_actor else "")
+    where = f"{run.actors} actor{'s' * (run.actors != 1)} x {run.threads_per_actor} cores" + (" (GPU)" if run.gpus_per_actor else "")
     computed = sum(run.batch_sizes)
     err.print(
         f"Ray: {run.passages:,} passages in {run.seconds:.0f} s ({run.shipped:,} shipped vectors), {where};"
