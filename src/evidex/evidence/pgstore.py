@@ -83,15 +83,18 @@ _SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS documents_source ON documents(source)",
     "CREATE SEQUENCE IF NOT EXISTS passage_rowids",
+    # Narrow rows with the tsvector uncompressed and inline (up to 8 kB): BM25 reads it for every
+    # passage that holds a query word, and decompressing it each time made search 2-5x slower.
+    # A passage's text is read from its document (only embedding needs it).
     """CREATE TABLE IF NOT EXISTS passages (
         rowid BIGINT PRIMARY KEY DEFAULT nextval('passage_rowids'),
         doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
         ord INTEGER NOT NULL,
-        text TEXT NOT NULL,
         words TSVECTOR NOT NULL,
         length INTEGER NOT NULL,
         UNIQUE (doc_id, ord)
-    )""",
+    ) WITH (toast_tuple_target = 8160)""",
+    "ALTER TABLE passages ALTER COLUMN words SET STORAGE EXTERNAL",
     "CREATE INDEX IF NOT EXISTS passages_words ON passages USING gin (words)",
     """CREATE TABLE IF NOT EXISTS passage_vectors (
         model TEXT NOT NULL,
@@ -298,7 +301,7 @@ class PostgresStore:
         changed: list[str] = []
         titles: list[str] = []
         terms: list[str] = []
-        passages: dict[str, list] = {name: [] for name in ("doc", "ord", "text", "body", "label", "length")}
+        passages: dict[str, list] = {name: [] for name in ("doc", "ord", "body", "label", "length")}
         for document in documents:
             if document.id in retracted and not document.retracted:
                 document = document.model_copy(update={"retracted": True})
@@ -324,7 +327,6 @@ class PostgresStore:
                 body, label = index_words(passage.text), index_words(passage.label)
                 passages["doc"].append(document.id)
                 passages["ord"].append(ordinal)
-                passages["text"].append(passage.text)
                 passages["body"].append(body)
                 passages["label"].append(label)
                 # Tokens in all four columns: the document length BM25 normalises by, as FTS5 counts it.
@@ -348,14 +350,14 @@ class PostgresStore:
             "WITH docs AS (SELECT id, setweight(to_tsvector('evidex', title), 'A') AS title,"
             "  setweight(to_tsvector('evidex', terms), 'C') AS terms"
             "  FROM unnest(%s::text[], %s::text[], %s::text[]) AS d(id, title, terms))"
-            " INSERT INTO passages(doc_id, ord, text, words, length)"
-            " SELECT t.doc, t.ord, t.text,"
+            " INSERT INTO passages(doc_id, ord, words, length)"
+            " SELECT t.doc, t.ord,"
             "  d.title || setweight(to_tsvector('evidex', t.body), 'B') || d.terms"
             "  || setweight(to_tsvector('evidex', t.label), 'D'), t.length"
-            " FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], %s::text[], %s::int[])"
-            "  AS t(doc, ord, text, body, label, length) JOIN docs d ON d.id = t.doc",
+            " FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], %s::int[])"
+            "  AS t(doc, ord, body, label, length) JOIN docs d ON d.id = t.doc",
             ([row[0] for row in rows], titles, terms,
-             *(passages[name] for name in ("doc", "ord", "text", "body", "label", "length"))),
+             *(passages[name] for name in ("doc", "ord", "body", "label", "length"))),
         )
 
     def _stored_hashes(self, ids: list[str]) -> dict[str, str]:
@@ -450,23 +452,22 @@ class PostgresStore:
                 yield Document.model_validate_json(data)
 
     def passages(self, rowids: Sequence[int]) -> dict[int, PassageRef]:
-        """Resolve passage row ids to their documents."""
+        """Resolve passage row ids to their documents (read once, then remembered until this store writes)."""
         result: dict[int, PassageRef] = {}
         if not len(rowids):
             return result
         rows = self._execute(
-            "SELECT p.rowid, p.doc_id, p.ord, d.data FROM passages p JOIN documents d ON d.id = p.doc_id"
-            " WHERE p.rowid = ANY(%s)",
-            ([int(r) for r in rowids],),
+            "SELECT rowid, doc_id, ord FROM passages WHERE rowid = ANY(%s)", ([int(r) for r in rowids],)
         ).fetchall()
-        for rowid, doc_id, ordinal, data in rows:
+        missing = list({doc_id for _, doc_id, _ in rows if doc_id not in self._documents_cache})
+        if missing:
+            if len(self._documents_cache) + len(missing) > 5000:
+                self._documents_cache.clear()
+            for doc_id, data in self._execute("SELECT id, data FROM documents WHERE id = ANY(%s)", (missing,)):
+                self._documents_cache[doc_id] = Document.model_validate_json(data)
+        for rowid, doc_id, ordinal in rows:
             document = self._documents_cache.get(doc_id)
-            if document is None:
-                document = Document.model_validate_json(data)
-                if len(self._documents_cache) > 5000:
-                    self._documents_cache.clear()
-                self._documents_cache[doc_id] = document
-            if ordinal < len(document.passages):
+            if document is not None and ordinal < len(document.passages):
                 result[rowid] = PassageRef(rowid=rowid, document=document, index=ordinal)
         return result
 
@@ -488,8 +489,8 @@ class PostgresStore:
         else:
             order, bound = "ASC", "p.rowid > %s"
         rows = self._execute(
-            "SELECT p.rowid, p.doc_id || '#' || p.ord, d.title, p.text FROM passages p"
-            " JOIN documents d ON d.id = p.doc_id"
+            "SELECT p.rowid, p.doc_id || '#' || p.ord, d.title, d.data::json -> 'passages' -> p.ord ->> 'text'"
+            " FROM passages p JOIN documents d ON d.id = p.doc_id"
             " WHERE NOT EXISTS (SELECT 1 FROM passage_vectors v WHERE v.model = %s AND v.rowid = p.rowid)"
             f" AND {bound} ORDER BY p.rowid {order} LIMIT %s",
             (model, after, limit),
