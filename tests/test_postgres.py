@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from evidex.corpus import Corpus
-from evidex.evidence.documents import Deletion, Document, Passage, Retraction
+from evidex.evidence.documents import Document, Passage, Retraction
 from evidex.evidence.pgstore import PostgresStore
 from evidex.evidence.store import Changes, SearchFilters, SQLiteStore, open_store
 from evidex.settings import PubMedSettings, Settings
@@ -200,19 +200,6 @@ def builtin_postgres(postgres, tmp_path_factory):
     with Corpus.open(settings) as corpus:
         corpus.prepare()
     return settings
-
-
-def same_top(expected: list[tuple[str, float]], got: list[tuple[str, float]]) -> list[str]:
-    """Where ``got`` (passage id, score) disagrees with ``expected`` about the top :data:`TOP`, beyond ties."""
-    problems = []
-    got_scores = dict(got)
-    for rank, (passage, score) in enumerate(expected[:TOP]):
-        if passage in got_scores:
-            if abs(got_scores[passage] - score) > TIE * score:
-                problems.append(f"{passage} scores {got_scores[passage]:.4f}, not {score:.4f}")
-        elif len(got) >= TOP and score > got[TOP - 1][1] * (1 + TIE):
-            problems.append(f"{passage} (#{rank + 1}, {score:.4f}) is missing")
-    return problems
 
 
 def test_search_gives_the_same_top_results_on_sqlite_and_postgresql(builtin_data_dir, builtin_postgres):
