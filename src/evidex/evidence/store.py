@@ -163,8 +163,9 @@ class CorpusStats:
 class Store(Protocol):
     """What evidex needs from a storage backend."""
 
-    # True when the store ranks passages by meaning itself (nearest_passages, passage_similarities);
-    # otherwise search loads the vectors into memory (load_vectors, passage_attributes).
+    # True when the store ranks passages by meaning itself: it then also has nearest_passages(model,
+    # vector, limit, filters), passage_similarities(model, rowids, vector) and build_vector_index(model,
+    # dim) (PostgresStore); otherwise search loads the vectors into memory (load_vectors, passage_attributes).
     searches_vectors: bool
 
     def transaction(self) -> contextlib.AbstractContextManager: ...
