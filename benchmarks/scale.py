@@ -220,7 +220,7 @@ def part_search(args, results: dict) -> None:
                 settings = Settings(data_dir=args.work / f"sqlite-{count}", builtin_corpus=False, search=search)
             else:
                 name = f"synthetic_{count}"
-                if name not in server.psql("SELECT datname FROM pg_database;"):
+                if name not in server.psql("SELECT datname FROM pg_database;").split():
                     server.psql(f"CREATE DATABASE {name};")
                 settings = Settings(data_dir=args.work / f"pg-{count}", builtin_corpus=False, search=search,
                                     database_url=server.get_uri(name))
