@@ -240,7 +240,7 @@ def part_ray(args, results: dict) -> None:
     import pgserver
 
     server = pgserver.get_server(args.work / "pg-ray", cleanup_mode="stop")
-    records = 20 if args.limit else args.ray_records
+    records = args.limit if args.limit else args.ray_records
     files = []
     for n in range(4):
         path = args.work / f"ray-{records}-file{n}.xml.gz"
@@ -312,7 +312,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="where corpora and servers live (default: /tmp/evidex-scale;"
                         " with --limit a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the synthetic corpora for another run")
-    parser.add_argument("--limit", type=int, help="a smoke run: N x 100 documents, N questions, 20 records a file")
+    parser.add_argument("--limit", type=int, help="a smoke run: N x 100 documents, N questions, N records a file")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     args.stores = args.stores.split(",")
