@@ -540,7 +540,7 @@ def part_synthetic(args, results: dict, builtin_dir: Path, work: Path) -> None:
     with Corpus.open(settings) as corpus:
         random_model = RandomVectors(corpus.embedder.name, corpus.embedder.dim)
         # Corpus.ingest embeds new passages; random vectors stand in for the ~15 min of embedding.
-        corpus.embed_passages = lambda progress=None: embed_missing_passages(corpus.store, random_model, batch=20_000)
+        corpus.embed_passages = lambda progress=None: embed_missing_passages(corpus.store, random_model, commit_every=20_000)
         started = time.perf_counter()
         corpus.ingest([path])
         ingest_s = time.perf_counter() - started
