@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SEED_QUESTION := What are the most evidence-backed exercises for a herniated disc with sciatica, in a patient with recent spinal surgery or neurological deficits?
 
 LATEST := .venv-latest
-EXTRAS := test,bench,postgres
+EXTRAS := test,bench,postgres,scale
 
 .PHONY: demo test test-latest check-install bench-smoke serve install lock clean
 

@@ -57,8 +57,8 @@ FIRST_PMID = 50_000_000
 # --------------------------------------------------------------------------- synthetic PubMed XML
 
 
-def generate(path: Path, records: int) -> None:
-    """Write ``records`` copies of the fixture record with new PMIDs and titles."""
+def generate(path: Path, records: int, first: int = FIRST_PMID) -> None:
+    """Write ``records`` copies of the fixture record with new PMIDs (from ``first``) and titles."""
     text = FIXTURE.read_text(encoding="utf-8")
     start = text.index("<PubmedArticle>")
     end = text.index("</PubmedArticle>") + len("</PubmedArticle>")
@@ -69,7 +69,7 @@ def generate(path: Path, records: int) -> None:
         out.write(head)
         for n in range(records):
             out.write(
-                record.replace(f">{FIXTURE_PMID}<", f">{FIRST_PMID + n}<").replace(
+                record.replace(f">{FIXTURE_PMID}<", f">{first + n}<").replace(
                     FIXTURE_TITLE_END, f"as Needed in Mild Asthma (record {n})."
                 )
             )

@@ -27,6 +27,24 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("EVIDEX_DATA_DIR", str(tmp_path / "default-data"))
 
 
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A real PostgreSQL 16 server with pgvector, from the pgserver package (one per test run)."""
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+def new_database(server, name: str) -> str:
+    """A fresh, empty database on ``server``: its ``postgresql://`` URL."""
+    name = "".join(c if c.isalnum() else "_" for c in name.lower())[-50:].lstrip("_0123456789") or "evidex"
+    server.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
+    server.psql(f"CREATE DATABASE {name};")
+    return server.get_uri(name)
+
+
 @pytest.fixture
 def empty_corpus(tmp_path) -> Corpus:
     """A corpus with no built-in documents, for ingestion tests."""

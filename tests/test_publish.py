@@ -17,28 +17,15 @@ from evidex.service.publish import (
     ask_and_publish,
 )
 from evidex.settings import Settings
-from tests.conftest import HOSTILE_DOCUMENT, HOSTILE_QUESTION, run_cli
-
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    """A real PostgreSQL server (from the pgserver package) for the deployment backend."""
-    import pgserver
-
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
-    yield server
-    server.cleanup()
+from tests.conftest import HOSTILE_DOCUMENT, HOSTILE_QUESTION, new_database, run_cli
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def articles_url(request, builtin_copy) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{builtin_copy / 'articles.db'}"
-    server = request.getfixturevalue("postgres")
-    name = f"evidex_{request.node.name.split('[')[0][-30:]}".lower()
-    server.psql(f"DROP DATABASE IF EXISTS {name};")
-    server.psql(f"CREATE DATABASE {name};")
-    return server.get_uri(name).replace("postgresql://", "postgresql+psycopg://")
+    url = new_database(request.getfixturevalue("postgres"), f"evidex_{request.node.name.split('[')[0][-30:]}")
+    return url.replace("postgresql://", "postgresql+psycopg://")
 
 
 @pytest.fixture

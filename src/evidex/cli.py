@@ -96,7 +96,11 @@ def load_settings() -> Settings:
 @contextmanager
 def open_corpus() -> Iterator[Corpus]:
     """Open the corpus, building the built-in corpus first when it is missing."""
-    corpus = Corpus.open(load_settings())
+    try:
+        corpus = Corpus.open(load_settings())
+    except ValueError as exc:  # a database_url that cannot be used (no driver, no server, no pgvector)
+        err.print(f"[red]Cannot open the corpus:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
     try:
         if corpus.needs_builtin():
             with progress_bar("Building the built-in corpus (first run only)") as advance:
@@ -138,6 +142,49 @@ def embed_with_progress(corpus: Corpus, description: str = "Embedding passages")
         return None
 
 
+RAY_OPTION = typer.Option(
+    None, "--ray", metavar="ADDRESS",
+    help="Run on Ray (pip install 'evidex[scale]'): 'local' (this machine's cores), 'auto' (the cluster this"
+    " machine belongs to) or ray://HOST:10001.  Files are read in parallel tasks, passages embedded by actors.",
+)
+
+
+@contextmanager
+def ray_errors() -> Iterator[None]:
+    """A missing Ray install or an unreachable cluster is a usage error, said in one line."""
+    try:
+        yield
+    except ValueError as exc:
+        if "scale extra" not in str(exc):
+            raise
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        raise typer.Exit(2) from None
+    except ConnectionError as exc:
+        err.print(f"[red]Cannot reach the Ray cluster:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+
+
+def embed_on_ray_with_progress(corpus: Corpus, address: str, description: str = "Embedding passages") -> int | None:
+    """Embed what has no vector with Ray actors, with progress and a line of figures; ``None`` when another process is at it."""
+    total = corpus.passages_to_embed()
+    if not total:
+        return 0
+    try:
+        with ray_errors(), progress_bar(description, total, "passages") as advance:
+            run = corpus.embed_on_ray(address, advance)
+    except EmbeddingBusy as exc:
+        err.print(f"{exc}: the {total:,} passages without vectors are found by words until it is done")
+        return None
+    where = f"{run.actors} actor{'s' * (run.actors != 1)} x {run.threads_per_actor} cores" + (" (GPU)" if run.gpus_per_actor else "")
+    computed = sum(run.batch_sizes)
+    err.print(
+        f"Ray: {run.passages:,} passages in {run.seconds:.0f} s ({run.shipped:,} shipped vectors), {where};"
+        + (f" {len(run.batch_sizes)} batches, {run.passages_per_actor_second:.1f} passages/s per actor" if computed else ""),
+        highlight=False,
+    )
+    return run.passages
+
+
 @app.command()
 def ingest(
     paths: list[Path] = typer.Argument(..., help="PubMed XML (.xml/.xml.gz) or JSONL files."),
@@ -147,26 +194,29 @@ def ingest(
     embed: bool = typer.Option(
         True, "--embed/--no-embed", help="Embed new passages now (else later with `evidex embed`)."
     ),
+    ray: Optional[str] = RAY_OPTION,
 ) -> None:
     """Add documents from files to the corpus (re-ingesting updates, never duplicates)."""
     if format is not None and format not in READERS:
         err.print(f"[red]Unknown format {format!r}.[/red] Choose one of: {', '.join(READERS)}.")
         raise typer.Exit(2)
     with open_corpus() as corpus:
-        with progress_bar("Ingesting") as advance:
-            report = corpus.ingest(paths, format=format, progress=advance, embed=False)
+        with ray_errors(), progress_bar("Ingesting") as advance:
+            report = corpus.ingest(paths, format=format, progress=advance, embed=False, ray=ray)
         print_report(report)
-        if embed:
+        if embed and ray:
+            embed_on_ray_with_progress(corpus, ray, "Embedding new passages")
+        elif embed:
             embed_with_progress(corpus, "Embedding new passages")
     if report.problems:
         raise typer.Exit(1)
 
 
 @app.command()
-def embed() -> None:
+def embed(ray: Optional[str] = RAY_OPTION) -> None:
     """Embed passages that have no vector yet (after `ingest --no-embed`); stop any time, the next run goes on."""
     with open_corpus() as corpus:
-        done = embed_with_progress(corpus)
+        done = embed_on_ray_with_progress(corpus, ray) if ray else embed_with_progress(corpus)
     if done is None:
         raise typer.Exit(1)
     out.print(f"{done} passages embedded")
@@ -419,6 +469,7 @@ def pubmed_search(
 @pubmed_app.command("sync")
 def pubmed_sync(
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Apply at most this many files in this run."),
+    ray: Optional[str] = RAY_OPTION,
 ) -> None:
     """Download NLM's PubMed baseline and update files, check their MD5, and apply those not applied yet, in order.
 
@@ -429,8 +480,10 @@ def pubmed_sync(
     with open_corpus() as corpus:
         err.print(f"PubMed files from {corpus.settings.pubmed.baseline_url}", highlight=False)
         try:
-            with progress_bar("Applying PubMed files") as advance:
-                report = corpus.sync_pubmed(limit, advance, log=lambda line: err.print(line, highlight=False, markup=False))
+            with ray_errors(), progress_bar("Applying PubMed files") as advance:
+                report = corpus.sync_pubmed(
+                    limit, advance, log=lambda line: err.print(line, highlight=False, markup=False), ray=ray
+                )
         except SyncError as exc:
             err.print(f"[red]Sync stopped:[/red] {escape(str(exc))}. What was applied before stays; run it again to go on.")
             raise typer.Exit(1) from None

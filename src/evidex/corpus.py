@@ -11,11 +11,6 @@ from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # not on a Unix: nothing keeps two processes from embedding the same passages
-    fcntl = None  # type: ignore[assignment]
-
 from evidex.answer.appraise import SentenceSplitter
 from evidex.answer.llm import ChatClient
 from evidex.answer.pipeline import Engine
@@ -43,8 +38,9 @@ from evidex.evidence.pubmed.eutils import (
     fetch_for_question,
 )
 from evidex.evidence.pubmed.sync import Sync, SyncReport
-from evidex.evidence.store import CorpusStats, SearchFilters, SQLiteStore
+from evidex.evidence.store import CorpusStats, SearchFilters, Store, open_store
 from evidex.search.embed import E5Embedder, Embedder, load_embedder
+from evidex.search.distributed import EmbeddingRun
 from evidex.search.retrieve import Searcher, SearchResult, embed_missing_passages
 from evidex.search.vocab import Vocabulary
 from evidex.settings import Settings
@@ -99,14 +95,14 @@ class Corpus:
     >>> corpus.prepare()                                            # doctest: +SKIP
     """
 
-    def __init__(self, store: SQLiteStore, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> "Corpus":
         settings = settings or Settings()
-        return cls(SQLiteStore(settings.database_path), settings)
+        return cls(open_store(settings.database_url, settings.database_path), settings)
 
     def close(self) -> None:
         if "ncbi" in self.__dict__:
@@ -127,15 +123,30 @@ class Corpus:
         format: str | None = None,
         progress: ProgressCallback | None = None,
         embed: bool = True,
+        ray: str | None = None,
     ) -> IngestReport:
         """Ingest files (PubMed XML, bundled JSONL formats or generic JSONL).
 
         With ``embed=False`` new passages are searchable by words at once and by
         meaning after :meth:`embed_passages` (useful for large bulk loads); so too
         when another process (a server) is embedding this corpus, which takes them.
+        ``ray``: read and classify the files in parallel on the Ray cluster at this
+        address ("local": this machine's cores), and embed there too
+        (:mod:`evidex.evidence.distributed`, :mod:`evidex.search.distributed`).
         """
-        report = ingest_files(self.store, [Path(p) for p in paths], format, self.settings.ingest.batch_size, progress)
-        if embed:
+        readers = None
+        if ray:
+            from evidex.evidence.distributed import RayFiles, connect
+
+            connect(ray)
+            readers = RayFiles(format)
+        report = ingest_files(
+            self.store, [Path(p) for p in paths], format, self.settings.ingest.batch_size, progress, readers=readers
+        )
+        if embed and ray:
+            with contextlib.suppress(EmbeddingBusy):
+                self.embed_on_ray(ray)
+        elif embed:
             try:
                 self.embed_passages()
             except EmbeddingBusy:  # the process embedding now (a server) takes the new passages too
@@ -189,6 +200,25 @@ class Corpus:
                 compute=not shipped_only, newest_first=newest_first, should_stop=should_stop,
             )
 
+    def embed_on_ray(self, address: str, progress: ProgressCallback | None = None) -> EmbeddingRun:
+        """Embed passages that have no vector yet with actors on the Ray cluster at ``address``
+        ("local": this machine's cores), each writing its batches to the store; see
+        :mod:`evidex.search.distributed`.  Raises :class:`EmbeddingBusy` like :meth:`embed_passages`."""
+        from evidex.evidence.distributed import connect
+        from evidex.search.distributed import embed_on_ray
+
+        connect(address)
+        model = self.settings.search.embedding_model
+        shipped = ShippedVectors.load(model) if self.settings.builtin_corpus else None
+        with self.embedding_lock():
+            run = embed_on_ray(
+                self.store, self.settings.database_url, str(self.settings.database_path), model,
+                shipped.lookup if shipped else None, progress, onnx_model=isinstance(self.embedder, Embedder),
+            )
+        if self.store.searches_vectors:
+            self.store.build_vector_index(model, self.embedder.dim)  # now, not at the first search
+        return run
+
     def passages_to_embed(self) -> int:
         """Passages without a vector of the search model: what :meth:`embed_passages` has to do."""
         return self.store.count_passages_without_vectors(self.settings.search.embedding_model)
@@ -196,15 +226,11 @@ class Corpus:
     @contextlib.contextmanager
     def embedding_lock(self) -> Iterator[None]:
         """Held while this process embeds the corpus, so that two processes never embed the same passages."""
-        path = self.settings.database_path.with_name(self.settings.database_path.name + ".embedding")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as handle:
-            if fcntl is not None:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    raise EmbeddingBusy("another evidex process is embedding this corpus") from None
-            yield
+        try:
+            with self.store.exclusive("embedding"):
+                yield
+        except BlockingIOError:
+            raise EmbeddingBusy("another evidex process is embedding this corpus") from None
 
     def embed_in_background(self) -> BackgroundEmbedding:
         """Start embedding passages without vectors in a thread of this process (what a server does)."""
@@ -293,11 +319,19 @@ class Corpus:
         return fetch_for_question(self.store, eutils, query, settings, work_dir, self.settings.ingest.batch_size)
 
     def sync_pubmed(
-        self, limit: int | None = None, progress: ProgressCallback | None = None, log: Callable[[str], None] = print
+        self, limit: int | None = None, progress: ProgressCallback | None = None, log: Callable[[str], None] = print,
+        ray: str | None = None,
     ) -> SyncReport:
-        """Apply NLM's baseline and update files not applied yet (see :mod:`evidex.evidence.pubmed.sync`)."""
+        """Apply NLM's baseline and update files not applied yet (see :mod:`evidex.evidence.pubmed.sync`);
+        ``ray``: read and classify them in parallel on the Ray cluster at this address ("local": this machine)."""
+        readers = None
+        if ray:
+            from evidex.evidence.distributed import RayFiles, connect
+
+            connect(ray)
+            readers = RayFiles("pubmed-xml")
         sync = Sync(self.store, self.ncbi, self.settings.pubmed, self.settings.data_dir / "pubmed" / "files",
-                    self.settings.ingest.batch_size, log)
+                    self.settings.ingest.batch_size, log, readers)
         return sync.run(limit, progress)
 
     # -- lookup -------------------------------------------------------------------------

@@ -282,7 +282,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where the database and indexes live")
     database_url: str | None = Field(
         default=None,
-        description="Storage location; default is the SQLite file evidex.db in data_dir",
+        description=(
+            "Where the corpus is stored: sqlite:///PATH, or postgresql://user@host/db (also postgresql+psycopg://)"
+            " for PostgreSQL with pgvector (pip install 'evidex[postgres]'); default is the SQLite file evidex.db in data_dir"
+        ),
     )
     builtin_corpus: bool = Field(
         default=True, description="Ingest the built-in corpus on first use (turn off to answer only from your own documents)"

@@ -27,10 +27,10 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from evidex.evidence.classify import classify
 from evidex.evidence.documents import (
@@ -42,7 +42,7 @@ from evidex.evidence.documents import (
 )
 from evidex.evidence.sources import read_source
 from evidex.evidence.sources.jsonl import GZIP_MAGIC
-from evidex.evidence.store import Changes, SQLiteStore, WriteCounts
+from evidex.evidence.store import Changes, Store, WriteCounts
 
 MAX_REPORTED_PROBLEMS = 200
 
@@ -54,6 +54,17 @@ _GZIP_RATIO = 5
 _CHUNK = 250  # records per message from the reader process
 
 ProgressCallback = Callable[[int], None]
+
+
+class ParallelReaders(Protocol):
+    """Reads files elsewhere (Ray tasks): :class:`evidex.evidence.distributed.RayFiles`."""
+
+    ahead: int  # files it reads at once
+
+    def submit(self, paths: Sequence[Path]) -> None: ...
+    def records(self, path: Path) -> Iterable[SourceRecord]: ...
+
+
 # Which documents to keep (a subset filter); one left out is removed if an earlier version is stored.
 KeepFilter = Callable[[Document], bool]
 # Meta entries to commit with each batch, given the records of the file consumed so far and the
@@ -121,31 +132,38 @@ class ReaderProcessError(RuntimeError):
 
 
 def ingest_files(
-    store: SQLiteStore,
+    store: Store,
     paths: Iterable[Path],
     format: str | None = None,
     batch_size: int = 2000,
     progress: ProgressCallback | None = None,
     *,
     reader_process: bool | None = None,
+    readers: ParallelReaders | None = None,
 ) -> IngestReport:
     """Ingest every file in ``paths``; a missing or unreadable file is a problem, not a crash.
 
     ``reader_process``: read each file in a child process (``True``), never
     (``False``), or when the file is big enough and there are two cores (``None``).
+    ``readers`` (:class:`evidex.evidence.distributed.RayFiles`) read and classify the files
+    in parallel instead, ahead of the one being stored.
     """
     report = IngestReport()
+    paths = [Path(p) for p in paths]
+    if readers is not None:
+        readers.submit(paths)
     for path in paths:
         report.files.append(str(path))
         try:
-            ingest_file(store, Path(path), format, report, batch_size, progress, reader_process=reader_process)
+            records = readers.records(path) if readers is not None else None
+            ingest_file(store, path, format, report, batch_size, progress, reader_process=reader_process, records=records)
         except (FileNotFoundError, IsADirectoryError, PermissionError, ValueError) as exc:
             report.add_problem(RecordError(file=str(path), location="file", message=str(exc)))
     return report
 
 
 def ingest_file(
-    store: SQLiteStore,
+    store: Store,
     path: Path,
     format: str | None,
     report: IngestReport,
@@ -156,15 +174,19 @@ def ingest_file(
     keep: KeepFilter | None = None,
     skip: int = 0,
     checkpoint: IngestCheckpoint | None = None,
+    records: Iterable[SourceRecord] | None = None,
 ) -> IngestReport:
     """Ingest one file into ``report``.
 
     ``keep`` leaves out documents (a subset filter); ``skip`` passes over the
     file's first records (applied by an earlier, interrupted run) and
     ``checkpoint`` is committed with every batch (see :data:`IngestCheckpoint`).
+    ``records``: the file's records, already read and classified elsewhere (by Ray tasks).
     Raises ``FileNotFoundError``/``ValueError`` & co. for a file that cannot be
     opened or recognised, as :func:`read_source` does.
     """
+    if records is not None:
+        return _store_records(store, records, report, batch_size, progress, keep, skip, checkpoint)
     records = read_source(path, format)  # a missing or unrecognisable file fails here, in this process
     if reader_process is None:
         reader_process = _reader_process_pays(path)
@@ -178,7 +200,7 @@ def ingest_file(
 
 
 def ingest_records(
-    store: SQLiteStore,
+    store: Store,
     records: Iterable[SourceRecord],
     report: IngestReport,
     batch_size: int = 2000,
@@ -194,7 +216,7 @@ def _classified(record: SourceRecord) -> SourceRecord:
 
 
 def _store_records(
-    store: SQLiteStore,
+    store: Store,
     records: Iterable[SourceRecord],
     report: IngestReport,
     batch_size: int,

@@ -4,10 +4,13 @@ The SQLite store keeps documents, their passages, a full-text (FTS5) index of
 the passages and passage embeddings in one file, so a batch of documents and
 its index entries are committed in one transaction: a crash mid-ingest
 leaves every committed batch whole and the file usable (WAL mode).
+:func:`open_store` picks the store a ``database_url`` names: SQLite, or
+PostgreSQL (:mod:`evidex.evidence.pgstore`) for a deployment.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,6 +21,11 @@ from typing import Protocol
 import numpy as np
 
 from evidex.evidence.documents import Document, EvidenceKind, Retraction
+
+try:
+    import fcntl
+except ImportError:  # not on a Unix: nothing keeps two processes from doing the same job at once
+    fcntl = None  # type: ignore[assignment]
 
 SCHEMA_VERSION = 1
 
@@ -155,6 +163,20 @@ class CorpusStats:
 class Store(Protocol):
     """What evidex needs from a storage backend."""
 
+    # True when the store ranks passages by meaning itself: it then also has nearest_passages(model,
+    # vector, limit, filters), passage_similarities(model, rowids, vector) and build_vector_index(model,
+    # dim) (PostgresStore); otherwise search loads the vectors into memory (load_vectors, passage_attributes).
+    searches_vectors: bool
+
+    def transaction(self) -> contextlib.AbstractContextManager: ...
+    def exclusive(self, name: str) -> contextlib.AbstractContextManager: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+    def count_documents(self) -> int: ...
+    def example_ids(self) -> list[str]: ...
+    def iter_documents(self) -> Iterator[Document]: ...
+    def passage_count(self) -> int: ...
+    def document_frequency(self, phrase: str) -> int: ...
+    def passage_attributes(self, rowids: np.ndarray) -> dict[str, np.ndarray]: ...
     def apply(self, changes: Changes, checkpoint: Checkpoint | None = None) -> WriteCounts: ...
     def upsert(self, documents: Sequence[Document]) -> WriteCounts: ...
     def delete(self, ids: Sequence[str]) -> int: ...
@@ -175,6 +197,20 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+def open_store(url: str | None, sqlite_path: Path) -> Store:
+    """The store ``url`` names: ``postgresql://…`` (or ``postgresql+psycopg://…``) a
+    :class:`~evidex.evidence.pgstore.PostgresStore`, otherwise the SQLite file ``sqlite_path``
+    (what ``sqlite:///PATH`` or no URL at all gives)."""
+    scheme = (url or "").partition("://")[0].lower()
+    if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
+        from evidex.evidence.pgstore import PostgresStore
+
+        return PostgresStore(url)
+    if url and not url.startswith("sqlite:///"):
+        raise ValueError(f"database_url must start with sqlite:/// or postgresql://, not {url.split('://')[0]!r}://")
+    return SQLiteStore(sqlite_path)
+
+
 def content_hash(document: Document) -> str:
     return _digest(document.model_dump_json())
 
@@ -190,6 +226,8 @@ def index_terms(document: Document) -> str:
 
 class SQLiteStore:
     """The embedded default store: one SQLite file."""
+
+    searches_vectors = False
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -228,6 +266,16 @@ class SQLiteStore:
 
     def _bump(self, key: str) -> None:
         self.set_meta(key, str(int(self.get_meta(key) or 0) + 1))
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Held while one process does ``name`` (embedding, a PubMed sync) on this database;
+        raises ``BlockingIOError`` when another process holds it (a lock file beside the database)."""
+        path = self.path.with_name(f"{self.path.name}.{name}")
+        with path.open("a") as handle:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError when held
+            yield
 
     # -- writing ----------------------------------------------------------------------
 

@@ -209,7 +209,9 @@ class Embedder:
 
     batch_size: int = 32
 
-    def __init__(self, name: str, dim: int, tokenizer: Tokenizer, model: bytes) -> None:
+    def __init__(
+        self, name: str, dim: int, tokenizer: Tokenizer, model: bytes, providers: Sequence[str] = ("CPUExecutionProvider",)
+    ) -> None:
         import onnxruntime
 
         self.name = name
@@ -217,11 +219,12 @@ class Embedder:
         self.tokenizer = tokenizer
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(model, options, providers=list(providers))
 
     @classmethod
-    def load(cls, name: str = QUESTION_MODEL) -> Embedder:
-        """Load an ONNX model shipped in ``evidex/data/models/``; no network, no torch."""
+    def load(cls, name: str = QUESTION_MODEL, providers: Sequence[str] = ("CPUExecutionProvider",)) -> Embedder:
+        """Load an ONNX model shipped in ``evidex/data/models/``; no network, no torch.  ``providers``:
+        onnxruntime's, best first (a GPU's "CUDAExecutionProvider" needs ``onnxruntime-gpu``)."""
         folder = _models_folder() / name
         if not (folder / "config.json").is_file():
             raise ValueError(f"unknown embedding model {name!r}; choose one of {available_models()}")
@@ -232,7 +235,7 @@ class Embedder:
         # The shipped tokenizer file pads to a fixed length; batches pad themselves.
         tokenizer.no_padding()
         tokenizer.enable_truncation(config["max_tokens"])
-        return cls(name, config["dim"], tokenizer, (folder / "model.onnx").read_bytes())
+        return cls(name, config["dim"], tokenizer, (folder / "model.onnx").read_bytes(), providers)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts`` as float32 rows of shape (len(texts), dim), each of unit length."""

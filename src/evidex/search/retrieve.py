@@ -41,7 +41,7 @@ from evidex.evidence.store import (
     DOCUMENTS_GENERATION_KEY,
     VECTORS_GENERATION_KEY,
     SearchFilters,
-    SQLiteStore,
+    Store,
 )
 from evidex.search.expand import ExpandedQuery, expand_query, fts_match
 from evidex.search.rerank import QuestionWords, Reranker
@@ -124,7 +124,7 @@ _PAGE = 512  # passages read from the store at a time
 
 
 def embed_missing_passages(
-    store: SQLiteStore,
+    store: Store,
     encoder: TextEncoder,
     progress=None,
     known_vectors=None,
@@ -189,7 +189,7 @@ class DenseIndex:
     at this size.
     """
 
-    def __init__(self, store: SQLiteStore, encoder: TextEncoder) -> None:
+    def __init__(self, store: Store, encoder: TextEncoder) -> None:
         self.store = store
         self.encoder = encoder
         self.generation: tuple[str | None, str | None] = (None, None)
@@ -273,6 +273,25 @@ class DenseIndex:
             scores[known] = cosines(self.matrix[where[known]], query_vector)
         return scores
 
+    def attributes(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Evidence level (1 strongest), year (0 unknown) and retraction of each passage's document,
+        and whether it is known here (a passage without a vector is not)."""
+        self.refresh()
+        levels = np.full(len(rowids), len(EvidenceKind), dtype=np.float64)
+        years = np.zeros(len(rowids), dtype=np.int64)
+        retracted = np.zeros(len(rowids), dtype=bool)
+        where, known = self.locate(rowids)
+        if known.any():
+            levels[known] = self.kind[where[known]] + 1
+            years[known] = self.year[where[known]]
+            retracted[known] = self.retracted[where[known]]
+        return levels, years, retracted, known
+
+    def vectors(self, rowids: np.ndarray) -> np.ndarray:
+        """The vectors of those of ``rowids`` that have one."""
+        where, known = self.locate(rowids)
+        return self.matrix[where[known]]
+
     def search(self, query_vector: np.ndarray, limit: int, filters: SearchFilters) -> list[tuple[int, float]]:
         self.refresh()
         if not len(self.rowids):
@@ -283,6 +302,30 @@ class DenseIndex:
         top = np.argpartition(-scores, limit - 1)[:limit]
         top = top[np.argsort(-scores[top])]
         return [(int(self.rowids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+
+class StoredVectors:
+    """The dense ranking of a store that searches its own vectors (PostgreSQL with pgvector's HNSW
+    index): nothing is loaded into memory, each call is a query; same methods as :class:`DenseIndex`."""
+
+    def __init__(self, store: Store, encoder: TextEncoder) -> None:
+        self.store = store
+        self.encoder = encoder
+
+    def search(self, query_vector: np.ndarray, limit: int, filters: SearchFilters) -> list[tuple[int, float]]:
+        return self.store.nearest_passages(self.encoder.name, query_vector, limit, filters)
+
+    def similarities(self, rowids: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
+        found = self.store.passage_similarities(self.encoder.name, rowids.tolist(), query_vector)
+        return np.array([found.get(r, np.nan) for r in rowids.tolist()], dtype=np.float32)
+
+    def attributes(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        attrs = self.store.passage_attributes(rowids)
+        known = np.ones(len(rowids), dtype=bool)
+        return attrs["kind"].astype(np.float64) + 1, attrs["year"].astype(np.int64), attrs["retracted"], known
+
+    def vectors(self, rowids: np.ndarray) -> np.ndarray:
+        return self.store.load_vectors(self.encoder.name, rowids)[1]
 
 
 class Searcher:
@@ -297,7 +340,7 @@ class Searcher:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         vocabulary: Vocabulary,
         encoder: TextEncoder | None,
         settings: SearchSettings,
@@ -305,7 +348,8 @@ class Searcher:
     ) -> None:
         self.store = store
         self.vocabulary = vocabulary
-        self.dense = DenseIndex(store, encoder) if encoder is not None else None
+        dense = StoredVectors if store.searches_vectors else DenseIndex
+        self.dense = dense(store, encoder) if encoder is not None else None
         self.settings = settings
         if reranker == "shipped":
             shipped = Reranker.load() if settings.rerank and encoder is not None else None
@@ -498,10 +542,10 @@ class Searcher:
         Off by default (``feedback_weight`` 0); see that setting for its BioASQ figure."""
         s = self.settings
         best = sorted(parts, key=lambda r: parts[r].relevance, reverse=True)[: s.feedback_passages]
-        where, known = self.dense.locate(np.array(best, dtype=np.int64))
-        if not known.any():
+        vectors = self.dense.vectors(np.array(best, dtype=np.int64))
+        if not len(vectors):
             return
-        moved = vector + s.feedback_weight * self.dense.matrix[where[known]].mean(axis=0)
+        moved = vector + s.feedback_weight * vectors.mean(axis=0)
         moved /= np.linalg.norm(moved)
         for rowid, cosine in zip(rowids.tolist(), self.dense.similarities(rowids, moved)):
             parts[rowid].dense_score = float(cosine) if np.isfinite(cosine) else None
@@ -518,17 +562,13 @@ class Searcher:
 
     def _document_attributes(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Evidence level (1 strongest), year (0 unknown) and retraction of each passage's document."""
-        levels = np.full(len(rowids), len(EvidenceKind), dtype=np.float64)
-        years = np.zeros(len(rowids), dtype=np.int64)
-        retracted = np.zeros(len(rowids), dtype=bool)
-        known = np.zeros(len(rowids), dtype=bool)
         if self.dense is not None:
-            self.dense.refresh()
-            where, known = self.dense.locate(rowids)
-            if known.any():
-                levels[known] = self.dense.kind[where[known]] + 1
-                years[known] = self.dense.year[where[known]]
-                retracted[known] = self.dense.retracted[where[known]]
+            levels, years, retracted, known = self.dense.attributes(rowids)
+        else:
+            levels = np.full(len(rowids), len(EvidenceKind), dtype=np.float64)
+            years = np.zeros(len(rowids), dtype=np.int64)
+            retracted = np.zeros(len(rowids), dtype=bool)
+            known = np.zeros(len(rowids), dtype=bool)
         if not known.all():  # passages without vectors: read their documents
             missing = [int(r) for r in rowids[~known]]
             refs = self.store.passages(missing)

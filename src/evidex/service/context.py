@@ -15,7 +15,7 @@ from fastapi import HTTPException, Request
 
 from evidex.answer.render import search_result_data
 from evidex.corpus import BackgroundEmbedding, Corpus
-from evidex.evidence.store import SearchFilters, SQLiteStore
+from evidex.evidence.store import SearchFilters, Store, open_store
 from evidex.service.accounts import Accounts, User
 from evidex.service.db import open_database
 from evidex.service.publish import ArticleStore, RelatedArticle, ask_and_publish
@@ -67,7 +67,7 @@ class Service:
     login_limiter: RateLimiter
     ask_lock: threading.Lock
     # Pages and health checks read the corpus size on their own connection, so they never wait for a question.
-    counter: SQLiteStore
+    counter: Store
     counter_lock: threading.Lock
     # Passages without vectors (a large ingest, live PubMed records) are embedded in the background:
     # the service answers at once, finding them by words until their vectors exist.
@@ -84,7 +84,7 @@ class Service:
             limiter=RateLimiter(settings.service.ask_per_minute),
             search_limiter=RateLimiter(settings.service.search_per_minute),
             login_limiter=RateLimiter(LOGIN_ATTEMPTS_PER_MINUTE),
-            ask_lock=threading.Lock(), counter=SQLiteStore(settings.database_path), counter_lock=threading.Lock(),
+            ask_lock=threading.Lock(), counter=open_store(settings.database_url, settings.database_path), counter_lock=threading.Lock(),
             embedding=corpus.embed_in_background(),
         )
 

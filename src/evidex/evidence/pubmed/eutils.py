@@ -26,7 +26,7 @@ from typing import Protocol
 
 from evidex.evidence.ingest import IngestReport, ingest_file
 from evidex.evidence.pubmed.client import NcbiClient, PubMedUnavailable
-from evidex.evidence.store import Changes, SQLiteStore
+from evidex.evidence.store import Changes, Store
 from evidex.settings import PubMedSettings
 
 EVIDENCE_TYPES = (
@@ -156,7 +156,7 @@ class EutilsClient:
 
 
 def fetch_for_question(
-    store: SQLiteStore,
+    store: Store,
     eutils: EutilsClient,
     query: PubMedQuery,
     settings: PubMedSettings,
@@ -199,7 +199,7 @@ def fetch_for_question(
     return result
 
 
-def _cached(store: SQLiteStore, query: PubMedQuery, days: float) -> dict | None:
+def _cached(store: Store, query: PubMedQuery, days: float) -> dict | None:
     if days <= 0 or (text := store.get_meta(query.key)) is None:
         return None
     try:
@@ -210,7 +210,7 @@ def _cached(store: SQLiteStore, query: PubMedQuery, days: float) -> dict | None:
     return entry if age <= days else None
 
 
-def _ingest_xml(store: SQLiteStore, xml: bytes, work_dir: Path, batch_size: int, checkpoint) -> IngestReport:
+def _ingest_xml(store: Store, xml: bytes, work_dir: Path, batch_size: int, checkpoint) -> IngestReport:
     """Ingest efetch's XML through the PubMed XML reader, as ``evidex ingest`` would read a file."""
     work_dir.mkdir(parents=True, exist_ok=True)
     report = IngestReport()

@@ -16,23 +16,20 @@ matching it is removed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:
-    import fcntl
-except ImportError:  # not on a Unix: nothing stops two syncs at once
-    fcntl = None  # type: ignore[assignment]
-
-from evidex.evidence.documents import Document
-from evidex.evidence.ingest import IngestReport, ProgressCallback, ingest_file
+from evidex.evidence.documents import Document, SourceRecord
+from evidex.evidence.ingest import IngestReport, ParallelReaders, ProgressCallback, ingest_file
 from evidex.evidence.pubmed.client import NcbiClient, PubMedUnavailable
-from evidex.evidence.store import Changes, SQLiteStore
+from evidex.evidence.store import Changes, Store
 from evidex.settings import PubMedSettings, PubMedSubset
 
 FOLDERS = ("baseline", "updatefiles")
@@ -128,14 +125,18 @@ class Sync:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         client: NcbiClient,
         settings: PubMedSettings,
         work_dir: Path,
         batch_size: int = 2000,
         log: Callable[[str], None] = lambda message: None,
+        readers: ParallelReaders | None = None,
     ) -> None:
+        """``readers`` (:class:`evidex.evidence.distributed.RayFiles`) read and classify files in
+        parallel: files are then downloaded ahead of the one being applied, as many as it reads at once."""
         self.store = store
+        self.readers = readers
         self.client = client
         self.settings = settings
         self.work_dir = work_dir
@@ -153,7 +154,7 @@ class Sync:
     def run(self, limit: int | None = None, progress: ProgressCallback | None = None) -> SyncReport:
         """Apply up to ``limit`` pending files (all by default); raises :class:`SyncError` when it must stop."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        with _exclusive(self.work_dir / "sync.lock"):
+        with self._exclusive():
             try:
                 todo, listed = self.pending()
             except PubMedUnavailable as exc:
@@ -161,14 +162,40 @@ class Sync:
             report = SyncReport(listed=listed, already=listed - len(todo))
             chosen = todo if limit is None else todo[:limit]
             report.left = len(todo) - len(chosen)
-            for remote in chosen:
-                report.applied.append(self._apply(remote, progress))
+            if self.readers is None:
+                for remote in chosen:
+                    report.applied.append(self._apply(remote, *self._fetch(remote), progress))
+                return report
+            fetched: deque[tuple[RemoteFile, str, Path]] = deque()
+            waiting = deque(chosen)
+            while waiting or fetched:
+                while waiting and len(fetched) < self.readers.ahead:
+                    remote = waiting.popleft()
+                    fetched.append((remote, *self._fetch(remote)))
+                    self.readers.submit([fetched[-1][2]])
+                remote, md5, path = fetched.popleft()
+                report.applied.append(self._apply(remote, md5, path, progress, self.readers.records(path)))
             return report
 
-    def _apply(self, remote: RemoteFile, progress: ProgressCallback | None) -> FileResult:
-        started = time.perf_counter()
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One sync at a time on a corpus (from any machine, on PostgreSQL)."""
+        try:
+            with self.store.exclusive("pubmed-sync"):
+                yield
+        except BlockingIOError:
+            raise SyncError("another `evidex pubmed sync` is running on this corpus") from None
+
+    def _fetch(self, remote: RemoteFile) -> tuple[str, Path]:
+        """(NLM's MD5 of the file, the file downloaded and checked against it)."""
         md5 = self._expected_md5(remote)
-        path = self._download(remote, md5)
+        return md5, self._download(remote, md5)
+
+    def _apply(
+        self, remote: RemoteFile, md5: str, path: Path, progress: ProgressCallback | None,
+        records: Iterable[SourceRecord] | None = None,
+    ) -> FileResult:
+        started = time.perf_counter()
         state = json.loads(self.store.get_meta(remote.state_key) or "{}")
         resume = state.get("md5") == md5  # a file NLM replaced since is applied from its start
         skip = state.get("consumed", 0) if resume else 0
@@ -183,7 +210,7 @@ class Sync:
 
         ingest_file(
             self.store, path, "pubmed-xml", report, self.batch_size, progress,
-            keep=self.keep, skip=skip, checkpoint=checkpoint,
+            keep=self.keep, skip=skip, checkpoint=checkpoint, records=records,
         )
         saved = json.loads(self.store.get_meta(remote.state_key) or "{}")
         final = checkpoint(saved.get("consumed", skip), report.counts(), complete=True)
@@ -240,22 +267,3 @@ def _md5_of(path: Path) -> str:
         while chunk := handle.read(_DOWNLOAD_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-class _exclusive:
-    """An exclusive lock on ``path`` for as long as the block runs: one sync at a time."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        self.handle = self.path.open("a")
-        if fcntl is not None:
-            try:
-                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self.handle.close()
-                raise SyncError("another `evidex pubmed sync` is running on this data directory") from None
-
-    def __exit__(self, *exc: object) -> None:
-        self.handle.close()
