@@ -271,6 +271,20 @@ def test_a_condition_known_only_by_its_lay_name_still_bounds_the_findings(corpus
     assert not any("covid" in r.title.lower() for r in answer.references)
 
 
+def test_a_finding_stated_with_any_verb_can_be_the_bottom_line(corpus):
+    # "… predict knee OA progression" is the review's conclusion, though "predict" is no auxiliary
+    answer = corpus.ask("Which baseline factors predict progression of knee osteoarthritis on x-rays?")
+    assert "predict knee OA progression" in answer.section("bottom_line").claims[0].text
+
+
+def test_a_comparison_is_answered_by_its_conclusion_and_no_difference_is_not_a_warning(corpus):
+    answer = corpus.ask("Robotic vs. transanal total mesorectal excision for rectal cancer: are the outcomes similar?")
+    assert answer.question_type == "comparison"
+    assert "similar pathological and short-term outcomes" in answer.section("bottom_line").claims[0].text
+    avoid = answer.section("avoid")
+    assert avoid is None or not any("no difference" in c.text or "no significant difference" in c.text for c in avoid.claims)
+
+
 def test_what_a_study_performed_is_not_a_finding(corpus):
     texts = [claim.text for claim in corpus.ask("Does physical therapy help a rotator cuff tear?").claims()]
     assert texts and not any("were performed in" in t for t in texts)

@@ -134,6 +134,7 @@ def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(voc
         ("Which is better for back pain, ibuprofen or naproxen?", "comparison"),
         ("Could I have caught shingles from my grandson?", "cause"),
         ("I thought Zyrtec was for allergies?", "usage"),
+        ("Surgery vs. physiotherapy for sciatica: are they still comparable?", "comparison"),
     ],
 )
 def test_question_types(vocabulary, question, qtype):

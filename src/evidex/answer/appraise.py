@@ -78,7 +78,10 @@ EDITORIAL_NOTES = re.compile(
 _VERB = re.compile(
     r"\b(?:is|are|was|were|be|been|being|should|may|might|can|could|will|would|must|shall|has|have|had|do|does|did|"
     r"needs?|\w{3,}ed|(?:recommend|suggest|reduce|increase|improve|help|work|cause|prevent|lower|raise|treat|use|"
-    r"include|require|appear|remain|seem|show|indicate|lead|result|occur|provide|offer|support|affect|decrease)s?)\b",
+    r"include|require|appear|remain|seem|show|indicate|lead|result|occur|provide|offer|support|affect|decrease|"
+    r"predict|associate|correlate|differ|exceed|outperform|yield|achieve|reflect|contribute|correspond|relate|depend|"
+    r"benefit|worsen|enhance|protect|alter|prolong|shorten|persist|vary|produce|promote|inhibit|facilitate|confer|"
+    r"allow|enable|involve|contain|carry|spread|affect|develop|respond|tolerate)s?)\b",
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")

@@ -108,7 +108,10 @@ def section_for(finding: Finding, question: ClinicalQuestion) -> str:
     their answer's other sentences under "More on this question"."""
     text = finding.text
     strength = finding.strength or ""
-    if _AVOID.search(text) or re.search(r"\bAgainst\b", strength):
+    avoid = _AVOID.search(text)
+    if avoid and question.question_type is QuestionType.COMPARISON and avoid.group().lower().endswith("difference"):
+        avoid = None  # "no significant difference" between what is compared answers a comparison
+    if avoid or re.search(r"\bAgainst\b", strength):
         return "avoid"
     if _ESCALATE.search(text):
         return "escalate"
@@ -356,7 +359,8 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
 
 # A bottom line states what the evidence shows or recommends, not a mechanism or a hypothesis.
 _CONCLUSIVE = re.compile(
-    r"\b(recommend\w*|suggest\w*|should|evidence|effective\w*|efficacious|improv\w*|benefit\w*|superior|first[- ]line)\b",
+    r"\b(recommend\w*|suggest\w*|should|evidence|effective\w*|efficacious|improv\w*|benefit\w*|superior|first[- ]line|"
+    r"comparable|equivalent|non-?inferior|no (?:significant )?difference)\b",
     re.IGNORECASE,
 )
 _SPECULATIVE = re.compile(r"\b(is|are) thought to\b|\bhypothes\w+|\btheoretical\w*|\bit is possible\b|\bmay be associated\b", re.IGNORECASE)
@@ -372,7 +376,7 @@ _CAVEAT = re.compile(
     r"\b(?:further|future|more|larger|additional|well-designed|high-quality) (?:[\w-]+ ){0,2}(?:studies|research|trials|"
     r"investigations?|data)\b|\b(?:is|are) (?:\w+ )?(?:needed|warranted|required)\b|\blimitations?\b|\bmay reflect\b|"
     r"\blimited evidence\b|\bevidence\b.{0,80}\b(?:was|is|were|are|remains?) (?:\w+ )?(?:limited|conflicting|inconclusive)\b|\b(?:low|very low)[- ](?:quality|certainty) (?:of )?evidence\b|"
-    r"\bstatistical power\b|\bshould (?:use|be (?:interpreted|confirmed|investigated))\b|\bcaution\w* (?:is|in interpreting)\b",
+    r"\bstatistical power\b|\b(?:quality|certainty) of (?:the )?evidence (?:was|is|were|are)\b|\bshould (?:use|be (?:interpreted|confirmed|investigated))\b|\bcaution\w* (?:is|in interpreting)\b",
     re.IGNORECASE,
 )
 

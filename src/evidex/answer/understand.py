@@ -494,10 +494,15 @@ def _without_lookalike_names(expanded: ExpandedQuery, vocabulary: Vocabulary) ->
     return expanded.model_copy(update={"concepts": concepts})
 
 
+_ABBREVIATION = re.compile(r"\b(?:vs|e\.g|i\.e|etc|cf|approx|incl|Dr|Mr|Mrs|Ms|St)\.", re.IGNORECASE)
+
+
 def _asking_part(text: str) -> tuple[int, int]:
     """The span of the sentence that asks: the last one ending in "?", else the last one
     opening with a question word, else the whole text.  Patients give background first."""
-    sentences = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text) if m.group().strip()]
+    # "Laparoscopic vs. open excision: are these still comparable?" is one sentence
+    unstopped = _ABBREVIATION.sub(lambda m: m.group().replace(".", "_"), text)
+    sentences = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", unstopped) if m.group().strip()]
     asking = [s for s in sentences if text[s[0]:s[1]].rstrip().endswith("?")]
     asking = asking or [s for s in sentences if _WH.match(text[s[0]:s[1]]) or _YES_NO.match(text[s[0]:s[1]].lstrip())]
     if not asking:
