@@ -285,6 +285,14 @@ def test_a_comparison_is_answered_by_its_conclusion_and_no_difference_is_not_a_w
     assert avoid is None or not any("no difference" in c.text or "no significant difference" in c.text for c in avoid.claims)
 
 
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_a_page_on_another_condition_is_not_about_the_focus_for_its_title_alone(corpus, audience):
+    # "Q fever" and "Omsk hemorrhagic fever" pages name fever in their titles; their sentences on
+    # doxycycline or ribavirin are not about what to do for a fever
+    titles = [r.title for r in corpus.ask("What should I do about a fever?", audience=audience).references]
+    assert titles and not any("Q Fever" in t or "Hemorrhagic Fever" in t for t in titles)
+
+
 def test_what_a_study_performed_is_not_a_finding(corpus):
     texts = [claim.text for claim in corpus.ask("Does physical therapy help a rotator cuff tear?").claims()]
     assert texts and not any("were performed in" in t for t in texts)

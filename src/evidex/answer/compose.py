@@ -17,6 +17,7 @@ from difflib import SequenceMatcher
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
 from evidex.answer.relevance import (
     named_share,
+    title_names_focus,
     other_populations,
     question_word_share,
     title_asks,
@@ -240,7 +241,7 @@ def about_all_of_it(question: ClinicalQuestion, finding: Finding) -> bool:
     other sentences are about the question its title asks."""
     if not question.focus_phrases:
         return True
-    title = "" if finding.document.kind is EvidenceKind.GUIDELINE else finding.document.title
+    title = finding.document.title if title_names_focus(question, finding.document) else ""
     return named_share(question, finding.text, title) == 1
 
 

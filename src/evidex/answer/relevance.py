@@ -335,7 +335,18 @@ def about_the_focus(question: ClinicalQuestion, candidate: Candidate) -> bool:
     ("Follow-up visits … are recommended" in a back-pain guideline is not about exercise)."""
     if named_share(question, candidate.text) > 0:
         return True
-    return candidate.document.kind is not EvidenceKind.GUIDELINE and named_share(question, "", candidate.document.title) > 0
+    return title_names_focus(question, candidate.document)
+
+
+def title_names_focus(question: ClinicalQuestion, document: Document) -> bool:
+    """Whether a source's title says it is about the question's focus: a study's or a page's
+    title does ("Q fever" is not fever, so a page on it is not about fever); a guideline's does
+    not (it covers many topics)."""
+    if document.kind is EvidenceKind.GUIDELINE:
+        return False
+    if document.kind is EvidenceKind.CONSUMER:
+        return page_about(question, document)
+    return named_share(question, "", document.title) > 0
 
 
 def question_word_share(question: ClinicalQuestion, words: set[str]) -> float:
