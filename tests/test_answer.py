@@ -293,6 +293,12 @@ def test_a_page_on_another_condition_is_not_about_the_focus_for_its_title_alone(
     assert titles and not any("Q Fever" in t or "Hemorrhagic Fever" in t for t in titles)
 
 
+def test_a_focus_named_only_inside_another_name_is_not_named(corpus):
+    # "Valley Fever is a disease caused by a fungus" says nothing about fever
+    answer = corpus.ask("How high a fever is too high for an adult?", audience="patient")
+    assert answer.claims() and not any("Valley Fever" in claim.text for claim in answer.claims())
+
+
 def test_what_a_study_performed_is_not_a_finding(corpus):
     texts = [claim.text for claim in corpus.ask("Does physical therapy help a rotator cuff tear?").claims()]
     assert texts and not any("were performed in" in t for t in texts)

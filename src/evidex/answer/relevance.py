@@ -46,6 +46,8 @@ from evidex.answer.words import (
 )
 from evidex.evidence.builtin import data_path
 from evidex.evidence.documents import Document, EvidenceKind
+from evidex.search.expand import expand_query
+from evidex.search.vocab import Vocabulary
 
 MODEL_FILE = "models/relevance.json"
 ANSWER_TYPES_FILE = "models/answer_types.npz"  # beside it: the sentence model's words and weights
@@ -327,6 +329,30 @@ def relevance(question: ClinicalQuestion, candidates: Sequence[Candidate], model
         return probabilities
     named = np.array([named_share(question, c.text, c.document.title) for c in candidates])
     return probabilities * (UNNAMED_FLOOR + (1 - UNNAMED_FLOOR) * named)
+
+
+def inside_another_name(question: ClinicalQuestion, text: str, vocabulary: Vocabulary) -> bool:
+    """Whether a sentence names the focus only inside the name of something else: "fever" in
+    "Valley fever" (a fungal infection), "rod" in "cone-rod dystrophy".  The vocabulary reads the
+    sentence; a longer name it finds that holds the focus's words, and is not a kind of the focus
+    (atopic dermatitis is a dermatitis), takes them.  Word sets alone cannot tell."""
+    named = [alternatives for alternatives in question.focus_phrases if mentions(alternatives, text)]
+    if not named or not question.focus:
+        return False
+    focus_ids = {c.ui or c.name for c in question.focus}
+    focus_trees = tuple(t for c in question.focus for t in c.tree_numbers)
+    found = expand_query(text, vocabulary).concepts
+    if any((c.ui or c.name) in focus_ids for c in found):
+        return False  # the focus is named in its own right
+    # a longer name that opens with the focus's words ("anxiety disorders", "hearing loss") is
+    # about the focus; one that puts other words first ("Valley fever", "cone-rod") names another thing
+    focus_words = {w for alternatives in named for p in alternatives for w in p}
+    others = [
+        concept_words(c.matched_text) for c in found
+        if not (focus_trees and any(t.startswith(focus_trees) for t in c.tree_numbers))
+        and not concept_words(_TOKEN.findall(c.matched_text.lower())[0] if _TOKEN.search(c.matched_text.lower()) else "") & focus_words
+    ]
+    return all(any(p <= words for p in alternatives for words in others) for alternatives in named)
 
 
 def about_the_focus(question: ClinicalQuestion, candidate: Candidate) -> bool:
