@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pysbd
 
-from evidex.answer.relevance import Candidate, RelevanceModel, inside_another_name, relevance, title_asks
+from evidex.answer.relevance import Candidate, RelevanceModel, inside_another_name, relevance, shipped_model, title_asks
 from evidex.answer.understand import ClinicalQuestion
 from evidex.answer.words import (
     Topic,
@@ -298,27 +298,20 @@ def _with_preceding_warning(text: str, spans: list[tuple[int, int]], index: int)
     return before_start
 
 
-# The most relevant findings whose names the vocabulary reads (~3 ms a sentence): the ones that
-# can become the bottom line or stand beside it.
-NAME_CHECKS = 15
-
-
 def rank_by_relevance(
     question: ClinicalQuestion, findings: list[Finding], model: RelevanceModel | None = None, vocabulary: Vocabulary | None = None
 ) -> list[Finding]:
     """The findings with :attr:`Finding.relevance` set, the most relevant first.  With the
-    ``vocabulary``, a top finding that names the focus only inside another thing's name
+    ``vocabulary``, a finding good enough to show that names the focus only inside another thing's name
     ("Valley fever" for a question on fever) is not about the focus at all: relevance 0."""
+    model = model or shipped_model()
     scores = relevance(question, [f.candidate() for f in findings], model)
     for finding, score in zip(findings, scores):
         finding.relevance = float(score)
-    ranked = sorted(findings, key=lambda f: (-f.relevance, -f.score))
-    if vocabulary is None:
-        return ranked
-    for finding in ranked[:NAME_CHECKS]:
-        if inside_another_name(question, finding.text, vocabulary):
+        shown = finding.relevance >= min(model.threshold, model.claim_threshold)
+        if vocabulary is not None and shown and inside_another_name(question, finding.text, vocabulary):
             finding.relevance = 0.0
-    return sorted(ranked, key=lambda f: (-f.relevance, -f.score))
+    return sorted(findings, key=lambda f: (-f.relevance, -f.score))
 
 
 def treatment_phrases(question: ClinicalQuestion) -> list[frozenset[str]]:

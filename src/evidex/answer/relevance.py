@@ -331,28 +331,38 @@ def relevance(question: ClinicalQuestion, candidates: Sequence[Candidate], model
     return probabilities * (UNNAMED_FLOOR + (1 - UNNAMED_FLOOR) * named)
 
 
+_NAME_WINDOW = 3  # words before a mention of the focus that may make it part of a longer name
+
+
 def inside_another_name(question: ClinicalQuestion, text: str, vocabulary: Vocabulary) -> bool:
     """Whether a sentence names the focus only inside the name of something else: "fever" in
     "Valley fever" (a fungal infection), "rod" in "cone-rod dystrophy".  The vocabulary reads the
-    sentence; a longer name it finds that holds the focus's words, and is not a kind of the focus
-    (atopic dermatitis is a dermatitis), takes them.  Word sets alone cannot tell."""
-    named = [alternatives for alternatives in question.focus_phrases if mentions(alternatives, text)]
-    if not named or not question.focus:
+    few words around each mention (~0.4 ms); a longer name it finds there that holds the mention,
+    puts other words first and is not a kind of the focus (atopic dermatitis is a dermatitis)
+    takes it.  A longer name that opens with the focus ("anxiety disorders") is about the focus."""
+    if not question.focus or not any(mentions(alternatives, text) for alternatives in question.focus_phrases):
         return False
     focus_ids = {c.ui or c.name for c in question.focus}
     focus_trees = tuple(t for c in question.focus for t in c.tree_numbers)
-    found = expand_query(text, vocabulary).concepts
-    if any((c.ui or c.name) in focus_ids for c in found):
-        return False  # the focus is named in its own right
-    # a longer name that opens with the focus's words ("anxiety disorders", "hearing loss") is
-    # about the focus; one that puts other words first ("Valley fever", "cone-rod") names another thing
-    focus_words = {w for alternatives in named for p in alternatives for w in p}
-    others = [
-        concept_words(c.matched_text) for c in found
-        if not (focus_trees and any(t.startswith(focus_trees) for t in c.tree_numbers))
-        and not concept_words(_TOKEN.findall(c.matched_text.lower())[0] if _TOKEN.search(c.matched_text.lower()) else "") & focus_words
-    ]
-    return all(any(p <= words for p in alternatives for words in others) for alternatives in named)
+    focus_words = {w for alternatives in question.focus_phrases for p in alternatives for w in p}
+    tokens = list(re.finditer(r"[\w'-]+", text))
+    mentioned = [i for i, token in enumerate(tokens) if concept_words(token.group()) & focus_words]
+    for i in mentioned:
+        start = tokens[max(0, i - _NAME_WINDOW)].start()
+        end = tokens[min(len(tokens) - 1, i + _NAME_WINDOW)].end()
+        window = text[start:end]
+        found = expand_query(window, vocabulary).concepts
+        word = concept_words(tokens[i].group())
+        holders = [c for c in found if word <= concept_words(c.matched_text)]
+        if not holders or any((c.ui or c.name) in focus_ids for c in holders):
+            return False  # this mention names the focus in its own right
+        if all(
+            (focus_trees and any(t.startswith(focus_trees) for t in c.tree_numbers))
+            or concept_words(c.matched_text.split()[0]) & focus_words
+            for c in holders
+        ):
+            return False  # a kind of the focus, or a name that opens with it
+    return True
 
 
 def about_the_focus(question: ClinicalQuestion, candidate: Candidate) -> bool:
