@@ -299,6 +299,18 @@ def test_a_focus_named_only_inside_another_name_is_not_named(corpus):
     assert answer.claims() and not any("Valley Fever" in claim.text for claim in answer.claims())
 
 
+def test_no_verdict_rests_on_a_sentence_that_never_names_what_was_asked(corpus):
+    # a guideline sentence suggesting SNRIs does not say whether escitalopram is one
+    assert corpus.ask("Is escitalopram an SNRI?", audience="patient").verdict is None
+
+
+def test_a_page_on_another_condition_never_gives_the_bottom_line_about_it(corpus):
+    # the only pages that mention gums and treatment are on mouth cancer ("If cancer is in the lower
+    # gingiva (gums), treatment may include surgery"): that is not an answer for sore gums
+    answer = corpus.ask("What mouthwash helps sore gums?", audience="patient")
+    assert answer.abstained
+
+
 def test_what_a_study_performed_is_not_a_finding(corpus):
     texts = [claim.text for claim in corpus.ask("Does physical therapy help a rotator cuff tear?").claims()]
     assert texts and not any("were performed in" in t for t in texts)

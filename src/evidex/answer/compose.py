@@ -17,6 +17,7 @@ from difflib import SequenceMatcher
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
 from evidex.answer.relevance import (
     named_share,
+    page_about,
     title_names_focus,
     other_populations,
     question_word_share,
@@ -26,7 +27,7 @@ from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, S
 from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType
 from evidex.answer.verdict import Splitter, decide
 from evidex.answer.verify import numbers_in
-from evidex.answer.words import concept_words, mentions
+from evidex.answer.words import concept_phrase, concept_words, mentions
 from evidex.evidence.documents import Document, EvidenceKind
 
 OUTDATED_AFTER_YEARS = 10
@@ -317,11 +318,35 @@ def _source_rank(question: ClinicalQuestion, finding: Finding) -> int:
     return finding.document.kind.level
 
 
+def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool:
+    """A health page on another condition that speaks of the focus as part of that condition
+    ("Anticonvulsants may be used to treat the seizures" of Alpers' disease; strep throat "may be
+    involved in triggering narcolepsy") may add a line, never give the answer.  Its general
+    statements ("Anti-inflammatory medications … reduce swelling") still may."""
+    document = finding.document
+    if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
+        return True
+    topic = concept_phrase(document.keywords[0] if document.keywords else document.title)
+    if topic and topic <= concept_words(finding.text):
+        return False  # it names the page's own condition
+    focus_words = {w for alternatives in question.focus_phrases for p in alternatives for w in p}
+    words = re.findall(r"[\w'-]+", finding.text.lower())
+    return not any(
+        concept_words(word) & focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
+        for i, word in enumerate(words)
+    )
+
+
+# "the seizures", "these symptoms": the page's condition's, not the reader's
+_THAT_CONDITIONS = {"the", "these", "this"}
+
+
 def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding | None:
     """The finding that best answers the question (:attr:`Finding.relevance`, from the learned
     relevance model); among near-equals, one about the treatment asked about, stated as a
     conclusion rather than a hypothesis, from the stronger source, a recommendation for before one
     against, a first-line recommendation before others."""
+    findings = [f for f in findings if may_be_the_bottom_line(question, f)]
     if not findings:
         return None
     treatments = treatment_phrases(question)
@@ -494,6 +519,8 @@ def verdict_for(
     treatments = treatment_phrases(question)
     if found and treatments and not mentions(treatments, f"{found[1].document.title} {found[1].text}"):
         return None  # a yes or no on a treatment must rest on a source and sentence that name it
+    if found and not about_all_of_it(question, found[1]):
+        return None  # "is Lexapro an SNRI?" is not answered yes by a sentence on SNRIs that never names Lexapro
     if found and found[1].document.kind is EvidenceKind.GUIDELINE and not _RECOMMENDS.search(found[1].text):
         return None  # a guideline answers with a recommendation, not with a remark on the evidence
     if found and found[1].document.kind is EvidenceKind.CONSUMER and any(

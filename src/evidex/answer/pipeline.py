@@ -21,6 +21,7 @@ from evidex.answer.compose import (
     about_the_treatment,
     bottom_line,
     draft_answer,
+    may_be_the_bottom_line,
     number_references,
     treatment_gap,
     verdict_for,
@@ -100,6 +101,8 @@ class Engine:
         if parsed.question_type is QuestionType.DEFINITION:
             # "what is X?" is answered by what X is; sentences that only mention X do not answer it
             findings = [f for f in findings if defines_focus(parsed, f.text)]
+        if not any(may_be_the_bottom_line(parsed, f) for f in findings):
+            findings = []  # only pages on other conditions mention it: the corpus does not answer this
         gap = treatment_gap(parsed, findings)
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
