@@ -11,6 +11,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from evidex.settings import Settings
 from tests.conftest import MINI, EvidexServer, run_cli
@@ -36,6 +37,7 @@ def _ingest_without_vectors(data) -> int:
     return passages
 
 
+@pytest.mark.slow
 def test_kill_9_while_embedding_keeps_what_was_committed_and_a_rerun_finishes(tmp_path):
     data = tmp_path / "data"
     passages = _ingest_without_vectors(data)
@@ -58,6 +60,7 @@ def test_kill_9_while_embedding_keeps_what_was_committed_and_a_rerun_finishes(tm
     assert f"embedding passages {passages - kept:,} of {passages - kept:,} passages (" in rerun.stderr
 
 
+@pytest.mark.slow
 def test_the_server_listens_at_once_and_embeds_in_the_background(tmp_path):
     data = tmp_path / "data"
     passages = _ingest_without_vectors(data)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from evidex.corpus import Corpus
 from evidex.evidence.documents import Deletion, Document, Passage
 from evidex.evidence.ingest import IngestReport, ingest_records
@@ -16,6 +18,7 @@ from evidex.settings import Settings
 from tests.conftest import MINI
 
 
+@pytest.mark.slow
 def test_reingesting_updates_and_never_duplicates(empty_corpus):
     files = sorted(MINI.glob("*.jsonl"))
     first = empty_corpus.ingest(files)
@@ -37,6 +40,7 @@ def test_changed_record_is_updated_in_place(empty_corpus):
     assert len(hits) == 1 and not empty_corpus.store.lexical_search('"old"', 10, _no_filters())
 
 
+@pytest.mark.slow
 def test_deletion_removes_document_and_its_index_entries(empty_corpus):
     empty_corpus.ingest([MINI / "pubmed_abstracts.jsonl"])
     doc_id = next(iter(empty_corpus.store.iter_documents())).id

@@ -231,6 +231,7 @@ def test_ask_gives_the_same_answer_on_sqlite_and_postgresql(builtin_data_dir, bu
             assert [r.doc_id for r in got.references] == [r.doc_id for r in expected.references]
 
 
+@pytest.mark.slow
 def test_cli_ingest_search_and_ask_give_the_same_results_on_both(builtin_postgres, builtin_copy, tmp_path):
     postgresql = {"EVIDEX_DATABASE_URL": builtin_postgres.database_url.replace("postgresql://", "postgresql+psycopg://")}
     runs = {"sqlite": (builtin_copy, {}), "postgresql": (tmp_path / "pg-data", postgresql)}

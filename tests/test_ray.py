@@ -59,6 +59,7 @@ def corpus_rows(url: str) -> tuple[set[str], int, int, int]:
     return ids, passages, distinct, vectors
 
 
+@pytest.mark.slow
 def test_ray_ingest_gives_the_corpus_a_plain_ingest_gives(postgres, tmp_path):
     paths = write_files(tmp_path / "files")
     url = new_database(postgres, "ray_ingest")
@@ -91,6 +92,7 @@ def _floats(text: str) -> np.ndarray:
     return np.array(text.strip("[]").split(","), dtype=np.float32)
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_ray_ingest_loses_nothing_committed_and_duplicates_nothing(postgres, tmp_path):
     paths = write_files(tmp_path / "files")
     url = new_database(postgres, "ray_kill")
