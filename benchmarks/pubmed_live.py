@@ -43,10 +43,10 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.4, help="seconds the server waits before each answer")
     parser.add_argument("--records", type=int, default=20, help="records PubMed returns (pubmed.max_records)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--limit", type=int, help="a quick run: at most this many runs (CI smoke test)")
+    parser.add_argument("--limit", type=int, help="a quick run (CI smoke test): one run of at most 5 x N records")
     args = parser.parse_args()
     if args.limit:
-        args.runs = min(args.runs, args.limit)
+        args.runs, args.records = 1, min(args.records, 5 * args.limit)
     print("evidex live PubMed benchmark")
     print(f"  load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     behaviour = EutilsBehaviour(delay_seconds=args.delay)
