@@ -12,8 +12,9 @@ sample size, retraction).  Because ``classify`` keeps a kind the source set
 and stops at the first section that states a sample, most of the classifier
 would go unexercised, so each document is also probed: its kind and design-cue
 scores from the text alone, its sample size read as each kind that has one,
-and every passage's sample size on its own, labelled as given, as METHODS and
-as RESULTS.  ``--against`` compares field by field and exits 1 on any
+every passage's sample size on its own (labelled as given, as METHODS and as
+RESULTS) and, for a PubMed record, its kind under each of a set of
+publication types.  ``--against`` compares field by field and exits 1 on any
 difference.
 """
 
@@ -39,6 +40,17 @@ TEST_FILES = [TEST_DATA / "pubmed-29768149.xml", *sorted((TEST_DATA / "corpus_mi
 K = EvidenceKind
 SIZED_KINDS = [K.RCT, K.COHORT, K.CASE_CONTROL, K.CROSS_SECTIONAL, K.CASE_SERIES, K.SYSTEMATIC_REVIEW]
 PROBE_LABELS = ("METHODS", "RESULTS")
+# Publication types as PubMed writes them: every decisive one, the near misses, and pairs whose order matters.
+PROBE_TYPES = [
+    ["Retraction of Publication"], ["Retracted Publication"], ["Practice Guideline"], ["Guideline"],
+    ["Consensus Development Conference, NIH"], ["Systematic Review"], ["Meta-Analysis"], ["Network Meta-Analysis"],
+    ["Randomized Controlled Trial, Veterinary"], ["Clinical Trial, Veterinary"], ["Randomized Controlled Trial"],
+    ["Equivalence Trial"], ["Case Reports"], ["Editorial"], ["Comment"], ["News"], ["Biography"],
+    ["Historical Article"], ["Clinical Trial"], ["Clinical Trial, Phase III"], ["Controlled Clinical Trial"],
+    ["Pragmatic Clinical Trial"], ["Observational Study"], ["Review"], ["Journal Article"], ["Letter"],
+    ["Journal Article", "Review", "Meta-Analysis"], ["Comment", "Randomized Controlled Trial"],
+    ["Case Reports", "Review"], ["Clinical Trial", "Observational Study"], ["Review", "Observational Study"],
+]
 
 
 def inputs(work_dir: Path) -> list[tuple[Path, str | None]]:
@@ -96,6 +108,11 @@ def snapshot(document: Document) -> dict:
         "design_cues": design_cues(document),
         "sizes_by_kind": {kind.value: sample_size(document, kind) for kind in SIZED_KINDS},
         "passage_sizes": passage_sizes,
+        "kinds_by_type": [
+            evidence_kind(document.model_copy(update={"publication_types": types})).value for types in PROBE_TYPES
+        ]
+        if document.source == "pubmed"
+        else [],
     }
 
 
