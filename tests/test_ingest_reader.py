@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from evidex.evidence.ingest import _ReaderProcess, ingest_files
+from evidex.evidence.ingest import _ReaderProcess, _reader_environment, ingest_files
 from evidex.evidence.store import SQLiteStore
 
 
@@ -101,3 +101,12 @@ def _readers_of(path: Path) -> list[int]:
                 if state != "Z":
                     found.append(int(entry.name))
     return found
+
+
+def test_reader_process_malloc_tuning_keeps_the_users_tunables(monkeypatch):
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
+    assert _reader_environment()["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2:glibc.malloc.tcache_count=1000"
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=7")
+    assert _reader_environment()["GLIBC_TUNABLES"] == "glibc.malloc.tcache_count=7"
+    monkeypatch.delenv("GLIBC_TUNABLES")
+    assert _reader_environment()["GLIBC_TUNABLES"] == "glibc.malloc.tcache_count=1000"

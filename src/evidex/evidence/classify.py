@@ -84,6 +84,7 @@ _DECISIVE_TYPES: list[tuple[str, EvidenceKind]] = [
     ("biography", K.OTHER),
     ("historical article", K.OTHER),
 ]
+_DECISIVE_PREFIXES = tuple(name for name, _ in _DECISIVE_TYPES)
 _TRIAL_TYPES = ("clinical trial", "controlled clinical trial", "pragmatic clinical trial")
 _OBSERVATIONAL = (K.COHORT, K.CASE_CONTROL, K.CROSS_SECTIONAL)
 
@@ -324,9 +325,10 @@ def _observational(cues: dict[str, float]) -> EvidenceKind:
 def evidence_kind(document: Document, sections: list[Section] | None = None) -> EvidenceKind:
     """Publication types first (curated by NLM), then the text's design cues."""
     types = [t.lower() for t in document.publication_types]
-    for name, kind in _DECISIVE_TYPES:
-        if any(t.startswith(name) for t in types):
-            return kind
+    if decisive := [t for t in types if t.startswith(_DECISIVE_PREFIXES)]:  # one C-level test rules most types out
+        for name, kind in _DECISIVE_TYPES:
+            if any(t.startswith(name) for t in decisive):
+                return kind
     cues = design_cues(document, sections)
     if any(t.startswith(_TRIAL_TYPES) for t in types):
         return K.RCT if cues["rct"] >= 4 else _observational(cues)
