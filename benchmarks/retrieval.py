@@ -69,7 +69,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import EVAL_DIR, evaluation_set  # noqa: E402
 from bioasq import (  # noqa: E402
     DEFAULT_BIOASQ,
-    REPO,
     BioASQ,
     K,
     ap_at_k,

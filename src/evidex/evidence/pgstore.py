@@ -53,6 +53,7 @@ from evidex.evidence.store import (
     SearchFilters,
     WriteCounts,
     _digest,
+    attribute_columns,
     index_terms,
 )
 
@@ -519,25 +520,12 @@ class PostgresStore:
 
     def passage_attributes(self, rowids: np.ndarray) -> dict[str, np.ndarray]:
         """Document attributes of each passage, aligned with ``rowids`` (a passage not found: retracted)."""
-        kinds = {kind.value: i for i, kind in enumerate(EvidenceKind)}
         found = self._execute(
             "SELECT p.rowid, d.year, d.kind, d.source, d.audience, d.retracted"
             " FROM passages p JOIN documents d ON d.id = p.doc_id WHERE p.rowid = ANY(%s)",
             ([int(r) for r in rowids],),
         ).fetchall()
-        rows = {
-            rowid: (year or 0, kinds[kind], source, audience == "consumer", bool(retracted))
-            for rowid, year, kind, source, audience, retracted in found
-        }
-        aligned = [rows.get(int(r), (0, 0, "", False, True)) for r in rowids]
-        columns = list(zip(*aligned)) or [[], [], [], [], []]
-        return {
-            "year": np.array(columns[0], dtype=np.int32),
-            "kind": np.array(columns[1], dtype=np.int8),
-            "source": np.array(columns[2], dtype=object),
-            "audience": np.array(columns[3], dtype=np.int8),
-            "retracted": np.array(columns[4], dtype=bool),
-        }
+        return attribute_columns(found, rowids)
 
     # -- search -----------------------------------------------------------------------
 

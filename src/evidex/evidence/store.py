@@ -224,6 +224,25 @@ def index_terms(document: Document) -> str:
     return " ".join(document.mesh + document.keywords)
 
 
+def attribute_columns(found: Iterable[tuple], rowids: np.ndarray) -> dict[str, np.ndarray]:
+    """``(rowid, year, kind, source, audience, retracted)`` rows as arrays aligned with ``rowids``,
+    for vectorised filtering; a passage not found reads as retracted, so that no filter keeps it."""
+    kinds = {kind.value: i for i, kind in enumerate(EvidenceKind)}
+    rows = {
+        rowid: (year or 0, kinds[kind], source, audience == "consumer", bool(retracted))
+        for rowid, year, kind, source, audience, retracted in found
+    }
+    aligned = [rows.get(int(r), (0, 0, "", False, True)) for r in rowids]
+    columns = list(zip(*aligned)) or [[], [], [], [], []]
+    return {
+        "year": np.array(columns[0], dtype=np.int32),
+        "kind": np.array(columns[1], dtype=np.int8),
+        "source": np.array(columns[2], dtype=object),
+        "audience": np.array(columns[3], dtype=np.int8),
+        "retracted": np.array(columns[4], dtype=bool),
+    }
+
+
 class SQLiteStore:
     """The embedded default store: one SQLite file."""
 
@@ -545,7 +564,6 @@ class SQLiteStore:
 
     def passage_attributes(self, rowids: np.ndarray) -> dict[str, np.ndarray]:
         """Document attributes of each passage, aligned with ``rowids``, for vectorised filtering."""
-        kinds = {kind.value: i for i, kind in enumerate(EvidenceKind)}
         sql = (
             "SELECT p.rowid, d.year, d.kind, d.source, d.audience, d.retracted"
             " FROM passages p JOIN documents d ON d.id = p.doc_id"
@@ -558,19 +576,7 @@ class SQLiteStore:
             for start in range(0, len(wanted), CHUNK):
                 chunk = wanted[start : start + CHUNK]
                 found += self.conn.execute(f"{sql} WHERE p.rowid IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-        rows = {
-            rowid: (year or 0, kinds[kind], source, audience == "consumer", bool(retracted))
-            for rowid, year, kind, source, audience, retracted in found
-        }
-        aligned = [rows.get(int(r), (0, 0, "", False, True)) for r in rowids]
-        columns = list(zip(*aligned)) or [[], [], [], [], []]
-        return {
-            "year": np.array(columns[0], dtype=np.int32),
-            "kind": np.array(columns[1], dtype=np.int8),
-            "source": np.array(columns[2], dtype=object),
-            "audience": np.array(columns[3], dtype=np.int8),
-            "retracted": np.array(columns[4], dtype=bool),
-        }
+        return attribute_columns(found, rowids)
 
     def lexical_search(self, query: str, limit: int, filters: SearchFilters) -> list[tuple[int, float]]:
         """BM25 over passages; higher score is better."""
