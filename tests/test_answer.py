@@ -277,6 +277,19 @@ def test_a_finding_stated_with_any_verb_can_be_the_bottom_line(corpus):
     assert "predict knee OA progression" in answer.section("bottom_line").claims[0].text
 
 
+def test_in_a_comparison_a_warning_after_no_difference_is_still_a_warning(corpus):
+    from types import SimpleNamespace
+
+    from evidex.answer.compose import section_for
+    from evidex.answer.understand import understand
+
+    question = understand("Is naproxen better than ibuprofen for back pain?", corpus.vocabulary)
+    text = ("There was no significant difference in pain between naproxen and ibuprofen, and naproxen "
+            "should not be used in patients with renal impairment.")
+    assert section_for(SimpleNamespace(text=text, strength=None), question) == "avoid"
+    assert section_for(SimpleNamespace(text=text.split(", and")[0] + ".", strength=None), question) != "avoid"
+
+
 def test_a_comparison_is_answered_by_its_conclusion_and_no_difference_is_not_a_warning(corpus):
     answer = corpus.ask("Robotic vs. transanal total mesorectal excision for rectal cancer: are the outcomes similar?")
     assert answer.question_type == "comparison"
@@ -291,12 +304,6 @@ def test_a_page_on_another_condition_is_not_about_the_focus_for_its_title_alone(
     # doxycycline or ribavirin are not about what to do for a fever
     titles = [r.title for r in corpus.ask("What should I do about a fever?", audience=audience).references]
     assert titles and not any("Q Fever" in t or "Hemorrhagic Fever" in t for t in titles)
-
-
-def test_a_focus_named_only_inside_another_name_is_not_named(corpus):
-    # "Valley Fever is a disease caused by a fungus" says nothing about fever
-    answer = corpus.ask("How high a fever is too high for an adult?", audience="patient")
-    assert answer.claims() and not any("Valley Fever" in claim.text for claim in answer.claims())
 
 
 def test_no_verdict_rests_on_a_sentence_that_never_names_what_was_asked(corpus):

@@ -135,6 +135,8 @@ def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(voc
         ("Could I have caught shingles from my grandson?", "cause"),
         ("I thought Zyrtec was for allergies?", "usage"),
         ("Surgery vs. physiotherapy for sciatica: are they still comparable?", "comparison"),
+        ("Can my baby get the flu from me?", "cause"),
+        ("Can I get pain relief from a cold pack?", "treatment"),
     ],
 )
 def test_question_types(vocabulary, question, qtype):
@@ -189,3 +191,18 @@ def test_a_brand_name_that_reads_as_an_everyday_word_is_not_a_name_of_the_drug(v
     assert "Reactine" not in cetirizine.synonyms and "Zyrtec" == cetirizine.matched_text
     assert not question.must_mention.covers_anchors(concept_words("There are medicines to treat a reaction."))
     assert question.must_mention.covers_anchors(concept_words("Zyrtec (cetirizine) relieves sneezing."))
+
+
+def test_a_definition_question_of_any_length_is_read_at_once(vocabulary):
+    # a word-splitting pattern once took seconds on one long made-up word
+    import time
+
+    started = time.process_time()
+    understand("What is " + "x" * 1500 + ", doctor", vocabulary)
+    assert time.process_time() - started < 2
+
+
+def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
+    # "MS." is multiple sclerosis, the wife's: the question is about ibuprofen for back pain
+    question = understand("My wife has MS. Can I take ibuprofen for my back pain?", vocabulary)
+    assert "Multiple Sclerosis" not in {c.name for c in question.focus}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pysbd
 
-from evidex.answer.relevance import Candidate, RelevanceModel, inside_another_name, relevance, shipped_model, title_asks
+from evidex.answer.relevance import Candidate, RelevanceModel, relevance, title_asks
 from evidex.answer.understand import ClinicalQuestion
 from evidex.answer.words import (
     Topic,
@@ -27,7 +27,6 @@ from evidex.answer.words import (
 )
 from evidex.evidence.documents import Document, EvidenceKind, Passage
 from evidex.search.retrieve import SearchHit
-from evidex.search.vocab import Vocabulary
 
 # Abstract sections that describe why or how a study was done, not what it found.
 NON_FINDING_LABELS = re.compile(
@@ -81,8 +80,8 @@ _VERB = re.compile(
     r"needs?|\w{3,}ed|(?:recommend|suggest|reduce|increase|improve|help|work|cause|prevent|lower|raise|treat|use|"
     r"include|require|appear|remain|seem|show|indicate|lead|result|occur|provide|offer|support|affect|decrease|"
     r"predict|associate|correlate|differ|exceed|outperform|yield|achieve|reflect|contribute|correspond|relate|depend|"
-    r"benefit|worsen|enhance|protect|alter|prolong|shorten|persist|vary|produce|promote|inhibit|facilitate|confer|"
-    r"allow|enable|involve|contain|carry|spread|affect|develop|respond|tolerate)s?)\b",
+    r"benefit|worsen|enhance|protect|alter|prolong|shorten|persist|produce|promote|inhibit|facilitate|confer|"
+    r"allow|enable|involve|contain|affect|develop|respond|tolerate)s?)\b",
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")
@@ -298,19 +297,11 @@ def _with_preceding_warning(text: str, spans: list[tuple[int, int]], index: int)
     return before_start
 
 
-def rank_by_relevance(
-    question: ClinicalQuestion, findings: list[Finding], model: RelevanceModel | None = None, vocabulary: Vocabulary | None = None
-) -> list[Finding]:
-    """The findings with :attr:`Finding.relevance` set, the most relevant first.  With the
-    ``vocabulary``, a finding good enough to show that names the focus only inside another thing's name
-    ("Valley fever" for a question on fever) is not about the focus at all: relevance 0."""
-    model = model or shipped_model()
+def rank_by_relevance(question: ClinicalQuestion, findings: list[Finding], model: RelevanceModel | None = None) -> list[Finding]:
+    """The findings with :attr:`Finding.relevance` set, the most relevant first."""
     scores = relevance(question, [f.candidate() for f in findings], model)
     for finding, score in zip(findings, scores):
         finding.relevance = float(score)
-        shown = finding.relevance >= min(model.threshold, model.claim_threshold)
-        if vocabulary is not None and shown and inside_another_name(question, finding.text, vocabulary):
-            finding.relevance = 0.0
     return sorted(findings, key=lambda f: (-f.relevance, -f.score))
 
 

@@ -110,9 +110,9 @@ def section_for(finding: Finding, question: ClinicalQuestion) -> str:
     their answer's other sentences under "More on this question"."""
     text = finding.text
     strength = finding.strength or ""
-    avoid = _AVOID.search(text)
-    if avoid and question.question_type is QuestionType.COMPARISON and avoid.group().lower().endswith("difference"):
-        avoid = None  # "no significant difference" between what is compared answers a comparison
+    avoid = [m.group().lower() for m in _AVOID.finditer(text)]
+    if question.question_type is QuestionType.COMPARISON:
+        avoid = [m for m in avoid if not m.endswith("difference")]  # "no significant difference" answers a comparison
     if avoid or re.search(r"\bAgainst\b", strength):
         return "avoid"
     if _ESCALATE.search(text):

@@ -95,7 +95,7 @@ class Engine:
         # only sentences that answer this kind of question about this focus (the learned model's
         # threshold: see evidex/data/models/relevance.json for its precision on held-out topics)
         model = self.relevance_model or shipped_model()
-        ranked = rank_by_relevance(parsed, candidates, model, self.searcher.vocabulary)
+        ranked = rank_by_relevance(parsed, candidates, model)
         findings = [f for f in ranked if f.relevance >= model.threshold and about_the_focus(parsed, f.candidate())]
         findings = [f for f in findings if about_the_treatment(parsed, f)]
         if parsed.question_type is QuestionType.DEFINITION:

@@ -46,8 +46,6 @@ from evidex.answer.words import (
 )
 from evidex.evidence.builtin import data_path
 from evidex.evidence.documents import Document, EvidenceKind
-from evidex.search.expand import expand_query
-from evidex.search.vocab import Vocabulary
 
 MODEL_FILE = "models/relevance.json"
 ANSWER_TYPES_FILE = "models/answer_types.npz"  # beside it: the sentence model's words and weights
@@ -331,40 +329,6 @@ def relevance(question: ClinicalQuestion, candidates: Sequence[Candidate], model
     return probabilities * (UNNAMED_FLOOR + (1 - UNNAMED_FLOOR) * named)
 
 
-_NAME_WINDOW = 3  # words before a mention of the focus that may make it part of a longer name
-
-
-def inside_another_name(question: ClinicalQuestion, text: str, vocabulary: Vocabulary) -> bool:
-    """Whether a sentence names the focus only inside the name of something else: "fever" in
-    "Valley fever" (a fungal infection), "rod" in "cone-rod dystrophy".  The vocabulary reads the
-    few words around each mention (~0.4 ms); a longer name it finds there that holds the mention,
-    puts other words first and is not a kind of the focus (atopic dermatitis is a dermatitis)
-    takes it.  A longer name that opens with the focus ("anxiety disorders") is about the focus."""
-    if not question.focus or not any(mentions(alternatives, text) for alternatives in question.focus_phrases):
-        return False
-    focus_ids = {c.ui or c.name for c in question.focus}
-    focus_trees = tuple(t for c in question.focus for t in c.tree_numbers)
-    focus_words = {w for alternatives in question.focus_phrases for p in alternatives for w in p}
-    tokens = list(re.finditer(r"[\w'-]+", text))
-    mentioned = [i for i, token in enumerate(tokens) if concept_words(token.group()) & focus_words]
-    for i in mentioned:
-        start = tokens[max(0, i - _NAME_WINDOW)].start()
-        end = tokens[min(len(tokens) - 1, i + _NAME_WINDOW)].end()
-        window = text[start:end]
-        found = expand_query(window, vocabulary).concepts
-        word = concept_words(tokens[i].group())
-        holders = [c for c in found if word <= concept_words(c.matched_text)]
-        if not holders or any((c.ui or c.name) in focus_ids for c in holders):
-            return False  # this mention names the focus in its own right
-        if all(
-            (focus_trees and any(t.startswith(focus_trees) for t in c.tree_numbers))
-            or concept_words(c.matched_text.split()[0]) & focus_words
-            for c in holders
-        ):
-            return False  # a kind of the focus, or a name that opens with it
-    return True
-
-
 def about_the_focus(question: ClinicalQuestion, candidate: Candidate) -> bool:
     """Whether a sentence is about what was asked: it names some of it, or its source is a page
     or an abstract on it.  A guideline covers many topics, so its sentences must name theirs
@@ -424,7 +388,8 @@ def names_focus(question: ClinicalQuestion, text: str) -> bool:
 # What a definition looks like: its subject, then a defining verb ("Gout is …", "Sialorrhea
 # (drooling) refers to …", "Drooling, or sialorrhea, happens when …").
 _DEFINING_VERB = re.compile(
-    r"\s(?:is|are|refers? to|means?|describes?|is (?:also )?(?:called|known as|defined as)|occurs? when|happens? when)\s",
+    r"\s(?:is|are|refers? to|means?|describes?|is (?:also )?(?:called|known as|defined as)|occurs? when|happens? when)\s"
+    r"(?!not\b|contraindicated\b|recommended\b|used\b|given\b|taken\b|caused\b|treated\b|diagnosed\b|associated\b)",
     re.IGNORECASE,
 )
 _ARTICLE = re.compile(r"^(?:an?|the)\s+", re.IGNORECASE)
@@ -442,7 +407,12 @@ def defines_focus(question: ClinicalQuestion, text: str) -> bool:
     if not subject or len(subject.split()) > 6:
         return False
     words = concept_phrase(subject)
-    return any(words == phrase for alternatives in question.focus_phrases for phrase in alternatives)
+    # "Normal blood pressure is …" defines what "what is normal blood pressure?" asks: the subject may
+    # add the question's own words to the focus, never others ("Atopic dermatitis is …")
+    return any(
+        phrase <= words and words <= phrase | question.words
+        for alternatives in question.focus_phrases for phrase in alternatives
+    )
 
 
 DEFINING_SENTENCES = 2

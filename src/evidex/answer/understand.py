@@ -107,8 +107,11 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                              r"blood work|biopsy|detect\w*|rule (?:\w+ )?out|lab(?:oratory)? results?|"
                              r"how (?:do|can|would|will) (?:i|you|we|doctors?) (?:know|tell|find out))\b"),
     # "could I have caught it from my spouse?" asks how it spreads, not what it feels like
-    (QuestionType.CAUSE, r"\b(?:get|got|gotten|getting|catch|caught|catching|pick(?:ed)? up|contract(?:ed)?|pass(?:ed)?) "
-                         r"(?:\w+ ){0,4}from (?:my|his|her|their|a|an|the|someone|somebody|other|another)\b"),
+    (QuestionType.CAUSE, r"\b(?:get|got|gotten|getting|catch|caught|catching|pick(?:ed)? up|contract(?:ed)?) (?:\w+ ){0,4}from "
+                         r"(?:me|him|her|them|you|us|someone|somebody|other people|another person|people|kissing|sex|"
+                         r"(?:my|his|her|their|your|our|a) (?:\w+ )?(?:husband|wife|spouse|partner|boyfriend|girlfriend|child|"
+                         r"children|son|daughter|baby|kids?|mother|mom|mum|father|dad|brother|sister|friend|family|roommate|"
+                         r"grandson|granddaughter|grandchild|coworker|colleague|classmate))\b"),
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
                             r"is it normal to (?:feel|have)|do i have|could (?:it|this|that|i) (?:be|have)|"
                             r"is (?:it|this|that) (?:a |an |just )?(?!contagious|serious|normal|safe|ok|okay|dangerous|curable|bad)\w+\s*\?\s*$)"),
@@ -132,13 +135,14 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                              r"(?:keep|get|bring)\b.{0,30}\b(?:down|under control|in check)|"
                              r"(?:anything|something|what(?: is|'s)? good|best (?:thing|medicine|remedy)) for|"
                              r"how (?:can|do|should) (?:i|we|you) (?:stop|manage|deal with|cope with|live with|beat|fight))\b"),
-    (QuestionType.USAGE, r"\b(?:(?:is|was|are|were) (?:it |they |\w+ )?(?:only |just |mainly |specifically |specially |also )?for (?!a |an |the |how |long|my |me\b)\w+|"
+    (QuestionType.USAGE, r"\b(?:(?:is|was|are|were) (?:it |they |\w+ )?(?:only |just |mainly |specifically |specially |also )?for (?!a |an |the |how |long|my |me\b|life\b|ever\b|good\b|now\b|sure\b|real\b)\w+|"
                          r"used (?:for|to)|indicat\w*|prescri(?:be|bed|ption)\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
                          r"how (?:to|do i|should i|do you) (?:take|use|apply|inject)|when (?:to|should i) take|"
                          r"should (?:i|he|she|we) (?:take|start|use|get|be on)|do (?:i|you) need)\b"),
     # "what is gout?", not "what is the impact of X on Y?" (of a relation between things: general)
-    (QuestionType.DEFINITION, r"^(?:(?:what|who)\s+(?:is|are|was)|what['’]?s)\s+(?:(?!(?:of|for|in|on|between|with|to|after|during|"
-                              r"most|best|impact|effect|role)\b)[\w'’-]+\s*){1,6}[?.!]*\s*$|\bwhat does (?:\w+ ){1,4}mean\b|\bdefin\w*|"
+    (QuestionType.DEFINITION, r"^(?:(?:what|who)\s+(?:is|are|was)|what['’]?s)\s+(?!(?:of|for|in|on|between|with|to|after|during|most|best|impact|"
+                              r"effect|role)\b)[\w'’-]+(?:\s+(?!(?:of|for|in|on|between|with|to|after|during|most|best|impact|"
+                              r"effect|role)\b)[\w'’-]+){0,5}\s*[?.!]*\s*$|\bwhat does (?:\w+ ){1,4}mean\b|\bdefin\w*|"
                               r"\bmeaning of\b|\bexplain\b|\btell me about\b|\binformation (?:on|about)\b|\bwhat kind of\b"),
 )
 # Words that say what kind of answer is wanted; MeSH has headings for some ("Signs and Symptoms",
@@ -494,7 +498,8 @@ def _without_lookalike_names(expanded: ExpandedQuery, vocabulary: Vocabulary) ->
     return expanded.model_copy(update={"concepts": concepts})
 
 
-_ABBREVIATION = re.compile(r"\b(?:vs|e\.g|i\.e|etc|cf|approx|incl|Dr|Mr|Mrs|Ms|St)\.", re.IGNORECASE)
+# Only where the sentence plainly goes on ("vs. open", "e.g. aspirin"): "MS." may end a sentence about multiple sclerosis.
+_ABBREVIATION = re.compile(r"\b(?:vs|e\.g|i\.e|cf|approx|incl)\.(?=\s+[a-z0-9(])", re.IGNORECASE)
 
 
 def _asking_part(text: str) -> tuple[int, int]:
