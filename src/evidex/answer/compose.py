@@ -521,6 +521,8 @@ def verdict_for(
         return None  # a yes or no on a treatment must rest on a source and sentence that name it
     if found and not about_all_of_it(question, found[1]):
         return None  # "is Lexapro an SNRI?" is not answered yes by a sentence on SNRIs that never names Lexapro
+    if found and not may_be_the_bottom_line(question, found[1]):
+        return None  # the deciding sentence becomes the bottom line: never one about another condition
     if found and found[1].document.kind is EvidenceKind.GUIDELINE and not _RECOMMENDS.search(found[1].text):
         return None  # a guideline answers with a recommendation, not with a remark on the evidence
     if found and found[1].document.kind is EvidenceKind.CONSUMER and any(
