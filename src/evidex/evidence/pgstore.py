@@ -54,6 +54,7 @@ from evidex.evidence.store import (
     WriteCounts,
     _digest,
     attribute_columns,
+    document_change,
     index_terms,
 )
 
@@ -304,19 +305,11 @@ class PostgresStore:
         terms: list[str] = []
         passages: dict[str, list] = {name: [] for name in ("doc", "ord", "body", "label", "length")}
         for document in documents:
-            if document.id in retracted and not document.retracted:
-                document = document.model_copy(update={"retracted": True})
-            data = document.model_dump_json()
-            digest = _digest(data)
-            old = stored.get(document.id)
-            if old == digest:
-                counts.unchanged += 1
+            if (change := document_change(document, retracted, stored, counts)) is None:
                 continue
-            if old is None:
-                counts.inserted += 1
-            else:
+            document, data, digest, replaces = change
+            if replaces:
                 changed.append(document.id)
-                counts.updated += 1
             rows.append(
                 (document.id, document.source, document.kind.value, document.year, document.audience,
                  document.retracted, digest, document.title, data)

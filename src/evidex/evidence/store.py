@@ -224,6 +224,27 @@ def index_terms(document: Document) -> str:
     return " ".join(document.mesh + document.keywords)
 
 
+def document_change(
+    document: Document, retracted: set[str], stored: dict[str, str], counts: WriteCounts
+) -> tuple[Document, str, str, bool] | None:
+    """A document as a store writes it: retracted if a notice names it, its JSON, the JSON's
+    digest, and whether it replaces a stored version; None (counted unchanged) when the stored
+    version is the same.  Both stores count inserts and updates here."""
+    if document.id in retracted and not document.retracted:
+        document = document.model_copy(update={"retracted": True})
+    data = document.model_dump_json()
+    digest = _digest(data)
+    old = stored.get(document.id)
+    if old == digest:
+        counts.unchanged += 1
+        return None
+    if old is None:
+        counts.inserted += 1
+    else:
+        counts.updated += 1
+    return document, data, digest, old is not None
+
+
 def attribute_columns(found: Iterable[tuple], rowids: np.ndarray) -> dict[str, np.ndarray]:
     """``(rowid, year, kind, source, audience, retracted)`` rows as arrays aligned with ``rowids``,
     for vectorised filtering; a passage not found reads as retracted, so that no filter keeps it."""
@@ -353,19 +374,11 @@ class SQLiteStore:
         passages: list[tuple] = []
         index: list[tuple] = []
         for document in documents:
-            if document.id in retracted and not document.retracted:
-                document = document.model_copy(update={"retracted": True})
-            data = document.model_dump_json()
-            digest = _digest(data)
-            old = stored.get(document.id)
-            if old == digest:
-                counts.unchanged += 1
+            if (change := document_change(document, retracted, stored, counts)) is None:
                 continue
-            if old is None:
-                counts.inserted += 1
-            else:
+            document, data, digest, replaces = change
+            if replaces:
                 self._delete_passages(document.id)
-                counts.updated += 1
             rows.append(
                 (
                     document.id,
