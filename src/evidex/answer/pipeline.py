@@ -91,18 +91,7 @@ class Engine:
             return self._not_understood(parsed, filters)
         live = fetch(parsed) if fetch is not None else None
         hits, searched = self.retrieve(parsed, filters)
-        candidates = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
-        # only sentences that answer this kind of question about this focus (the learned model's
-        # threshold: see evidex/data/models/relevance.json for its precision on held-out topics)
-        model = self.relevance_model or shipped_model()
-        ranked = rank_by_relevance(parsed, candidates, model)
-        findings = [f for f in ranked if f.relevance >= model.threshold and about_the_focus(parsed, f.candidate())]
-        findings = [f for f in findings if about_the_treatment(parsed, f)]
-        if parsed.question_type is QuestionType.DEFINITION:
-            # "what is X?" is answered by what X is; sentences that only mention X do not answer it
-            findings = [f for f in findings if defines_focus(parsed, f.text)]
-        if not any(may_be_the_bottom_line(parsed, f) for f in findings):
-            findings = []  # only pages on other conditions mention it: the corpus does not answer this
+        findings = self.select(parsed, hits)
         gap = treatment_gap(parsed, findings)
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
@@ -123,6 +112,22 @@ class Engine:
             answer = self._reword(answer)
         grade = reading_grade([claim.text for claim in answer.claims()])
         return answer.model_copy(update={"reading_grade": grade})
+
+    def select(self, parsed: ClinicalQuestion, hits: list[SearchHit]) -> list[Finding]:
+        """The sentences of ``hits`` that answer this kind of question about this focus, the most
+        relevant first; none when no sentence may be the bottom line."""
+        candidates = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
+        # the learned model's threshold: see evidex/data/models/relevance.json for its precision on held-out topics
+        model = self.relevance_model or shipped_model()
+        ranked = rank_by_relevance(parsed, candidates, model)
+        findings = [f for f in ranked if f.relevance >= model.threshold and about_the_focus(parsed, f.candidate())]
+        findings = [f for f in findings if about_the_treatment(parsed, f)]
+        if parsed.question_type is QuestionType.DEFINITION:
+            # "what is X?" is answered by what X is; sentences that only mention X do not answer it
+            findings = [f for f in findings if defines_focus(parsed, f.text)]
+        if not any(may_be_the_bottom_line(parsed, f) for f in findings):
+            return []  # only pages on other conditions mention it: the corpus does not answer this
+        return findings
 
     def _not_understood(self, question: ClinicalQuestion, filters: SearchFilters | None) -> Answer:
         """An answer that says what is missing from a question that names nothing evidex can look up."""
