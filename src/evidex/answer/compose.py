@@ -173,12 +173,13 @@ def draft_answer(
     bottom: Finding | None = None,
     indirect: Sequence[Finding] = (),
     min_relevance: float = 0.0,
+    gap: bool = False,
 ) -> Draft:
     """Place the best findings into sections, at most two per document per section.
 
     ``bottom`` forces the bottom line (the basis of a yes/no verdict).  When no
     finding mentions the treatment the question asks about, the bottom line says
-    so instead of stating something about another treatment, and ``indirect``
+    so instead of stating something about another treatment (``gap``, from :func:`treatment_gap`), and ``indirect``
     findings (that treatment in a related group) get a section of their own."""
     sections: dict[str, list[DraftClaim]] = {}
     notes: dict[str, list[str]] = {}
@@ -194,7 +195,6 @@ def draft_answer(
         seen.append(finding.text)
         return True
 
-    gap = treatment_gap(question, findings)  # on every finding, before patient mode sets some aside
     set_aside: list[Finding] = []
     if question.audience == "patient":
         plain = patient_order(findings)
@@ -255,8 +255,10 @@ def _as_typed(typed: str) -> str:
 def _gap_note(question: ClinicalQuestion, has_indirect: bool) -> str:
     conditions = [_as_typed(c.matched_text) for c in question.main_conditions]
     treatment = " or ".join(_as_typed(c.matched_text) for c in question.interventions)
-    where = f" together with {' or '.join(conditions)}" if conditions else ""
-    text = f"None of the passages retrieved for this question mentions {treatment}{where}."
+    # what was computed: no sentence that answers the question names the treatment; a page may
+    # still list it among a condition's treatments ("Treatment … may include exercises")
+    where = f" for {' or '.join(conditions)}" if conditions else ""
+    text = f"The sources retrieved for this question do not directly address {treatment}{where}."
     if has_indirect:
         text += (
             f" What sources on this condition say about {treatment} in a related or broader group is shown under "
@@ -321,11 +323,16 @@ def _source_rank(question: ClinicalQuestion, finding: Finding) -> int:
 def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool:
     """A health page on another condition that speaks of the focus as part of that condition
     ("Anticonvulsants may be used to treat the seizures" of Alpers' disease; strep throat "may be
-    involved in triggering narcolepsy") may add a line, never give the answer.  Its general
-    statements ("Anti-inflammatory medications … reduce swelling") still may."""
+    involved in triggering narcolepsy") may add a line, never give the answer; nor may its lists
+    answer a question about a condition (the treatments of alpha-1 antitrypsin deficiency, which
+    include "antibiotics for upper respiratory tract infections", do not say how an upper
+    respiratory infection is treated).  Its general statements ("Anti-inflammatory medications …
+    reduce swelling") may answer a question that names a drug or a procedure."""
     document = finding.document
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
+    if question.conditions and not question.interventions:
+        return False
     topic = concept_phrase(document.keywords[0] if document.keywords else document.title)
     if topic and topic <= concept_words(finding.text):
         return False  # it names the page's own condition

@@ -92,7 +92,9 @@ class Engine:
         live = fetch(parsed) if fetch is not None else None
         hits, searched = self.retrieve(parsed, filters)
         findings = self.select(parsed, hits)
-        gap = treatment_gap(parsed, findings)
+        gap = treatment_gap(parsed, findings)  # on every finding: whether any names the treatment
+        if not any(may_be_the_bottom_line(parsed, f) for f in findings):
+            findings = []  # only pages on other conditions mention it: the corpus does not answer this
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
         answer, report = verify_answer(answer, self.store)
@@ -115,7 +117,7 @@ class Engine:
 
     def select(self, parsed: ClinicalQuestion, hits: list[SearchHit]) -> list[Finding]:
         """The sentences of ``hits`` that answer this kind of question about this focus, the most
-        relevant first; none when no sentence may be the bottom line."""
+        relevant first."""
         candidates = [f for f in extract_findings(parsed, hits, self.splitter) if f.topical >= MIN_TOPICAL]
         # the learned model's threshold: see evidex/data/models/relevance.json for its precision on held-out topics
         model = self.relevance_model or shipped_model()
@@ -125,8 +127,6 @@ class Engine:
         if parsed.question_type is QuestionType.DEFINITION:
             # "what is X?" is answered by what X is; sentences that only mention X do not answer it
             findings = [f for f in findings if defines_focus(parsed, f.text)]
-        if not any(may_be_the_bottom_line(parsed, f) for f in findings):
-            return []  # only pages on other conditions mention it: the corpus does not answer this
         return findings
 
     def _not_understood(self, question: ClinicalQuestion, filters: SearchFilters | None) -> Answer:
@@ -205,7 +205,12 @@ class Engine:
         found = verdict_for(question, same_source, self.splitter) if same_source else None
         model = self.relevance_model or shipped_model()
         draft = draft_answer(
-            question, findings, bottom=found[1] if found else chosen, indirect=indirect, min_relevance=model.claim_threshold
+            question,
+            findings,
+            bottom=found[1] if found else chosen,
+            indirect=indirect,
+            min_relevance=model.claim_threshold,
+            gap=gap,
         )
         if question.audience == "patient":
             draft = fit_reading_grade(self.plain.rewrite_draft(draft), treatment_phrases(question))
