@@ -311,6 +311,14 @@ def test_no_verdict_rests_on_a_sentence_that_never_names_what_was_asked(corpus):
     assert corpus.ask("Is escitalopram an SNRI?", audience="patient").verdict is None
 
 
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_a_yes_no_question_on_two_things_is_not_answered_by_a_sentence_on_one(corpus, audience):
+    # the only sentences on SNRIs (a guideline suggesting one for chronic multisymptom illness)
+    # never name citalopram: they cannot say whether it is one
+    answer = corpus.ask("Is citalopram an SNRI?", audience=audience)
+    assert answer.abstained and answer.verdict is None
+
+
 def test_a_page_on_another_condition_never_gives_the_bottom_line_about_it(corpus):
     # the only pages that mention gums and treatment are on mouth cancer ("If cancer is in the lower
     # gingiva (gums), treatment may include surgery"): that is not an answer for sore gums

@@ -168,6 +168,8 @@ def test_everyday_words_keep_their_everyday_meaning(vocab: Vocabulary) -> None:
     expanded = expand_query("need to speed up recovery from a cold", vocab)
     names = {c.name for c in expanded.concepts}
     assert not {"Methamphetamine", "Health Services Needs and Demand", "Cold Temperature"} & names
+    # "affects" is a verb here, not Affect (the emotion), which would become the question's topic
+    assert "Affect" not in {c.name for c in expand_query("which heart defects affect newborns", vocab).concepts}
 
 
 def test_lowercase_acronym_is_recognised_but_english_word_is_not(vocab: Vocabulary) -> None:

@@ -18,6 +18,7 @@ from evidex.answer.appraise import (
     treatment_phrases,
 )
 from evidex.answer.compose import (
+    about_all_of_it,
     about_the_treatment,
     bottom_line,
     draft_answer,
@@ -95,6 +96,8 @@ class Engine:
         gap = treatment_gap(parsed, findings)  # on every finding: whether any names the treatment
         if not any(may_be_the_bottom_line(parsed, f) for f in findings):
             findings = []  # only pages on other conditions mention it: the corpus does not answer this
+        if parsed.yes_no and len(parsed.focus_phrases) > 1 and not any(about_all_of_it(parsed, f) for f in findings):
+            findings = []  # "is citalopram an SNRI?" is not answered by a sentence on SNRIs that never names citalopram
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
         answer, report = verify_answer(answer, self.store)

@@ -93,10 +93,11 @@ GENERIC_WORDS = frozenset(
     stem(w)
     for w in """treatment therapy management patient people person option approach intervention evidence
     best effective recent use effect way help good better work study research time risk disease disorder
-    condition problem symptom sign medication medicine drug surgery operation procedure method""".split()
+    condition problem symptom sign medication medicine drug surgery operation procedure method affect""".split()
 )
 """Kept as search terms but never a concept alone: as MeSH headings they are too broad or mean
-something else ("treatment" is Therapeutics, "surgery" the specialty General Surgery)."""
+something else ("treatment" is Therapeutics, "surgery" the specialty General Surgery, "affects" in
+"what affects babies …" is not Affect, the emotion)."""
 
 _STOP_PHRASE_KEYS = tuple(sorted((tuple(normalise(p).split()) for p in STOP_PHRASES), key=len, reverse=True))
 _KIND_ORDER = (SenseKind.MESH, SenseKind.LAY, SenseKind.ABBREVIATION)
