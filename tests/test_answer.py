@@ -319,6 +319,21 @@ def test_a_yes_no_question_on_two_things_is_not_answered_by_a_sentence_on_one(co
     assert answer.abstained and answer.verdict is None
 
 
+@pytest.mark.parametrize("question", ["Do lysine supplements help?", "Is lysine useful for herpes?"])
+def test_what_a_source_names_in_passing_does_not_answer_about_it(corpus, question):
+    # a study of uraemic plasma measures "MDA-lysine"; a page on Kabuki syndrome names a
+    # "lysine-specific demethylase" among its genetic changes: neither says what lysine pills do
+    answer = corpus.ask(question, audience="patient")
+    assert answer.abstained, [c.text for c in answer.claims()]
+
+
+def test_a_study_that_asks_the_question_answers_it_alone(corpus):
+    # pages on kidney disease that mention dialysis and protein do not add to the study that asked this
+    question = "Does increasing blood pH stimulate protein synthesis in dialysis patients?"
+    answer = corpus.ask(question)
+    assert [r.title for r in answer.references] == [question]
+
+
 def test_a_page_on_another_condition_never_gives_the_bottom_line_about_it(corpus):
     # the only pages that mention gums and treatment are on mouth cancer ("If cancer is in the lower
     # gingiva (gums), treatment may include surgery"): that is not an answer for sore gums

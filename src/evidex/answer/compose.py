@@ -16,6 +16,7 @@ from difflib import SequenceMatcher
 
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
 from evidex.answer.relevance import (
+    label_type,
     named_share,
     page_about,
     title_names_focus,
@@ -218,8 +219,11 @@ def draft_answer(
             break
         if finding.relevance < min_relevance:
             continue  # good enough to be the best there is, not to stand beside it
-        if bottom is not None and finding.document.id != bottom.document.id and not about_all_of_it(question, finding):
-            continue  # vitamin E for NASH does not answer whether alcohol harms the liver in NAFLD
+        if bottom is not None and finding.document.id != bottom.document.id:
+            if not about_all_of_it(question, finding):
+                continue  # vitamin E for NASH does not answer whether alcohol harms the liver in NAFLD
+            if _asks_it(question, bottom.document) and not _asks_it(question, finding.document):
+                continue  # the review that asks this very question answers it; sources that share its terms do not
         chosen += place(finding, section_for(finding, question))
     for pattern, matched in question.modifiers:
         # covered by any claim shown, in its sentence or its source's title (a review on endoscopy *in pregnancy*)
@@ -233,6 +237,11 @@ def draft_answer(
                 f"specifically address this group; the statements above may not apply."
             )
     return Draft(sections=sections, notes=notes)
+
+
+def _asks_it(question: ClinicalQuestion, document: Document) -> bool:
+    """A study (or review) whose title asks the question (a page's title names its topic, not a question)."""
+    return document.kind not in (EvidenceKind.CONSUMER, EvidenceKind.GUIDELINE) and title_asks(question, document.title)
 
 
 def about_all_of_it(question: ClinicalQuestion, finding: Finding) -> bool:
@@ -329,10 +338,16 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     respiratory infection is treated).  Its general statements ("Anti-inflammatory medications …
     reduce swelling") may answer a question that names a drug or a procedure."""
     document = finding.document
+    if document.kind not in (EvidenceKind.CONSUMER, EvidenceKind.GUIDELINE) and question.focus_phrases:
+        # a study answers about what its title says it studied, not what it mentions in passing
+        # ("MDA-lysine was increased in plasma" of a study on uraemic toxins says nothing of L-lysine pills)
+        return title_names_focus(question, document)
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
     if question.conditions and not question.interventions:
         return False
+    if label_type(finding.passage.label, document.source) not in (None, question.question_type.value):
+        return False  # a section on another kind of question: the genetic changes of Kabuki syndrome name lysine, not its uses
     topic = concept_phrase(document.keywords[0] if document.keywords else document.title)
     if topic and topic <= concept_words(finding.text):
         return False  # it names the page's own condition
