@@ -334,6 +334,21 @@ def test_a_study_that_asks_the_question_answers_it_alone(corpus):
     assert [r.title for r in answer.references] == [question]
 
 
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_what_is_a_condition_is_answered_by_its_definition_even_beside_a_long_guideline(corpus, audience):
+    # thirty passages of one gout guideline once filled every place, and the page that says what gout is was never read
+    bottom = corpus.ask("What is gout?", audience=audience).section("bottom_line")
+    assert bottom and bottom.claims[0].text.startswith("Gout is")
+
+
+def test_a_definition_is_of_what_the_question_names_with_its_qualifier(corpus):
+    bottom = corpus.ask("What is normal blood pressure?", audience="patient").section("bottom_line")
+    assert bottom and bottom.claims[0].text.startswith("Normal blood pressure is")
+    # "Asthma is a breathing disorder …" does not say what uncontrolled asthma is
+    answer = corpus.ask("What is uncontrolled asthma?", audience="patient")
+    assert not any(c.text.startswith("Asthma is") for c in answer.claims())
+
+
 def test_a_page_on_another_condition_never_gives_the_bottom_line_about_it(corpus):
     # the only pages that mention gums and treatment are on mouth cancer ("If cancer is in the lower
     # gingiva (gums), treatment may include surgery"): that is not an answer for sore gums

@@ -221,14 +221,26 @@ def extract_findings(
     splitter: SentenceSplitter,
     max_per_passage: int = 15,
     max_passages: int = 30,
+    max_per_document: int = 6,
     topic: Topic | None = None,
 ) -> list[Finding]:
-    """Findings from ``hits``, best first.  When the question names a condition, a
+    """Findings from the best ``max_passages`` of ``hits`` (at most ``max_per_document`` of each
+    document), best first.  When the question names a condition, a
     finding's sentence or document title must mention one of them (or, given another
     ``topic``, what that topic requires)."""
     topic = topic or question.must_mention
     findings: list[Finding] = []
-    for hit in hits[:max_passages]:
+    # the best passages, at most a few of each document: thirty passages of one guideline on gout
+    # would leave out the page that says what gout is
+    per_document: dict[str, int] = {}
+    considered = []
+    for hit in hits:
+        if len(considered) == max_passages:
+            break
+        if per_document.get(hit.document.id, 0) < max_per_document:
+            per_document[hit.document.id] = per_document.get(hit.document.id, 0) + 1
+            considered.append(hit)
+    for hit in considered:
         if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):
             continue
         case_report = hit.document.kind is EvidenceKind.CASE_SERIES

@@ -408,9 +408,10 @@ def defines_focus(question: ClinicalQuestion, text: str) -> bool:
         return False
     words = concept_phrase(subject)
     # "Normal blood pressure is …" defines what "what is normal blood pressure?" asks: the subject may
-    # add the question's own words to the focus, never others ("Atopic dermatitis is …")
+    # add the question's own words to the focus, never others ("Atopic dermatitis is …"), and must
+    # hold those it puts before the focus ("Blood pressure is …" does not say what normal is)
     return any(
-        phrase <= words and words <= phrase | question.words
+        phrase | question.defined <= words and words <= phrase | question.words
         for alternatives in question.focus_phrases for phrase in alternatives
     )
 

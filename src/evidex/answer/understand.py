@@ -32,7 +32,7 @@ from evidex.answer.words import (
     crude_stems,
     population_groups,
 )
-from evidex.search.expand import Concept, ExpandedQuery, expand_query
+from evidex.search.expand import STOPWORDS, Concept, ExpandedQuery, expand_query
 from evidex.search.vocab import Vocabulary, sentence_case
 
 Audience = Literal["clinician", "patient"]
@@ -318,6 +318,9 @@ class ClinicalQuestion:
     must_mention: Topic = field(default_factory=lambda: Topic([], [], set(), []))
     # The question's content words, for comparing with a sentence's.
     words: set[str] = field(default_factory=set)
+    # Of a "what is …?" question, the words it puts before its focus ("uncontrolled" asthma,
+    # "normal" blood pressure), as concept_phrase stems: the definition must be of that.
+    defined: frozenset[str] = frozenset()
 
     @property
     def search_text(self) -> str:
@@ -449,7 +452,27 @@ def understand(
         _phrases(c) for c in question.focus if c.matched_text.lower() not in modifier_text
     ] + [[concept_phrase(t)] for t in question.unknown_terms]
     question.words = crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text)
+    if qtype is QuestionType.DEFINITION and question.focus:
+        question.defined = _defined_words(text, question.focus[0])
     return question
+
+
+# Words of a request for a definition, never part of what is to be defined.
+_DEFINING_WORDS = frozenset("define definition explain tell meaning mean means information kind please what's what’s whats who's".split())
+
+
+def _defined_words(text: str, focus: Concept) -> frozenset[str]:
+    """The words just before the focus in a "what is …?" question, up to a stopword or a word of
+    the request ("can you define *uncontrolled* asthma", "what is *normal* blood pressure")."""
+    start = _position(focus, text)
+    if start < 0:
+        return frozenset()
+    words = []
+    for word in reversed(re.findall(r"[\w'’-]+", text[:start].lower())):
+        if word in STOPWORDS or word in _DEFINING_WORDS:
+            break
+        words.append(word)
+    return frozenset(concept_phrase(" ".join(reversed(words)))) if words else frozenset()
 
 
 # -- which part of the text asks, which gives background ------------------------------------------
