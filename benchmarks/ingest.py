@@ -1,7 +1,7 @@
 """Ingest throughput and peak memory: synthetic PubMed XML and the built-in corpus.
 
-Run: .venv/bin/python benchmarks/ingest.py [--records 100000] [--small 10000] [--repeat 3] [--out-dir DIR]
-                                            [--skip-embedding] [--skip-builtin] [--no-reader-process] [--json FILE]
+Run: .venv/bin/python benchmarks/ingest.py [--records 100000] [--small 10000] [--abstracts 50000] [--repeat 3]
+                                            [--out-dir DIR] [--skip-embedding] [--skip-builtin] [--no-reader-process] [--json FILE]
 
 What it measures
 ----------------
@@ -10,7 +10,11 @@ What it measures
   is replicated into a gzipped ``PubmedArticleSet`` of ``--small`` and of
   ``--records`` records, each with a new PMID (50000000 + n) and its number
   appended to the title, so every record is a new document with its own
-  content hash.  Each file is ingested into a fresh data directory through the
+  content hash.  The same for ``--abstracts`` records nearer a typical PubMed
+  record (3.8 kB of XML): the 1,209 PubMed abstracts of the built-in corpus
+  written as PubMed XML (title, journal, year, labelled abstract sections,
+  authors, publication types, MeSH headings), repeated in turn with new PMIDs.
+  Each file is ingested into a fresh data directory through the
   public API, ``Corpus.open(Settings(data_dir=..., builtin_corpus=False)).ingest([file])``:
   parse, classify, store (documents, passages, FTS5 index), committed in
   batches of ``settings.ingest.batch_size``.
@@ -41,6 +45,7 @@ import gzip
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import sqlite3
@@ -55,6 +60,7 @@ FIXTURE = ROOT / "tests" / "data" / "pubmed-29768149.xml"
 FIXTURE_PMID = "29768149"
 FIXTURE_TITLE_END = "as Needed in Mild Asthma."
 FIRST_PMID = 50_000_000
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 # --------------------------------------------------------------------------- synthetic PubMed XML
@@ -68,34 +74,60 @@ def split_fixture() -> tuple[str, str, str]:
     return text[:start], text[start:end], text[end:]
 
 
-def record_kb() -> float:
-    """Size of the replicated record's XML (typical PubMed records are a few kB)."""
-    return len(split_fixture()[1].encode()) / 1e3
+def abstract_records(work_dir: Path) -> tuple[str, list[tuple[str, str]], str]:
+    """The bundled PubMed abstracts written as PubMed XML (as ``scripts/classification_snapshot.py``
+    writes them): the text before the records, each record with its PMID, the text after them."""
+    from classification_snapshot import as_pubmed_xml
+
+    from evidex.evidence.builtin import builtin_files
+    from evidex.evidence.sources import read_source
+
+    documents = [record for path, fmt in builtin_files() if fmt == "pubmed-jsonl" for record in read_source(path, fmt)]
+    text = as_pubmed_xml(documents, work_dir / "bundled-pubmed.xml").read_text(encoding="utf-8")
+    records = re.findall(r"<PubmedArticle>.*?</PubmedArticle>", text, re.DOTALL)
+    pmids = [record.split("<PMID>", 1)[1].split("</PMID>", 1)[0] for record in records]
+    start, end = text.index(records[0]), text.rindex(records[-1]) + len(records[-1])
+    return text[:start], list(zip(pmids, records)), text[end:]
 
 
-def generate(path: Path, records: int, first: int = FIRST_PMID) -> None:
-    """Write ``records`` copies of the fixture record with new PMIDs (from ``first``) and titles."""
+def record_kb(kind: str, work_dir: Path) -> float:
+    """Mean size of the replicated records' XML (typical PubMed records are a few kB)."""
+    _, records, _ = templates(kind, work_dir)
+    return sum(len(record.encode()) for _, record in records) / len(records) / 1e3
+
+
+def templates(kind: str, work_dir: Path) -> tuple[str, list[tuple[str, str]], str]:
+    """``kind`` "nejm": the one 21.5 kB fixture record; "abstracts": the 1,209 bundled abstracts."""
+    if kind == "abstracts":
+        return abstract_records(work_dir)
     head, record, tail = split_fixture()
     assert record.count(f">{FIXTURE_PMID}<") == 2 and record.count(FIXTURE_TITLE_END) == 1
+    return head, [(FIXTURE_PMID, record)], tail
+
+
+def generate(path: Path, records: int, first: int = FIRST_PMID, kind: str = "nejm") -> None:
+    """Write ``records`` copies of the ``kind`` template records, in turn, with new PMIDs (from
+    ``first``); copies of the fixture also get their number in the title."""
+    head, samples, tail = templates(kind, path.parent)
     partial = path.with_name(path.name + ".part")
     with gzip.open(partial, "wt", encoding="utf-8", compresslevel=1) as out:
         out.write(head)
         for n in range(records):
-            out.write(
-                record.replace(f">{FIXTURE_PMID}<", f">{first + n}<").replace(
-                    FIXTURE_TITLE_END, f"as Needed in Mild Asthma (record {n})."
-                )
-            )
+            pmid, record = samples[n % len(samples)]
+            record = record.replace(f">{pmid}<", f">{first + n}<")
+            if kind == "nejm":
+                record = record.replace(FIXTURE_TITLE_END, f"as Needed in Mild Asthma (record {n}).")
+            out.write(record)
             out.write("\n\t")
         out.write(tail)
     partial.rename(path)
 
 
-def pubmed_file(out_dir: Path, records: int) -> Path:
-    path = out_dir / f"pubmed-synthetic-{records}.xml.gz"
+def pubmed_file(out_dir: Path, records: int, kind: str = "nejm") -> Path:
+    path = out_dir / f"pubmed-synthetic-{kind}-{records}.xml.gz"
     if not path.exists():
         started = time.perf_counter()
-        generate(path, records)
+        generate(path, records, kind=kind)
         print(
             f"generated {path} ({records:,} records, {path.stat().st_size / 1e6:.1f} MB gzipped)"
             f" in {time.perf_counter() - started:.0f} s",
@@ -274,6 +306,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000, help="records in the large PubMed XML file")
     parser.add_argument("--small", type=int, default=10_000, help="records in the small file (memory comparison)")
     parser.add_argument(
+        "--abstracts",
+        type=int,
+        default=50_000,
+        help="records in a file of the bundled PubMed abstracts (3.8 kB each, nearer a typical record); 0 skips it",
+    )
+    parser.add_argument(
         "--repeat", type=int, help="runs per measurement; the best is reported (default 3, 1 with --limit)"
     )
     parser.add_argument("--out-dir", type=Path, help="where generated files are kept (default: a temporary dir)")
@@ -294,7 +332,7 @@ def main() -> None:
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.limit:
-        args.records, args.small, args.skip_builtin = args.limit, args.limit, True
+        args.records, args.small, args.abstracts, args.skip_builtin = args.limit, args.limit, args.limit, True
     if args.repeat is None:
         args.repeat = 1 if args.limit else 3
 
@@ -322,8 +360,9 @@ def main() -> None:
     print(f"  load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
     results: dict[str, list[dict]] = {}
-    sizes = sorted({args.small, args.records} - {0})
-    files = {n: pubmed_file(out_dir, n) for n in sizes}
+    sizes = [("nejm", n) for n in sorted({args.small, args.records} - {0})]
+    sizes += [("abstracts", args.abstracts)] if args.abstracts else []
+    files = {(kind, n): pubmed_file(out_dir, n, kind) for kind, n in sizes}
     reader_startup_s = None
     if not args.no_reader_process:
         one_record = pubmed_file(out_dir, 1)
@@ -332,14 +371,15 @@ def main() -> None:
             measure("pubmed", out_dir, one_record, forced)["cpu_reader_s"] for _ in range(args.repeat)
         )
         print(f"  reader process start-up (imports, one record read): {reader_startup_s:.2f} s CPU", flush=True)
-    for n in sizes:
+    for kind, n in sizes:
+        what = "the fixture record" if kind == "nejm" else "the bundled abstracts"
         label = (
-            f"PubMed XML, {n:,} records of {record_kb():.1f} kB"
-            f" ({files[n].stat().st_size / 1e6:,.0f} MB gzipped)"
+            f"PubMed XML, {n:,} records of {record_kb(kind, out_dir):.1f} kB ({what};"
+            f" {files[kind, n].stat().st_size / 1e6:,.0f} MB gzipped)"
         )
         results[label] = []
         for _ in range(args.repeat):
-            results[label].append(measure("pubmed", out_dir, files[n], options))
+            results[label].append(measure("pubmed", out_dir, files[kind, n], options))
             print(".", end="", flush=True)
     if not args.skip_builtin:
         label = "Built-in corpus (Corpus.ensure_builtin)"
