@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pysbd
 
-from evidex.answer.relevance import Candidate, RelevanceModel, relevance, title_asks
+from evidex.answer.relevance import Candidate, RelevanceModel, page_about, relevance, title_asks
 from evidex.answer.understand import ClinicalQuestion
 from evidex.answer.words import (
     Topic,
@@ -221,24 +221,24 @@ def extract_findings(
     splitter: SentenceSplitter,
     max_per_passage: int = 15,
     max_passages: int = 30,
-    max_per_document: int = 6,
+    max_focus_pages: int = 10,
     topic: Topic | None = None,
 ) -> list[Finding]:
-    """Findings from the best ``max_passages`` of ``hits`` (at most ``max_per_document`` of each
-    document), best first.  When the question names a condition, a
-    finding's sentence or document title must mention one of them (or, given another
-    ``topic``, what that topic requires)."""
+    """Findings from the best ``max_passages`` of ``hits`` and the best passage of up to
+    ``max_focus_pages`` consumer-health pages on the question's focus that they leave out, best first.  When the question names a
+    condition, a finding's sentence or document title must mention one of them (or, given
+    another ``topic``, what that topic requires)."""
     topic = topic or question.must_mention
     findings: list[Finding] = []
-    # the best passages, at most a few of each document: thirty passages of one guideline on gout
-    # would leave out the page that says what gout is
-    per_document: dict[str, int] = {}
-    considered = []
-    for hit in hits:
-        if len(considered) == max_passages:
+    # the best passages, then the best one of each page on the focus they leave out: thirty
+    # passages of one guideline on gout would hide the page that says what gout is
+    considered = hits[:max_passages]
+    documents = {hit.document.id for hit in considered}
+    for hit in hits[max_passages:]:
+        if len(considered) == max_passages + max_focus_pages:
             break
-        if per_document.get(hit.document.id, 0) < max_per_document:
-            per_document[hit.document.id] = per_document.get(hit.document.id, 0) + 1
+        if hit.document.id not in documents and hit.document.kind is EvidenceKind.CONSUMER and page_about(question, hit.document):
+            documents.add(hit.document.id)
             considered.append(hit)
     for hit in considered:
         if hit.document.retracted or NON_FINDING_LABELS.match(hit.passage.label or ""):

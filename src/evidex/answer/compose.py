@@ -344,8 +344,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return title_names_focus(question, document)
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
-    if question.conditions and not question.interventions:
-        return False
+    if not question.interventions and any(c in question.conditions or _is_anatomy(c) for c in question.focus):
+        return False  # a question about a condition or a part of the body ("sore gums"), not about a drug
     if label_type(finding.passage.label, document.source) not in (None, question.question_type.value):
         return False  # a section on another kind of question: the genetic changes of Kabuki syndrome name lysine, not its uses
     topic = concept_phrase(document.keywords[0] if document.keywords else document.title)
@@ -357,6 +357,11 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         concept_words(word) & focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
         for i, word in enumerate(words)
     )
+
+
+def _is_anatomy(concept) -> bool:
+    """A part of the body (MeSH tree A): "gums" in "what helps sore gums?"."""
+    return any(tree.startswith("A") for tree in concept.tree_numbers)
 
 
 # "the seizures", "these symptoms": the page's condition's, not the reader's
