@@ -368,6 +368,14 @@ def test_a_page_on_another_condition_never_answers_a_question_about_a_symptom(co
     assert all(r.kind != "consumer" or topic in r.title.lower() for r in cited), [r.title for r in cited]
 
 
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_a_list_cut_from_its_lead_in_is_not_a_claim(corpus, audience):
+    # "chills and shaking night sweats … fever above 101 degrees" belongs to "If the UTI spreads to
+    # the kidneys, symptoms may include": alone it reads as the symptoms of any urinary infection
+    claims = corpus.ask("What are the symptoms of a urinary tract infection?", audience=audience).claims()
+    assert claims and not any(re.match(r"[a-z]{3,}\b", claim.quote.text) for claim in claims)
+
+
 def test_what_a_study_performed_is_not_a_finding(corpus):
     texts = [claim.text for claim in corpus.ask("Does physical therapy help a rotator cuff tear?").claims()]
     assert texts and not any("were performed in" in t for t in texts)

@@ -103,6 +103,10 @@ _FRAGMENT = re.compile(
     r"indicated|prescribed|required|present|applicable|available|tolerated|necessary|so|this|these|it|they)\b",
     re.IGNORECASE,
 )
+# A piece of a list, or of a sentence the splitter cut, opens with an ordinary lower-case word
+# ("chills and shaking night sweats … fever above 101 degrees" has lost "If the UTI spreads to the
+# kidneys, symptoms may include"); "mRNA", "pH", "p53" and "n-3" open sentences and are not such words.
+_LOWER_CASE_OPENING = re.compile(r"^[\s*_]*[a-z]{3,}\b(?![-\d])")
 # A sentence whose subject is outside it ("Patients who are unwilling to engage in this therapy
 # should not receive this procedure", "Evidence supports its use") says nothing on its own,
 # unless it names what the question is about ("Tramadol …; its use is not recommended").
@@ -257,7 +261,9 @@ def extract_findings(
                 continue
             if _METHODS.search(text) or text.rstrip().endswith("?") or (case_report and _CASE_NARRATIVE.search(text)):
                 continue  # what a study did or a case report's patient had, or a question (a consumer page's heading), is not a finding
-            if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text) or not _balanced(text):
+            if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text) or _LOWER_CASE_OPENING.match(text):
+                continue
+            if not _balanced(text):
                 continue
             words = concept_words(text)
             if _OUT_OF_CONTEXT.search(text) and not topic.names_a_concept(words):
