@@ -441,3 +441,35 @@ def test_the_seed_question_however_typed_says_what_the_corpus_lacks(corpus, ques
     assert "Recent surgery / post-operative" in notes
     assert all("exercis" in c.text.lower() or c in related.claims for c in answer.claims() if "injection" in c.text.lower())
     assert "evidence" not in answer.focus[0].lower()
+
+
+def test_a_review_that_asks_the_question_answers_it_with_its_conclusion(empty_corpus, tmp_path):
+    # a sensitivity analysis or a call for more trials may share more words with the question;
+    # the authors' answer to their own question is the first finding of their conclusions
+    review = {
+        "id": "test:yoga-ms-review", "kind": "systematic_review", "year": 2022,
+        "title": "Does yoga reduce fatigue in adults with multiple sclerosis? A systematic review and meta-analysis",
+        "passages": [
+            {"label": "RESULTS", "text": (
+                "Twelve trials of yoga for fatigue in multiple sclerosis were included. "
+                "In a sensitivity analysis without two trials at high risk of bias, yoga reduced fatigue in adults with "
+                "multiple sclerosis by a smaller amount.")},
+            {"label": "CONCLUSIONS", "text": (
+                "Yoga may reduce fatigue in adults with multiple sclerosis, but the certainty of the evidence is low. "
+                "Further high-quality trials of yoga for fatigue in multiple sclerosis are needed.")},
+        ],
+    }
+    source = tmp_path / "review.jsonl"
+    source.write_text(json.dumps(review) + "\n")
+    empty_corpus.ingest([source])
+    bottom = empty_corpus.ask("Does yoga reduce fatigue in adults with multiple sclerosis?").section("bottom_line")
+    assert bottom.claims[0].text.startswith("Yoga may reduce fatigue in adults with multiple sclerosis")
+
+
+def test_two_sentences_typeset_without_a_space_are_two_sentences():
+    from evidex.answer.appraise import SentenceSplitter
+
+    text = "Any alcohol may harm the liver.Study designs differed widely. See medlineplus.gov for more."
+    assert [text[a:b] for a, b in SentenceSplitter().spans("x", text)] == [
+        "Any alcohol may harm the liver.", "Study designs differed widely.", "See medlineplus.gov for more."
+    ]

@@ -192,13 +192,24 @@ class SentenceSplitter:
             cached = []
             for block_start, block in _blocks(text):
                 for span in self._segmenter.segment(block):
-                    start, end = _trim(block, span.start, span.end)
-                    if end > start:
-                        cached.append((block_start + start, block_start + end))
+                    for start, end in _unspaced(block, span.start, span.end):
+                        start, end = _trim(block, start, end)
+                        if end > start:
+                            cached.append((block_start + start, block_start + end))
             self._cache[key] = cached
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return cached
+
+
+# Two sentences an abstract's typesetting ran together ("… harmful to liver health.Study heterogeneity …"):
+# a full stop after a lower-case word, then a capitalised word with no space between.
+_UNSPACED_STOP = re.compile(r"(?<=[a-z]{2}\.)(?=[A-Z][a-z])")
+
+
+def _unspaced(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    cuts = [start] + [m.start() for m in _UNSPACED_STOP.finditer(text, start, end)] + [end]
+    return list(zip(cuts, cuts[1:]))
 
 
 def _blocks(text: str) -> list[tuple[int, str]]:

@@ -26,7 +26,7 @@ from evidex.answer.relevance import (
 )
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
 from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType
-from evidex.answer.verdict import Splitter, decide
+from evidex.answer.verdict import AUTHORS_CONCLUSION, Splitter, decide
 from evidex.answer.verify import numbers_in
 from evidex.answer.words import concept_phrase, concept_words, mentions
 from evidex.evidence.documents import Document, EvidenceKind
@@ -382,21 +382,21 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
     near = [f for f in findings if f.relevance >= best - (OPTIONS_MARGIN if options else OTHER_MARGIN)]
     if not options:
         # the page about the focus before one that mentions it; a page's opening sentence (its answer) first
-        return min(near, key=lambda f: (
+        return _authors_answer(question, findings, min(near, key=lambda f: (
             -named_share(question, f.text, f.document.title),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
-            bool(_CAVEAT.search(f.text) or _CONTINUES.match(f.text)),
+            bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
             named_share(question, "", f.document.title) == 0,
             f.index > 0,
             _source_rank(question, f),
             -f.relevance,
-        ))
-    return min(
+        )))
+    return _authors_answer(question, findings, min(
         near,
         key=lambda f: (
             -named_share(question, f.text, f.document.title),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
-            bool(_CAVEAT.search(f.text) or _CONTINUES.match(f.text)),
+            bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
             bool(treatments) and not mentions(treatments, f.text),
             bool(_SPECULATIVE.search(f.text)),
             not (f.strength or _CONCLUSIVE.search(f.text) or FINDING_CUES.search(f.text)),
@@ -407,7 +407,30 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
             _source_rank(question, f),
             -f.relevance,
         ),
+    ))
+
+
+_NUMBER_TYPES = (QuestionType.FREQUENCY, QuestionType.DOSE)
+
+
+def _authors_answer(question: ClinicalQuestion, findings: list[Finding], chosen: Finding) -> Finding:
+    """A study that asks this very question answers it in the first finding of its conclusions:
+    not in a sensitivity analysis, a bare risk ratio or a call for more trials that may share
+    more words with the question.  A question that asks for a number (how often, how much) is
+    answered by the results that give it."""
+    if not _asks_it(question, chosen.document) or question.question_type in _NUMBER_TYPES:
+        return chosen
+    conclusions = sorted(
+        (f for f in findings
+         if f.document.id == chosen.document.id and AUTHORS_CONCLUSION.search(f.passage.label or "")
+         and not _only_caveat(question, f.text) and not _CONTINUES.match(f.text)),
+        key=lambda f: (
+            -question_word_share(question, concept_words(f.text)),  # "length of stay" when that was asked
+            f.document.passages.index(f.passage),
+            f.index,
+        ),
     )
+    return conclusions[0] if conclusions else chosen
 
 
 # A bottom line states what the evidence shows or recommends, not a mechanism or a hypothesis.
@@ -432,6 +455,18 @@ _CAVEAT = re.compile(
     r"\bstatistical power\b|\b(?:quality|certainty) of (?:the )?evidence (?:was|is|were|are)\b|\bshould (?:use|be (?:interpreted|confirmed|investigated))\b|\bcaution\w* (?:is|in interpreting)\b",
     re.IGNORECASE,
 )
+
+
+# Where a sentence's finding and its caveat part ("…may be effective in improving cancer pain, but the
+# quality of the evidence is low").
+_CLAUSE_BREAK = re.compile(r",?\s*\b(?:but|although|though|whereas|yet)\b|;")
+
+
+def _only_caveat(question: ClinicalQuestion, text: str) -> bool:
+    """A caveat or call for research with no finding about the focus beside it."""
+    if not _CAVEAT.search(text):
+        return False
+    return not any(not _CAVEAT.search(part) and named_share(question, part) > 0 for part in _CLAUSE_BREAK.split(text))
 
 
 def _claim_note(finding: Finding, question: ClinicalQuestion) -> str | None:
