@@ -179,9 +179,15 @@ def test_a_question_that_names_nothing_is_not_understood(vocabulary):
 
 
 def test_relatives_say_who_not_what(vocabulary):
-    question = understand("Could I have gotten a throat infection from my spouse?", vocabulary)
+    question = understand("Can I catch a throat infection from my husband?", vocabulary)
     assert question.question_type == "cause"
     assert "Spouses" not in {c.name for c in question.focus}
+
+
+def test_a_measure_of_how_often_is_not_what_a_question_is_about(vocabulary):
+    # "the incidence" asks how often; with the condition unknown, there is nothing to look up
+    question = understand("What can be done to reduce the incidence?", vocabulary)
+    assert "Incidence" not in {c.name for c in question.focus}
 
 
 def test_a_brand_name_that_reads_as_an_everyday_word_is_not_a_name_of_the_drug(vocabulary):

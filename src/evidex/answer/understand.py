@@ -399,6 +399,7 @@ def understand(
             c for c in expanded.concepts
             if (c.tree_numbers or c.source == "lay") and not _within(_position(c, text), len(c.matched_text), cue_spans)
             and not any(t.startswith(_WHO_TREES) for t in c.tree_numbers)  # "my spouse" is who, not what
+            and not all(t.startswith(_MEASURE_TREES) for t in c.tree_numbers)  # "the incidence of …" is how often, not what
         ]
         in_background = [c for c in concepts if _inside(_position(c, text), background)]
     asked_concepts = [c for c in concepts if c not in in_background]
@@ -571,6 +572,8 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
 _WHO_TREES = ("F01.829.263", "I01.880.853.150", "M01.060")
 # Statistics ("Incidence", "Risk", "Mortality" under Epidemiologic Methods) are not treatments.
 _NOT_INTERVENTION_TREES = ("E05.318",)
+# Nor, alone, what a question is about: they say it asks how often ("Incidence", "Prevalence").
+_MEASURE_TREES = ("E05.318", "N01.224", "N06.850.505", "N06.850.520")
 
 
 def _kind(concept: Concept) -> str:
