@@ -473,3 +473,10 @@ def test_two_sentences_typeset_without_a_space_are_two_sentences():
     assert [text[a:b] for a, b in SentenceSplitter().spans("x", text)] == [
         "Any alcohol may harm the liver.", "Study designs differed widely.", "See medlineplus.gov for more."
     ]
+
+
+def test_a_sentence_that_goes_on_from_another_is_not_the_bottom_line(corpus):
+    # "Other symptoms may include …" presupposes the main one, which is said first
+    bottom = corpus.ask("How can I tell whether I have appendicitis?", audience="patient").section("bottom_line")
+    assert not bottom.claims[0].text.startswith("Other")
+    assert "pain" in bottom.claims[0].text

@@ -212,3 +212,13 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     # "MS." is multiple sclerosis, the wife's: the question is about ibuprofen for back pain
     question = understand("My wife has MS. Can I take ibuprofen for my back pain?", vocabulary)
     assert "Multiple Sclerosis" not in {c.name for c in question.focus}
+
+
+@pytest.mark.parametrize("question, qtype", [
+    ("How can I tell whether I have appendicitis?", "symptoms"),  # how to recognise it: its signs
+    ("How would someone know they have shingles?", "symptoms"),
+    ("How do doctors tell whether it is appendicitis?", "diagnosis"),  # the tests doctors run
+    ("Which tests show whether I have diabetes?", "diagnosis"),
+])
+def test_how_do_i_know_asks_for_signs_and_how_do_doctors_know_for_tests(vocabulary, question, qtype):
+    assert understand(question, vocabulary, "patient").question_type == qtype

@@ -440,11 +440,12 @@ _CONCLUSIVE = re.compile(
     re.IGNORECASE,
 )
 _SPECULATIVE = re.compile(r"\b(is|are) thought to\b|\bhypothes\w+|\btheoretical\w*|\bit is possible\b|\bmay be associated\b", re.IGNORECASE)
-# A sentence that continues another ("However, no difference was found for blood loss") is not the
+# A sentence that continues another ("However, no difference was found for blood loss", "Other
+# symptoms may include …") is not the
 # bottom line while one that stands alone answers.
 _CONTINUES = re.compile(
     r"^\s*(?:however|but|also|in addition|additionally|furthermore|moreover|similarly|likewise|nevertheless|"
-    r"in contrast|conversely|on the other hand|otherwise)\b",
+    r"in contrast|conversely|on the other hand|otherwise|other|another)\b",
     re.IGNORECASE,
 )
 # A study's caveat or call for more research, not its finding: never the bottom line when a finding exists.

@@ -105,14 +105,16 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                               r"vaccin\w*|immuni[sz]\w*|prophyla\w*|protect (?:myself|yourself|against))\b"),
     (QuestionType.DIAGNOSIS, r"\b(?:diagnos\w*|tests?|testing|tested|screen\w*|scans?|mri|ct|x-?rays?|ultrasound|"
                              r"blood work|biopsy|detect\w*|rule (?:\w+ )?out|lab(?:oratory)? results?|"
-                             r"how (?:do|can|would|will) (?:i|you|we|doctors?) (?:know|tell|find out))\b"),
+                             r"how (?:do|can|would|will) (?:doctors?|they|the doctors?) (?:know|tell|find out))\b"),
     # "could I have caught it from my spouse?" asks how it spreads, not what it feels like
     (QuestionType.CAUSE, r"\b(?:get|got|gotten|getting|catch|caught|catching|pick(?:ed)? up|contract(?:ed)?) (?:\w+ ){0,4}from "
                          r"(?:me|him|her|them|you|us|someone|somebody|other people|another person|people|kissing|sex|"
                          r"(?:my|his|her|their|your|our|a) (?:\w+ )?(?:husband|wife|spouse|partner|boyfriend|girlfriend|child|"
                          r"children|son|daughter|baby|kids?|mother|mom|mum|father|dad|brother|sister|friend|family|roommate|"
                          r"grandson|granddaughter|grandchild|coworker|colleague|classmate))\b"),
+    # "how do I know if it is appendicitis?" asks how to recognise it: its signs, not the tests doctors run
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
+                            r"how (?:do|can|would|will|could) (?:i|you|we|one|someone|a person) (?:know|tell|recogni[sz]e)|"
                             r"is it normal to (?:feel|have)|do i have|could (?:it|this|that|i) (?:be|have)|"
                             r"is (?:it|this|that) (?:a |an |just )?(?!contagious|serious|normal|safe|ok|okay|dangerous|curable|bad)\w+\s*\?\s*$)"),
     (QuestionType.RISK, r"\b(?:risk factors?|at risk|who (?:gets|is at risk|can get)|susceptib\w*|"
