@@ -480,3 +480,10 @@ def test_a_sentence_that_goes_on_from_another_is_not_the_bottom_line(corpus):
     bottom = corpus.ask("How can I tell whether I have appendicitis?", audience="patient").section("bottom_line")
     assert not bottom.claims[0].text.startswith("Other")
     assert "pain" in bottom.claims[0].text
+
+
+def test_a_page_on_another_condition_adds_nothing_to_a_question_about_a_condition(corpus):
+    # the symptoms of appendix cancer are not signs of appendicitis, however alike the names
+    answer = corpus.ask("How can I tell whether I have appendicitis?", audience="patient")
+    assert answer.claims()
+    assert not any("adenocarcinoma" in r.title.lower() for r in answer.references), [r.title for r in answer.references]

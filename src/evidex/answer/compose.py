@@ -219,6 +219,8 @@ def draft_answer(
             break
         if finding.relevance < min_relevance:
             continue  # good enough to be the best there is, not to stand beside it
+        if _another_conditions_page(question, finding):
+            continue
         if bottom is not None and finding.document.id != bottom.document.id:
             if not about_all_of_it(question, finding):
                 continue  # vitamin E for NASH does not answer whether alcohol harms the liver in NAFLD
@@ -344,8 +346,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return title_names_focus(question, document)
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
-    if not question.interventions and any(c in question.conditions or _is_anatomy(c) for c in question.focus):
-        return False  # a question about a condition or a part of the body ("sore gums"), not about a drug
+    if _another_conditions_page(question, finding):
+        return False
     if label_type(finding.passage.label, document.source) not in (None, question.question_type.value):
         return False  # a section on another kind of question: the genetic changes of Kabuki syndrome name lysine, not its uses
     topic = concept_phrase(document.keywords[0] if document.keywords else document.title)
@@ -356,6 +358,17 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     return not any(
         concept_words(word) & focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
         for i, word in enumerate(words)
+    )
+
+
+def _another_conditions_page(question: ClinicalQuestion, finding: Finding) -> bool:
+    """A health page on another condition, for a question about a condition or a part of the body
+    ("sore gums") that names no drug: what that page says (the symptoms of appendix cancer) is about
+    its own condition, not the one asked about (appendicitis)."""
+    document = finding.document
+    return (
+        document.kind is EvidenceKind.CONSUMER and bool(question.focus_phrases) and not question.interventions
+        and any(c in question.conditions or _is_anatomy(c) for c in question.focus) and not page_about(question, document)
     )
 
 
