@@ -487,3 +487,13 @@ def test_a_page_on_another_condition_adds_nothing_to_a_question_about_a_conditio
     answer = corpus.ask("How can I tell whether I have appendicitis?", audience="patient")
     assert answer.claims()
     assert not any("adenocarcinoma" in r.title.lower() for r in answer.references), [r.title for r in answer.references]
+
+
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_a_quoted_sources_call_for_urgent_care_is_shown(corpus, audience):
+    # the heartburn page that says over-the-counter medicines may help also says that crushing chest
+    # pain could be a heart attack: that goes under when to get help, quoted with its condition
+    answer = corpus.ask("Which medicines ease heartburn?", audience=audience)
+    escalate = answer.section("escalate")
+    assert escalate and any("heart attack" in c.text and "chest pain" in c.text for c in escalate.claims)
+    assert_citations_sound(answer, corpus)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pysbd
 
@@ -401,3 +401,37 @@ def _may_hold_findings(topic: Topic, words: set[str]) -> bool:
 def evidence_rank(document: Document) -> int:
     """Lower is stronger; consumer pages and 'other' come last."""
     return document.kind.level if document.kind is not EvidenceKind.OTHER else 99
+
+
+# A source's own call for urgent care ("If you have other symptoms such as crushing chest pain, it
+# could be a heart attack. Get help immediately.").
+_URGENT_ADVICE = re.compile(
+    r"\b(?:get (?:medical )?help (?:immediately|right away|at once)|call (?:911|999|112)\b|"
+    r"(?:call|see|contact) (?:your|a) (?:doctor|health care provider|provider) (?:immediately|right away|at once)|"
+    r"go to (?:the|an) (?:emergency|ER\b|A&E)|seek (?:emergency|immediate|urgent) (?:medical )?(?:care|help|attention|treatment)|"
+    r"is a medical emergency)",
+    re.IGNORECASE,
+)
+# "Get help immediately." needs the sentence before it to say when; "Appendicitis is a medical emergency." does not
+_BARE_COMMAND = re.compile(r"(?:get|call|go|seek|see|contact)\b", re.IGNORECASE)
+
+
+def urgent_advice(findings: list[Finding], splitter: SentenceSplitter) -> list[Finding]:
+    """The calls for urgent care in the passages that ``findings`` quote, as findings of their own
+    (a bare command together with the sentence before it, which says when), in passage order."""
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for finding in findings:
+        if finding.passage_id in seen:
+            continue
+        seen.add(finding.passage_id)
+        text = finding.passage.text
+        spans = splitter.spans(finding.passage_id, text)
+        for index, (start, end) in enumerate(spans):
+            if not _URGENT_ADVICE.search(text[start:end]):
+                continue
+            if _BARE_COMMAND.match(text[start:end]) and index > 0:
+                start = spans[index - 1][0]
+            out.append(replace(finding, text=text[start:end], start=start, end=end, index=index))
+    return out
+

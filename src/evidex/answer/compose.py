@@ -241,6 +241,20 @@ def draft_answer(
     return Draft(sections=sections, notes=notes)
 
 
+def add_urgent_advice(draft: Draft, advice: Sequence[Finding]) -> None:
+    """Put the quoted sources' own calls for urgent care under when to get help, unless the
+    answer already quotes them: a page that says what helps heartburn also says that crushing chest
+    pain could be a heart attack."""
+    seen = [c.text for claims in draft.sections.values() for c in claims]
+    for finding in advice:
+        if any(finding.text in text or text in finding.text for text in seen):
+            continue
+        if len(draft.sections.get("escalate", [])) >= _LIMITS["escalate"]:
+            break
+        draft.sections.setdefault("escalate", []).append(DraftClaim(finding, finding.text))
+        seen.append(finding.text)
+
+
 def _asks_it(question: ClinicalQuestion, document: Document) -> bool:
     """A study (or review) whose title asks the question (a page's title names its topic, not a question)."""
     return document.kind not in (EvidenceKind.CONSUMER, EvidenceKind.GUIDELINE) and title_asks(question, document.title)

@@ -16,9 +16,11 @@ from evidex.answer.appraise import (
     indirect_findings,
     rank_by_relevance,
     treatment_phrases,
+    urgent_advice,
 )
 from evidex.answer.compose import (
     about_all_of_it,
+    add_urgent_advice,
     about_the_treatment,
     bottom_line,
     draft_answer,
@@ -215,6 +217,8 @@ class Engine:
             min_relevance=model.claim_threshold,
             gap=gap,
         )
+        quoted = [c.finding for claims in draft.sections.values() for c in claims]
+        add_urgent_advice(draft, urgent_advice(quoted, self.splitter))
         if question.audience == "patient":
             draft = fit_reading_grade(self.plain.rewrite_draft(draft), treatment_phrases(question))
         sections, references = number_references(draft, now.year)
@@ -224,6 +228,8 @@ class Engine:
             existing = next((s for s in sections if s.key == "escalate"), None)
             if existing:
                 existing.notes.extend(advice)
+                if question.audience == "patient":
+                    existing.title = "When to get help"
             else:
                 sections.append(Section(key="escalate", title="When to get help", notes=advice))
         if notice := urgent_notice(question.red_flags, question.audience):
