@@ -222,3 +222,18 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
 ])
 def test_how_do_i_know_asks_for_signs_and_how_do_doctors_know_for_tests(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype
+
+
+@pytest.mark.parametrize("question, condition", [
+    ("How is cancer treated?", "Neoplasms"),
+    ("What causes a tumor?", "Neoplasms"),
+    ("Can an infection come back after antibiotics?", "Infections"),
+    ("Is exercise good for mental illness?", "Mental Disorders"),
+])
+def test_a_whole_disease_category_is_a_condition(vocabulary, question, condition):
+    # the heads of MeSH's disease categories carry no tree number of their own in the descriptor file
+    q = understand(question, vocabulary)
+    assert condition in {c.name for c in q.conditions}
+    if condition == "Neoplasms":
+        # its branches ("Cysts", "Hamartoma") are not names of cancer
+        assert not any(w.startswith("cyst") for alternatives in q.focus_phrases for p in alternatives for w in p)

@@ -736,6 +736,8 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
 def _narrower_names(concept: Concept, vocabulary: Vocabulary) -> list[str]:
     """Narrower MeSH names, except single everyday words ("Suggestion" under Psychotherapy
     would make any sentence that "suggests" something a mention of talk therapy)."""
+    if all("." not in tree for tree in concept.tree_numbers):
+        return []  # a whole category ("cancer"): its branches ("Cysts" under Neoplasms) are not its names
     names = vocabulary.narrower(concept.ui) if concept.ui else []
     return [n for n in names if len(n.split()) > 1 or not vocabulary.is_common_word(n.lower())]
 

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FILE = "vocab_index.json.gz"
 MAX_NARROWER = 60
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 SOURCE_FILES = (
     "mesh2024_descriptors.tsv.gz",
     "medquad_focus_synonyms.json",
@@ -318,7 +318,23 @@ def _read_mesh(raw: bytes) -> list[list[str]]:
     header = next(rows)
     if header != ["descriptor_ui", "descriptor_name", "tree_numbers", "top_categories", "entry_terms"]:
         raise ValueError(f"unexpected MeSH columns: {header}")
-    return [[ui, name, trees, entries] for ui, name, trees, _categories, entries in rows]
+    return [[ui, name, trees or _CATEGORY_TREES.get(name, ""), entries] for ui, name, trees, _categories, entries in rows]
+
+
+# The heads of MeSH's disease categories carry no tree number in the descriptor file (a category's
+# code is its tree): without one, "cancer" (Neoplasms), "an infection" or "mental illness" would
+# read as no condition at all.  Codes from MeSH's tree structure; the other heads ("Therapeutics",
+# "Pharmaceutical Preparations") stay without, since their entry terms are the words of any question.
+_CATEGORY_TREES = {
+    "Infections": "C01", "Neoplasms": "C04", "Musculoskeletal Diseases": "C05", "Digestive System Diseases": "C06",
+    "Stomatognathic Diseases": "C07", "Respiratory Tract Diseases": "C08", "Otorhinolaryngologic Diseases": "C09",
+    "Nervous System Diseases": "C10", "Eye Diseases": "C11", "Urogenital Diseases": "C12", "Cardiovascular Diseases": "C14",
+    "Hemic and Lymphatic Diseases": "C15", "Congenital, Hereditary, and Neonatal Diseases and Abnormalities": "C16",
+    "Skin and Connective Tissue Diseases": "C17", "Nutritional and Metabolic Diseases": "C18",
+    "Endocrine System Diseases": "C19", "Immune System Diseases": "C20", "Disorders of Environmental Origin": "C21",
+    "Occupational Diseases": "C24", "Chemically-Induced Disorders": "C25", "Wounds and Injuries": "C26",
+    "Mental Disorders": "F03",
+}
 
 
 def _read_lay(raw: bytes) -> list[list[str]]:
