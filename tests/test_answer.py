@@ -497,3 +497,20 @@ def test_a_quoted_sources_call_for_urgent_care_is_shown(corpus, audience):
     escalate = answer.section("escalate")
     assert escalate and any("heart attack" in c.text and "chest pain" in c.text for c in escalate.claims)
     assert_citations_sound(answer, corpus)
+
+
+def test_a_study_answers_only_the_question_its_title_asks(empty_corpus, tmp_path):
+    # a trial of a gel for healing after wisdom-tooth surgery names wisdom teeth, and says nothing
+    # of whether to take them out
+    trial = {
+        "id": "test:gel-after-molar-surgery", "kind": "rct", "year": 2021,
+        "title": "A chitosan gel for socket healing after third molar surgery: a randomised trial",
+        "passages": [{"label": "CONCLUSIONS", "text": (
+            "The chitosan gel reduced pain and swelling after third molar surgery compared with no gel.")}],
+    }
+    source = tmp_path / "trial.jsonl"
+    source.write_text(json.dumps(trial) + "\n")
+    empty_corpus.ingest([source])
+    assert empty_corpus.ask("Should third molars be extracted routinely?").abstained
+    answer = empty_corpus.ask("Does a chitosan gel help socket healing after third molar surgery?")
+    assert not answer.abstained and "chitosan gel" in answer.section("bottom_line").claims[0].text

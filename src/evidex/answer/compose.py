@@ -23,6 +23,8 @@ from evidex.answer.relevance import (
     other_populations,
     question_word_share,
     title_asks,
+    title_share,
+    TITLE_ASKS,
 )
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
 from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType
@@ -356,8 +358,11 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     document = finding.document
     if document.kind not in (EvidenceKind.CONSUMER, EvidenceKind.GUIDELINE) and question.focus_phrases:
         # a study answers about what its title says it studied, not what it mentions in passing
-        # ("MDA-lysine was increased in plasma" of a study on uraemic toxins says nothing of L-lysine pills)
-        return title_names_focus(question, document)
+        # ("MDA-lysine was increased in plasma" of a study on uraemic toxins says nothing of L-lysine pills),
+        # and the question it asked (its title holds most of the question's words): a trial of a gel after
+        # wisdom-tooth surgery does not say whether to take wisdom teeth out, nor a review of brain changes
+        # in schizophrenia how men's brains differ from women's
+        return title_names_focus(question, document) and title_share(question, document.title) > TITLE_ASKS
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
     if _another_conditions_page(question, finding):

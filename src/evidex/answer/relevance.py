@@ -285,8 +285,13 @@ TITLE_ASKS = 0.5  # share of the question's words a study's title must hold to p
 
 
 def title_asks(question: ClinicalQuestion, title: str) -> bool:
-    """Whether a study's title asks the question: it holds most of the question's words."""
-    return bool(question.words) and len(concept_words(title) & question.words) / len(question.words) >= TITLE_ASKS
+    """Whether a study's title asks the question: it holds at least half of the question's words."""
+    return title_share(question, title) >= TITLE_ASKS
+
+
+def title_share(question: ClinicalQuestion, title: str) -> float:
+    """Share of the question's words that a title holds."""
+    return len(concept_words(title) & question.words) / len(question.words) if question.words else 0.0
 
 
 def _study_answer(question: ClinicalQuestion, candidate: Candidate) -> float:
