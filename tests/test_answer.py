@@ -473,6 +473,9 @@ def test_two_sentences_typeset_without_a_space_are_two_sentences():
     assert [text[a:b] for a, b in SentenceSplitter().spans("x", text)] == [
         "Any alcohol may harm the liver.", "Study designs differed widely.", "See medlineplus.gov for more."
     ]
+    # nor is an abbreviated genus the end of a sentence
+    text = "Retention may be considered for non-S. aureus infections. It failed in 3 of 10."
+    assert [text[a:b] for a, b in SentenceSplitter().spans("y", text)][0].endswith("aureus infections.")
 
 
 def test_a_sentence_that_goes_on_from_another_is_not_the_bottom_line(corpus):
@@ -514,3 +517,12 @@ def test_a_study_answers_only_the_question_its_title_asks(empty_corpus, tmp_path
     assert empty_corpus.ask("Should third molars be extracted routinely?").abstained
     answer = empty_corpus.ask("Does a chitosan gel help socket healing after third molar surgery?")
     assert not answer.abstained and "chitosan gel" in answer.section("bottom_line").claims[0].text
+
+
+def test_a_table_row_is_not_the_bottom_line_unless_it_holds_the_dose_asked_for(corpus):
+    # "Persistent bacteremia (>72 hours despite effective therapy) | May indicate …" means what its
+    # table's headings say; a row of a dose table still gives the doses
+    bottom = corpus.ask("How should a resistant infection be managed?").section("bottom_line")
+    assert bottom.claims and " | " not in bottom.claims[0].text
+    dose = corpus.ask("What dose of bupropion is used?").section("bottom_line")
+    assert dose.claims and "mg" in dose.claims[0].text

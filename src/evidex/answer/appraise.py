@@ -191,11 +191,17 @@ class SentenceSplitter:
         if cached is None:
             cached = []
             for block_start, block in _blocks(text):
+                pieces: list[tuple[int, int]] = []
                 for span in self._segmenter.segment(block):
                     for start, end in _unspaced(block, span.start, span.end):
                         start, end = _trim(block, start, end)
-                        if end > start:
-                            cached.append((block_start + start, block_start + end))
+                        if end <= start:
+                            continue
+                        if pieces and _GENUS.search(block, 0, pieces[-1][1]) and block[start].islower():
+                            pieces[-1] = (pieces[-1][0], end)  # "non-S. | aureus infections": one sentence
+                        else:
+                            pieces.append((start, end))
+                cached.extend((block_start + start, block_start + end) for start, end in pieces)
             self._cache[key] = cached
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
@@ -205,6 +211,11 @@ class SentenceSplitter:
 # Two sentences an abstract's typesetting ran together ("… harmful to liver health.Study heterogeneity …"):
 # a full stop after a lower-case word, then a capitalised word with no space between.
 _UNSPACED_STOP = re.compile(r"(?<=[a-z]{2}\.)(?=[A-Z][a-z])")
+
+
+# A capital initial before a full stop ends an abbreviated genus ("S. aureus", "E. coli"), not a sentence,
+# when the next piece opens in lower case.
+_GENUS = re.compile(r"\b[A-Z]\.$")
 
 
 def _unspaced(text: str, start: int, end: int) -> list[tuple[int, int]]:

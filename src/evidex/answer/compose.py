@@ -356,6 +356,10 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     respiratory infection is treated).  Its general statements ("Anti-inflammatory medications …
     reduce swelling") may answer a question that names a drug or a procedure."""
     document = finding.document
+    if " | " in finding.text and question.question_type is not QuestionType.DOSE:
+        # a table row means what its column headings say, and they are not quoted with it; a dose
+        # table's row still holds the doses asked for
+        return False
     if document.kind not in (EvidenceKind.CONSUMER, EvidenceKind.GUIDELINE) and question.focus_phrases:
         # a study answers about what its title says it studied, not what it mentions in passing
         # ("MDA-lysine was increased in plasma" of a study on uraemic toxins says nothing of L-lysine pills),
