@@ -526,3 +526,12 @@ def test_a_table_row_is_not_the_bottom_line_unless_it_holds_the_dose_asked_for(c
     assert bottom.claims and " | " not in bottom.claims[0].text
     dose = corpus.ask("What dose of bupropion is used?").section("bottom_line")
     assert dose.claims and "mg" in dose.claims[0].text
+
+
+def test_the_bottom_line_speaks_of_the_patients_group(corpus):
+    # "while pregnant": aspirin in pregnancy, not a recommendation for adults aged 50 to 59
+    bottom = corpus.ask("Can I take aspirin while pregnant?", audience="patient").section("bottom_line")
+    assert bottom.claims and "pregnan" in bottom.claims[0].text.lower()
+    # among near-equals, the one that speaks of children
+    bottom = corpus.ask("How is asthma treated in children?").section("bottom_line")
+    assert bottom.claims and re.search(r"child|adolescent|pediatric|paediatric", bottom.claims[0].text, re.IGNORECASE)

@@ -219,8 +219,10 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     ("How would someone know they have shingles?", "symptoms"),
     ("How do doctors tell whether it is appendicitis?", "diagnosis"),  # the tests doctors run
     ("Which tests show whether I have diabetes?", "diagnosis"),
+    ("Can I take paracetamol when I am pregnant?", "contraindications"),  # whether it is safe then
+    ("Could she keep taking sertraline while breastfeeding?", "contraindications"),
 ])
-def test_how_do_i_know_asks_for_signs_and_how_do_doctors_know_for_tests(vocabulary, question, qtype):
+def test_question_types_from_everyday_phrasings(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype
 
 

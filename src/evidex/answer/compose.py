@@ -420,6 +420,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
         # the page about the focus before one that mentions it; a page's opening sentence (its answer) first
         return _authors_answer(question, findings, min(near, key=lambda f: (
             -named_share(question, f.text, f.document.title),
+            not _for_the_patient(question, f),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
             named_share(question, "", f.document.title) == 0,
@@ -431,6 +432,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
         near,
         key=lambda f: (
             -named_share(question, f.text, f.document.title),
+            not _for_the_patient(question, f),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
             bool(treatments) and not mentions(treatments, f.text),
@@ -447,6 +449,12 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
 
 
 _NUMBER_TYPES = (QuestionType.FREQUENCY, QuestionType.DOSE)
+
+
+def _for_the_patient(question: ClinicalQuestion, finding: Finding) -> bool:
+    """Whether a finding speaks of every group the question's patient belongs to ("while
+    pregnant": a recommendation on aspirin in pregnancy, not one for adults aged 50 to 59)."""
+    return all(modifier_matches(p, f"{finding.document.title} {finding.text}") for p, _ in question.modifiers)
 
 
 def _authors_answer(question: ClinicalQuestion, findings: list[Finding], chosen: Finding) -> Finding:

@@ -127,7 +127,10 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.CONTRAINDICATIONS, r"\b(?:contraindicat\w*|(?:safe|ok|okay|alright|all right)\b.{0,40}"
                                      r"\b(?:pregnan\w*|breast[- ]?feed\w*|nursing|while|during|if (?:i|he|she|you) (?:have|has|am|is|are)|"
                                      r"with (?:my |a |an |high |low )?\w+|for (?:children|kids|a child|my (?:son|daughter|baby|child))|"
-                                     r"in (?:children|pregnancy|the elderly|older)))"),
+                                     r"in (?:children|pregnancy|the elderly|older))|"
+                                     # "can I take aspirin while pregnant?" asks whether it is safe then
+                                     r"\b(?:can|could|may|should) (?:i|you|she|we|they) (?:still )?(?:take|use|have|keep taking) "
+                                     r".{0,40}\b(?:while|during|when)\b.{0,20}\b(?:pregnan\w*|breast[- ]?feed\w*|nursing)\b)"),
     (QuestionType.PROGNOSIS, r"\b(?:prognos\w*|outlook|life expectancy|surviv\w*|go away|goes away|how long (?:does|will|do|can|until|before)|"
                              r"curable|permanent|get better|natural history|recurren\w*|come back|chance of recovery)\b"),
     (QuestionType.TREATMENT, r"\b(?:treat\w*|therap\w*|cure\w*|manag\w*|relie\w*|help\w*|remed\w*|get rid of|"
