@@ -239,3 +239,12 @@ def test_a_whole_disease_category_is_a_condition(vocabulary, question, condition
     if condition == "Neoplasms":
         # its branches ("Cysts", "Hamartoma") are not names of cancer
         assert not any(w.startswith("cyst") for alternatives in q.focus_phrases for p in alternatives for w in p)
+
+
+def test_a_long_chemical_name_is_not_mentioned_by_another_that_starts_alike(vocabulary):
+    # metformin's chemical name "dimethylbiguanidine" starts like "dimethylsulfoxide" of a topical NSAID
+    question = understand("What are the side effects of metformin?", vocabulary)
+    assert not question.must_mention.names_a_concept(concept_words("the dimethylsulfoxide in diclofenac solution"))
+    assert question.must_mention.names_a_concept(concept_words("Metformin may cause diarrhoea."))
+    therapy = understand("Does psychotherapeutic support help depression?", vocabulary)
+    assert therapy.must_mention.names_a_concept(concept_words("Psychotherapy helps depression."))

@@ -38,7 +38,11 @@ def concept_words(text: str) -> frozenset[str]:
     which a concept phrase's long words must match too (:func:`concept_phrase`).
     Cached: appraise, relevance and compose ask it of the same sentences and titles."""
     words = [_singular(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    return frozenset({_stem(w) for w in words} | {_long_prefix(w) for w in words if len(w) > LONG_PREFIX})
+    return frozenset(
+        {_stem(w) for w in words}
+        | {_long_prefix(w) for w in words if len(w) > LONG_PREFIX}
+        | {_long_prefix(w, LONGER_PREFIX) for w in words if len(w) > LONGER_PREFIX}
+    )
 
 
 def concept_phrase(name: str) -> frozenset[str]:
@@ -50,16 +54,25 @@ def concept_phrase(name: str) -> frozenset[str]:
     "radicular" mention "radiculopathy" and "neurologic" "neurological".
     """
     words = [_singular(w) for w in _TOKEN.findall(name.lower()) if w not in _STOPWORDS]
-    return frozenset({_stem(w) for w in words} | {_long_prefix(w) for w in words if len(w) >= LONG_WORD})
+    return frozenset(
+        {_stem(w) for w in words}
+        | {_long_prefix(w) for w in words if len(w) >= LONG_WORD}
+        | {_long_prefix(w, LONGER_PREFIX) for w in words if len(w) >= VERY_LONG_WORD}
+    )
 
 
 LONG_PREFIX = 7
 LONG_WORD = 12
+# A very long name (a drug's chemical name) must share its first eleven letters: seven let
+# "dimethylbiguanidine" (metformin) mention "dimethylsulfoxide", and "hydrochlorothiazide" "hydrochloride";
+# eleven still let "psychotherapeutic" mention "psychotherapy".
+LONGER_PREFIX = 11
+VERY_LONG_WORD = 15
 
 
-def _long_prefix(word: str) -> str:
-    """The first seven letters, "s" read as "z" ("immunisation" meets "immunization"), marked."""
-    return f"{word[:LONG_PREFIX].replace('s', 'z')}…"
+def _long_prefix(word: str, letters: int = LONG_PREFIX) -> str:
+    """The first ``letters`` letters, "s" read as "z" ("immunisation" meets "immunization"), marked."""
+    return f"{word[:letters].replace('s', 'z')}…"
 
 
 def _stem(word: str) -> str:
