@@ -535,3 +535,12 @@ def test_the_bottom_line_speaks_of_the_patients_group(corpus):
     # among near-equals, the one that speaks of children
     bottom = corpus.ask("How is asthma treated in children?").section("bottom_line")
     assert bottom.claims and re.search(r"child|adolescent|pediatric|paediatric", bottom.claims[0].text, re.IGNORECASE)
+
+
+def test_a_dose_is_given_only_for_the_condition_and_the_patient_asked_about(corpus):
+    # the corpus's amoxicillin doses are an adult's, for urinary infections: not a child's ear infection
+    answer = corpus.ask("What is the dose of amoxicillin for an ear infection in a child?", audience="patient")
+    bottom = answer.section("bottom_line")
+    assert answer.abstained or all(re.search(r"\bear|otitis", c.text, re.IGNORECASE) for c in bottom.claims)
+    dose = corpus.ask("What dose of colchicine is used for a gout flare?").section("bottom_line")
+    assert dose.claims and "colchicine" in dose.claims[0].text.lower()

@@ -356,6 +356,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     respiratory infection is treated).  Its general statements ("Anti-inflammatory medications …
     reduce swelling") may answer a question that names a drug or a procedure."""
     document = finding.document
+    if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
+        return False
     if " | " in finding.text and question.question_type is not QuestionType.DOSE:
         # a table row means what its column headings say, and they are not quoted with it; a dose
         # table's row still holds the doses asked for
@@ -449,6 +451,15 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
 
 
 _NUMBER_TYPES = (QuestionType.FREQUENCY, QuestionType.DOSE)
+
+
+def _dose_for_the_patient(question: ClinicalQuestion, finding: Finding) -> bool:
+    """A dose answers a dose question only for the condition asked about (an amoxicillin dose for
+    urinary infections is not one for an ear infection), named by the sentence or its source's
+    title, and for the patient's group (an adult's dose is not a child's)."""
+    words = concept_words(f"{finding.document.title} {finding.text}")
+    named = all(any(p <= words for p in alternatives) for alternatives in question.condition_phrases)
+    return named and _for_the_patient(question, finding)
 
 
 def _for_the_patient(question: ClinicalQuestion, finding: Finding) -> bool:

@@ -319,6 +319,7 @@ class ClinicalQuestion:
     body_regions: set[str] = field(default_factory=set)  # parts of the body it is about ("back", "neck" …)
     # Each focus concept (and unknown drug name) as the phrases that name it, main one first.
     focus_phrases: list[list[frozenset[str]]] = field(default_factory=list)
+    condition_phrases: list[list[frozenset[str]]] = field(default_factory=list)  # of the focus's conditions alone
     # What a sentence must mention to be about this question (built once, from the focus).
     must_mention: Topic = field(default_factory=lambda: Topic([], [], set(), []))
     # The question's content words, for comparing with a sentence's.
@@ -457,6 +458,7 @@ def understand(
     question.focus_phrases = [
         _phrases(c) for c in question.focus if c.matched_text.lower() not in modifier_text
     ] + [[concept_phrase(t)] for t in question.unknown_terms]
+    question.condition_phrases = [_phrases(c) for c in question.conditions if c.matched_text.lower() not in modifier_text]
     question.words = crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text)
     if qtype is QuestionType.DEFINITION and question.focus:
         question.defined = _defined_words(text, question.focus[0])
