@@ -544,3 +544,13 @@ def test_a_dose_is_given_only_for_the_condition_and_the_patient_asked_about(corp
     assert answer.abstained or all(re.search(r"\bear|otitis", c.text, re.IGNORECASE) for c in bottom.claims)
     dose = corpus.ask("What dose of colchicine is used for a gout flare?").section("bottom_line")
     assert dose.claims and "colchicine" in dose.claims[0].text.lower()
+
+
+def test_a_guideline_on_the_condition_asked_about_answers_for_it(corpus):
+    # the sentences of a pneumonia guideline need not repeat "pneumonia" to be about it; what a
+    # guideline covers ("The 2019 … guideline provides specific recommendations on …") and a list
+    # item cut from its heading ("May benefit from IV antibiotics initially") are not findings
+    answer = corpus.ask("What is first-line treatment for community-acquired pneumonia in adults?")
+    assert any("pneumonia" in r.title.lower() for r in answer.references)
+    texts = [c.text for c in answer.claims()]
+    assert len(texts) >= 3 and not any("guideline provides" in t or t.startswith("May ") for t in texts)

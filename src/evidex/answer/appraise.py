@@ -62,6 +62,10 @@ EDITORIAL_NOTES = re.compile(
     r"number of the fraction|a frequency of \d+/\d+|(?:sign or symptom|symptoms?) may be rare or common|"
     r"information on frequency|these frequencies|the fractions? may|"
     r"\bpercentage of people who have\b.{0,40}\bsymptom|"
+    # what a guideline is about, not what it recommends: "The 2019 ATS/IDSA guideline provides specific
+    # recommendations on when to obtain microbiological studies"
+    r"\b(?:guidelines?|document|statement|update|review)s? (?:provides?|includes?|covers?|addresses|contains?|offers?|gives?) "
+    r"(?:\w+ ){0,2}(?:recommendations?|guidance|advice)\b|"
     # a sentence that only points to another page or heading: "Also, see \"Key Words\" related to gout"
     # (not "(see \"Assessment of Risk\")" inside a recommendation)
     r"^\s*(?:also,?\s+)?(?:see|go to|visit|read)\s+[\"“]|"
@@ -91,7 +95,8 @@ _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")
 _FRAGMENT = re.compile(
     r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$|"
     r"^\s*(?:[^:.]{1,40}:\*?\s*)?(?:Recommended|Preferred|Indicated|Contraindicated|Reserved|Considered|Used|"
-    r"Suggested|Should|Must|May be|Can be|Is|Are|Requires?|Reduces|Increases|Improves|Lowers|Reduce to|Increase to)\b|"
+    r"Suggested|Should|Must|May|Might|Can|Could|Will|Would|Is|Are|Requires?|Reduces|Increases|Improves|Lowers|Reduce to|"
+    r"Increase to)\b|"
     r"^\s*(?:When|How|What|Why|Where|Whom?) to\b|"
     # part of a count whose whole is in the sentence before: "Three of which, were double blinded."
     r"^\s*(?:\w+ )?of (?:which|whom|these|them|those)\b|"  # a heading: "When to seek medical attention (…)"

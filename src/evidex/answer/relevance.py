@@ -346,12 +346,21 @@ def about_the_focus(question: ClinicalQuestion, candidate: Candidate) -> bool:
 def title_names_focus(question: ClinicalQuestion, document: Document) -> bool:
     """Whether a source's title says it is about the question's focus: a study's or a page's
     title does ("Q fever" is not fever, so a page on it is not about fever); a guideline's does
-    not (it covers many topics)."""
+    only when its topic is a condition asked about, under one of its names ("community acquired
+    pneumonia"), since a guideline on another topic covers many ("chronic pain disorder" names drugs
+    for many conditions, "perinatal depression" is not depression at large)."""
     if document.kind is EvidenceKind.GUIDELINE:
-        return False
+        return _guideline_on(question, document)
     if document.kind is EvidenceKind.CONSUMER:
         return page_about(question, document)
     return named_share(question, "", document.title) > 0
+
+
+def _guideline_on(question: ClinicalQuestion, document: Document) -> bool:
+    if not document.keywords:
+        return False
+    topic = concept_phrase(re.sub(r"\([^)]*\)|^[\s-]+|:\s*$", "", document.keywords[0]))
+    return bool(topic) and any(concept_phrase(name) == topic for c in question.conditions for name in concept_names(c))
 
 
 def question_word_share(question: ClinicalQuestion, words: set[str]) -> float:
