@@ -554,3 +554,15 @@ def test_a_guideline_on_the_condition_asked_about_answers_for_it(corpus):
     assert any("pneumonia" in r.title.lower() for r in answer.references)
     texts = [c.text for c in answer.claims()]
     assert len(texts) >= 3 and not any("guideline provides" in t or t.startswith("May ") for t in texts)
+
+
+def test_a_guidelines_list_of_regimens_is_quoted_whole_under_its_heading(corpus):
+    # "- Doxycycline 100 mg orally twice daily; OR" says nothing alone; the list with its "PLUS" and
+    # its heading (which patients and settings it is for) is the recommendation
+    answer = corpus.ask("What is first-line treatment for community-acquired pneumonia in adults?")
+    lists = [c for c in answer.claims() if " - " in c.text and re.search(r"\d+(?:\.\d+)? ?(?:mg|g)\b", c.text)]
+    assert lists and all(c.note and c.note.startswith("Under “") for c in lists)
+    assert_citations_sound(answer, corpus)
+    # a regimen list is a prescriber's: patients get no such list
+    patient = corpus.ask("What is first-line treatment for community-acquired pneumonia in adults?", audience="patient")
+    assert not any(" - " in c.text and " OR " in c.text for c in patient.claims())

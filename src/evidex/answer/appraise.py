@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import pysbd
 
-from evidex.answer.relevance import Candidate, RelevanceModel, page_about, relevance, title_asks
+from evidex.answer.relevance import Candidate, RelevanceModel, page_about, relevance, title_asks, title_names_focus
 from evidex.answer.understand import ClinicalQuestion
 from evidex.answer.words import (
     Topic,
@@ -174,6 +174,7 @@ class Finding:
     index: int = 0  # sentence number within its passage
     sentences: int = 1  # sentences in the passage
     relevance: float = 0.0  # P(it answers the question), from :mod:`evidex.answer.relevance`
+    option_list: bool = False  # a guideline's list of options, quoted whole under its heading
 
     @property
     def strength(self) -> str | None:
@@ -312,10 +313,34 @@ def extract_findings(
                 Finding(text, start, end, hit.passage_id, hit.passage, hit.document, score, topical, hit.parts.final,
                         index, len(spans))
             )
+        if question.audience == "clinician" and hit.document.kind is EvidenceKind.GUIDELINE and _is_option_list(hit.passage.text):
+            # "- Amoxicillin 1 g orally three times daily; OR" says nothing alone: the list, with its
+            # lead-ins ("PLUS one of:") and its heading, is the recommendation (a prescriber's, so
+            # a clinician's answer)
+            start = len(hit.passage.text) - len(hit.passage.text.lstrip(" \t\n-•*"))
+            text = " ".join(hit.passage.text[start:].split())
+            # named in the list or its heading, or the guideline is on the condition asked about
+            # (a step of asthma treatment does not answer a question on a nasal spray)
+            seen = concept_words(f"{text} {hit.passage.label}") | (context if title_names_focus(question, hit.document) else set())
+            topical, required = topic.score(seen)
+            if (not topic.required or required) and topic.covers_anchors(seen) and topic.names_a_concept(seen):
+                score = hit.parts.final * (1 + min(topical, 1.5) + 0.6)
+                candidates.append(Finding(text, start, len(hit.passage.text), hit.passage_id, hit.passage, hit.document,
+                                          score, topical, hit.parts.final, 0, 1, option_list=True))
         candidates.sort(key=lambda f: f.score, reverse=True)
         findings.extend(candidates[:max_per_passage])
     findings.sort(key=lambda f: f.score, reverse=True)
     return findings
+
+
+MAX_OPTION_LIST_CHARS = 900
+
+
+def _is_option_list(text: str) -> bool:
+    """A passage made of list items that are not sentences ("- Doxycycline 100 mg orally twice daily; OR")."""
+    items = [line for line in text.splitlines() if line.lstrip().startswith(("- ", "• ", "* "))]
+    options = [item for item in items if not _VERB.search(item)]
+    return len(options) >= 2 and 2 * len(options) >= len(items) and len(text) <= MAX_OPTION_LIST_CHARS
 
 
 # A prohibition or warning just before a sentence limits what the sentence allows: "Children under

@@ -529,6 +529,8 @@ def _claim_note(finding: Finding, question: ClinicalQuestion) -> str | None:
     """What the reader must know to apply the sentence: the group it is about when the question
     names no such group ("older adults"), and the recommendation's strength."""
     notes = []
+    if finding.option_list and finding.passage.label:
+        notes.append(f"Under “{finding.passage.label}”")  # the heading says for whom and when
     if groups := other_populations(question, finding.text):
         notes.append(f"Applies to: {', '.join(groups)}")
     if finding.strength:
@@ -591,7 +593,7 @@ def number_references(draft: Draft, answer_year: int) -> tuple[list[Section], li
                 Claim(
                     text=entry.text,
                     citations=[numbers[doc.id]],
-                    quote=Quote(passage_id=finding.passage_id, text=finding.text, start=finding.start, end=finding.end),
+                    quote=Quote(passage_id=finding.passage_id, text=finding.passage.text[finding.start:finding.end], start=finding.start, end=finding.end),
                     note=entry.note,
                 )
             )
