@@ -566,3 +566,22 @@ def test_a_guidelines_list_of_regimens_is_quoted_whole_under_its_heading(corpus)
     # a regimen list is a prescriber's: patients get no such list
     patient = corpus.ask("What is first-line treatment for community-acquired pneumonia in adults?", audience="patient")
     assert not any(" - " in c.text and " OR " in c.text for c in patient.claims())
+
+
+def test_only_a_call_for_urgent_care_with_its_own_condition_is_shown(empty_corpus, tmp_path):
+    # "do not need to go to the emergency room" is no call for urgent care, and "Call 911 if:" has
+    # lost its list; "If you cannot breathe, call 911." says when by itself
+    page = {
+        "id": "test:common-cold-care", "kind": "consumer", "audience": "consumer", "title": "Treating a common cold",
+        "keywords": ["Common Cold"],
+        "passages": [{"label": "treatment", "text": (
+            "Treatment of a common cold includes rest and fluids. Pain relievers can ease the aches of a common cold. "
+            "Most people with a common cold do not need "
+            "to go to the emergency room. If you cannot breathe, call 911.\nCall 911 for emergency care if:\n- you faint")}],
+    }
+    source = tmp_path / "page.jsonl"
+    source.write_text(json.dumps(page) + "\n")
+    empty_corpus.ingest([source])
+    answer = empty_corpus.ask("How is a common cold treated?", audience="patient")
+    urgent = [c.text for c in (answer.section("escalate").claims if answer.section("escalate") else [])]
+    assert urgent == ["If you cannot breathe, call 911."]

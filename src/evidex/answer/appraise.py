@@ -453,26 +453,32 @@ _URGENT_ADVICE = re.compile(
     r"is a medical emergency)",
     re.IGNORECASE,
 )
-# "Get help immediately." needs the sentence before it to say when; "Appendicitis is a medical emergency." does not
-_BARE_COMMAND = re.compile(r"(?:get|call|go|seek|see|contact)\b", re.IGNORECASE)
+# "Get help immediately." needs the sentence before it to say when; "Appendicitis is a medical emergency."
+# and "Go to the ER if you can't breathe." do not
+_BARE_COMMAND = re.compile(r"(?:get|call|go|seek|see|contact)\b(?!.*\b(?:if|when|unless|whenever)\b)", re.IGNORECASE)
+# "Most people with a cold do not need to go to the emergency room", "there is no need to call 911"
+_NO_NEED = re.compile(r"\b(?:not|no|never|n't|without)\b.{0,30}$", re.IGNORECASE)
 
 
 def urgent_advice(findings: list[Finding], splitter: SentenceSplitter) -> list[Finding]:
-    """The calls for urgent care in the passages that ``findings`` quote, as findings of their own
-    (a bare command together with the sentence before it, which says when), in passage order."""
+    """The calls for urgent care in the health pages and guidelines that ``findings`` quote, as
+    findings of their own, in passage order.  A bare command takes the sentence before it on the
+    same line, which says when; a lead-in whose list is elsewhere ("Call 911 if:") is left out."""
     out: list[Finding] = []
     seen: set[str] = set()
     for finding in findings:
-        if finding.passage_id in seen:
+        if finding.passage_id in seen or finding.document.kind not in (EvidenceKind.CONSUMER, EvidenceKind.GUIDELINE):
             continue
         seen.add(finding.passage_id)
         text = finding.passage.text
         spans = splitter.spans(finding.passage_id, text)
         for index, (start, end) in enumerate(spans):
-            if not _URGENT_ADVICE.search(text[start:end]):
+            sentence = text[start:end]
+            advice = _URGENT_ADVICE.search(sentence)
+            if not advice or _NO_NEED.search(sentence[: advice.start()]) or re.search(r"(?::|\bif)\s*$", sentence):
                 continue
-            if _BARE_COMMAND.match(text[start:end]) and index > 0:
+            if _BARE_COMMAND.match(sentence) and index > 0 and "\n" not in text[spans[index - 1][0]:start]:
                 start = spans[index - 1][0]
-            out.append(replace(finding, text=text[start:end], start=start, end=end, index=index))
+            out.append(replace(finding, text=" ".join(text[start:end].split()), start=start, end=end, index=index))
     return out
 

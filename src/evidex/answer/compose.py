@@ -249,7 +249,8 @@ def add_urgent_advice(draft: Draft, advice: Sequence[Finding]) -> None:
     pain could be a heart attack."""
     seen = [c.text for claims in draft.sections.values() for c in claims]
     for finding in advice:
-        if any(finding.text in text or text in finding.text for text in seen):
+        command = finding.passage.text[finding.start:finding.end].split("\n")[-1]  # the call itself, without its lead
+        if any(" ".join(command.split()) in text for text in seen):
             continue
         if len(draft.sections.get("escalate", [])) >= _LIMITS["escalate"]:
             break
