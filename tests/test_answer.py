@@ -585,3 +585,23 @@ def test_only_a_call_for_urgent_care_with_its_own_condition_is_shown(empty_corpu
     answer = empty_corpus.ask("How is a common cold treated?", audience="patient")
     urgent = [c.text for c in (answer.section("escalate").claims if answer.section("escalate") else [])]
     assert urgent == ["If you cannot breathe, call 911."]
+
+
+def test_a_conclusion_about_a_subgroup_or_a_mechanism_does_not_replace_the_answer(empty_corpus, tmp_path):
+    review = {
+        "id": "test:pilates-ms-review", "kind": "systematic_review", "year": 2023,
+        "title": "Does pilates reduce fatigue in adults with multiple sclerosis? A systematic review",
+        "passages": [
+            {"label": "RESULTS", "text": "Pilates reduced fatigue in adults with multiple sclerosis in nine of eleven trials."},
+            {"label": "CONCLUSIONS", "text": (
+                "In adults with progressive multiple sclerosis, pilates did not reduce fatigue. "
+                "Pilates is thought to reduce fatigue in multiple sclerosis by improving sleep.")},
+        ],
+    }
+    source = tmp_path / "review.jsonl"
+    source.write_text(json.dumps(review) + "\n")
+    empty_corpus.ingest([source])
+    answer = empty_corpus.ask("Does pilates reduce fatigue in adults with multiple sclerosis?")
+    assert answer.verdict is None or answer.verdict.value != "no"  # a subgroup's finding decides nothing
+    bottom = answer.section("bottom_line")
+    assert bottom.claims and not re.match(r"In adults with progressive|Pilates is thought", bottom.claims[0].text)

@@ -470,16 +470,22 @@ def _for_the_patient(question: ClinicalQuestion, finding: Finding) -> bool:
 
 
 def _authors_answer(question: ClinicalQuestion, findings: list[Finding], chosen: Finding) -> Finding:
-    """A study that asks this very question answers it in the first finding of its conclusions:
-    not in a sensitivity analysis, a bare risk ratio or a call for more trials that may share
-    more words with the question.  A question that asks for a number (how often, how much) is
-    answered by the results that give it."""
+    """A study that asks this very question answers it in its conclusions: of their findings, the
+    one that shares most of the question's words (the first of equals), rather than a sensitivity
+    analysis, a bare risk ratio or a call for more trials that may share more words with it.  Only
+    a conclusion that says as much of what was asked, about no narrower group and no mechanism,
+    replaces the choice; a question that asks for a number (how often, how much) is answered by the
+    results that give it."""
     if not _asks_it(question, chosen.document) or question.question_type in _NUMBER_TYPES:
         return chosen
+    named = named_share(question, chosen.text)
+    groups = set(other_populations(question, chosen.text))
     conclusions = sorted(
         (f for f in findings
          if f.document.id == chosen.document.id and AUTHORS_CONCLUSION.search(f.passage.label or "")
-         and not _only_caveat(question, f.text) and not _CONTINUES.match(f.text)),
+         and not _only_caveat(question, f.text) and not _CONTINUES.match(f.text) and not _SPECULATIVE.search(f.text)
+         and not _SUBGROUP.match(f.text) and named_share(question, f.text) >= named
+         and set(other_populations(question, f.text)) <= groups),
         key=lambda f: (
             -question_word_share(question, concept_words(f.text)),  # "length of stay" when that was asked
             f.document.passages.index(f.passage),
@@ -487,6 +493,10 @@ def _authors_answer(question: ClinicalQuestion, findings: list[Finding], chosen:
         ),
     )
     return conclusions[0] if conclusions else chosen
+
+
+# A finding about part of those studied: "In adults with progressive MS, yoga did not reduce fatigue".
+_SUBGROUP = re.compile(r"^\s*(?:In|Among|For)\s+(?:[\w-]+\s+){0,5}?(?:with|who|aged|undergoing|receiving)\b")
 
 
 # A bottom line states what the evidence shows or recommends, not a mechanism or a hypothesis.

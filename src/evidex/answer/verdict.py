@@ -234,6 +234,17 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
 
 
+# "In adults with progressive multiple sclerosis, …": a finding about part of those the question asks about
+_OPENING_GROUP = re.compile(r"^\s*(?:In|Among|For)\s+((?:[\w-]+\s+){0,6}?(?:with|who|aged|undergoing|receiving)\b[^,]{0,80}),")
+_ANY_GROUP = frozenset(crude_stems("patients people adults persons individuals those subjects participants with who aged"))
+
+
+def _narrower_group(sentence: str, question_stems: frozenset[str]) -> bool:
+    """Whether a sentence opens with a group the question does not name ("progressive")."""
+    opening = _OPENING_GROUP.match(sentence)
+    return bool(opening) and bool(crude_stems(opening.group(1)) - question_stems - _ANY_GROUP - GENERIC_WORDS)
+
+
 def _negation_hits_question(sentence: str, question_stems: frozenset[str]) -> bool:
     """A negation cue followed, within a few words, by a word of the question."""
     for match in _NEGATION.finditer(sentence):
@@ -309,7 +320,7 @@ def sentence_cues(sentence: str, question: str | QuestionCues, guideline: bool =
         "harm": float(bool(_HARM.search(plain)) and not safe and not no_effect),
         "difference": float(bool(_DIFFERENCE.search(sentence)) and not no_effect),
         "direction_opposite": float((q.up and s_down) or (q.down and s_up)),
-        "subgroup": float(len(sex_groups(sentence)) == 1 and not sex_groups(sentence) <= q.groups),
+        "subgroup": float((len(sex_groups(sentence)) == 1 and not sex_groups(sentence) <= q.groups) or _narrower_group(sentence, q.stems)),
         "overlap": _overlap(sentence, q.stems),
     }
 
