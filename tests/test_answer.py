@@ -479,17 +479,19 @@ def test_two_sentences_typeset_without_a_space_are_two_sentences():
 
 
 def test_a_sentence_that_goes_on_from_another_is_not_the_bottom_line(corpus):
-    # "Other symptoms may include …" presupposes the main one, which is said first
-    bottom = corpus.ask("How can I tell whether I have appendicitis?", audience="patient").section("bottom_line")
+    # "Other symptoms include …" presupposes the main one, which is said first
+    bottom = corpus.ask("How can I tell whether I have polymyalgia rheumatica?", audience="patient").section("bottom_line")
     assert not bottom.claims[0].text.startswith("Other")
-    assert "pain" in bottom.claims[0].text
+    assert "stiffness" in bottom.claims[0].text
 
 
 def test_a_page_on_another_condition_adds_nothing_to_a_question_about_a_condition(corpus):
     # the symptoms of appendix cancer are not signs of appendicitis, however alike the names
-    answer = corpus.ask("How can I tell whether I have appendicitis?", audience="patient")
-    assert answer.claims()
-    assert not any("adenocarcinoma" in r.title.lower() for r in answer.references), [r.title for r in answer.references]
+    # (the familial Mediterranean fever page names fever; it is not a page on what causes a fever)
+    for question, other in (("What causes a fever?", "mediterranean"),):
+        answer = corpus.ask(question, audience="patient")
+        assert answer.claims()
+        assert not any(other in r.title.lower() for r in answer.references), [r.title for r in answer.references]
 
 
 @pytest.mark.parametrize("audience", ["clinician", "patient"])
@@ -503,27 +505,28 @@ def test_a_quoted_sources_call_for_urgent_care_is_shown(corpus, audience):
 
 
 def test_a_study_answers_only_the_question_its_title_asks(empty_corpus, tmp_path):
-    # a trial of a gel for healing after wisdom-tooth surgery names wisdom teeth, and says nothing
-    # of whether to take them out
+    # a trial of a gel for pain after tonsil surgery names tonsil surgery, and says nothing of
+    # whether the surgery is needed
     trial = {
-        "id": "test:gel-after-molar-surgery", "kind": "rct", "year": 2021,
-        "title": "A chitosan gel for socket healing after third molar surgery: a randomised trial",
+        "id": "test:gel-after-tonsil-surgery", "kind": "rct", "year": 2021,
+        "title": "A honey gel for pain after tonsil surgery: a randomised trial",
         "passages": [{"label": "CONCLUSIONS", "text": (
-            "The chitosan gel reduced pain and swelling after third molar surgery compared with no gel.")}],
+            "The honey gel reduced pain after tonsil surgery compared with no gel.")}],
     }
     source = tmp_path / "trial.jsonl"
     source.write_text(json.dumps(trial) + "\n")
     empty_corpus.ingest([source])
-    assert empty_corpus.ask("Should third molars be extracted routinely?").abstained
-    answer = empty_corpus.ask("Does a chitosan gel help socket healing after third molar surgery?")
-    assert not answer.abstained and "chitosan gel" in answer.section("bottom_line").claims[0].text
+    assert empty_corpus.ask("Is tonsil surgery needed routinely?").abstained
+    answer = empty_corpus.ask("Does a honey gel ease pain after tonsil surgery?")
+    assert not answer.abstained and "honey gel" in answer.section("bottom_line").claims[0].text
 
 
 def test_a_table_row_is_not_the_bottom_line_unless_it_holds_the_dose_asked_for(corpus):
     # "Persistent bacteremia (>72 hours despite effective therapy) | May indicate …" means what its
     # table's headings say; a row of a dose table still gives the doses
-    bottom = corpus.ask("How should a resistant infection be managed?").section("bottom_line")
-    assert bottom.claims and " | " not in bottom.claims[0].text
+    # ("MRSA | Vancomycin (trough 15-20 mcg/mL) | Linezolid …" of a meningitis table holds no dose)
+    bottom = corpus.ask("What dose of vancomycin is used for MRSA bacteremia?").section("bottom_line")
+    assert not any(" | " in c.text for c in (bottom.claims if bottom else []))
     dose = corpus.ask("What dose of bupropion is used?").section("bottom_line")
     assert dose.claims and "mg" in dose.claims[0].text
 

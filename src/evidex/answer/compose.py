@@ -359,7 +359,7 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     document = finding.document
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
         return False
-    if " | " in finding.text and question.question_type is not QuestionType.DOSE:
+    if " | " in finding.text and not (question.question_type is QuestionType.DOSE and _DOSE_AMOUNT.search(finding.text)):
         # a table row means what its column headings say, and they are not quoted with it; a dose
         # table's row still holds the doses asked for
         return False
@@ -368,7 +368,7 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         # ("MDA-lysine was increased in plasma" of a study on uraemic toxins says nothing of L-lysine pills),
         # and the question it asked (its title holds most of the question's words): a trial of a gel after
         # wisdom-tooth surgery does not say whether to take wisdom teeth out, nor a review of brain changes
-        # in schizophrenia how men's brains differ from women's
+        # in schizophrenia how the brain ages
         return title_names_focus(question, document) and title_share(question, document.title) > TITLE_ASKS
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
@@ -452,6 +452,9 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
 
 
 _NUMBER_TYPES = (QuestionType.FREQUENCY, QuestionType.DOSE)
+
+
+_DOSE_AMOUNT = re.compile(r"\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|g|mL|units?|IU)\b", re.IGNORECASE)
 
 
 def _dose_for_the_patient(question: ClinicalQuestion, finding: Finding) -> bool:

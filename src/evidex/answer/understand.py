@@ -105,14 +105,15 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                               r"vaccin\w*|immuni[sz]\w*|prophyla\w*|protect (?:myself|yourself|against))\b"),
     (QuestionType.DIAGNOSIS, r"\b(?:diagnos\w*|tests?|testing|tested|screen\w*|scans?|mri|ct|x-?rays?|ultrasound|"
                              r"blood work|biopsy|detect\w*|rule (?:\w+ )?out|lab(?:oratory)? results?|"
-                             r"how (?:do|can|would|will) (?:doctors?|they|the doctors?) (?:know|tell|find out))\b"),
+                             r"how (?:do|can|would|will) (?:doctors?|they|the doctors?) (?:know|tell|find out)|"
+                             r"how (?:do|can|would|will|could) (?:i|you|we) find out)\b"),
     # "could I have caught it from my spouse?" asks how it spreads, not what it feels like
     (QuestionType.CAUSE, r"\b(?:get|got|gotten|getting|catch|caught|catching|pick(?:ed)? up|contract(?:ed)?) (?:\w+ ){0,4}from "
                          r"(?:me|him|her|them|you|us|someone|somebody|other people|another person|people|kissing|sex|"
                          r"(?:my|his|her|their|your|our|a) (?:\w+ )?(?:husband|wife|spouse|partner|boyfriend|girlfriend|child|"
                          r"children|son|daughter|baby|kids?|mother|mom|mum|father|dad|brother|sister|friend|family|roommate|"
                          r"grandson|granddaughter|grandchild|coworker|colleague|classmate))\b"),
-    # "how do I know if it is appendicitis?" asks how to recognise it: its signs, not the tests doctors run
+    # "how can I tell whether I have the flu?" asks how to recognise it: its signs, not the tests doctors run
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
                             r"how (?:do|can|would|will|could) (?:i|you|we|one|someone|a person) (?:know|tell|recogni[sz]e)|"
                             r"is it normal to (?:feel|have)|do i have|could (?:it|this|that|i) (?:be|have)|"
@@ -389,6 +390,7 @@ def understand(
     if audience not in ("clinician", "patient"):
         raise QuestionError(f"audience must be 'clinician' or 'patient', not {audience!r}")
     expanded = _without_lookalike_names(_in_sentence_case(expand_query(_with_pain_names(typed), vocabulary), text), vocabulary)
+    expanded = expanded.model_copy(update={"concepts": _qualified_categories(expanded.concepts, text, vocabulary)})
     asked = _asking_part(text)
     background = _background_spans(text, asked)
     # "side effects" or "symptoms" say what is asked, not about what: not concepts of the question
@@ -405,7 +407,7 @@ def understand(
             c for c in expanded.concepts
             if (c.tree_numbers or c.source == "lay") and not _within(_position(c, text), len(c.matched_text), cue_spans)
             and not any(t.startswith(_WHO_TREES) for t in c.tree_numbers)  # "my spouse" is who, not what
-            and not all(t.startswith(_MEASURE_TREES) for t in c.tree_numbers)  # "the incidence of …" is how often, not what
+            and c.name not in _MEASURES  # "the incidence of …" is how often, not what
         ]
         in_background = [c for c in concepts if _inside(_position(c, text), background)]
     asked_concepts = [c for c in concepts if c not in in_background]
@@ -562,6 +564,31 @@ def _background_spans(text: str, asked: tuple[int, int]) -> list[tuple[int, int]
     return spans
 
 
+def _qualified_categories(concepts: list[Concept], text: str, vocabulary: Vocabulary) -> list[Concept]:
+    """A whole disease category ("infection", "cancer", "injury") is what a question is about only
+    when nothing narrows it: inside a longer name ("yeast infection", "throat cancer") or after a part
+    of the body ("kidney infection", "liver injury") it is not the focus (the organ or the longer name
+    is), and its everyday one-word synonyms ("mass" for a tumour) are not its names."""
+    kept = []
+    for concept in concepts:
+        if concept.tree_numbers and all("." not in tree for tree in concept.tree_numbers):
+            where = _position(concept, text)
+            inside = any(
+                other is not concept and concept.matched_text.lower() in other.matched_text.lower() for other in concepts
+            )
+            after_organ = any(
+                other is not concept and any(t.startswith("A") for t in other.tree_numbers) and where >= 0
+                and 0 <= where - (_position(other, text) + len(other.matched_text)) <= 1
+                for other in concepts
+            )
+            if inside or after_organ:
+                continue
+            synonyms = [s for s in concept.synonyms if len(s.split()) > 1 or not vocabulary.is_everyday_word(s.lower())]
+            concept = concept.model_copy(update={"synonyms": synonyms})
+        kept.append(concept)
+    return kept
+
+
 def _position(concept: Concept, text: str) -> int:
     return text.lower().find(concept.matched_text.lower())
 
@@ -579,8 +606,9 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
 _WHO_TREES = ("F01.829.263", "I01.880.853.150", "M01.060")
 # Statistics ("Incidence", "Risk", "Mortality" under Epidemiologic Methods) are not treatments.
 _NOT_INTERVENTION_TREES = ("E05.318",)
-# Nor, alone, what a question is about: they say it asks how often ("Incidence", "Prevalence").
-_MEASURE_TREES = ("E05.318", "N01.224", "N06.850.505", "N06.850.520")
+# Nor, alone, what a question is about: they say it asks how often ("Incidence", "Prevalence"); a
+# measure of something named ("Maternal Mortality", "Infant Mortality") is.
+_MEASURES = frozenset({"Incidence", "Prevalence", "Mortality", "Morbidity", "Epidemiologic Measurements"})
 
 
 def _kind(concept: Concept) -> str:
@@ -741,8 +769,6 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
 def _narrower_names(concept: Concept, vocabulary: Vocabulary) -> list[str]:
     """Narrower MeSH names, except single everyday words ("Suggestion" under Psychotherapy
     would make any sentence that "suggests" something a mention of talk therapy)."""
-    if all("." not in tree for tree in concept.tree_numbers):
-        return []  # a whole category ("cancer"): its branches ("Cysts" under Neoplasms) are not its names
     names = vocabulary.narrower(concept.ui) if concept.ui else []
     return [n for n in names if len(n.split()) > 1 or not vocabulary.is_common_word(n.lower())]
 
