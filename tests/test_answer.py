@@ -565,6 +565,7 @@ def test_a_guidelines_list_of_regimens_is_quoted_whole_under_its_heading(corpus)
     answer = corpus.ask("What is first-line treatment for community-acquired pneumonia in adults?")
     lists = [c for c in answer.claims() if " - " in c.text and re.search(r"\d+(?:\.\d+)? ?(?:mg|g)\b", c.text)]
     assert lists and all(c.note and c.note.startswith("Under “") for c in lists)
+    assert not any("MCP" in c.text for c in answer.claims())  # a note on a software tool is no part of it
     assert_citations_sound(answer, corpus)
     # a regimen list is a prescriber's: patients get no such list
     patient = corpus.ask("What is first-line treatment for community-acquired pneumonia in adults?", audience="patient")

@@ -62,6 +62,7 @@ EDITORIAL_NOTES = re.compile(
     r"number of the fraction|a frequency of \d+/\d+|(?:sign or symptom|symptoms?) may be rare or common|"
     r"information on frequency|these frequencies|the fractions? may|"
     r"\bpercentage of people who have\b.{0,40}\bsymptom|"
+    r"OpenMedicine Calculator|available via MCP\b|"  # a note on a software tool, not on the patient
     # what a guideline is about, not what it recommends: "The 2019 ATS/IDSA guideline provides specific
     # recommendations on when to obtain microbiological studies"
     r"\b(?:guidelines?|document|statement|update|review)s? (?:provides?|includes?|covers?|addresses|contains?|offers?|gives?) "
@@ -318,14 +319,17 @@ def extract_findings(
             # lead-ins ("PLUS one of:") and its heading, is the recommendation (a prescriber's, so
             # a clinician's answer)
             start = len(hit.passage.text) - len(hit.passage.text.lstrip(" \t\n-•*"))
-            text = " ".join(hit.passage.text[start:].split())
+            end = len(hit.passage.text)
+            if note := EDITORIAL_NOTES.search(hit.passage.text):
+                end = len(hit.passage.text[: hit.passage.text.rfind("\n", 0, note.start()) + 1].rstrip())  # up to the note's line
+            text = " ".join(hit.passage.text[start:end].split())
             # named in the list or its heading, or the guideline is on the condition asked about
             # (a step of asthma treatment does not answer a question on a nasal spray)
             seen = concept_words(f"{text} {hit.passage.label}") | (context if title_names_focus(question, hit.document) else set())
             topical, required = topic.score(seen)
             if (not topic.required or required) and topic.covers_anchors(seen) and topic.names_a_concept(seen):
                 score = hit.parts.final * (1 + min(topical, 1.5) + 0.6)
-                candidates.append(Finding(text, start, len(hit.passage.text), hit.passage_id, hit.passage, hit.document,
+                candidates.append(Finding(text, start, end, hit.passage_id, hit.passage, hit.document,
                                           score, topical, hit.parts.final, 0, 1, option_list=True))
         candidates.sort(key=lambda f: f.score, reverse=True)
         findings.extend(candidates[:max_per_passage])
