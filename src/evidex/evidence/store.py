@@ -89,6 +89,12 @@ CHUNK = 500  # ids per SQL IN (...) list
 # With room for a whole batch, each batch becomes one segment: a sixth fewer instructions per stored
 # record, the same index.  Only writing is affected; the setting is kept in the database file.
 FTS_PENDING_BYTES = 32 << 20
+# FTS5 merges the segments of one level into one of the next as soon as this many have gathered
+# (4 by default), so every indexed word is written again about log4(batches) times; at 16 (its
+# largest setting) about log16: 7 % fewer instructions to store a record when 32 segments were
+# written, more as the index grows.  A search then reads up to 15 segments a level instead of 3:
+# 0.1 % more instructions for the same BM25 results over 50,000 PubMed records.  Kept in the file.
+FTS_AUTOMERGE = 16
 
 log = logging.getLogger(__name__)
 
@@ -329,7 +335,7 @@ class SQLiteStore:
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 self.conn.execute(statement)
-        self._set_fts_pending_bytes()
+        self._set_fts_options()
         if version == 1:
             self._index_stored_documents()
         self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -350,13 +356,12 @@ class SQLiteStore:
         rows = self.conn.execute("SELECT rowid FROM passages WHERE doc_id = ? ORDER BY ord", (doc_id,))
         return [row[0] for row in rows]
 
-    def _set_fts_pending_bytes(self) -> None:
-        """Set :data:`FTS_PENDING_BYTES` (also in a database made before it existed)."""
-        row = self.conn.execute("SELECT v FROM passages_fts_config WHERE k = 'hashsize'").fetchone()
-        if row is None or row[0] != FTS_PENDING_BYTES:
-            self.conn.execute(
-                "INSERT INTO passages_fts(passages_fts, rank) VALUES ('hashsize', ?)", (FTS_PENDING_BYTES,)
-            )
+    def _set_fts_options(self) -> None:
+        """Set :data:`FTS_PENDING_BYTES` and :data:`FTS_AUTOMERGE` (also in a database made before they existed)."""
+        for option, value in (("hashsize", FTS_PENDING_BYTES), ("automerge", FTS_AUTOMERGE)):
+            row = self.conn.execute("SELECT v FROM passages_fts_config WHERE k = ?", (option,)).fetchone()
+            if row is None or row[0] != value:
+                self.conn.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES (?, ?)", (option, value))
 
     # -- transactions and metadata -------------------------------------------------
 
