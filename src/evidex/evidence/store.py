@@ -254,7 +254,7 @@ def index_terms(document: Document) -> str:
     return " ".join(document.mesh + document.keywords)
 
 
-def _index_rows(document: Document, rowids: Iterable[int]) -> list[tuple[int, str, str, str, str]]:
+def _index_rows(document: Document, rowids: Sequence[int]) -> list[tuple[int, str, str, str, str]]:
     """The full-text index rows (rowid, title, label, text, terms) of ``document``'s passages, the
     i-th numbered ``rowids[i]``: what is inserted, and what removing them must give back."""
     terms = index_terms(document)
