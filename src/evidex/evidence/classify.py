@@ -401,10 +401,13 @@ _SR_TOTAL_BEFORE = re.compile(
 )
 # Counts that are part of the sample, not all of it: "27 of 138", "the other
 # 75 patients", "and 533 …" (second of a pair), one group's size, a share.
-_SUBSET_BEFORE = re.compile(
+# The words the text before the count ends with (and what each such ending needs),
+# then words anywhere in it (see _subset_before).
+_SUBSET_BEFORE_END = re.compile(
     r"(?:\d\s*(?:of|out of)(?: the| these| all)?|\d\s*/|[<>≤≥~]|\bthan|\band|\bother|\bremaining)\s*$"
-    r"|(?<!study )\bgroups?\b|\bthe other\b"
 )
+_SUBSET_END_WORDS = ("of", "the", "these", "all", "/", "<", ">", "≤", "≥", "~", "than", "and", "other", "remaining")
+_SUBSET_BEFORE_ANYWHERE = re.compile(r"(?<!study )\bgroups?\b|\bthe other\b")
 _SUBSET_AFTER = re.compile(
     r"\s*(?:\(\s*[\d.]+ ?%|in (?:the|each|either|both) (?:[\w-]+ ){0,2}(?:group|arm)"
     r"|[\w\s,-]{0,30}(?:were|was) screened|assessed for eligibility|[^.;]{0,30}\b(?:from|in|at|per) each\b)"
@@ -489,12 +492,22 @@ def _around(text: str, start: int, end: int) -> tuple[str, str]:
     return before, after[: min(stops)] if stops else after
 
 
+def _subset_before(before: str) -> bool:
+    """Whether the text before a count says it is part of the sample.
+
+    A regex search tries every place in the text, so each one runs only on text that ends with,
+    or holds, the words it needs (one search over both took ~5 µs a record; this ~2)."""
+    if before.rstrip().endswith(_SUBSET_END_WORDS) and _SUBSET_BEFORE_END.search(before):
+        return True
+    return ("group" in before or "the other" in before) and _SUBSET_BEFORE_ANYWHERE.search(before) is not None
+
+
 def _people_counts(text: str, review: bool, results: bool) -> list[Count]:
     """Every plausible head count in a section, in no particular order."""
     found: list[Count] = []
     for start, end, value in _head_counts(text):
         before, after = _around(text, start, end)
-        if _SUBSET_BEFORE.search(before) or _SUBSET_AFTER.match(after):
+        if _subset_before(before) or _SUBSET_AFTER.match(after):
             continue
         if 1900 <= value <= 2030 and _YEAR_BEFORE.search(before):
             continue  # "in 2005 patients were…" names a year

@@ -44,7 +44,6 @@ from evidex.evidence.store import (
     BM25_WEIGHTS,
     DOCUMENTS_GENERATION_KEY,
     FREQUENCY_CACHE_SIZE,
-    SCHEMA_VERSION,
     VECTORS_GENERATION_KEY,
     Changes,
     Checkpoint,
@@ -116,6 +115,7 @@ _SCHEMA = [
         PRIMARY KEY (retracted_id, notice_id)
     )""",
 ]
+SCHEMA_VERSION = 1  # of this schema, kept in meta (the SQLite store numbers its own)
 
 # Advisory lock keys (any two constants unlikely to be used by another application on the database).
 _SCHEMA_LOCK = 0x65766964_00000001

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -27,7 +28,22 @@ try:
 except ImportError:  # not on a Unix: nothing keeps two processes from doing the same job at once
     fcntl = None  # type: ignore[assignment]
 
-SCHEMA_VERSION = 1
+# The SQLite schema's version, kept in meta (the PostgreSQL store numbers its own schema).
+# 1: the full-text index kept its own copy of each passage's title, label, text and terms.
+# 2: it keeps none (contentless FTS5): the documents hold the text.  The index, its rowids and its
+#    BM25 scores are the same.  A database of schema 1 is upgraded when it is opened.
+SCHEMA_VERSION = 2
+
+# Passage words for BM25: the document's title and its MeSH terms and keywords go with each of its
+# passages, since a passage is ranked with them.  Contentless (content=''): the text lives in
+# ``documents.data`` only, so a row is removed by giving back the values it was indexed with
+# (:func:`_index_rows`).
+_FTS_TABLE = """
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+    title, label, text, terms,
+    content = '',
+    tokenize = 'porter unicode61 remove_diacritics 2'
+)"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,10 +64,6 @@ CREATE TABLE IF NOT EXISTS passages (
     ord INTEGER NOT NULL,
     UNIQUE (doc_id, ord)
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-    title, label, text, terms,
-    tokenize = 'porter unicode61 remove_diacritics 2'
-);
 CREATE TABLE IF NOT EXISTS passage_vectors (
     rowid INTEGER PRIMARY KEY REFERENCES passages(rowid) ON DELETE CASCADE,
     model TEXT NOT NULL,
@@ -62,7 +74,7 @@ CREATE TABLE IF NOT EXISTS retraction_notices (
     notice_id TEXT NOT NULL,
     PRIMARY KEY (retracted_id, notice_id)
 );
-"""
+""" + _FTS_TABLE + ";"
 
 # BM25 column weights for title, label, text, terms (MeSH and keywords).
 BM25_WEIGHTS = (2.0, 0.2, 1.0, 1.0)
@@ -77,6 +89,19 @@ CHUNK = 500  # ids per SQL IN (...) list
 # With room for a whole batch, each batch becomes one segment: a sixth fewer instructions per stored
 # record, the same index.  Only writing is affected; the setting is kept in the database file.
 FTS_PENDING_BYTES = 32 << 20
+# FTS5 merges the segments of one level into one of the next as soon as this many have gathered
+# (4 by default), so every indexed word is written again about log4(batches) times; at 16 (its
+# largest setting) about log16: 7 % fewer instructions to store a record when 32 segments were
+# written, more as the index grows.  A search then reads up to 15 segments a level instead of 3:
+# 0.1 % more instructions for the same BM25 results over 50,000 PubMed records.  Kept in the file.
+FTS_AUTOMERGE = 16
+# Those merges are done bit by bit with the writes that follow; only a level that reaches this many
+# segments is merged at once.  At FTS5's default (16, the same as FTS_AUTOMERGE) the whole merge of
+# 16 segments fell on one batch of 2,000 PubMed abstracts: 1.2-1.3 s where a batch takes ~0.4, while
+# the reader process waited (the slowest batch now takes 0.7-0.9 s).
+FTS_CRISISMERGE = 64
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -229,6 +254,16 @@ def index_terms(document: Document) -> str:
     return " ".join(document.mesh + document.keywords)
 
 
+def _index_rows(document: Document, rowids: Sequence[int]) -> list[tuple[int, str, str, str, str]]:
+    """The full-text index rows (rowid, title, label, text, terms) of ``document``'s passages, the
+    i-th numbered ``rowids[i]``: what is inserted, and what removing them must give back."""
+    terms = index_terms(document)
+    return [
+        (rowid, document.title, passage.label, passage.text, terms)
+        for rowid, passage in zip(rowids, document.passages, strict=True)
+    ]
+
+
 def document_change(
     document: Document, retracted: set[str], stored: dict[str, str], counts: WriteCounts
 ) -> tuple[Document, str, str, bool] | None:
@@ -284,22 +319,56 @@ class SQLiteStore:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=10000")
         with self.transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self.conn.execute(statement)
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
-            self._set_fts_pending_bytes()
+            self._create_or_upgrade_schema()
         self._documents_cache: dict[str, Document] = {}
         self._frequencies: dict[str, int] = {}
         self._passage_count: int | None = None
 
-    def _set_fts_pending_bytes(self) -> None:
-        """Set :data:`FTS_PENDING_BYTES` (also in a database made before it existed)."""
-        row = self.conn.execute("SELECT v FROM passages_fts_config WHERE k = 'hashsize'").fetchone()
-        if row is None or row[0] != FTS_PENDING_BYTES:
-            self.conn.execute(
-                "INSERT INTO passages_fts(passages_fts, rank) VALUES ('hashsize', ?)", (FTS_PENDING_BYTES,)
+    def _create_or_upgrade_schema(self) -> None:
+        """Create the tables of a new database, or bring an older one to :data:`SCHEMA_VERSION`
+        (inside the caller's transaction: an upgrade cut short leaves the database as it was)."""
+        exists = self.conn.execute("SELECT 1 FROM sqlite_schema WHERE name = 'documents'").fetchone()
+        version = int(self.get_meta("schema_version") or 1) if exists else SCHEMA_VERSION
+        if version > SCHEMA_VERSION:
+            raise ValueError(
+                f"{self.path} was written by a newer evidex (corpus schema {version}; this evidex reads"
+                f" schema {SCHEMA_VERSION} and older): upgrade evidex, or use another data directory"
             )
+        if version == 1:
+            log.warning("upgrading %s to schema %d: its full-text index is made anew", self.path, SCHEMA_VERSION)
+            self.conn.execute("DROP TABLE passages_fts")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self.conn.execute(statement)
+        self._set_fts_options()
+        if version == 1:
+            self._index_stored_documents()
+        self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def _index_stored_documents(self) -> None:
+        """Index every stored passage anew, from its document (the rowids stay, and so do vectors)."""
+        for doc_id, data in self.conn.execute("SELECT id, data FROM documents ORDER BY id"):
+            self._index(_index_rows(Document.model_validate_json(data), self._passage_rowids(doc_id)))
+
+    def _index(self, rows: list[tuple[int, str, str, str, str]]) -> None:
+        """Add rows (:func:`_index_rows`) to the full-text index."""
+        self.conn.executemany(
+            "INSERT INTO passages_fts(rowid, title, label, text, terms) VALUES (?, ?, ?, ?, ?)", rows
+        )
+
+    def _passage_rowids(self, doc_id: str) -> list[int]:
+        """Row ids of a stored document's passages, in passage order."""
+        rows = self.conn.execute("SELECT rowid FROM passages WHERE doc_id = ? ORDER BY ord", (doc_id,))
+        return [row[0] for row in rows]
+
+    def _set_fts_options(self) -> None:
+        """Set :data:`FTS_PENDING_BYTES`, :data:`FTS_AUTOMERGE` and :data:`FTS_CRISISMERGE` (also in a
+        database made before they existed)."""
+        options = (("hashsize", FTS_PENDING_BYTES), ("automerge", FTS_AUTOMERGE), ("crisismerge", FTS_CRISISMERGE))
+        for option, value in options:
+            row = self.conn.execute("SELECT v FROM passages_fts_config WHERE k = ?", (option,)).fetchone()
+            if row is None or row[0] != value:
+                self.conn.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES (?, ?)", (option, value))
 
     # -- transactions and metadata -------------------------------------------------
 
@@ -405,20 +474,18 @@ class SQLiteStore:
                     data,
                 )
             )
-            terms = index_terms(document)
-            for ordinal, passage in enumerate(document.passages):
-                rowid += 1  # numbered here so that the FTS row can share the passage's rowid
-                passages.append((rowid, document.id, ordinal))
-                index.append((rowid, document.title, passage.label, passage.text, terms))
+            # Numbered here so that each FTS row shares its passage's rowid.
+            rowids = range(rowid + 1, rowid + 1 + len(document.passages))
+            rowid += len(rowids)
+            passages.extend((number, document.id, ordinal) for ordinal, number in enumerate(rowids))
+            index += _index_rows(document, rowids)
         self.conn.executemany(
             "INSERT OR REPLACE INTO documents(id, source, kind, year, audience, retracted, content_hash, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         self.conn.executemany("INSERT INTO passages(rowid, doc_id, ord) VALUES (?, ?, ?)", passages)
-        self.conn.executemany(
-            "INSERT INTO passages_fts(rowid, title, label, text, terms) VALUES (?, ?, ?, ?, ?)", index
-        )
+        self._index(index)
 
     def _stored_hashes(self, ids: list[str]) -> dict[str, str]:
         """Content hash of each of ``ids`` that is stored."""
@@ -468,9 +535,15 @@ class SQLiteStore:
         return marked
 
     def _delete_passages(self, doc_id: str) -> None:
-        self.conn.execute(
-            "DELETE FROM passages_fts WHERE rowid IN (SELECT rowid FROM passages WHERE doc_id = ?)", (doc_id,)
-        )
+        """Remove a stored document's passages and their index rows (before the document itself:
+        the index rows are removed with the values they were made from, which it holds)."""
+        row = self.conn.execute("SELECT data FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is not None:
+            self.conn.executemany(
+                "INSERT INTO passages_fts(passages_fts, rowid, title, label, text, terms)"
+                " VALUES ('delete', ?, ?, ?, ?, ?)",
+                _index_rows(Document.model_validate_json(row[0]), self._passage_rowids(doc_id)),
+            )
         self.conn.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
 
     def delete(self, ids: Sequence[str]) -> int:
@@ -555,8 +628,9 @@ class SQLiteStore:
         else:
             order, bound = "ASC", "p.rowid > ?"
         return self.conn.execute(
-            "SELECT p.rowid, p.doc_id || '#' || p.ord, f.title, f.text FROM passages p"
-            " JOIN passages_fts f ON f.rowid = p.rowid"
+            "SELECT p.rowid, p.doc_id || '#' || p.ord, json_extract(d.data, '$.title'),"
+            " json_extract(d.data, '$.passages[' || p.ord || '].text') FROM passages p"
+            " JOIN documents d ON d.id = p.doc_id"
             " LEFT JOIN passage_vectors v ON v.rowid = p.rowid AND v.model = ?"
             f" WHERE v.rowid IS NULL AND {bound} ORDER BY p.rowid {order} LIMIT ?",
             (model, after, limit),

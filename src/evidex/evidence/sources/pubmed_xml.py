@@ -416,6 +416,11 @@ def _text(element: etree._Element) -> str:
     whitespace collapsed.  Entity references stay unexpanded (we parse with
     ``resolve_entities=False``), so no entity can pull in outside content."""
     raw = (element.text or "") if len(element) == 0 else "".join(element.itertext())
+    # Most texts need no collapsing: a printable text holds no whitespace but the plain space (tabs,
+    # line breaks and the other Unicode spaces are not printable), so checking it for a doubled,
+    # leading or trailing space says whether it does; cheaper than splitting and joining every text.
+    if raw.isprintable() and "  " not in raw and raw[:1] != " " and raw[-1:] != " ":
+        return raw
     return " ".join(raw.split())
 
 
