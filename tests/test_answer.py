@@ -459,9 +459,7 @@ def test_a_review_that_asks_the_question_answers_it_with_its_conclusion(empty_co
                 "Further high-quality trials of yoga for fatigue in multiple sclerosis are needed.")},
         ],
     }
-    source = tmp_path / "review.jsonl"
-    source.write_text(json.dumps(review) + "\n")
-    empty_corpus.ingest([source])
+    _ingest(empty_corpus, tmp_path, review)
     bottom = empty_corpus.ask("Does yoga reduce fatigue in adults with multiple sclerosis?").section("bottom_line")
     assert bottom.claims[0].text.startswith("Yoga may reduce fatigue in adults with multiple sclerosis")
 
@@ -513,9 +511,7 @@ def test_a_study_answers_only_the_question_its_title_asks(empty_corpus, tmp_path
         "passages": [{"label": "CONCLUSIONS", "text": (
             "The honey gel reduced pain after tonsil surgery compared with no gel.")}],
     }
-    source = tmp_path / "trial.jsonl"
-    source.write_text(json.dumps(trial) + "\n")
-    empty_corpus.ingest([source])
+    _ingest(empty_corpus, tmp_path, trial)
     assert empty_corpus.ask("Is tonsil surgery needed routinely?").abstained
     answer = empty_corpus.ask("Does a honey gel ease pain after tonsil surgery?")
     assert not answer.abstained and "honey gel" in answer.section("bottom_line").claims[0].text
@@ -583,9 +579,7 @@ def test_only_a_call_for_urgent_care_with_its_own_condition_is_shown(empty_corpu
             "Most people with a common cold do not need "
             "to go to the emergency room. If you cannot breathe, call 911.\nCall 911 for emergency care if:\n- you faint")}],
     }
-    source = tmp_path / "page.jsonl"
-    source.write_text(json.dumps(page) + "\n")
-    empty_corpus.ingest([source])
+    _ingest(empty_corpus, tmp_path, page)
     answer = empty_corpus.ask("How is a common cold treated?", audience="patient")
     urgent = [c.text for c in (answer.section("escalate").claims if answer.section("escalate") else [])]
     assert urgent == ["If you cannot breathe, call 911."]
@@ -602,10 +596,15 @@ def test_a_conclusion_about_a_subgroup_or_a_mechanism_does_not_replace_the_answe
                 "Pilates is thought to reduce fatigue in multiple sclerosis by improving sleep.")},
         ],
     }
-    source = tmp_path / "review.jsonl"
-    source.write_text(json.dumps(review) + "\n")
-    empty_corpus.ingest([source])
+    _ingest(empty_corpus, tmp_path, review)
     answer = empty_corpus.ask("Does pilates reduce fatigue in adults with multiple sclerosis?")
     assert answer.verdict is None or answer.verdict.value != "no"  # a subgroup's finding decides nothing
     bottom = answer.section("bottom_line")
     assert bottom.claims and not re.match(r"In adults with progressive|Pilates is thought", bottom.claims[0].text)
+
+
+def _ingest(corpus: Corpus, folder, document: dict) -> None:
+    """Add one document, written in the generic JSONL format, as a user would."""
+    source = folder / "document.jsonl"
+    source.write_text(json.dumps(document) + "\n")
+    corpus.ingest([source])
