@@ -608,3 +608,10 @@ def _ingest(corpus: Corpus, folder, document: dict) -> None:
     source = folder / "document.jsonl"
     source.write_text(json.dumps(document) + "\n")
     corpus.ingest([source])
+
+
+def test_a_pages_section_on_the_kind_of_question_asked_or_its_overview_comes_before_another_section(corpus):
+    # the signs of food poisoning: "Common symptoms … include vomiting, diarrhea" of the overview, not
+    # the kidney complication that may follow an E. coli infection
+    bottom = corpus.ask("How can I tell whether I have food poisoning?", audience="patient").section("bottom_line")
+    assert bottom.claims and re.search(r"vomiting|diarrh", bottom.claims[0].text)

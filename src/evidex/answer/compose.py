@@ -427,6 +427,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
             named_share(question, "", f.document.title) == 0,
+            _section_fit(question, f),
             f.index > 0,
             _source_rank(question, f),
             -f.relevance,
@@ -470,6 +471,14 @@ def _for_the_patient(question: ClinicalQuestion, finding: Finding) -> bool:
     """Whether a finding speaks of every group the question's patient belongs to ("while
     pregnant": a recommendation on aspirin in pregnancy, not one for adults aged 50 to 59)."""
     return all(modifier_matches(p, f"{finding.document.title} {finding.text}") for p, _ in question.modifiers)
+
+
+def _section_fit(question: ClinicalQuestion, finding: Finding) -> int:
+    """0 for a page's section on the kind of question asked, 1 for an overview or an unlabelled
+    passage, 2 for a section on another kind: a question on the signs of food poisoning is answered
+    by "Common symptoms … include vomiting, diarrhea" of the overview before the complications' HUS."""
+    kind = label_type(finding.passage.label, finding.document.source)
+    return 0 if kind == question.question_type.value else 1 if kind in (None, "definition") else 2
 
 
 def _authors_answer(question: ClinicalQuestion, findings: list[Finding], chosen: Finding) -> Finding:
