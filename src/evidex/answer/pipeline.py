@@ -100,6 +100,8 @@ class Engine:
             findings = []  # only pages on other conditions mention it: the corpus does not answer this
         if parsed.yes_no and len(parsed.focus_phrases) > 1 and not any(about_all_of_it(parsed, f) for f in findings):
             findings = []  # "is citalopram an SNRI?" is not answered by a sentence on SNRIs that never names citalopram
+            # a treatment question says so, and shows what sources on the condition say of that treatment elsewhere
+            gap = gap or treatment_gap(parsed, findings)
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
         answer, report = verify_answer(answer, self.store)
