@@ -258,3 +258,12 @@ def test_a_long_chemical_name_is_not_mentioned_by_another_that_starts_alike(voca
     assert question.must_mention.names_a_concept(concept_words("Metformin may cause diarrhoea."))
     therapy = understand("Does psychotherapeutic support help depression?", vocabulary)
     assert therapy.must_mention.names_a_concept(concept_words("Psychotherapy helps depression."))
+
+
+@pytest.mark.parametrize("question, focus", [
+    ("I have sickle cell, is it safe to fly?", "Anemia, Sickle Cell"),
+    ("What is congenital heart in a newborn?", "Heart Defects, Congenital"),
+    ("What causes carpal tunnel?", "Carpal Tunnel Syndrome"),
+])
+def test_a_disease_is_found_by_its_name_without_disease_or_syndrome(vocabulary, question, focus):
+    assert focus in {c.name for c in understand(question, vocabulary).focus}
