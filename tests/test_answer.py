@@ -545,6 +545,20 @@ def test_a_dose_is_given_only_for_the_condition_and_the_patient_asked_about(corp
     assert dose.claims and "colchicine" in dose.claims[0].text.lower()
 
 
+def test_a_sentence_on_part_of_the_question_is_not_its_answer(corpus):
+    # the corpus speaks of a dye injection only for CT scans, and never of when images are taken:
+    # "you may be given an injection of a dye for a CT scan" does not say when an MRI is taken
+    answer = corpus.ask("How many minutes after the dye injection is an MRI taken?", audience="patient")
+    assert answer.abstained and not answer.claims()
+
+
+def test_a_pointer_to_the_full_guideline_is_not_a_claim(corpus):
+    # "Potential adverse effects … are provided in Table D-1 in the original guideline document"
+    # says where the answer is, not what it is
+    for question in ("What are the side effects of statins?", "What are the side effects of anti-obesity drugs?"):
+        assert not any("original guideline" in c.text for c in corpus.ask(question).claims())
+
+
 def test_a_guideline_on_the_condition_asked_about_answers_for_it(corpus):
     # the sentences of a pneumonia guideline need not repeat "pneumonia" to be about it; what a
     # guideline covers ("The 2019 … guideline provides specific recommendations on …") and a list

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from evidex.answer.types import Answer
+from evidex.answer.words import population_groups
 from evidex.corpus import Corpus
 from evidex.settings import Settings
 
@@ -22,10 +23,12 @@ QUESTIONS = [
     "What is the treatment of acute low back pain?",
     "Is vitamin E useful in fatty liver disease?",
     "What can I take for heartburn?",
+    "How is sarcoidosis treated?",
 ]
 # A sentence whose condition or subject lives in another sentence or list item.
 LOST_CONDITION = re.compile(
-    r"^[\s*_]*(?:If (?:administered|used|given|needed)|Not (?:\w+ )?recommended|Consider (?:\W*only\W* )?if|Only if)\b",
+    r"^[\s*_]*(?:If (?:administered|used|given|needed)|Not (?:\w+ )?recommended|Consider (?:\W*only\W* )?if|Only if)\b|"
+    r"^\s*(?:Some|Many|Most|Others|Both) (?:are|is|can|may|need|do)\b",  # "Others may not need to be treated" (others who?)
     re.IGNORECASE,
 )
 GROUP = re.compile(r"\b(?:children|adolescents|older adults|elderly|pregnan\w+|infants)\b", re.IGNORECASE)
@@ -63,3 +66,9 @@ def test_no_answer_repeats_a_claim(answers):
     for question, answer in answers.items():
         texts = [" ".join(c.text.lower().split()) for c in answer.claims()]
         assert len(texts) == len(set(texts)), question
+
+
+def test_the_children_one_may_have_are_not_a_group_the_sentence_is_about():
+    assert population_groups("Couples planning to have children may want to see a genetic counselor.") == []
+    assert population_groups("Women at risk of having a child with the disease should be offered testing.") == ["women"]
+    assert population_groups("Children with asthma should carry a reliever.") == ["child"]

@@ -54,6 +54,10 @@ AIM_CUES = re.compile(
 # Editorial notes of guideline summaries (how grades are defined, where to find them) are not evidence.
 EDITORIAL_NOTES = re.compile(
     r"\b(?:is|are) defined (?:at the end|below|in the)|\"Major Recommendations\" field|National Guideline Clearinghouse|"
+    # where a summary points for the content itself: "Evidence of side effects of hydroxyurea … is presented
+    # in Exhibit 13 in the original guideline document" (not "(see Table 2 in the original guideline document)")
+    r"\b(?:is|are) (?:presented|provided|discussed|described|summari[sz]ed|listed|shown|found|available) in "
+    r"(?:[\w-]+ ){0,5}the original guideline\b|\boriginal guideline document (?:provides?|contains?|includes?|lists?)\b|"
     r"\(NGC\)|grades its recommendations|definitions? (?:of|for) the (?:grades|levels|strength|quality)|"
     r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)|"
     r"Human Phenotype Ontology|(?:table|list) below|the following list|MedlinePlus Medical Dictionary|"
@@ -99,6 +103,11 @@ _FRAGMENT = re.compile(
     r"Suggested|Should|Must|May|Might|Can|Could|Will|Would|Is|Are|Requires?|Reduces|Increases|Improves|Lowers|Reduce to|"
     r"Increase to)\b|"
     r"^\s*(?:When|How|What|Why|Where|Whom?) to\b|"
+    # a quantity whose noun is in the sentence before: "Some prevent or cure diseases" (some medicines),
+    # "Most are caused by a virus" (most sore throats)
+    r"^\s*(?:Some|Many|Most|Several|Others|Both|Few)\s+(?:are|is|was|were|can|could|may|might|will|would|should|"
+    r"must|have|has|had|do|does|did|cause|include|help|prevent|treat|work|need|require|affect|occur|develop|lead|"
+    r"make|become|get|go|cure|relieve|reduce)\b|"
     # part of a count whose whole is in the sentence before: "Three of which, were double blinded."
     r"^\s*(?:\w+ )?of (?:which|whom|these|them|those)\b|"  # a heading: "When to seek medical attention (…)"
     # a list item whose subject is its heading: "**Not routinely recommended** in DKA", "Consider only if pH < 7.0"
@@ -176,6 +185,7 @@ class Finding:
     sentences: int = 1  # sentences in the passage
     relevance: float = 0.0  # P(it answers the question), from :mod:`evidex.answer.relevance`
     option_list: bool = False  # a guideline's list of options, quoted whole under its heading
+    names_all: bool = True  # it (with its source's title) names every concept of the question
 
     @property
     def strength(self) -> str | None:
@@ -312,7 +322,7 @@ def extract_findings(
             score = hit.parts.final * (1 + min(topical, 1.5) + cue + label)
             candidates.append(
                 Finding(text, start, end, hit.passage_id, hit.passage, hit.document, score, topical, hit.parts.final,
-                        index, len(spans))
+                        index, len(spans), names_all=topic.names_all(seen))
             )
         if question.audience == "clinician" and hit.document.kind is EvidenceKind.GUIDELINE and _is_option_list(hit.passage.text):
             # "- Amoxicillin 1 g orally three times daily; OR" says nothing alone: the list, with its
@@ -330,7 +340,8 @@ def extract_findings(
             if (not topic.required or required) and topic.covers_anchors(seen) and topic.names_a_concept(seen):
                 score = hit.parts.final * (1 + min(topical, 1.5) + 0.6)
                 candidates.append(Finding(text, start, end, hit.passage_id, hit.passage, hit.document,
-                                          score, topical, hit.parts.final, 0, 1, option_list=True))
+                                          score, topical, hit.parts.final, 0, 1, option_list=True,
+                                          names_all=topic.names_all(seen)))
         candidates.sort(key=lambda f: f.score, reverse=True)
         findings.extend(candidates[:max_per_passage])
     findings.sort(key=lambda f: f.score, reverse=True)

@@ -340,6 +340,11 @@ def patient_order(findings: list[Finding]) -> list[Finding]:
 # source and how plainly they state it; for other questions only near-equals compete.
 OPTIONS_MARGIN, OTHER_MARGIN = 0.3, 0.15
 
+# A sentence that names only part of what was asked (the test but not the condition) answers the
+# question only when the relevance model is fairly sure of it; else it is, at best, related
+# material.  Chosen on the tune half of the development questions (see the README).
+PARTIAL_TOPIC_RELEVANCE = 0.65
+
 
 def _source_rank(question: ClinicalQuestion, finding: Finding) -> int:
     """Stronger evidence first; for a patient, a page written for patients first."""
@@ -357,6 +362,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     respiratory infection is treated).  Its general statements ("Anti-inflammatory medications …
     reduce swelling") may answer a question that names a drug or a procedure."""
     document = finding.document
+    if not finding.names_all and finding.relevance < PARTIAL_TOPIC_RELEVANCE:
+        return False
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
         return False
     if " | " in finding.text and not (question.question_type is QuestionType.DOSE and _DOSE_AMOUNT.search(finding.text)):
@@ -426,6 +433,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
             not _for_the_patient(question, f),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
+            bool(_CONDITIONAL.match(f.text)),  # "If the heartburn continues, …" answers for some
             named_share(question, "", f.document.title) == 0,
             _section_fit(question, f),
             f.index > 0,
@@ -439,6 +447,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
             not _for_the_patient(question, f),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
+            bool(_CONDITIONAL.match(f.text)),  # "If the heartburn continues, …" answers for some
             bool(treatments) and not mentions(treatments, f.text),
             bool(_SPECULATIVE.search(f.text)),
             not (f.strength or _CONCLUSIVE.search(f.text) or FINDING_CUES.search(f.text)),
@@ -526,6 +535,8 @@ _CONTINUES = re.compile(
     r"in contrast|conversely|on the other hand|otherwise|other|another)\b",
     re.IGNORECASE,
 )
+# A sentence about some cases only: "If the heartburn continues, you may need prescription medicines".
+_CONDITIONAL = re.compile(r"^\s*(?:if|when|unless|once|in (?:some|rare|severe) cases)\b", re.IGNORECASE)
 # A study's caveat or call for more research, not its finding: never the bottom line when a finding exists.
 _CAVEAT = re.compile(
     r"\b(?:further|future|more|larger|additional|well-designed|high-quality) (?:[\w-]+ ){0,2}(?:studies|research|trials|"

@@ -127,6 +127,10 @@ class Topic:
     def names_a_concept(self, words: set[str]) -> bool:
         return any(phrase and phrase <= words for concept in self.required + self.optional for phrase in concept)
 
+    def names_all(self, words: set[str]) -> bool:
+        """Whether ``words`` name every main concept of the question."""
+        return all(any(phrase and phrase <= words for phrase in concept) for concept in self.required)
+
     def score(self, words: set[str]) -> tuple[float, int]:
         """(topical score, how many required concepts are mentioned)."""
         def mentioned(phrases: list[frozenset[str]]) -> bool:
@@ -142,8 +146,8 @@ class Topic:
 
 # Groups of people (and laboratory animals) a sentence or a question can be about.
 _POPULATION = re.compile(
-    # not a Child-Pugh score, nor child-bearing age
-    r"\b(?:children|child(?![-–\s]*(?:pugh|turcotte|bearing|birth))|infants?|adolescents?|paediatric|pediatric|"
+    # not a Child-Pugh score, nor child-bearing age, nor the children one may have ("couples planning to have children")
+    r"\b(?<!have )(?<!having )(?<!had )(?<!have a )(?<!having a )(?<!had a )(?:children|child(?![-–\s]*(?:pugh|turcotte|bearing|birth))|infants?|adolescents?|paediatric|pediatric|"
     r"newborns?|older (?:adults|people|patients)|"
     r"elderly|aged (?:6[5-9]|[7-9]\d)|pregnan\w*|breast[- ]?feeding|women|men|mice|mouse|rats?|murine|rodents?|"
     r"animal (?:models?|studies))\b",
