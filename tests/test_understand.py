@@ -108,6 +108,7 @@ def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(voc
     "question, qtype",
     [
         ("How is gout treated?", "treatment"),
+        ("What exactly is a stent?", "definition"),
         ("What can I do to relieve heartburn at night?", "treatment"),
         ("What is the usual dose of amoxicillin for an ear infection?", "dose"),
         ("How many mg of melatonin should I take?", "dose"),
@@ -159,7 +160,8 @@ def test_a_drug_the_patient_takes_joins_the_focus_of_an_interaction_question(voc
 @pytest.mark.parametrize(
     "question, focus",
     [("How is chlamdia treated?", "Chlamydia Infections"), ("Can low testerone cause fatigue?", "Testosterone"),
-     ("What does colestrol medicine do?", "Cholesterol")],
+     ("What does colestrol medicine do?", "Cholesterol"),
+     ("Is bipolar passed on to children?", "Bipolar Disorder"), ("Can herpes make it hurt to pee?", "Herpes Simplex")],
 )
 def test_misspelt_and_organism_names_find_their_concept(vocabulary, question, focus):
     assert focus in {c.name for c in understand(question, vocabulary).focus}
@@ -267,3 +269,16 @@ def test_a_long_chemical_name_is_not_mentioned_by_another_that_starts_alike(voca
 ])
 def test_a_disease_is_found_by_its_name_without_disease_or_syndrome(vocabulary, question, focus):
     assert focus in {c.name for c in understand(question, vocabulary).focus}
+
+
+def test_the_infection_of_a_follow_up_is_one_named_earlier(vocabulary):
+    # "the infection" is the one the asker named before: infections at large would be answered
+    # with whatever infection the corpus says most about
+    assert not understand("What would clear up the infection?", vocabulary).understood
+    assert "Infections" in {c.name for c in understand("What lowers the infection rate after hip surgery?", vocabulary).focus}
+    follow_up = understand("What would clear up the infection?", vocabulary, earlier=understand("Is strep throat serious?", vocabulary))
+    assert follow_up.understood
+
+
+def test_coming_back_is_not_the_back(vocabulary):
+    assert "Back" not in {c.name for c in understand("Will the pain in my knee come back?", vocabulary).focus}

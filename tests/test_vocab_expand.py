@@ -125,7 +125,7 @@ def test_herniated_disc_question(vocab: Vocabulary) -> None:
         ("Are NSAIDs safe after surgery?", NSAIDS, "NSAIDs"),
         ("Is PT or NSAIDs better for a herniated disc?", PHYSICAL_THERAPY, "PT"),
         ("physiotherapy for back pain", PHYSICAL_THERAPY, "physiotherapy"),
-        # everyday treatment names mapped by hand (data/vocab/lay_treatment_terms.tsv)
+        # everyday treatment names mapped by hand (data/vocab/lay_terms.tsv)
         ("Does talk therapy help with depression?", "D011613", "talk therapy"),
         ("Are water pills safe for my heart?", "D004232", "water pills"),
         ("Does acupuncture help back pain?", "D015670", "acupuncture"),
@@ -277,3 +277,11 @@ def test_narrower_descriptors_are_found_nearest_first(vocab: Vocabulary) -> None
     names = vocab.narrower("D011613")  # Psychotherapy
     assert "Cognitive Behavioral Therapy" in names and "Psychotherapy" not in names
     assert vocab.narrower("D000000-unknown") == []
+
+
+def test_an_everyday_word_after_a_pronoun_and_a_modal_is_a_verb(vocab: Vocabulary) -> None:
+    assert "Sound" not in {c.name for c in expand_query("this may sound odd but is a cold contagious", vocab).concepts}
+    assert "Stress" in {c.name for c in expand_query("can stress cause hair loss", vocab).concepts}
+    assert "Cough" in {c.name for c in expand_query("will it cough up blood", vocab).concepts}  # a symptom stays
+    assert "Lead" not in {c.name for c in expand_query("would this lead to an ear infection", vocab).concepts}
+    assert "Exercise" in {c.name for c in expand_query("should I exercise with a cold", vocab).concepts}

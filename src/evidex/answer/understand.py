@@ -146,7 +146,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                          r"how (?:to|do i|should i|do you) (?:take|use|apply|inject)|when (?:to|should i) take|"
                          r"should (?:i|he|she|we) (?:take|start|use|get|be on)|do (?:i|you) need)\b"),
     # "what is gout?", not "what is the impact of X on Y?" (of a relation between things: general)
-    (QuestionType.DEFINITION, r"^(?:(?:what|who)\s+(?:is|are|was)|what['’]?s)\s+(?!(?:of|for|in|on|between|with|to|after|during|most|best|impact|"
+    (QuestionType.DEFINITION, r"^(?:(?:what|who)\s+(?:exactly\s+|really\s+|actually\s+)?(?:is|are|was)|what['’]?s)\s+(?!(?:of|for|in|on|between|with|to|after|during|most|best|impact|"
                               r"effect|role)\b)[\w'’-]+(?:\s+(?!(?:of|for|in|on|between|with|to|after|during|most|best|impact|"
                               r"effect|role)\b)[\w'’-]+){0,5}\s*[?.!]*\s*$|\bwhat does (?:\w+ ){1,4}mean\b|\bdefin\w*|"
                               r"\bmeaning of\b|\bexplain\b|\btell me about\b|\binformation (?:on|about)\b|\bwhat kind of\b"),
@@ -564,11 +564,22 @@ def _background_spans(text: str, asked: tuple[int, int]) -> list[tuple[int, int]
     return spans
 
 
+# "cure the infection?", "this infection is spreading": one infection, named earlier, not infections at large
+_ONE_NAMED_BEFORE = re.compile(r"\b(?:the|this|that|these|those)\s+$", re.IGNORECASE)
+# (not "the cancer risk", "the infection rate": the category names a kind of risk or rate there)
+_ONE_NAMED_AFTER = re.compile(
+    r"(?!\s*(?:risks?|rates?|screening|control|prevention|treatments?|therapy|patients?|survivors?|cells?|care|"
+    r"cent(?:re|er)s?|types?|stages?|research|prevalence|incidence|mortality|drugs?|medicines?|tests?|testing|sites?)\b)",
+    re.IGNORECASE,
+)
+
+
 def _qualified_categories(concepts: list[Concept], text: str, vocabulary: Vocabulary) -> list[Concept]:
     """A whole disease category ("infection", "cancer", "injury") is what a question is about only
     when nothing narrows it: inside a longer name ("yeast infection", "throat cancer") or after a part
     of the body ("kidney infection", "liver injury") it is not the focus (the organ or the longer name
-    is), and its everyday one-word synonyms ("mass" for a tumour) are not its names."""
+    is); "the infection" is one named earlier (a follow-up's), not infections at large; and its everyday
+    one-word synonyms ("mass" for a tumour) are not its names."""
     kept = []
     for concept in concepts:
         if concept.tree_numbers and all("." not in tree for tree in concept.tree_numbers):
@@ -581,7 +592,8 @@ def _qualified_categories(concepts: list[Concept], text: str, vocabulary: Vocabu
                 and 0 <= where - (_position(other, text) + len(other.matched_text)) <= 1
                 for other in concepts
             )
-            if inside or after_organ:
+            if inside or after_organ or (where >= 0 and _ONE_NAMED_BEFORE.search(text[:where]) and _ONE_NAMED_AFTER.match(
+                    text[where + len(concept.matched_text):])):
                 continue
             synonyms = [s for s in concept.synonyms if len(s.split()) > 1 or not vocabulary.is_everyday_word(s.lower())]
             concept = concept.model_copy(update={"synonyms": synonyms})
@@ -649,6 +661,13 @@ def _question_type(asking: str, asked: list[Concept], every: list[Concept], unkn
 UNKNOWN_NAME_LETTERS = 7
 
 
+# "wouldnt", "theyre": a contraction typed without its apostrophe, not a drug's name
+_CONTRACTION = re.compile(
+    r"(?:would|could|should|does|did|is|are|was|were|have|has|had|need|must|might)nt|(?:they|you|we)(?:re|ve|ll|d)|"
+    r"(?:there|that|what|where|who|it)s"
+)
+
+
 def _unknown_drugs(asking: str, expanded: ExpandedQuery, vocabulary: Vocabulary) -> list[str]:
     """Words of the asking sentence that name something the vocabulary does not know: a drug by
     its stem or its place ("dose of …"), or any long word that is neither English nor medical
@@ -658,7 +677,7 @@ def _unknown_drugs(asking: str, expanded: ExpandedQuery, vocabulary: Vocabulary)
     found = []
     for word in re.findall(r"[A-Za-z][A-Za-z0-9-]{5,}", asking):
         lowered = word.lower()
-        if lowered in named or lowered in expanded.corrections or vocabulary.is_known_word(lowered):
+        if lowered in named or lowered in expanded.corrections or vocabulary.is_known_word(lowered) or _CONTRACTION.fullmatch(lowered):
             continue
         if "-" in lowered and all(vocabulary.is_known_word(part) for part in lowered.split("-") if part):
             continue  # "evidence-backed", "well-known": words the vocabulary knows, joined

@@ -89,6 +89,11 @@ CLINICAL_CATEGORIES = tuple("ACDEFGMN")
 """MeSH trees a concept must be in: anatomy, diseases, drugs, techniques, psychiatry, phenomena,
 persons, health care; not organisms, disciplines, society, technology or geography."""
 
+# A pronoun and a modal verb, after which an everyday word is a verb ("this may sound silly"; but
+# "can stress cause …" asks about stress).
+_MODALS = frozenset("may might can could will would should must shall does do did".split())
+_COMING_BACK = frozenset("come comes came coming go goes went going grow grows grew growing bounce get gets got".split())
+_SUBJECT_PRONOUNS = frozenset("i you he she it we they this that these those which who".split())
 GENERIC_WORDS = frozenset(
     stem(w)
     for w in """treatment therapy management patient people person option approach intervention evidence
@@ -170,6 +175,7 @@ class _Match:
     typed: str
     senses: list[Sense]
     words: int
+    after_modal: bool = False  # "this may sound like": a verb, not Sound
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +267,12 @@ def _find_matches(
             i += 1
             continue
         span = tokens[i : i + n]
-        yield _Match(_typed(span, text), senses, n)
+        if n == 1 and span[0].surface == "back" and i > 0 and tokens[i - 1].surface in _COMING_BACK:
+            i += 1  # "will it come back?": a recurrence, not the back
+            continue
+        before = {tokens[i - 1].surface, tokens[i - 2].surface} if i > 1 else set()
+        after_modal = bool(before & _MODALS and before & _SUBJECT_PRONOUNS)  # "this may sound", "would this lead"
+        yield _Match(_typed(span, text), senses, n, after_modal)
         if n > 1 and all(s.kind is not SenseKind.MESH for s in senses):
             yield from _find_matches(span, text, vocab, n - 1)
         i += n
@@ -316,6 +327,7 @@ def _readings(match: _Match, vocab: Vocabulary) -> list[_Reading]:
     over abbreviation.
     """
     everyday = match.words == 1 and vocab.is_everyday_word(match.typed)
+    verb = everyday and match.after_modal
     senses = match.senses
     if not all(s.form for s in senses):
         kind = min((s.kind for s in senses), key=_KIND_ORDER.index)
@@ -324,17 +336,21 @@ def _readings(match: _Match, vocab: Vocabulary) -> list[_Reading]:
     readings: dict[str, _Reading] = {}
     for sense in sorted(senses, key=lambda s: (_ACRONYM_ORDER.index(s.kind), s.rank)):
         for reading in _sense_readings(sense, vocab):
-            if _plausible(reading, sense, everyday):
+            if _plausible(reading, sense, everyday, verb):
                 readings.setdefault(reading.descriptor.ui if reading.descriptor else reading.name, reading)
     return list(readings.values())
 
 
-def _plausible(reading: _Reading, sense: Sense, everyday: bool) -> bool:
-    """Drop readings outside clinical MeSH categories ("man" is Humans), and the entry-term
-    senses of everyday words unless they name a disease or body part ("speed", but "bleeding")."""
+def _plausible(reading: _Reading, sense: Sense, everyday: bool, verb: bool = False) -> bool:
+    """Drop readings outside clinical MeSH categories ("man" is Humans), the entry-term senses
+    of everyday words unless they name a disease or body part ("speed", but "bleeding"), and an
+    everyday word after a pronoun and a modal verb ("this may sound silly", "would this lead to")
+    unless it names a disease, a procedure or an activity ("it can bleed", "should I exercise")."""
     trees = reading.descriptor.tree_numbers if reading.descriptor else ()
     if trees and not any(t.startswith(CLINICAL_CATEGORIES) for t in trees):
         return False
+    if verb:
+        return any(t.startswith(("C", "E", "I03")) for t in trees)  # "it can bleed", "should I exercise"
     return not everyday or sense.rank == 0 or any(t.startswith(("A", "C")) for t in trees)
 
 

@@ -55,7 +55,7 @@ SOURCE_FILES = (
     "medical_abbreviations.csv",
     "cdc_plain_language_thesaurus.json",
     "nci_dictionary_of_cancer_terms.json",
-    "lay_treatment_terms.tsv",
+    "lay_terms.tsv",
 )
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][sS](?![^\W_]))?")
@@ -346,8 +346,8 @@ def _read_lay(raw: bytes) -> list[list[str]]:
     return topics
 
 
-def _read_lay_treatments(raw: bytes) -> list[tuple[str, str]]:
-    """(everyday phrase, MeSH descriptor UI): "talk therapy" -> Psychotherapy."""
+def _read_lay_terms(raw: bytes) -> list[tuple[str, str]]:
+    """(everyday phrase, MeSH descriptor UI): "talk therapy" -> Psychotherapy, "bipolar" -> Bipolar Disorder."""
     lines = [line for line in raw.decode("utf-8").splitlines() if line.strip() and not line.startswith("#")]
     return [(row["phrase"], row["descriptor_ui"]) for row in csv.DictReader(lines, delimiter="\t")]
 
@@ -414,7 +414,7 @@ def build_index(sources: dict[str, bytes] | None = None) -> dict[str, Any]:
             builder.add_term(synonym, SenseKind.LAY, str(number), 1)
     for abbreviation in abbreviations:
         builder.add(abbreviation, SenseKind.ABBREVIATION, abbreviation, 1, abbreviation)
-    for phrase, ui in _read_lay_treatments(sources["lay_treatment_terms.tsv"]):
+    for phrase, ui in _read_lay_terms(sources["lay_terms.tsv"]):
         builder.add(phrase, SenseKind.MESH, ui, 0)
     cdc = json.loads(sources["cdc_plain_language_thesaurus.json"])
     nci = json.loads(sources["nci_dictionary_of_cancer_terms.json"])
