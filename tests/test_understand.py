@@ -224,6 +224,10 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     ("Which tests show whether I have diabetes?", "diagnosis"),
     ("Can I take paracetamol when I am pregnant?", "contraindications"),  # whether it is safe then
     ("Could she keep taking sertraline while breastfeeding?", "contraindications"),
+    ("Do you think this could be appendicitis?", "symptoms"),  # whether it is: its signs
+    ("Is it possible for it to be shingles?", "symptoms"),
+    ("Is impetigo infectious to other children?", "cause"),  # how it spreads
+    ("Is my tiredness because of the iron deficiency?", "cause"),
 ])
 def test_question_types_from_everyday_phrasings(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype

@@ -117,11 +117,14 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
                             r"how (?:do|can|would|will|could) (?:i|you|we|one|someone|a person) (?:know|tell|recogni[sz]e)|"
                             r"is it normal to (?:feel|have)|do i have|could (?:it|this|that|i) (?:be|have)|"
+                            # "do you think this is meningitis?", "is it possible for it to be pneumonia?"
+                            r"think (?:it|this|that|i) (?:is|could be|might be|has|have)|(?:possible|likely) (?:for it to be|(?:that )?(?:it|this|that) (?:is|could be))|"
                             r"is (?:it|this|that) (?:a |an |just )?(?!contagious|serious|normal|safe|ok|okay|dangerous|curable|bad)\w+\s*\?\s*$)"),
     (QuestionType.RISK, r"\b(?:risk factors?|at risk|who (?:gets|is at risk|can get)|susceptib\w*|"
                         r"more likely to (?:get|develop)|chances? of (?:getting|developing))\b"),
     (QuestionType.CAUSE, r"\b(?:caus\w*|etiolog\w*|aetiolog\w*|why (?:do|does|did|am|is|are|would|have|has)|due to|trigger\w*|"
-                         r"reasons? for|what makes|contagious|spread\w*|catch(?:ing)? it)\b"),
+                         r"reasons? for|what makes|contagious|infectious|infective|spread\w*|catch(?:ing)? it|"
+                         r"(?:is|are|was|were)\b[^?]{0,40}\bbecause of)\b"),
     # "ok to help with swelling?" asks whether it helps, not whether it is safe with swelling
     (QuestionType.TREATMENT, r"\bhelp(?:s|ful)? (?:with|for|my)\b|\bgood for\b|\bworks? for\b|\bfirst aid\b|"
                              r"\bfirst response\b|\bwhat (?:to|should (?:i|we|you)|do you) do (?:if|when|for|about)\b"),
