@@ -559,6 +559,12 @@ def test_a_pointer_to_the_full_guideline_is_not_a_claim(corpus):
         assert not any("original guideline" in c.text for c in corpus.ask(question).claims())
 
 
+def test_a_question_about_an_animal_is_not_answered_from_human_medicine(corpus):
+    answer = corpus.ask("Is it safe to give ibuprofen to my dog?")
+    assert answer.abstained and not answer.claims() and not answer.references
+    assert "veterinarian" in answer.abstain_reason and "dog" in answer.abstain_reason
+
+
 def test_a_guideline_on_the_condition_asked_about_answers_for_it(corpus):
     # the sentences of a pneumonia guideline need not repeat "pneumonia" to be about it; what a
     # guideline covers ("The 2019 … guideline provides specific recommendations on …") and a list

@@ -161,7 +161,8 @@ def test_a_drug_the_patient_takes_joins_the_focus_of_an_interaction_question(voc
     "question, focus",
     [("How is chlamdia treated?", "Chlamydia Infections"), ("Can low testerone cause fatigue?", "Testosterone"),
      ("What does colestrol medicine do?", "Cholesterol"),
-     ("Is bipolar passed on to children?", "Bipolar Disorder"), ("Can herpes make it hurt to pee?", "Herpes Simplex")],
+     ("Is bipolar passed on to children?", "Bipolar Disorder"), ("Can herpes make it hurt to pee?", "Herpes Simplex"),
+     ("Which inhaler suits an asthmatic child?", "Asthma")],
 )
 def test_misspelt_and_organism_names_find_their_concept(vocabulary, question, focus):
     assert focus in {c.name for c in understand(question, vocabulary).focus}
@@ -286,3 +287,14 @@ def test_the_infection_of_a_follow_up_is_one_named_earlier(vocabulary):
 
 def test_coming_back_is_not_the_back(vocabulary):
     assert "Back" not in {c.name for c in understand("Will the pain in my knee come back?", vocabulary).focus}
+
+
+@pytest.mark.parametrize("question, animal", [
+    ("Can I give paracetamol to my cat?", "cat"),
+    ("My puppy ate grapes, is that dangerous?", "puppy"),
+    ("Is cat scratch disease dangerous?", None),  # a person's disease
+    ("What should I do after a dog bite?", None),
+    ("My dog bit me, do I need a tetanus shot?", None),
+])
+def test_an_animal_as_the_patient_is_recognised(vocabulary, question, animal):
+    assert understand(question, vocabulary).animal == animal

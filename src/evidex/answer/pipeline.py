@@ -64,6 +64,17 @@ SEARCH_TERMS: dict[QuestionType, str] = {
 }
 
 
+_NOT_UNDERSTOOD = (
+    "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
+    "that its vocabulary knows. If it follows an earlier question (\"is it contagious?\"), ask it as a "
+    "follow-up of that question, or name the condition or drug."
+)
+_FOR_ANIMALS = (
+    "This question is about an animal ({animal}). evidex's sources are on human medicine, and what is safe for a person "
+    "can be harmful to an animal. Ask a veterinarian."
+)
+
+
 @dataclass
 class Engine:
     """Everything ``ask`` needs, loaded once and reused across questions."""
@@ -91,7 +102,9 @@ class Engine:
             parsed = understand(text, self.searcher.vocabulary, audience, parsed)
         assert parsed is not None
         if not parsed.understood:
-            return self._not_understood(parsed, filters)
+            return self._not_answered(parsed, filters, _NOT_UNDERSTOOD)
+        if parsed.animal:
+            return self._not_answered(parsed, filters, _FOR_ANIMALS.format(animal=parsed.animal))
         live = fetch(parsed) if fetch is not None else None
         hits, searched = self.retrieve(parsed, filters)
         findings = self.select(parsed, hits)
@@ -136,14 +149,10 @@ class Engine:
             findings = [f for f in findings if defines_focus(parsed, f.text)]
         return findings
 
-    def _not_understood(self, question: ClinicalQuestion, filters: SearchFilters | None) -> Answer:
-        """An answer that says what is missing from a question that names nothing evidex can look up."""
+    def _not_answered(self, question: ClinicalQuestion, filters: SearchFilters | None, reason: str) -> Answer:
+        """An answer that says why evidex does not look this question up (it names nothing evidex
+        knows, or it is about an animal), keeping any urgent notice."""
         answer = self._compose(question, [], False, [], [], [], filters)
-        reason = (
-            "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
-            "that its vocabulary knows. If it follows an earlier question (\"is it contagious?\"), ask it as a "
-            "follow-up of that question, or name the condition or drug."
-        )
         urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
         return answer.model_copy(
             update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None}

@@ -331,6 +331,9 @@ class ClinicalQuestion:
     # Of a "what is …?" question, the words it puts before its focus ("uncontrolled" asthma,
     # "normal" blood pressure), as concept_phrase stems: the definition must be of that.
     defined: frozenset[str] = frozenset()
+    # The animal the question is about ("can I give paracetamol to my cat?"): evidex's sources
+    # are on people, and what is safe for a person may poison a cat.
+    animal: str | None = None
 
     @property
     def search_text(self) -> str:
@@ -464,6 +467,7 @@ def understand(
         _phrases(c) for c in question.focus if c.matched_text.lower() not in modifier_text
     ] + [[concept_phrase(t)] for t in question.unknown_terms]
     question.condition_phrases = [_phrases(c) for c in question.conditions if c.matched_text.lower() not in modifier_text]
+    question.animal = _animal(text) or (earlier.animal if earlier is not None else None)
     question.words = crude_stems(" ".join(question.expanded.terms) if question.expanded else question.text)
     if qtype is QuestionType.DEFINITION and question.focus:
         question.defined = _defined_words(text, question.focus[0])
@@ -472,6 +476,20 @@ def understand(
 
 # Words of a request for a definition, never part of what is to be defined.
 _DEFINING_WORDS = frozenset("define definition explain tell meaning mean means information kind please what's what’s whats who's".split())
+
+
+# An animal as the patient: "to my cat", "for dogs", "my puppy has" (not "a dog bite", "cat scratch
+# disease", "bird flu", "my dog bit me").
+_ANIMAL = re.compile(
+    r"\b(?:(?:to|for|in|give|giving|gave) (?:a |an |my |our |the |his |her |their )?|(?:my|our) )"
+    r"(cats?|kittens?|dogs?|pupp(?:y|ies)|horses?|pets?|rabbits?|hamsters?|ferrets?|parrots?)\b(?!\s+(?:bit|bites|scratch\w*))",
+    re.IGNORECASE,
+)
+
+
+def _animal(text: str) -> str | None:
+    match = _ANIMAL.search(text)
+    return match.group(1).lower() if match else None
 
 
 def _defined_words(text: str, focus: Concept) -> frozenset[str]:
