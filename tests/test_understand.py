@@ -298,3 +298,9 @@ def test_coming_back_is_not_the_back(vocabulary):
 ])
 def test_an_animal_as_the_patient_is_recognised(vocabulary, question, animal):
     assert understand(question, vocabulary).animal == animal
+
+
+def test_a_part_of_the_body_before_a_sign_says_where_it_is(vocabulary):
+    assert {"Uvula", "Swelling"} <= {c.name for c in understand("What brings down uvula swelling?", vocabulary).focus}
+    # "knee pain" is a name of its own: the knee is not a second topic
+    assert "Knee" not in {c.name for c in understand("What causes knee pain?", vocabulary).focus}

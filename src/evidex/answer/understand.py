@@ -403,7 +403,8 @@ def understand(
     cue_spans = [m.span() for m in _ASKING_WORDS.finditer(text)]
     concepts = [
         c for c in expanded.concepts
-        if _kind(c) != "other" and not _within(_position(c, text), len(c.matched_text), cue_spans)
+        if (_kind(c) != "other" or _says_where(c, expanded.concepts, text))
+        and not _within(_position(c, text), len(c.matched_text), cue_spans)
     ]
     in_background = [c for c in concepts if _inside(_position(c, text), background)]
     if not concepts:
@@ -642,6 +643,22 @@ _NOT_INTERVENTION_TREES = ("E05.318",)
 # Nor, alone, what a question is about: they say it asks how often ("Incidence", "Prevalence"); a
 # measure of something named ("Maternal Mortality", "Infant Mortality") is.
 _MEASURES = frozenset({"Incidence", "Prevalence", "Mortality", "Morbidity", "Epidemiologic Measurements"})
+
+
+def _says_where(part: Concept, concepts: list[Concept], text: str) -> bool:
+    """A part of the body just before a one-word sign ("uvula swelling", "hip bone pain") says
+    where it is: the question is about both, not about swelling anywhere.  Not when a name holds
+    both ("knee pain", "ear pain" are names of their own)."""
+    if not any(t.startswith("A") for t in part.tree_numbers) or (start := _position(part, text)) < 0:
+        return False
+    end = start + len(part.matched_text)
+    for sign in concepts:
+        where = _position(sign, text)
+        if (" " not in sign.matched_text.strip() and 0 <= where - end <= 1 and _kind(sign) == "condition"
+                and not any(start >= _position(c, text) >= 0 and where + len(sign.matched_text) <= _position(c, text) + len(c.matched_text)
+                            for c in concepts if c is not part and c is not sign)):
+            return True
+    return False
 
 
 def _kind(concept: Concept) -> str:
