@@ -565,6 +565,16 @@ def test_a_question_about_an_animal_is_not_answered_from_human_medicine(corpus):
     assert "veterinarian" in answer.abstain_reason and "dog" in answer.abstain_reason
 
 
+def test_a_treatment_the_sources_never_mention_gets_how_they_treat_the_condition(corpus):
+    # nothing retrieved speaks of antibiotics for shingles: say so, and show how the sources treat shingles
+    answer = corpus.ask("Are antibiotics given for shingles?", audience="patient")
+    assert not answer.abstained
+    assert "do not directly address antibiotics for shingles" in answer.section("bottom_line").notes[0].text
+    usual = answer.section("usual_treatment")
+    assert usual and any("antiviral" in c.text.lower() for c in usual.claims)
+    assert_citations_sound(answer, corpus)
+
+
 def test_a_guideline_on_the_condition_asked_about_answers_for_it(corpus):
     # the sentences of a pneumonia guideline need not repeat "pneumonia" to be about it; what a
     # guideline covers ("The 2019 … guideline provides specific recommendations on …") and a list

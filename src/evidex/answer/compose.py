@@ -80,10 +80,11 @@ _PITFALL = re.compile(
 
 _SECTION_ORDER = [
     "urgent", "bottom_line", "details", "first_line", "second_line", "how_to", "avoid",
-    "pitfalls", "escalate", "patient_specific", "related", "evidence",
+    "pitfalls", "escalate", "patient_specific", "related", "usual_treatment", "evidence",
 ]
 _LIMITS = {"bottom_line": 2, "details": 5, "first_line": 4, "second_line": 4, "how_to": 3, "avoid": 4,
-           "pitfalls": 3, "escalate": 3, "patient_specific": 4, "related": 4, "evidence": 4}
+           "pitfalls": 3, "escalate": 3, "patient_specific": 4, "related": 4,
+           "usual_treatment": 3, "evidence": 4}
 
 
 @dataclass
@@ -163,7 +164,7 @@ def treatment_gap(question: ClinicalQuestion, findings: list[Finding]) -> bool:
     finding's source, mentions (an abstract titled with the treatment may call it "PET")."""
     treatments = treatment_phrases(question)
     return (
-        question.question_type is QuestionType.TREATMENT
+        question.question_type in (QuestionType.TREATMENT, QuestionType.USAGE)  # "would an antibiotic be prescribed for it?"
         and bool(treatments)
         and not any(mentions(treatments, f"{f.document.title} {f.text}") for f in findings)
     )
@@ -177,13 +178,15 @@ def draft_answer(
     indirect: Sequence[Finding] = (),
     min_relevance: float = 0.0,
     gap: bool = False,
+    usual: Sequence[Finding] = (),
 ) -> Draft:
     """Place the best findings into sections, at most two per document per section.
 
     ``bottom`` forces the bottom line (the basis of a yes/no verdict).  When no
     finding mentions the treatment the question asks about, the bottom line says
     so instead of stating something about another treatment (``gap``, from :func:`treatment_gap`), and ``indirect``
-    findings (that treatment in a related group) get a section of their own."""
+    findings (that treatment in a related group) get a section of their own; failing those, ``usual``
+    findings (how the sources treat the condition) do."""
     sections: dict[str, list[DraftClaim]] = {}
     notes: dict[str, list[str]] = {}
     seen: list[str] = []
@@ -207,9 +210,12 @@ def draft_answer(
         # Clinicians get guidelines and studies first; consumer pages only fill what they leave open.
         findings = sorted(findings, key=lambda f: f.document.audience == "consumer")
     if gap and not bottom:
-        notes["bottom_line"] = [_gap_note(question, bool(indirect))]
+        usual = [] if indirect else usual
+        notes["bottom_line"] = [_gap_note(question, bool(indirect), bool(usual))]
         for finding in indirect:
             place(finding, "related")
+        for finding in usual:
+            place(finding, "usual_treatment")
     else:
         # a harder sentence about the treatment asked about beats a plain one about another
         bottom = bottom or bottom_line(question, findings + set_aside)
@@ -233,7 +239,8 @@ def draft_answer(
         # covered by any claim shown, in its sentence or its source's title (a review on endoscopy *in pregnancy*)
         covered = any(
             modifier_matches(pattern, f"{c.finding.document.title} {c.finding.text}")
-            for key, claims in sections.items() if key != "related" for c in claims  # related groups are other people
+            for key, claims in sections.items() if key not in ("related", "usual_treatment")  # other people, other treatments
+            for c in claims
         )
         if not covered:
             notes.setdefault("patient_specific", []).append(
@@ -280,7 +287,7 @@ def _as_typed(typed: str) -> str:
     return typed.lower() if typed.isupper() and len(typed) > 5 else typed
 
 
-def _gap_note(question: ClinicalQuestion, has_indirect: bool) -> str:
+def _gap_note(question: ClinicalQuestion, has_indirect: bool, has_usual: bool = False) -> str:
     conditions = [_as_typed(c.matched_text) for c in question.main_conditions]
     treatment = " or ".join(_as_typed(c.matched_text) for c in question.interventions)
     # what was computed: no sentence that answers the question names the treatment; a page may
@@ -292,6 +299,8 @@ def _gap_note(question: ClinicalQuestion, has_indirect: bool) -> str:
             f" What sources on this condition say about {treatment} in a related or broader group is shown under "
             f"“{SECTION_TITLES['related']}”: check that its population matches before applying it."
         )
+    elif has_usual:
+        text += f" What they say about treating it is shown under “{SECTION_TITLES['usual_treatment']}”."
     return text
 
 

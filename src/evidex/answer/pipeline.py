@@ -64,6 +64,7 @@ SEARCH_TERMS: dict[QuestionType, str] = {
 }
 
 
+USUAL_TREATMENTS = 3  # sentences on how the condition is treated, when the treatment asked about is never mentioned
 _NOT_UNDERSTOOD = (
     "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
     "that its vocabulary knows. If it follows an earlier question (\"is it contagious?\"), ask it as a "
@@ -116,7 +117,8 @@ class Engine:
             # a treatment question says so, and shows what sources on the condition say of that treatment elsewhere
             gap = gap or treatment_gap(parsed, findings)
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
-        answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters)
+        usual = self.usual_treatments(parsed, filters) if gap and not indirect else []
+        answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters, usual)
         answer, report = verify_answer(answer, self.store)
         provenance = answer.provenance.model_copy(
             update={
@@ -148,6 +150,23 @@ class Engine:
             # "what is X?" is answered by what X is; sentences that only mention X do not answer it
             findings = [f for f in findings if defines_focus(parsed, f.text)]
         return findings
+
+    def usual_treatments(self, parsed: ClinicalQuestion, filters: SearchFilters | None) -> list[Finding]:
+        """How the sources treat the question's condition, for a question on a treatment of it that
+        they never mention ("would an antibiotic be prescribed for shingles?"): the answer to the
+        question evidex asks itself, "How is shingles treated?"."""
+        conditions = parsed.main_conditions
+        if not conditions:
+            return []
+        asked = understand(
+            f"How is {' and '.join(c.matched_text for c in conditions)} treated?", self.searcher.vocabulary, parsed.audience
+        )
+        if asked.question_type is not QuestionType.TREATMENT or {c.ui for c in asked.conditions} != {c.ui for c in conditions}:
+            return []
+        hits, _ = self.retrieve(asked, filters)
+        findings = [f for f in self.select(asked, hits) if may_be_the_bottom_line(asked, f)]
+        best = bottom_line(asked, findings)  # that question's own answer first, then the most relevant
+        return ([best] if best else []) + sorted((f for f in findings if f is not best), key=lambda f: -f.relevance)[: USUAL_TREATMENTS - 1]
 
     def _not_answered(self, question: ClinicalQuestion, filters: SearchFilters | None, reason: str) -> Answer:
         """An answer that says why evidex does not look this question up (it names nothing evidex
@@ -211,6 +230,7 @@ class Engine:
         hits: list[SearchHit],
         searched: list[str],
         filters: SearchFilters | None,
+        usual: Sequence[Finding] = (),
     ) -> Answer:
         now = datetime.now(timezone.utc)
         # No yes or no on a treatment that no retrieved passage mentions: it would rest on another treatment.
@@ -227,6 +247,7 @@ class Engine:
             indirect=indirect,
             min_relevance=model.claim_threshold,
             gap=gap,
+            usual=usual,
         )
         quoted = [c.finding for claims in draft.sections.values() for c in claims]
         add_urgent_advice(draft, urgent_advice(quoted, self.splitter))

@@ -20,6 +20,7 @@ SectionKey = Literal[
     "escalate",
     "patient_specific",
     "related",
+    "usual_treatment",
     "evidence",
 ]
 
@@ -35,6 +36,7 @@ SECTION_TITLES: dict[str, str] = {
     "escalate": "When to escalate / red flags",
     "patient_specific": "Patient-specific considerations",
     "related": "Evidence from related groups",
+    "usual_treatment": "How the sources say the condition is treated",
     "evidence": "Other findings",
 }
 
