@@ -647,9 +647,12 @@ _MEASURES = frozenset({"Incidence", "Prevalence", "Mortality", "Morbidity", "Epi
 
 def _says_where(part: Concept, concepts: list[Concept], text: str) -> bool:
     """A part of the body just before a one-word sign ("uvula swelling", "hip bone pain") says
-    where it is: the question is about both, not about swelling anywhere.  Not when a name holds
-    both ("knee pain", "ear pain" are names of their own)."""
+    where it is, when that sign is the question's only condition: the question is about both, not
+    about swelling anywhere.  Not when a name holds both ("knee pain", "ear pain" are names of
+    their own)."""
     if not any(t.startswith("A") for t in part.tree_numbers) or (start := _position(part, text)) < 0:
+        return False
+    if sum(_kind(c) == "condition" for c in concepts) != 1:
         return False
     end = start + len(part.matched_text)
     for sign in concepts:
