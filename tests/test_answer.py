@@ -575,6 +575,13 @@ def test_a_treatment_the_sources_never_mention_gets_how_they_treat_the_condition
     assert_citations_sound(answer, corpus)
 
 
+def test_a_recommendation_for_another_group_is_not_the_answer_for_the_group_asked_about(corpus):
+    # lipid screening "in men aged 35 years or older and women aged 45 years or older" says nothing of newborns
+    answer = corpus.ask("Which heart condition do newborns of mothers with diabetes get?")
+    bottom = answer.section("bottom_line")
+    assert answer.abstained or not re.search(r"\b(?:men|women|adults)\b", bottom.claims[0].text)
+
+
 def test_a_guideline_on_the_condition_asked_about_answers_for_it(corpus):
     # the sentences of a pneumonia guideline need not repeat "pneumonia" to be about it; what a
     # guideline covers ("The 2019 … guideline provides specific recommendations on …") and a list

@@ -72,3 +72,4 @@ def test_the_children_one_may_have_are_not_a_group_the_sentence_is_about():
     assert population_groups("Couples planning to have children may want to see a genetic counselor.") == []
     assert population_groups("Women at risk of having a child with the disease should be offered testing.") == ["women"]
     assert population_groups("Children with asthma should carry a reliever.") == ["child"]
+    assert population_groups("Neonates born before 32 weeks should be screened.") == ["child"]

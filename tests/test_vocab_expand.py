@@ -285,3 +285,8 @@ def test_an_everyday_word_after_a_pronoun_and_a_modal_is_a_verb(vocab: Vocabular
     assert "Cough" in {c.name for c in expand_query("will it cough up blood", vocab).concepts}  # a symptom stays
     assert "Lead" not in {c.name for c in expand_query("would this lead to an ear infection", vocab).concepts}
     assert "Exercise" in {c.name for c in expand_query("should I exercise with a cold", vocab).concepts}
+
+
+def test_an_organs_problems_are_its_diseases(vocab: Vocabulary) -> None:
+    assert "Heart Diseases" in {c.name for c in expand_query("a cardiac condition since birth", vocab).concepts}
+    assert "Kidney Diseases" in {c.name for c in expand_query("can kidney problems cause itching", vocab).concepts}

@@ -373,6 +373,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     document = finding.document
     if not finding.names_all and finding.relevance < PARTIAL_TOPIC_RELEVANCE:
         return False
+    if question.populations and other_populations(question, finding.text) and not _for_the_patient(question, finding):
+        return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
         return False
     if " | " in finding.text and not (question.question_type is QuestionType.DOSE and _DOSE_AMOUNT.search(finding.text)):

@@ -148,7 +148,7 @@ class Topic:
 _POPULATION = re.compile(
     # not a Child-Pugh score, nor child-bearing age, nor the children one may have ("couples planning to have children")
     r"\b(?<!have )(?<!having )(?<!had )(?<!have a )(?<!having a )(?<!had a )(?:children|child(?![-–\s]*(?:pugh|turcotte|bearing|birth))|infants?|adolescents?|paediatric|pediatric|"
-    r"newborns?|older (?:adults|people|patients)|"
+    r"newborns?|neonates?|neonatal|older (?:adults|people|patients)|"
     r"elderly|aged (?:6[5-9]|[7-9]\d)|pregnan\w*|breast[- ]?feeding|women|men|mice|mouse|rats?|murine|rodents?|"
     r"animal (?:models?|studies))\b",
     re.IGNORECASE,
@@ -157,7 +157,7 @@ _POPULATION = re.compile(
 # A population word, as the modifier key understand gives it (so "older" matches "older_adult").
 _POPULATION_GROUP = {
     "child": "child", "children": "child", "infant": "child", "adolescent": "child", "paediatric": "child",
-    "pediatric": "child", "newborn": "child", "older": "older_adult", "elderly": "older_adult", "aged": "older_adult",
+    "pediatric": "child", "newborn": "child", "neonate": "child", "neonatal": "child", "older": "older_adult", "elderly": "older_adult", "aged": "older_adult",
     "pregnan": "pregnancy", "pregnancy": "pregnancy", "pregnant": "pregnancy", "breast": "pregnancy",
     "breastfeeding": "pregnancy", "women": "women", "men": "men", "mice": "animals", "mouse": "animals",
     "rat": "animals", "murine": "animals", "rodent": "animals", "animal": "animals",

@@ -407,6 +407,7 @@ def build_index(sources: dict[str, bytes] | None = None) -> dict[str, Any]:
         for entry in _split(entries):
             builder.add_term(entry, SenseKind.MESH, ui, 1)
     _add_short_disease_names(builder, mesh)
+    _add_problem_names(builder, mesh)
     for number, topic in enumerate(lay):
         topic.append(builder.best_mesh(topic[0]) or builder.best_mesh(strip_qualifier(topic[0])) or "")
         builder.add_term(topic[0], SenseKind.LAY, str(number), 0)
@@ -455,6 +456,25 @@ def _add_short_disease_names(builder: _IndexBuilder, mesh: list[list[str]]) -> N
     for short, uis in shorts.values():
         if len(uis) == 1:
             builder.add(short, SenseKind.MESH, uis.pop(), 2)
+
+
+# "heart problems", "a cardiac condition": a disease named by its organ and an everyday head noun
+_DISEASES_OF = re.compile(r"^([a-z]+)\s+(?:diseases?|disorders?)$", re.IGNORECASE)
+_EVERYDAY_HEADS = ("condition", "conditions", "problem", "problems", "trouble")
+
+
+def _add_problem_names(builder: _IndexBuilder, mesh: list[list[str]]) -> None:
+    """"<organ> problems" and "<organ> condition" for each "<organ> diseases" name ("Heart
+    Diseases", "Cardiac Diseases"), as a weaker name, unless the phrase already names something."""
+    for ui, name, trees, entries in mesh:
+        if not any(tree.startswith(("C", "F03")) for tree in _split(trees)):
+            continue
+        for term in (name, *_split(entries)):
+            if match := _DISEASES_OF.match(uninvert(term) or term):
+                for head in _EVERYDAY_HEADS:
+                    phrase = f"{match.group(1)} {head}"
+                    if normalise(phrase) not in builder.senses:
+                        builder.add(phrase, SenseKind.MESH, ui, 2)
 
 
 def encode_index(index: dict[str, Any]) -> bytes:
