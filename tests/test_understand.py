@@ -109,6 +109,7 @@ def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(voc
     [
         ("How is gout treated?", "treatment"),
         ("What exactly is a stent?", "definition"),
+        ("Which kind of illness is lupus?", "definition"),
         ("What can I do to relieve heartburn at night?", "treatment"),
         ("What is the usual dose of amoxicillin for an ear infection?", "dose"),
         ("How many mg of melatonin should I take?", "dose"),

@@ -152,7 +152,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.DEFINITION, r"^(?:(?:what|who)\s+(?:exactly\s+|really\s+|actually\s+)?(?:is|are|was)|what['’]?s)\s+(?!(?:of|for|in|on|between|with|to|after|during|most|best|impact|"
                               r"effect|role)\b)[\w'’-]+(?:\s+(?!(?:of|for|in|on|between|with|to|after|during|most|best|impact|"
                               r"effect|role)\b)[\w'’-]+){0,5}\s*[?.!]*\s*$|\bwhat does (?:\w+ ){1,4}mean\b|\bdefin\w*|"
-                              r"\bmeaning of\b|\bexplain\b|\btell me about\b|\binformation (?:on|about)\b|\bwhat kind of\b"),
+                              r"\bmeaning of\b|\bexplain\b|\btell me about\b|\binformation (?:on|about)\b|\b(?:what|which) (?:kind|type|sort) of\b"),
 )
 # Words that say what kind of answer is wanted; MeSH has headings for some ("Signs and Symptoms",
 # "Drug-Related Side Effects and Adverse Reactions"), but in a question they are never its topic.
