@@ -294,7 +294,7 @@ def extract_findings(
         candidates = []
         spans = splitter.spans(hit.passage_id, hit.passage.text)
         for index, (start, end) in enumerate(spans):
-            start = _with_preceding_warning(hit.passage.text, spans, index)
+            start = _with_antecedent(hit.passage.text, spans, index, topic) or _with_preceding_warning(hit.passage.text, spans, index)
             text = hit.passage.text[start:end]
             if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
                 continue
@@ -365,6 +365,26 @@ _WARNING = re.compile(
     re.IGNORECASE,
 )
 MAX_WARNING_CHARS = 250
+
+
+# "It" or "They" opening a sentence whose subject is the one before's: "Hives are very common. They
+# usually go away on their own …"
+_PRONOUN_SUBJECT = re.compile(r"^\s*(?:It|They)\s")
+ANTECEDENT_WORDS = 3  # how far into the sentence before its subject, the focus, must be named
+
+
+def _with_antecedent(text: str, spans: list[tuple[int, int]], index: int, topic: Topic) -> int | None:
+    """Where the quote of a sentence that opens with "It" or "They" starts when the sentence before
+    it, on the same line, opens by naming what the question is about: there, so that the quote
+    keeps its subject ("Hives are very common. They usually go away …"); else None."""
+    start, _ = spans[index]
+    if index == 0 or not _PRONOUN_SUBJECT.match(text[start:start + 6]):
+        return None
+    before_start, _ = spans[index - 1]
+    if "\n" in text[before_start:start]:
+        return None
+    opening = " ".join(text[before_start:start].split()[:ANTECEDENT_WORDS])
+    return before_start if topic.names_a_concept(concept_words(opening)) else None
 
 
 def _with_preceding_warning(text: str, spans: list[tuple[int, int]], index: int) -> int:
