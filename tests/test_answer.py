@@ -546,9 +546,9 @@ def test_a_dose_is_given_only_for_the_condition_and_the_patient_asked_about(corp
 
 
 def test_a_sentence_on_part_of_the_question_is_not_its_answer(corpus):
-    # the corpus speaks of a dye injection only for CT scans, and never of when images are taken:
-    # "you may be given an injection of a dye for a CT scan" does not say when an MRI is taken
-    answer = corpus.ask("How many minutes after the dye injection is an MRI taken?", audience="patient")
+    # an ultrasound's use for fatty liver ("limited sensitivity for mild steatosis") names the test,
+    # not the gallbladder, and says nothing of when after a meal it is done
+    answer = corpus.ask("How long after eating is an ultrasound of the gallbladder done?", audience="patient")
     assert answer.abstained and not answer.claims()
 
 
@@ -566,12 +566,13 @@ def test_a_question_about_an_animal_is_not_answered_from_human_medicine(corpus):
 
 
 def test_a_treatment_the_sources_never_mention_gets_how_they_treat_the_condition(corpus):
-    # nothing retrieved speaks of antibiotics for shingles: say so, and show how the sources treat shingles
-    answer = corpus.ask("Are antibiotics given for shingles?", audience="patient")
+    # nothing retrieved speaks of antibiotics for chickenpox: say so, and show how the sources treat it
+    answer = corpus.ask("Are antibiotics given for chickenpox?", audience="patient")
     assert not answer.abstained
-    assert "do not directly address antibiotics for shingles" in answer.section("bottom_line").notes[0].text
+    assert "do not directly address antibiotics for chickenpox" in answer.section("bottom_line").notes[0].text
     usual = answer.section("usual_treatment")
-    assert usual and any("antiviral" in c.text.lower() for c in usual.claims)
+    assert usual and usual.claims and "none of them is about antibiotics" in usual.notes[0].text
+    assert not any("antibiotic" in c.text.lower() for c in usual.claims)
     assert_citations_sound(answer, corpus)
 
 

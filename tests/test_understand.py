@@ -108,7 +108,7 @@ def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(voc
     "question, qtype",
     [
         ("How is gout treated?", "treatment"),
-        ("What exactly is a stent?", "definition"),
+        ("What actually is a stent?", "definition"),
         ("Which kind of illness is lupus?", "definition"),
         ("What can I do to relieve heartburn at night?", "treatment"),
         ("What is the usual dose of amoxicillin for an ear infection?", "dose"),
@@ -227,9 +227,11 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     ("Can I take paracetamol when I am pregnant?", "contraindications"),  # whether it is safe then
     ("Could she keep taking sertraline while breastfeeding?", "contraindications"),
     ("Do you think this could be appendicitis?", "symptoms"),  # whether it is: its signs
-    ("Is it possible for it to be shingles?", "symptoms"),
+    ("Is it likely that this is measles?", "symptoms"),
     ("Is impetigo infectious to other children?", "cause"),  # how it spreads
     ("Is my tiredness because of the iron deficiency?", "cause"),
+    ("How is infectious mononucleosis treated?", "treatment"),  # "infectious" in a name asks nothing
+    ("I think it is a cold, what can I take to feel better?", "treatment"),
 ])
 def test_question_types_from_everyday_phrasings(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype
@@ -270,7 +272,7 @@ def test_a_long_chemical_name_is_not_mentioned_by_another_that_starts_alike(voca
 
 @pytest.mark.parametrize("question, focus", [
     ("I have sickle cell, is it safe to fly?", "Anemia, Sickle Cell"),
-    ("What is congenital heart in a newborn?", "Heart Defects, Congenital"),
+    ("Does restless legs run in families?", "Restless Legs Syndrome"),
     ("What causes carpal tunnel?", "Carpal Tunnel Syndrome"),
 ])
 def test_a_disease_is_found_by_its_name_without_disease_or_syndrome(vocabulary, question, focus):
@@ -282,6 +284,7 @@ def test_the_infection_of_a_follow_up_is_one_named_earlier(vocabulary):
     # with whatever infection the corpus says most about
     assert not understand("What would clear up the infection?", vocabulary).understood
     assert "Infections" in {c.name for c in understand("What lowers the infection rate after hip surgery?", vocabulary).focus}
+    assert "Infections" in {c.name for c in understand("Is the infection on my heel serious?", vocabulary).focus}  # it says where
     follow_up = understand("What would clear up the infection?", vocabulary, earlier=understand("Is strep throat serious?", vocabulary))
     assert follow_up.understood
 
@@ -291,17 +294,20 @@ def test_coming_back_is_not_the_back(vocabulary):
 
 
 @pytest.mark.parametrize("question, animal", [
-    ("Can I give paracetamol to my cat?", "cat"),
+    ("Can I give aspirin to my horse?", "horse"),
     ("My puppy ate grapes, is that dangerous?", "puppy"),
     ("Is cat scratch disease dangerous?", None),  # a person's disease
     ("What should I do after a dog bite?", None),
     ("My dog bit me, do I need a tetanus shot?", None),
+    ("I was bitten by my neighbour's dog, is that dangerous?", None),
+    ("Is toxoplasmosis from our cat a risk in pregnancy?", None),
+    ("Which antihistamine works best if I am allergic to cats?", None),
 ])
 def test_an_animal_as_the_patient_is_recognised(vocabulary, question, animal):
     assert understand(question, vocabulary).animal == animal
 
 
 def test_a_part_of_the_body_before_a_sign_says_where_it_is(vocabulary):
-    assert {"Uvula", "Swelling"} <= {c.name for c in understand("What brings down uvula swelling?", vocabulary).focus}
+    assert {"Tongue", "Swelling"} <= {c.name for c in understand("What brings down tongue swelling?", vocabulary).focus}
     # "knee pain" is a name of its own: the knee is not a second topic
     assert "Knee" not in {c.name for c in understand("What causes knee pain?", vocabulary).focus}

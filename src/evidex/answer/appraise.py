@@ -107,7 +107,7 @@ _FRAGMENT = re.compile(
     # "Most are caused by a virus" (most sore throats)
     r"^\s*(?:Some|Many|Most|Several|Others|Both|Few)\s+(?:are|is|was|were|can|could|may|might|will|would|should|"
     r"must|have|has|had|do|does|did|cause|include|help|prevent|treat|work|need|require|affect|occur|develop|lead|"
-    r"make|become|get|go|cure|relieve|reduce)\b|"
+    r"make|become|get|go|cure|relieve|reduce)\b(?!-)|"
     # part of a count whose whole is in the sentence before: "Three of which, were double blinded."
     r"^\s*(?:\w+ )?of (?:which|whom|these|them|those)\b|"  # a heading: "When to seek medical attention (…)"
     # a list item whose subject is its heading: "**Not routinely recommended** in DKA", "Consider only if pH < 7.0"

@@ -185,8 +185,8 @@ def draft_answer(
     ``bottom`` forces the bottom line (the basis of a yes/no verdict).  When no
     finding mentions the treatment the question asks about, the bottom line says
     so instead of stating something about another treatment (``gap``, from :func:`treatment_gap`), and ``indirect``
-    findings (that treatment in a related group) get a section of their own; failing those, ``usual``
-    findings (how the sources treat the condition) do."""
+    findings (that treatment in a related group) get a section of their own; so do ``usual`` findings
+    (how the sources treat the condition), which the caller gives only when there are no indirect ones."""
     sections: dict[str, list[DraftClaim]] = {}
     notes: dict[str, list[str]] = {}
     seen: list[str] = []
@@ -210,12 +210,13 @@ def draft_answer(
         # Clinicians get guidelines and studies first; consumer pages only fill what they leave open.
         findings = sorted(findings, key=lambda f: f.document.audience == "consumer")
     if gap and not bottom:
-        usual = [] if indirect else usual
         notes["bottom_line"] = [_gap_note(question, bool(indirect), bool(usual))]
         for finding in indirect:
             place(finding, "related")
         for finding in usual:
             place(finding, "usual_treatment")
+        if usual:
+            notes["usual_treatment"] = [_usual_note(question)]
     else:
         # a harder sentence about the treatment asked about beats a plain one about another
         bottom = bottom or bottom_line(question, findings + set_aside)
@@ -285,6 +286,12 @@ def _as_typed(typed: str) -> str:
     """The question's words for a note, the same however they were typed: a question
     asked again in capitals must not read as a changed answer ("PT" stays)."""
     return typed.lower() if typed.isupper() and len(typed) > 5 else typed
+
+
+def _usual_note(question: ClinicalQuestion) -> str:
+    conditions = " or ".join(_as_typed(c.matched_text) for c in question.main_conditions)
+    treatment = " or ".join(_as_typed(c.matched_text) for c in question.interventions)
+    return f"These are about treating {conditions} in general; none of them is about {treatment}."
 
 
 def _gap_note(question: ClinicalQuestion, has_indirect: bool, has_usual: bool = False) -> str:
@@ -444,7 +451,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
             not _for_the_patient(question, f),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
-            bool(_CONDITIONAL.match(f.text)),  # "If the heartburn continues, …" answers for some
+            bool(_SOME_CASES.match(f.text)),  # "If the cough lasts, …" answers for some cases only
             named_share(question, "", f.document.title) == 0,
             _section_fit(question, f),
             f.index > 0,
@@ -458,8 +465,8 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
             not _for_the_patient(question, f),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
-            bool(_CONDITIONAL.match(f.text)),  # "If the heartburn continues, …" answers for some
             bool(treatments) and not mentions(treatments, f.text),
+            bool(_SOME_CASES.match(f.text)),  # "If the heartburn continues, …" answers for some cases only
             bool(_SPECULATIVE.search(f.text)),
             not (f.strength or _CONCLUSIVE.search(f.text) or FINDING_CUES.search(f.text)),
             bool(_AVOID.search(f.text)) and question.question_type in _OPTION_TYPES,
@@ -546,8 +553,13 @@ _CONTINUES = re.compile(
     r"in contrast|conversely|on the other hand|otherwise|other|another)\b",
     re.IGNORECASE,
 )
-# A sentence about some cases only: "If the heartburn continues, you may need prescription medicines".
-_CONDITIONAL = re.compile(r"^\s*(?:if|when|unless|once|in (?:some|rare|severe) cases)\b", re.IGNORECASE)
+# A sentence about some cases only: "If the heartburn continues, you may need prescription medicines"
+# (not "When compared with …", "When used …", "Once daily …").
+_SOME_CASES = re.compile(
+    r"^\s*(?:if|unless|when(?! (?:compared|used|given|taken|combined)\b)|once(?![- ]?(?:daily|a day|weekly))|"
+    r"in (?:some|rare|severe) cases)\b",
+    re.IGNORECASE,
+)
 # A study's caveat or call for more research, not its finding: never the bottom line when a finding exists.
 _CAVEAT = re.compile(
     r"\b(?:further|future|more|larger|additional|well-designed|high-quality) (?:[\w-]+ ){0,2}(?:studies|research|trials|"

@@ -4,6 +4,7 @@ compose → verify.  Rendering and publishing take the :class:`Answer` from here
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -26,6 +27,7 @@ from evidex.answer.compose import (
     draft_answer,
     may_be_the_bottom_line,
     number_references,
+    section_for,
     treatment_gap,
     verdict_for,
 )
@@ -64,6 +66,8 @@ SEARCH_TERMS: dict[QuestionType, str] = {
 }
 
 
+# "CHA2DS2-VASc = 0: No antithrombotic therapy …": a row for one group of patients
+_SUBGROUP_LABEL = re.compile(r"^[^.:]{1,60}(?:=|[<>≤≥])[^.:]{0,20}:")
 USUAL_TREATMENTS = 3  # sentences on how the condition is treated, when the treatment asked about is never mentioned
 _NOT_UNDERSTOOD = (
     "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
@@ -153,18 +157,23 @@ class Engine:
 
     def usual_treatments(self, parsed: ClinicalQuestion, filters: SearchFilters | None) -> list[Finding]:
         """How the sources treat the question's condition, for a question on a treatment of it that
-        they never mention ("would an antibiotic be prescribed for shingles?"): the answer to the
-        question evidex asks itself, "How is shingles treated?"."""
+        they never mention ("is vitamin C given for chickenpox?"): the answer to the question evidex
+        asks itself, "How is chickenpox treated?"."""
         conditions = parsed.main_conditions
-        if not conditions:
-            return []
+        if not conditions or parsed.modifiers:
+            return []  # what suits the patient's group ("during pregnancy") is not the general treatment
         asked = understand(
             f"How is {' and '.join(c.matched_text for c in conditions)} treated?", self.searcher.vocabulary, parsed.audience
         )
         if asked.question_type is not QuestionType.TREATMENT or {c.ui for c in asked.conditions} != {c.ui for c in conditions}:
             return []
         hits, _ = self.retrieve(asked, filters)
-        findings = [f for f in self.select(asked, hits) if may_be_the_bottom_line(asked, f)]
+        floor = (self.relevance_model or shipped_model()).claim_threshold
+        findings = [
+            f for f in self.select(asked, hits)
+            if may_be_the_bottom_line(asked, f) and f.relevance >= floor and section_for(f, asked) != "avoid"
+            and not _SUBGROUP_LABEL.match(f.text)
+        ]
         best = bottom_line(asked, findings)  # that question's own answer first, then the most relevant
         return ([best] if best else []) + sorted((f for f in findings if f is not best), key=lambda f: -f.relevance)[: USUAL_TREATMENTS - 1]
 

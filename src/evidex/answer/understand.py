@@ -117,14 +117,14 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
                             r"how (?:do|can|would|will|could) (?:i|you|we|one|someone|a person) (?:know|tell|recogni[sz]e)|"
                             r"is it normal to (?:feel|have)|do i have|could (?:it|this|that|i) (?:be|have)|"
-                            # "do you think this is meningitis?", "is it possible for it to be pneumonia?"
-                            r"think (?:it|this|that|i) (?:is|could be|might be|has|have)|(?:possible|likely) (?:for it to be|(?:that )?(?:it|this|that) (?:is|could be))|"
+                            # "do you think this is gout?", "is it likely that this is measles?", the question's last words
+                            r"(?:think|possible|likely) (?:(?:that )?(?:it|this|that) (?:is|could be|might be)|for it to be) (?:\w+\s*){1,4}[?.!]*\s*$|"
                             r"is (?:it|this|that) (?:a |an |just )?(?!contagious|serious|normal|safe|ok|okay|dangerous|curable|bad)\w+\s*\?\s*$)"),
     (QuestionType.RISK, r"\b(?:risk factors?|at risk|who (?:gets|is at risk|can get)|susceptib\w*|"
                         r"more likely to (?:get|develop)|chances? of (?:getting|developing))\b"),
     (QuestionType.CAUSE, r"\b(?:caus\w*|etiolog\w*|aetiolog\w*|why (?:do|does|did|am|is|are|would|have|has)|due to|trigger\w*|"
-                         r"reasons? for|what makes|contagious|infectious|infective|spread\w*|catch(?:ing)? it|"
-                         r"(?:is|are|was|were)\b[^?]{0,40}\bbecause of)\b"),
+                         r"reasons? for|what makes|contagious|infect(?:ious|ive) to|spread\w*|catch(?:ing)? it|"
+                         r"^(?:is|are) (?:it|this|that|they|these|my \w+|the \w+) because of)\b"),
     # "ok to help with swelling?" asks whether it helps, not whether it is safe with swelling
     (QuestionType.TREATMENT, r"\bhelp(?:s|ful)? (?:with|for|my)\b|\bgood for\b|\bworks? for\b|\bfirst aid\b|"
                              r"\bfirst response\b|\bwhat (?:to|should (?:i|we|you)|do you) do (?:if|when|for|about)\b"),
@@ -331,7 +331,7 @@ class ClinicalQuestion:
     # Of a "what is …?" question, the words it puts before its focus ("uncontrolled" asthma,
     # "normal" blood pressure), as concept_phrase stems: the definition must be of that.
     defined: frozenset[str] = frozenset()
-    # The animal the question is about ("can I give paracetamol to my cat?"): evidex's sources
+    # The animal the question is about ("can I give aspirin to my horse?"): evidex's sources
     # are on people, and what is safe for a person may poison a cat.
     animal: str | None = None
 
@@ -479,18 +479,21 @@ def understand(
 _DEFINING_WORDS = frozenset("define definition explain tell meaning mean means information kind please what's what’s whats who's".split())
 
 
-# An animal as the patient: "to my cat", "for dogs", "my puppy has" (not "a dog bite", "cat scratch
-# disease", "bird flu", "my dog bit me").
+# An animal as the patient: something given to it, safe for it, or what it ate or has ("can I give
+# aspirin to my horse?", "is this safe for my dog?", "my puppy ate grapes"); not a person's bite,
+# allergy or exposure ("bitten by my dog", "allergic to cats", "cat scratch disease").
+_ANIMALS = r"(cats?|kittens?|dogs?|pupp(?:y|ies)|horses?|pets?|rabbits?|hamsters?|ferrets?|parrots?)"
 _ANIMAL = re.compile(
-    r"\b(?:(?:to|for|in|give|giving|gave) (?:a |an |my |our |the |his |her |their )?|(?:my|our) )"
-    r"(cats?|kittens?|dogs?|pupp(?:y|ies)|horses?|pets?|rabbits?|hamsters?|ferrets?|parrots?)\b(?!\s+(?:bit|bites|scratch\w*))",
+    r"\b(?:(?:give|giving|gave|feed|feeding|fed)\b[^?.]{0,40}?\bto|(?:safe|ok|okay|dangerous|toxic|poisonous|bad) for|"
+    r"(?:dose|dosage) (?:for|of \w+ for))\s+(?:a |an |my |our |the )?" + _ANIMALS + r"\b|"
+    r"\b(?:my|our) " + _ANIMALS + r"\s+(?:ate|eats|has|had|is|was|vomit\w*|got|swallowed|seems|keeps|licked|drank|chewed)\b",
     re.IGNORECASE,
 )
 
 
 def _animal(text: str) -> str | None:
     match = _ANIMAL.search(text)
-    return match.group(1).lower() if match else None
+    return next(g for g in match.groups() if g).lower() if match else None
 
 
 def _defined_words(text: str, focus: Concept) -> frozenset[str]:
@@ -588,10 +591,12 @@ def _background_spans(text: str, asked: tuple[int, int]) -> list[tuple[int, int]
 
 # "cure the infection?", "this infection is spreading": one infection, named earlier, not infections at large
 _ONE_NAMED_BEFORE = re.compile(r"\b(?:the|this|that|these|those)\s+$", re.IGNORECASE)
-# (not "the cancer risk", "the infection rate": the category names a kind of risk or rate there)
+# (not "the cancer risk", "the infection rate": the category names a kind of risk or rate there; nor
+# "the infection in my toe", which says where)
 _ONE_NAMED_AFTER = re.compile(
     r"(?!\s*(?:risks?|rates?|screening|control|prevention|treatments?|therapy|patients?|survivors?|cells?|care|"
-    r"cent(?:re|er)s?|types?|stages?|research|prevalence|incidence|mortality|drugs?|medicines?|tests?|testing|sites?)\b)",
+    r"cent(?:re|er)s?|types?|stages?|research|prevalence|incidence|mortality|drugs?|medicines?|tests?|testing|sites?|"
+    r"(?:in|on|of|around|near|behind|under) (?:my|the|his|her|your|their)\b)\b)",
     re.IGNORECASE,
 )
 
@@ -646,7 +651,7 @@ _MEASURES = frozenset({"Incidence", "Prevalence", "Mortality", "Morbidity", "Epi
 
 
 def _says_where(part: Concept, concepts: list[Concept], text: str) -> bool:
-    """A part of the body just before a one-word sign ("uvula swelling", "hip bone pain") says
+    """A part of the body just before a one-word sign ("tongue swelling", "wrist bone pain") says
     where it is, when that sign is the question's only condition: the question is about both, not
     about swelling anywhere.  Not when a name holds both ("knee pain", "ear pain" are names of
     their own)."""

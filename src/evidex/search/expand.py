@@ -94,6 +94,7 @@ persons, health care; not organisms, disciplines, society, technology or geograp
 _MODALS = frozenset("may might can could will would should must shall does do did".split())
 _COMING_BACK = frozenset("come comes came coming go goes went going grow grows grew growing bounce get gets got".split())
 _SUBJECT_PRONOUNS = frozenset("i you he she it we they this that these those which who".split())
+_THIRD_PERSON = frozenset("it this that these those they".split())
 GENERIC_WORDS = frozenset(
     stem(w)
     for w in """treatment therapy management patient people person option approach intervention evidence
@@ -270,8 +271,10 @@ def _find_matches(
         if n == 1 and span[0].surface == "back" and i > 0 and tokens[i - 1].surface in _COMING_BACK:
             i += 1  # "will it come back?": a recurrence, not the back
             continue
-        before = {tokens[i - 1].surface, tokens[i - 2].surface} if i > 1 else set()
-        after_modal = bool(before & _MODALS and before & _SUBJECT_PRONOUNS)  # "this may sound", "would this lead"
+        # "this may sound", "would it lead": a verb ("can I smoke", "should I ice" ask about smoking and ice)
+        two_before = (tokens[i - 2].surface, tokens[i - 1].surface) if i > 1 else ("", "")
+        after_modal = (two_before[0] in _SUBJECT_PRONOUNS and two_before[1] in _MODALS) or (
+            two_before[0] in _MODALS and two_before[1] in _THIRD_PERSON)
         yield _Match(_typed(span, text), senses, n, after_modal)
         if n > 1 and all(s.kind is not SenseKind.MESH for s in senses):
             yield from _find_matches(span, text, vocab, n - 1)

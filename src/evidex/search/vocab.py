@@ -406,8 +406,6 @@ def build_index(sources: dict[str, bytes] | None = None) -> dict[str, Any]:
         builder.add_term(name, SenseKind.MESH, ui, 0)
         for entry in _split(entries):
             builder.add_term(entry, SenseKind.MESH, ui, 1)
-    _add_short_disease_names(builder, mesh)
-    _add_problem_names(builder, mesh)
     for number, topic in enumerate(lay):
         topic.append(builder.best_mesh(topic[0]) or builder.best_mesh(strip_qualifier(topic[0])) or "")
         builder.add_term(topic[0], SenseKind.LAY, str(number), 0)
@@ -417,6 +415,7 @@ def build_index(sources: dict[str, bytes] | None = None) -> dict[str, Any]:
         builder.add(abbreviation, SenseKind.ABBREVIATION, abbreviation, 1, abbreviation)
     for phrase, ui in _read_lay_terms(sources["lay_terms.tsv"]):
         builder.add(phrase, SenseKind.MESH, ui, 0)
+    _add_problem_names(builder, mesh)  # last: only phrases that name nothing else
     cdc = json.loads(sources["cdc_plain_language_thesaurus.json"])
     nci = json.loads(sources["nci_dictionary_of_cancer_terms.json"])
     prose = [item["plain_alternative"] for item in nci + cdc]
@@ -434,28 +433,6 @@ def build_index(sources: dict[str, bytes] | None = None) -> dict[str, Any]:
         "term_words": dict(sorted(_term_words(terms).items())),
         "index": builder.encoded(),
     }
-
-
-# "sickle cell" for sickle cell disease, "restless legs" for the syndrome: the name without its
-# head noun, as people say it.
-_DISEASE_HEAD = re.compile(r"^(.+?)\s+(?:diseases?|disorders?|anemia|syndromes?)$", re.IGNORECASE)
-
-
-def _add_short_disease_names(builder: _IndexBuilder, mesh: list[list[str]]) -> None:
-    """A disease's name of two or more words without its head noun ("disease", "syndrome"), as a
-    weaker name of it, unless those words already name something ("congenital heart" does not,
-    "carpal tunnel" does) or name two diseases."""
-    shorts: dict[str, tuple[str, set[str]]] = {}
-    for ui, name, trees, entries in mesh:
-        if not any(tree.startswith(("C", "F03")) for tree in _split(trees)):
-            continue
-        for term in (name, *_split(entries)):
-            match = _DISEASE_HEAD.match(uninvert(term) or term)
-            if match and len(match.group(1).split()) > 1 and normalise(match.group(1)) not in builder.senses:
-                shorts.setdefault(normalise(match.group(1)), (match.group(1), set()))[1].add(ui)
-    for short, uis in shorts.values():
-        if len(uis) == 1:
-            builder.add(short, SenseKind.MESH, uis.pop(), 2)
 
 
 # "heart problems", "a cardiac condition": a disease named by its organ and an everyday head noun
