@@ -296,3 +296,9 @@ def test_an_organs_problems_are_its_diseases(vocab: Vocabulary) -> None:
 def test_a_phrase_is_not_read_as_a_disease_it_only_starts_like(vocab: Vocabulary) -> None:
     assert {c.name for c in expand_query("acute chest pain at rest", vocab).concepts} == {"Chest Pain"}
     assert "Sepsis" not in {c.name for c in expand_query("water from a septic tank", vocab).concepts}
+
+
+def test_a_stuffy_nose_is_nasal_congestion_but_congestion_alone_is_not(vocab: Vocabulary) -> None:
+    assert "Nasal Obstruction" in {c.name for c in expand_query("does a stuffy nose mean a cold", vocab).concepts}
+    assert "Nasal Obstruction" not in {c.name for c in expand_query("chest congestion with a cough", vocab).concepts}
+    assert "Nasal Lavage" in {c.name for c in expand_query("how often can I use a sinus rinse", vocab).concepts}
