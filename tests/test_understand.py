@@ -283,6 +283,7 @@ def test_the_infection_of_a_follow_up_is_one_named_earlier(vocabulary):
     # "the infection" is the one the asker named before: infections at large would be answered
     # with whatever infection the corpus says most about
     assert not understand("What would clear up the infection?", vocabulary).understood
+    assert not understand("Can I take something for the pain tonight?", vocabulary).understood
     assert "Infections" in {c.name for c in understand("What lowers the infection rate after hip surgery?", vocabulary).focus}
     assert "Infections" in {c.name for c in understand("Is the infection on my heel serious?", vocabulary).focus}  # it says where
     follow_up = understand("What would clear up the infection?", vocabulary, earlier=understand("Is strep throat serious?", vocabulary))

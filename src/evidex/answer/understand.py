@@ -606,7 +606,8 @@ def _qualified_categories(concepts: list[Concept], text: str, vocabulary: Vocabu
     when nothing narrows it: inside a longer name ("yeast infection", "throat cancer") or after a part
     of the body ("kidney infection", "liver injury") it is not the focus (the organ or the longer name
     is); "the infection" is one named earlier (a follow-up's), not infections at large; and its everyday
-    one-word synonyms ("mass" for a tumour) are not its names."""
+    one-word synonyms ("mass" for a tumour) are not its names.  So is "the pain" or "this rash" when
+    the question names nothing else."""
     kept = []
     for concept in concepts:
         if concept.tree_numbers and all("." not in tree for tree in concept.tree_numbers):
@@ -619,13 +620,30 @@ def _qualified_categories(concepts: list[Concept], text: str, vocabulary: Vocabu
                 and 0 <= where - (_position(other, text) + len(other.matched_text)) <= 1
                 for other in concepts
             )
-            if inside or after_organ or (where >= 0 and _ONE_NAMED_BEFORE.search(text[:where]) and _ONE_NAMED_AFTER.match(
-                    text[where + len(concept.matched_text):])):
+            if inside or after_organ or _named_earlier(concept, text):
                 continue
             synonyms = [s for s in concept.synonyms if len(s.split()) > 1 or not vocabulary.is_everyday_word(s.lower())]
             concept = concept.model_copy(update={"synonyms": synonyms})
+        elif len(concepts) == 1 and _is_sign(concept) and _named_earlier(concept, text, _SIGN_ENDS):
+            continue  # "anything for the pain?" alone: the pain the asker spoke of before, not pain at large
         kept.append(concept)
     return kept
+
+
+def _is_sign(concept: Concept) -> bool:
+    """A sign or symptom named in one word ("pain", "rash", "swelling")."""
+    return " " not in concept.matched_text.strip() and any(t.startswith("C23.888") for t in concept.tree_numbers)
+
+
+# where "the pain" ends a phrase of its own ("for the pain?", "the pain is worse"; not "the pain medicine")
+_SIGN_ENDS = re.compile(r"\s*(?:[?.!,;]|$|(?:is|was|has|gets?|goes|go|will|won't|isn't|tonight|today|now)\b)", re.IGNORECASE)
+
+
+def _named_earlier(concept: Concept, text: str, ends: re.Pattern = _ONE_NAMED_AFTER) -> bool:
+    """"the infection", "this rash": one the asker named before, not all of them."""
+    where = _position(concept, text)
+    return where >= 0 and bool(_ONE_NAMED_BEFORE.search(text[:where])) and bool(
+        ends.match(text[where + len(concept.matched_text):]))
 
 
 def _position(concept: Concept, text: str) -> int:
