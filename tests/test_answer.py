@@ -656,7 +656,8 @@ def test_a_pages_section_on_the_kind_of_question_asked_or_its_overview_comes_bef
 
 
 def test_an_answer_with_nothing_to_quote_still_gives_its_topics_emergencies(corpus):
-    # for clinicians too: when to call for help with a seizure, from the advice evidex ships
-    answer = corpus.ask("What is the mechanism of Todd paralysis after a seizure?")
+    # a question on what to do, for clinicians too: when to call for help with a seizure, from the
+    # advice evidex ships
+    answer = corpus.ask("What is the first response to a convulsion on an aeroplane?")
     notes = " ".join(n.text for s in answer.sections for n in s.notes)
     assert answer.abstained and "more than 5 minutes" in notes

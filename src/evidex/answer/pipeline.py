@@ -266,9 +266,9 @@ class Engine:
         if question.audience == "patient" or question.red_flags:
             # when to get help, for this question's topic and red flags, each line with its source
             advice = [Note(text=str(a)) for a in when_to_get_help(question.red_flags, question.help_topics)]
-        elif not findings and question.help_topics:
-            # an answer with nothing else to say still gives its topic's emergencies ("a seizure that
-            # lasts more than 5 minutes"), for clinicians too
+        elif not findings and question.help_topics and question.question_type is QuestionType.TREATMENT:
+            # a question on what to do that has nothing else to quote still gives its topic's
+            # emergencies ("a seizure that lasts more than 5 minutes"), for clinicians too
             advice = [Note(text=str(a)) for a in when_to_get_help((), question.help_topics) if a.level == "emergency"]
         else:
             advice = []
