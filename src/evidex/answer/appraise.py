@@ -186,13 +186,15 @@ class Finding:
     relevance: float = 0.0  # P(it answers the question), from :mod:`evidex.answer.relevance`
     option_list: bool = False  # a guideline's list of options, quoted whole under its heading
     names_all: bool = True  # it (with its source's title) names every concept of the question
+    lead: int = 0  # characters of the sentence before, quoted for its subject, that the finding does not state
 
     @property
     def strength(self) -> str | None:
         return self.passage.strength
 
     def candidate(self) -> Candidate:
-        return Candidate(self.text, self.index, self.sentences, self.passage.label, self.document, bool(self.strength))
+        """What the relevance model reads: the sentence itself, not the one quoted for its subject."""
+        return Candidate(self.text[self.lead:], self.index, self.sentences, self.passage.label, self.document, bool(self.strength))
 
 
 class SentenceSplitter:
@@ -294,7 +296,9 @@ def extract_findings(
         candidates = []
         spans = splitter.spans(hit.passage_id, hit.passage.text)
         for index, (start, end) in enumerate(spans):
-            start = _with_antecedent(hit.passage.text, spans, index, topic) or _with_preceding_warning(hit.passage.text, spans, index)
+            antecedent = _with_antecedent(hit.passage.text, spans, index, topic)
+            lead = 0 if antecedent is None else start - antecedent
+            start = _with_preceding_warning(hit.passage.text, spans, index) if antecedent is None else antecedent
             text = hit.passage.text[start:end]
             if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
                 continue
@@ -322,7 +326,7 @@ def extract_findings(
             score = hit.parts.final * (1 + min(topical, 1.5) + cue + label)
             candidates.append(
                 Finding(text, start, end, hit.passage_id, hit.passage, hit.document, score, topical, hit.parts.final,
-                        index, len(spans), names_all=topic.names_all(seen))
+                        index, len(spans), names_all=topic.names_all(seen), lead=lead)
             )
         if question.audience == "clinician" and hit.document.kind is EvidenceKind.GUIDELINE and _is_option_list(hit.passage.text):
             # "- Amoxicillin 1 g orally three times daily; OR" says nothing alone: the list, with its
@@ -371,20 +375,27 @@ MAX_WARNING_CHARS = 250
 # usually go away on their own …"
 _PRONOUN_SUBJECT = re.compile(r"^\s*(?:It|They)\s")
 ANTECEDENT_WORDS = 3  # how far into the sentence before its subject, the focus, must be named
+ANTECEDENT_SENTENCES = 2  # how many sentences back the subject may be
 
 
 def _with_antecedent(text: str, spans: list[tuple[int, int]], index: int, topic: Topic) -> int | None:
-    """Where the quote of a sentence that opens with "It" or "They" starts when the sentence before
-    it, on the same line, opens by naming what the question is about: there, so that the quote
-    keeps its subject ("Hives are very common. They usually go away …"); else None."""
+    """Where the quote of a sentence that opens with "It" or "They" starts when a sentence before
+    it on the same line, with only such sentences between, opens by naming what the question is
+    about: there, so that the quote keeps its subject ("Hives are very common. They usually go
+    away …"; "Conjunctivitis is … It involves … It can cause swelling"); else None."""
     start, _ = spans[index]
-    if index == 0 or not _PRONOUN_SUBJECT.match(text[start:start + 6]):
+    if not _PRONOUN_SUBJECT.match(text[start:start + 6]):
         return None
-    before_start, _ = spans[index - 1]
-    if "\n" in text[before_start:start]:
-        return None
-    opening = " ".join(text[before_start:start].split()[:ANTECEDENT_WORDS])
-    return before_start if topic.names_a_concept(concept_words(opening)) else None
+    for before in range(index - 1, max(-1, index - 1 - ANTECEDENT_SENTENCES), -1):
+        before_start, _ = spans[before]
+        if "\n" in text[before_start:start]:
+            return None
+        opening = " ".join(text[before_start:start].split()[:ANTECEDENT_WORDS])
+        if topic.names_a_concept(concept_words(opening)):
+            return before_start
+        if not _PRONOUN_SUBJECT.match(text[before_start:before_start + 6]):
+            return None
+    return None
 
 
 def _with_preceding_warning(text: str, spans: list[tuple[int, int]], index: int) -> int:
