@@ -11,7 +11,7 @@ import re
 import pytest
 
 from evidex.answer.types import Answer
-from evidex.answer.words import population_groups
+from evidex.answer.words import concept_words, population_groups
 from evidex.corpus import Corpus
 from evidex.settings import Settings
 
@@ -80,3 +80,8 @@ def test_a_sentence_that_opens_with_it_or_they_is_quoted_with_the_sentence_that_
         claims = [c.text for c in corpus.ask("Are hives serious?", audience="patient").claims()]
     assert any(c.startswith("Hives are very common. They usually go away on their own") for c in claims)
     assert not any(re.match(r"(?:It|They)\b", c) for c in claims)
+
+
+def test_a_sentence_on_what_the_food_and_drug_administration_approved_does_not_mention_food():
+    assert "food" not in concept_words("Approved by the U.S. Food and Drug Administration for hot flashes.")
+    assert "food" in concept_words("Take it with food.")

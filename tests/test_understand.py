@@ -231,6 +231,8 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     ("Is impetigo infectious to other children?", "cause"),  # how it spreads
     ("Is my tiredness because of the iron deficiency?", "cause"),
     ("How is infectious mononucleosis treated?", "treatment"),  # "infectious" in a name asks nothing
+    ("Should I titrate off my sertraline?", "stopping"),
+    ("What would indicate a kidney stone?", "symptoms"),
     ("I think it is a cold, what can I take to feel better?", "treatment"),
 ])
 def test_question_types_from_everyday_phrasings(vocabulary, question, qtype):

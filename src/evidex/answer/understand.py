@@ -86,7 +86,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.DOSE, r"\b(?:dose|doses|dosage|dosing|how much|how many (?:mg|milligrams?|pills?|tablets?|capsules?|"
                         r"units?|puffs?|drops?|times a day)|milligrams?|\d+\s*(?:mg|mcg|µg|ml)|maximum (?:amount|daily)|"
                         r"how often (?:should|can|do|must) (?:i|you|we|he|she|they) (?:take|use|give))\b"),
-    (QuestionType.STOPPING, r"\b(?:taper\w*|wean\w*|stop(?:ping|ped)? (?:taking|using|the)|come off|coming off|"
+    (QuestionType.STOPPING, r"\b(?:taper\w*|wean\w*|titrat\w* (?:off|down)|stop(?:ping|ped)? (?:taking|using|the)|come off|coming off|"
                             r"get off|getting off|go off|quit(?:ting)?|discontinu\w*|withdraw\w*)\b"),
     (QuestionType.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|comparison|difference between|differ from|"
                               r"(?:the )?same (?:thing |drug |medicine )?as|"
@@ -117,6 +117,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
                             r"how (?:do|can|would|will|could) (?:i|you|we|one|someone|a person) (?:know|tell|recogni[sz]e)|"
                             r"is it normal to (?:feel|have)|do i have|could (?:it|this|that|i) (?:be|have)|"
+                            r"what (?:would|might|could|does|do|can) (?:\w+ )?indicate|"
                             # "do you think this is gout?", "is it likely that this is measles?", the question's last words
                             r"(?:think|possible|likely) (?:(?:that )?(?:it|this|that) (?:is|could be|might be)|for it to be) (?:\w+\s*){1,4}[?.!]*\s*$|"
                             r"is (?:it|this|that) (?:a |an |just )?(?!contagious|serious|normal|safe|ok|okay|dangerous|curable|bad)\w+\s*\?\s*$)"),

@@ -32,12 +32,17 @@ def crude_stems(text: str) -> set[str]:
     return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
 
 
+# Names of agencies whose words are not what a sentence is about: the U.S. Food and Drug
+# Administration approving a drug does not mention food.
+_AGENCIES = re.compile(r"\bfood and drug administration\b")
+
+
 @lru_cache(maxsize=20_000)
 def concept_words(text: str) -> frozenset[str]:
     """:func:`crude_stems`, plus each longer word's first seven letters (marked "…"),
     which a concept phrase's long words must match too (:func:`concept_phrase`).
     Cached: appraise, relevance and compose ask it of the same sentences and titles."""
-    words = [_singular(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    words = [_singular(w) for w in _TOKEN.findall(_AGENCIES.sub(" ", text.lower())) if w not in _STOPWORDS]
     return frozenset(
         {_stem(w) for w in words}
         | {_long_prefix(w) for w in words if len(w) > LONG_PREFIX}
