@@ -661,3 +661,9 @@ def test_an_answer_with_nothing_to_quote_still_gives_its_topics_emergencies(corp
     answer = corpus.ask("What is the first response to a convulsion on an aeroplane?")
     notes = " ".join(n.text for s in answer.sections for n in s.notes)
     assert answer.abstained and "more than 5 minutes" in notes
+
+
+def test_a_clinicians_treatment_question_about_children_gets_no_parents_advice(corpus):
+    # "if a child has a rash that does not fade" is written for parents, not for a clinician's question
+    answer = corpus.ask("What is the treatment for head lice in children?")
+    assert not any("if a child has a rash" in n.text for s in answer.sections for n in s.notes)

@@ -10,7 +10,9 @@ import re
 
 import pytest
 
+from evidex.answer.appraise import extract_findings
 from evidex.answer.types import Answer
+from evidex.answer.understand import understand
 from evidex.answer.words import concept_words, population_groups
 from evidex.corpus import Corpus
 from evidex.settings import Settings
@@ -85,3 +87,16 @@ def test_a_sentence_that_opens_with_it_or_they_is_quoted_with_the_sentence_that_
 def test_a_sentence_on_what_the_food_and_drug_administration_approved_does_not_mention_food():
     assert "food" not in concept_words("Approved by the U.S. Food and Drug Administration for hot flashes.")
     assert "food" in concept_words("Take it with food.")
+
+
+def test_a_quote_keeps_a_subject_two_sentences_back_and_is_scored_on_its_own_sentence(builtin_data_dir):
+    # "Conjunctivitis is the medical name for pink eye. It involves … It can cause swelling, …":
+    # the quote starts where its subject is named, the relevance model reads the last sentence
+    with Corpus.open(Settings(data_dir=builtin_data_dir)) as corpus:
+        question = understand("What are the symptoms of pink eye?", corpus.vocabulary, "patient")
+        hits, _ = corpus.engine.retrieve(question, None)
+        findings = extract_findings(question, hits, corpus.engine.splitter)
+    joined = [f for f in findings if f.text.startswith("Conjunctivitis is the medical name for pink eye. It involves")]
+    assert any(f.candidate(own_sentence=True).text.startswith("It can cause swelling") for f in joined)
+    for f in joined:
+        assert f.passage.text[f.start:f.end] == f.text

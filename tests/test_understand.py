@@ -286,6 +286,9 @@ def test_the_infection_of_a_follow_up_is_one_named_earlier(vocabulary):
     # with whatever infection the corpus says most about
     assert not understand("What would clear up the infection?", vocabulary).understood
     assert not understand("Can I take something for the pain tonight?", vocabulary).understood
+    assert "Cough" in {c.name for c in understand("What can I take for the cough?", vocabulary).focus}  # a question of its own
+    shingles = understand("How long does shingles last?", vocabulary)
+    assert "Herpes Zoster" in {c.name for c in understand("Anything for the pain?", vocabulary, earlier=shingles).focus}
     assert "Infections" in {c.name for c in understand("What lowers the infection rate after hip surgery?", vocabulary).focus}
     assert "Infections" in {c.name for c in understand("Is the infection on my heel serious?", vocabulary).focus}  # it says where
     follow_up = understand("What would clear up the infection?", vocabulary, earlier=understand("Is strep throat serious?", vocabulary))
@@ -314,3 +317,8 @@ def test_a_part_of_the_body_before_a_sign_says_where_it_is(vocabulary):
     assert {"Tongue", "Swelling"} <= {c.name for c in understand("What brings down tongue swelling?", vocabulary).focus}
     # "knee pain" is a name of its own: the knee is not a second topic
     assert "Knee" not in {c.name for c in understand("What causes knee pain?", vocabulary).focus}
+
+
+def test_what_would_indicate_a_treatment_or_titrating_down_are_not_signs_or_stopping(vocabulary):
+    assert understand("What would indicate the need for dialysis?", vocabulary).question_type.value != "symptoms"
+    assert understand("Should I titrate down my insulin at night?", vocabulary).question_type.value != "stopping"

@@ -302,3 +302,8 @@ def test_a_stuffy_nose_is_nasal_congestion_but_congestion_alone_is_not(vocab: Vo
     assert "Nasal Obstruction" in {c.name for c in expand_query("does a stuffy nose mean a cold", vocab).concepts}
     assert "Nasal Obstruction" not in {c.name for c in expand_query("chest congestion with a cough", vocab).concepts}
     assert "Nasal Lavage" in {c.name for c in expand_query("how often can I use a sinus rinse", vocab).concepts}
+
+
+def test_a_heart_or_wound_sinus_is_not_the_nose(vocab: Vocabulary) -> None:
+    assert "Paranasal Sinuses" not in {c.name for c in expand_query("is sinus bradycardia dangerous in athletes", vocab).concepts}
+    assert "Nasal Lavage" not in {c.name for c in expand_query("a saline rinse after a tooth extraction", vocab).concepts}

@@ -192,9 +192,11 @@ class Finding:
     def strength(self) -> str | None:
         return self.passage.strength
 
-    def candidate(self) -> Candidate:
-        """What the relevance model reads: the sentence itself, not the one quoted for its subject."""
-        return Candidate(self.text[self.lead:], self.index, self.sentences, self.passage.label, self.document, bool(self.strength))
+    def candidate(self, own_sentence: bool = False) -> Candidate:
+        """The finding as the relevance checks read it; ``own_sentence``: without the sentence
+        quoted for its subject (what the relevance model scores)."""
+        text = self.text[self.lead:] if own_sentence else self.text
+        return Candidate(text, self.index, self.sentences, self.passage.label, self.document, bool(self.strength))
 
 
 class SentenceSplitter:
@@ -415,7 +417,7 @@ def _with_preceding_warning(text: str, spans: list[tuple[int, int]], index: int)
 
 def rank_by_relevance(question: ClinicalQuestion, findings: list[Finding], model: RelevanceModel | None = None) -> list[Finding]:
     """The findings with :attr:`Finding.relevance` set, the most relevant first."""
-    scores = relevance(question, [f.candidate() for f in findings], model)
+    scores = relevance(question, [f.candidate(own_sentence=True) for f in findings], model)
     for finding, score in zip(findings, scores):
         finding.relevance = float(score)
     return sorted(findings, key=lambda f: (-f.relevance, -f.score))
@@ -525,6 +527,6 @@ def urgent_advice(findings: list[Finding], splitter: SentenceSplitter) -> list[F
                 continue
             if _BARE_COMMAND.match(sentence) and index > 0 and "\n" not in text[spans[index - 1][0]:start]:
                 start = spans[index - 1][0]
-            out.append(replace(finding, text=" ".join(text[start:end].split()), start=start, end=end, index=index))
+            out.append(replace(finding, text=" ".join(text[start:end].split()), start=start, end=end, index=index, lead=0))
     return out
 

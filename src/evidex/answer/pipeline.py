@@ -68,6 +68,9 @@ SEARCH_TERMS: dict[QuestionType, str] = {
 
 # "CHA2DS2-VASc = 0: No antithrombotic therapy …": a row for one group of patients
 _SUBGROUP_LABEL = re.compile(r"^[^.:]{1,60}(?:=|[<>≤≥])[^.:]{0,20}:")
+# Advice topics chosen by who the patient is, written for that patient ("if a child has a rash
+# that does not fade"): not a clinician's when a condition's own advice is meant.
+_PATIENT_GROUP_TOPICS = frozenset({"child", "pregnancy"})
 USUAL_TREATMENTS = 3  # sentences on how the condition is treated, when the treatment asked about is never mentioned
 _NOT_UNDERSTOOD = (
     "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
@@ -266,10 +269,11 @@ class Engine:
         if question.audience == "patient" or question.red_flags:
             # when to get help, for this question's topic and red flags, each line with its source
             advice = [Note(text=str(a)) for a in when_to_get_help(question.red_flags, question.help_topics)]
-        elif not findings and question.help_topics and question.question_type is QuestionType.TREATMENT:
-            # a question on what to do that has nothing else to quote still gives its topic's
+        elif not findings and question.question_type is QuestionType.TREATMENT and (topics := [
+                t for t in question.help_topics if t not in _PATIENT_GROUP_TOPICS]):
+            # a question on what to do that has nothing else to quote still gives its condition's
             # emergencies ("a seizure that lasts more than 5 minutes"), for clinicians too
-            advice = [Note(text=str(a)) for a in when_to_get_help((), question.help_topics) if a.level == "emergency"]
+            advice = [Note(text=str(a)) for a in when_to_get_help((), topics) if a.level == "emergency"]
         else:
             advice = []
         if advice:

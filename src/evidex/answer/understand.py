@@ -86,7 +86,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.DOSE, r"\b(?:dose|doses|dosage|dosing|how much|how many (?:mg|milligrams?|pills?|tablets?|capsules?|"
                         r"units?|puffs?|drops?|times a day)|milligrams?|\d+\s*(?:mg|mcg|µg|ml)|maximum (?:amount|daily)|"
                         r"how often (?:should|can|do|must) (?:i|you|we|he|she|they) (?:take|use|give))\b"),
-    (QuestionType.STOPPING, r"\b(?:taper\w*|wean\w*|titrat\w* (?:off|down)|stop(?:ping|ped)? (?:taking|using|the)|come off|coming off|"
+    (QuestionType.STOPPING, r"\b(?:taper\w*|wean\w*|titrat\w* off|stop(?:ping|ped)? (?:taking|using|the)|come off|coming off|"
                             r"get off|getting off|go off|quit(?:ting)?|discontinu\w*|withdraw\w*)\b"),
     (QuestionType.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|comparison|difference between|differ from|"
                               r"(?:the )?same (?:thing |drug |medicine )?as|"
@@ -117,7 +117,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
                             r"how (?:do|can|would|will|could) (?:i|you|we|one|someone|a person) (?:know|tell|recogni[sz]e)|"
                             r"is it normal to (?:feel|have)|do i have|could (?:it|this|that|i) (?:be|have)|"
-                            r"what (?:would|might|could|does|do|can) (?:\w+ )?indicate|"
+                            r"what (?:would|might|could) indicate (?:a|an|that i have|i have)\b|"
                             # "do you think this is gout?", "is it likely that this is measles?", the question's last words
                             r"(?:think|possible|likely) (?:(?:that )?(?:it|this|that) (?:is|could be|might be)|for it to be) (?:\w+\s*){1,4}[?.!]*\s*$|"
                             r"is (?:it|this|that) (?:a |an |just )?(?!contagious|serious|normal|safe|ok|okay|dangerous|curable|bad)\w+\s*\?\s*$)"),
@@ -607,8 +607,8 @@ def _qualified_categories(concepts: list[Concept], text: str, vocabulary: Vocabu
     when nothing narrows it: inside a longer name ("yeast infection", "throat cancer") or after a part
     of the body ("kidney infection", "liver injury") it is not the focus (the organ or the longer name
     is); "the infection" is one named earlier (a follow-up's), not infections at large; and its everyday
-    one-word synonyms ("mass" for a tumour) are not its names.  So is "the pain" or "this rash" when
-    the question names nothing else."""
+    one-word synonyms ("mass" for a tumour) are not its names.  So is "the pain", with no part of the
+    body, when the question names nothing else ("the cough" is a question of its own)."""
     kept = []
     for concept in concepts:
         if concept.tree_numbers and all("." not in tree for tree in concept.tree_numbers):
@@ -625,15 +625,10 @@ def _qualified_categories(concepts: list[Concept], text: str, vocabulary: Vocabu
                 continue
             synonyms = [s for s in concept.synonyms if len(s.split()) > 1 or not vocabulary.is_everyday_word(s.lower())]
             concept = concept.model_copy(update={"synonyms": synonyms})
-        elif len(concepts) == 1 and _is_sign(concept) and _named_earlier(concept, text, _SIGN_ENDS):
-            continue  # "anything for the pain?" alone: the pain the asker spoke of before, not pain at large
+        elif len(concepts) == 1 and concept.name == "Pain" and _named_earlier(concept, text, _SIGN_ENDS):
+            continue  # "anything for the pain?" alone: the pain the asker spoke of before (not "for the cough?")
         kept.append(concept)
     return kept
-
-
-def _is_sign(concept: Concept) -> bool:
-    """A sign or symptom named in one word ("pain", "rash", "swelling")."""
-    return " " not in concept.matched_text.strip() and any(t.startswith("C23.888") for t in concept.tree_numbers)
 
 
 # where "the pain" ends a phrase of its own ("for the pain?", "the pain is worse"; not "the pain medicine")

@@ -433,7 +433,7 @@ def deciding_passage(findings: list[Finding], whole_passages: bool = True, quest
             if not whole_passages:
                 break
             text = passages[index].text
-            return replace(top, passage=passages[index], passage_id=passage_id, text=text, start=0, end=len(text)), True
+            return replace(top, passage=passages[index], passage_id=passage_id, text=text, start=0, end=len(text), lead=0), True
     best = deciding_finding(findings, question)
     return best, bool(CONCLUSION_LABEL.search(best.passage.label or "") or best.strength)
 
@@ -454,7 +454,7 @@ def passage_sentences(finding: Finding, findings: list[Finding], splitter: Split
         sentence = text[start:end]
         if len(sentence.strip()) < 15 or EDITORIAL_NOTES.search(sentence) or sentence.rstrip().endswith(":"):
             continue  # too short, an editorial note, or a lead-in whose list is elsewhere
-        out.append(known.get((start, end)) or replace(finding, text=sentence, start=start, end=end))
+        out.append(known.get((start, end)) or replace(finding, text=sentence, start=start, end=end, lead=0))
     return out or [finding]
 
 

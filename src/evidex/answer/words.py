@@ -34,7 +34,7 @@ def crude_stems(text: str) -> set[str]:
 
 # Names of agencies whose words are not what a sentence is about: the U.S. Food and Drug
 # Administration approving a drug does not mention food.
-_AGENCIES = re.compile(r"\bfood and drug administration\b")
+_AGENCIES = re.compile(r"\bfood\s+and\s+drug\s+administration\b")
 
 
 @lru_cache(maxsize=20_000)
@@ -58,7 +58,7 @@ def concept_phrase(name: str) -> frozenset[str]:
     (from :data:`LONG_WORD` letters) must also share its seventh, which still lets
     "radicular" mention "radiculopathy" and "neurologic" "neurological".
     """
-    words = [_singular(w) for w in _TOKEN.findall(name.lower()) if w not in _STOPWORDS]
+    words = [_singular(w) for w in _TOKEN.findall(_AGENCIES.sub(" ", name.lower())) if w not in _STOPWORDS]
     return frozenset(
         {_stem(w) for w in words}
         | {_long_prefix(w) for w in words if len(w) >= LONG_WORD}
