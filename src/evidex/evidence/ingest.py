@@ -357,7 +357,7 @@ def _reader_process_pays(path: Path) -> bool:
 # kind, message, traceback).  Records are Documents, Deletions and
 # RecordErrors in file order, each Document as the dict of its fields
 # (pickling the model itself cost ~25 µs a record here and ~18 to load there;
-# the dict ~10 in all and ~9 to validate); ``classified`` says whether the
+# the dict ~8 in all and ~8 to validate); ``classified`` says whether the
 # child has already classified the Documents.
 
 # The child is started with ``-c`` rather than multiprocessing so that the
@@ -483,8 +483,13 @@ class _ReaderProcess:
 
 
 def _sent(record: SourceRecord) -> SourceRecord | dict:
-    """A record as the reader process sends it: a Document as its fields."""
-    return record.model_dump() if isinstance(record, Document) else record
+    """A record as the reader process sends it: a Document as its fields, its passages as theirs.
+
+    The same dict as ``model_dump()``, taken from the models' own field dicts without copying
+    each value (~0.6 µs a 3.8 kB PubMed record instead of ~4.4)."""
+    if isinstance(record, Document):
+        return {**record.__dict__, "passages": [passage.__dict__ for passage in record.passages]}
+    return record
 
 
 def _received(record: SourceRecord | dict) -> SourceRecord:
