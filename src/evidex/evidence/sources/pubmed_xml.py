@@ -66,7 +66,12 @@ class _Layout:
     retraction_of: etree.XPath  # in a retraction notice: the PMIDs of the records it retracts
 
 
-_X = etree.XPath
+def _X(path: str) -> etree.XPath:
+    """``path`` compiled without lxml's EXSLT regular-expression functions, which no path uses and
+    which every evaluation registered anew (~5 of the ~23 µs the paths took in a 3.8 kB PubMed
+    record), and without "smart" strings, which no path returns."""
+    return etree.XPath(path, regexp=False, smart_strings=False)
+
 
 _ARTICLE = _Layout(
     pmid=_X("MedlineCitation/PMID"),
