@@ -204,6 +204,14 @@ def test_classify_returns_a_copy():
         (K.CASE_CONTROL, "We enrolled 40 patients and 40 healthy controls.", 80),
         (K.SYSTEMATIC_REVIEW, "We included 23 trials with 4,512 participants.", 4512),
         (K.SYSTEMATIC_REVIEW, "We included 23 trials.", None),
+        # text that is not all ASCII, and digits of another script, are read as plain ASCII is
+        (K.COHORT, "We studied 181 patients (mean age 54 ± 7 years).", 181),
+        (K.COHORT, "We studied ١٨١ patients with heart failure.", 181),
+        # a number in words opening a sentence, after any stop
+        (K.COHORT, "Screening was offered. Twelve patients were enrolled.", 12),
+        (K.COHORT, "Was screening worthwhile? Forty patients were enrolled.", 40),
+        (K.COHORT, "Screening was offered; twelve patients were enrolled.", 12),
+        (K.COHORT, "The number of patients was 120.", 120),
     ],
 )
 def test_sample_size_from_people_counts(kind, text, size):
