@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import evidex
-from evidex.evidence.classify import classify, evidence_kind, sample_size
+from evidex.evidence.classify import _CUES, classify, design_cues, evidence_kind, sample_size
 from evidex.evidence.documents import Document, EvidenceKind, Passage
 from evidex.evidence.sources import read_source
 
@@ -172,6 +172,92 @@ def test_publication_types_come_first(types, text, kind):
 )
 def test_design_cues(sections, kind):
     assert evidence_kind(made_up(*sections)) is kind
+
+
+# Each phrasing a design cue's regex accepts, alone in a METHODS section (weight 1.5): the cue's weight x 1.5.
+@pytest.mark.parametrize(
+    ("group", "score", "text"),
+    [
+        ("blind", 3.0, "Neither participants nor staff knew the allocation in this double-blind design."),
+        ("blind", 3.0, "Outcomes were assessed in a double masked fashion."),
+        ("posthoc", 6.0, "This post hoc study used registry data."),
+        ("posthoc", 6.0, "This post-hoc study used registry data."),
+        ("posthoc", 6.0, "We report a secondary analysis of registry data."),
+        ("posthoc", 6.0, "This ancillary study used registry data."),
+        ("posthoc", 6.0, "This ancillary analysis used registry data."),
+        ("nonrandom", 6.0, "Outcomes were measured before and after the change."),
+        ("nonrandom", 6.0, "We used a before-and-after design."),
+        ("sr", 6.0, "We performed a systematic review of the literature."),
+        ("sr", 6.0, "We systematically searched the literature."),
+        ("sr", 6.0, "A systematic literature search was done."),
+        ("sr", 6.0, "Meta-analyses were carried out."),
+        ("sr", 6.0, "We followed the preferred reporting items for reviews."),
+        ("sr", 6.0, "Forty papers were eligible for this review."),
+        ("sr", 6.0, "Forty papers were included in the review."),
+        ("cc", 7.5, "A case-control design was used."),
+        ("cc", 7.5, "A case control design was used."),
+        ("cs", 7.5, "A cross sectional design was used."),
+        ("cs", 7.5, "A cross-sectional design was used."),
+        ("onetime", 2.25, "We estimated the negative predictive value of the score."),
+        ("onetime", 2.25, "We estimated the diagnostic accuracy of the score."),
+        ("onetime", 2.25, "We estimated the diagnostic performance of the score."),
+        ("describe", 3.0, "We describe this series of operations."),
+        ("describe", 3.0, "We describe our series of operations."),
+        ("describe", 3.0, "We describe a series of operations."),
+        ("describe", 3.0, "We describe our experience with the operation."),
+        ("describe", 3.0, "We describe our initial experience with the operation."),
+        ("describe", 3.0, "We describe our early experience with the operation."),
+        ("describe", 3.0, "We ran a single-arm study."),
+        ("describe", 3.0, "We ran a single arm study."),
+        ("describe", 3.0, "We did a retrospective review of charts."),
+        ("describe", 3.0, "Charts were retrospectively reviewed."),
+        ("describe", 3.0, "We did a retrospective chart analysis."),
+        ("describe", 3.0, "We did a retrospective evaluation of charts."),
+        ("describe", 3.0, "We reviewed the charts."),
+        ("describe", 3.0, "The operation was safe and effective."),
+        ("describe", 3.0, "The operation was safe and feasible."),
+        ("describe", 3.0, "We report the experience of one clinic."),
+        ("compare", 2.25, "We looked for risk factors of infection."),
+        ("compare", 2.25, "We looked for a risk factor of infection."),
+        ("compare", 2.25, "Outcomes of those with infection were poor."),
+        ("compare", 2.25, "Outcomes of those without infection were good."),
+        ("compare", 2.25, "Outcomes of those who had infection were poor."),
+        ("compare", 2.25, "We fitted a logistic regression."),
+        ("compare", 2.25, "The relative risk of infection was high."),
+        ("compare", 2.25, "Smoking was associated with infection."),
+        ("temporal", 2.25, "We report long-term outcomes."),
+        ("temporal", 2.25, "We report outcomes after surgery."),
+        ("temporal", 2.25, "We report outcomes after treatment."),
+        ("temporal", 2.25, "We report outcomes after the procedure."),
+        ("temporal", 2.25, "We report outcomes after the operation."),
+        ("temporal", 2.25, "We report outcomes after discharge."),
+        ("nonhuman", 6.0, "We used an animal model of sepsis."),
+        ("nonhuman", 6.0, "We used animal models of sepsis."),
+        ("nonhuman", 3.0, "We ran the assay in vitro."),
+        ("nonhuman", 3.0, "We used a cell line from sepsis."),
+        ("nonhuman", 3.0, "We used cell lines from sepsis."),
+        ("model", 6.0, "We did a decision analysis."),
+        ("model", 6.0, "We did a decision-analytic study."),
+        ("model", 6.0, "We built a decision model."),
+        ("model", 6.0, "We built a decision tree."),
+        ("model", 6.0, "We estimated the cost-effectiveness of screening."),
+        ("model", 6.0, "We estimated the cost-utility of screening."),
+        ("model", 6.0, "We built a simulation model."),
+        ("ecological", 3.0, "We compared country-level rates."),
+    ],
+)
+def test_every_phrasing_of_a_design_cue_counts(group, score, text):
+    """A cue's regex runs only on a section holding a phrase its matches start with: none is lost."""
+    assert design_cues(made_up(("METHODS", text)))[group] == score
+
+
+def test_a_cue_regex_matches_only_where_its_phrases_start():
+    """Over every bundled abstract, each match of a cue's regex starts with a phrase it is looked for at."""
+    texts = [p.text.lower() for name in (PUBMEDQA, PUBMEDRS) for doc in bundled(name).values() for p in doc.passages]
+    for cue in _CUES:
+        if cue.phrases:
+            matches = [(text, m.start()) for text in texts for m in cue.pattern.finditer(text)]
+            assert all(any(text.startswith(p, start) for p in cue.phrases) for text, start in matches)
 
 
 def test_a_stated_kind_and_size_are_never_overridden():
