@@ -174,7 +174,7 @@ def test_design_cues(sections, kind):
     assert evidence_kind(made_up(*sections)) is kind
 
 
-# Each phrasing a design cue's regex accepts, alone in a METHODS section (weight 1.5): the cue's weight x 1.5.
+# Each phrasing a design cue's regex accepts in a METHODS section (weight 1.5): alone, the cue's weight x 1.5.
 @pytest.mark.parametrize(
     ("group", "score", "text"),
     [
@@ -244,6 +244,39 @@ def test_design_cues(sections, kind):
         ("model", 6.0, "We estimated the cost-utility of screening."),
         ("model", 6.0, "We built a simulation model."),
         ("ecological", 3.0, "We compared country-level rates."),
+        # cues that start with a group of words ("this", "the present", "our" …), alone or with others
+        ("rct", 6.0, "This was a large, pragmatic randomised effort across sites."),
+        ("rct", 6.0, "Our pragmatic randomized effort spanned sites."),
+        ("rct", 6.0, "The present multicentre randomised effort spanned sites."),
+        ("sr", 12.0, "This systematic review summarises the evidence."),
+        ("sr", 12.0, "Our meta-analysis summarises the evidence."),
+        ("cohort", 16.5, "This prospective cohort study followed workers."),
+        ("cohort", 16.5, "Our national cohort analysis followed workers."),
+        ("cs", 13.5, "The present cross-sectional study surveyed workers."),
+        ("cc", 13.5, "This nested case-control study sampled workers."),
+        ("sr", 4.5, "Medline and Embase were searched to 2020."),
+        ("sr", 4.5, "PubMed, Scopus and CINAHL databases were searched."),
+        ("sr", 4.5, "The Cochrane library was searched."),
+        ("sr", 4.5, "Web of Science was searched."),
+        ("sr", 4.5, "We searched MEDLINE for trials."),
+        ("sr", 4.5, "A search of Embase found trials."),
+        ("sr", 4.5, "Searches of Embase found trials."),
+        ("sr", 4.5, "The search was run in Embase."),
+        ("sr", 4.5, "We report pooled estimates."),
+        ("sr", 4.5, "We report summary estimates."),
+        ("sr", 4.5, "We used the DerSimonian and Laird method."),
+        ("cohort", 10.5, "A prospective cohort of workers was followed."),
+        ("cohort", 10.5, "A retrospective, cohort of workers was followed."),
+        ("cohort", 10.5, "A population-based cohort of workers was followed."),
+        ("cohort", 10.5, "A birth cohort of workers was followed."),
+        ("cohort", 10.5, "A historical cohort of workers was followed."),
+        ("cohort", 10.5, "An observational cohort of workers was followed."),
+        ("cohort", 10.5, "A longitudinal cohort of workers was followed."),
+        ("cohort", 10.5, "We ran a cohort study of workers."),
+        ("cohort", 10.5, "We used a cohort design for workers."),
+        ("cohort", 10.5, "We used longitudinal data on workers."),
+        ("cohort", 7.5, "We used a natural experiment in workers."),
+        ("cohort", 7.5, "We used propensity scores in workers."),
     ],
 )
 def test_every_phrasing_of_a_design_cue_counts(group, score, text):

@@ -187,18 +187,25 @@ class _Cue:
 _SPECIAL = frozenset("\\.^$*+?{}[]()|")
 _QUANTIFIERS = frozenset("?*+{")
 _LOOKBEHIND = re.compile(r"\(\?<[=!][^()]*\)")
+_PLAIN_GROUP = re.compile(r"\(\?:(?P<words>[^\\.^$*+?{}\[\]()]*)\)(?![?*+{])")  # plain words, neither optional nor repeated
 _MIN_PHRASE = 4  # a shorter phrase is in most sections: testing for it would save nothing
 
 
 def _leading_phrases(pattern: str) -> tuple[str, ...]:
     """Phrases one of which every match of ``pattern`` starts with: the plain text each of its
-    top-level alternatives starts with (after a lookbehind, which matches nothing itself),
-    up to its first special character.  () when an alternative starts with no such text,
-    or with too little of it to rule out many sections."""
+    top-level alternatives starts with (after a lookbehind, which matches nothing itself, and
+    with each word of a group of plain words it starts with), up to its first special character.
+    () when an alternative starts with no such text, or with too little of it to rule out
+    many sections."""
     phrases = []
-    for alternative in _top_level_alternatives(pattern):
+    alternatives = _top_level_alternatives(pattern)
+    while alternatives:
+        alternative = alternatives.pop()
         if lookbehind := _LOOKBEHIND.match(alternative):
             alternative = alternative[lookbehind.end() :]
+        if group := _PLAIN_GROUP.match(alternative):  # "(?:this|our) study": "this study", "our study"
+            alternatives += [word + alternative[group.end() :] for word in group["words"].split("|")]
+            continue
         end = next((i for i, char in enumerate(alternative) if char in _SPECIAL), len(alternative))
         if alternative[end : end + 1] in _QUANTIFIERS:
             end -= 1  # "reports?": the "s" may be missing
