@@ -57,20 +57,16 @@ def test_garbage_is_collected_batch_by_batch_and_the_setting_given_back(empty_co
         return True
 
     def documents(prefix: str) -> list[Document]:
-        return [
-            Document(id=f"user:{prefix}{i}", source="user", title=f"T {i}", passages=[Passage(label="Text", text="x")])
-            for i in range(30)
-        ]
+        text = [Passage(label="Text", text="x")]
+        return [Document(id=f"user:{prefix}{i}", source="user", title=f"T {i}", passages=text) for i in range(30)]
 
-    alive: list[int] = []
-    report = ingest_records(
-        empty_corpus.store, documents("a"), IngestReport(), batch_size=10, progress=lambda _: alive.append(len(cycles)),
-        keep=keep,
-    )
+    alive: list[int] = []  # garbage cycles alive when each batch has been committed
+    store = empty_corpus.store
+    report = ingest_records(store, documents("a"), IngestReport(), 10, lambda _: alive.append(len(cycles)), keep)
     assert report.inserted == 30 and alive == [0, 0, 0] and gc.isenabled()
     gc.disable()
     try:
-        ingest_records(empty_corpus.store, documents("b"), IngestReport(), batch_size=10)
+        ingest_records(store, documents("b"), IngestReport(), batch_size=10)
         assert not gc.isenabled()
     finally:
         gc.enable()

@@ -187,7 +187,8 @@ class _Cue:
 _SPECIAL = frozenset("\\.^$*+?{}[]()|")
 _QUANTIFIERS = frozenset("?*+{")
 _LOOKBEHIND = re.compile(r"\(\?<[=!][^()]*\)")
-_PLAIN_GROUP = re.compile(r"\(\?:(?P<words>[^\\.^$*+?{}\[\]()]*)\)(?![?*+{])")  # plain words, neither optional nor repeated
+# A group of plain words ("(?:this|our)"), neither optional nor repeated.
+_PLAIN_GROUP = re.compile(r"\(\?:(?P<words>[^\\.^$*+?{}\[\]()]*)\)(?![?*+{])")
 _MIN_PHRASE = 4  # a shorter phrase is in most sections: testing for it would save nothing
 
 
