@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import evidex
-from evidex.evidence.classify import classify, evidence_kind, sample_size
+from evidex.evidence.classify import _CUES, classify, design_cues, evidence_kind, sample_size
 from evidex.evidence.documents import Document, EvidenceKind, Passage
 from evidex.evidence.sources import read_source
 
@@ -174,6 +174,125 @@ def test_design_cues(sections, kind):
     assert evidence_kind(made_up(*sections)) is kind
 
 
+# Each phrasing a design cue's regex accepts in a METHODS section (weight 1.5): alone, the cue's weight x 1.5.
+@pytest.mark.parametrize(
+    ("group", "score", "text"),
+    [
+        ("blind", 3.0, "Neither participants nor staff knew the allocation in this double-blind design."),
+        ("blind", 3.0, "Outcomes were assessed in a double masked fashion."),
+        ("posthoc", 6.0, "This post hoc study used registry data."),
+        ("posthoc", 6.0, "This post-hoc study used registry data."),
+        ("posthoc", 6.0, "We report a secondary analysis of registry data."),
+        ("posthoc", 6.0, "This ancillary study used registry data."),
+        ("posthoc", 6.0, "This ancillary analysis used registry data."),
+        ("nonrandom", 6.0, "Outcomes were measured before and after the change."),
+        ("nonrandom", 6.0, "We used a before-and-after design."),
+        ("sr", 6.0, "We performed a systematic review of the literature."),
+        ("sr", 6.0, "We systematically searched the literature."),
+        ("sr", 6.0, "A systematic literature search was done."),
+        ("sr", 6.0, "Meta-analyses were carried out."),
+        ("sr", 6.0, "We followed the preferred reporting items for reviews."),
+        ("sr", 6.0, "Forty papers were eligible for this review."),
+        ("sr", 6.0, "Forty papers were included in the review."),
+        ("cc", 7.5, "A case-control design was used."),
+        ("cc", 7.5, "A case control design was used."),
+        ("cs", 7.5, "A cross sectional design was used."),
+        ("cs", 7.5, "A cross-sectional design was used."),
+        ("onetime", 2.25, "We estimated the negative predictive value of the score."),
+        ("onetime", 2.25, "We estimated the diagnostic accuracy of the score."),
+        ("onetime", 2.25, "We estimated the diagnostic performance of the score."),
+        ("describe", 3.0, "We describe this series of operations."),
+        ("describe", 3.0, "We describe our series of operations."),
+        ("describe", 3.0, "We describe a series of operations."),
+        ("describe", 3.0, "We describe our experience with the operation."),
+        ("describe", 3.0, "We describe our initial experience with the operation."),
+        ("describe", 3.0, "We describe our early experience with the operation."),
+        ("describe", 3.0, "We ran a single-arm study."),
+        ("describe", 3.0, "We ran a single arm study."),
+        ("describe", 3.0, "We did a retrospective review of charts."),
+        ("describe", 3.0, "Charts were retrospectively reviewed."),
+        ("describe", 3.0, "We did a retrospective chart analysis."),
+        ("describe", 3.0, "We did a retrospective evaluation of charts."),
+        ("describe", 3.0, "We reviewed the charts."),
+        ("describe", 3.0, "The operation was safe and effective."),
+        ("describe", 3.0, "The operation was safe and feasible."),
+        ("describe", 3.0, "We report the experience of one clinic."),
+        ("compare", 2.25, "We looked for risk factors of infection."),
+        ("compare", 2.25, "We looked for a risk factor of infection."),
+        ("compare", 2.25, "Outcomes of those with infection were poor."),
+        ("compare", 2.25, "Outcomes of those without infection were good."),
+        ("compare", 2.25, "Outcomes of those who had infection were poor."),
+        ("compare", 2.25, "We fitted a logistic regression."),
+        ("compare", 2.25, "The relative risk of infection was high."),
+        ("compare", 2.25, "Smoking was associated with infection."),
+        ("temporal", 2.25, "We report long-term outcomes."),
+        ("temporal", 2.25, "We report outcomes after surgery."),
+        ("temporal", 2.25, "We report outcomes after treatment."),
+        ("temporal", 2.25, "We report outcomes after the procedure."),
+        ("temporal", 2.25, "We report outcomes after the operation."),
+        ("temporal", 2.25, "We report outcomes after discharge."),
+        ("nonhuman", 6.0, "We used an animal model of sepsis."),
+        ("nonhuman", 6.0, "We used animal models of sepsis."),
+        ("nonhuman", 3.0, "We ran the assay in vitro."),
+        ("nonhuman", 3.0, "We used a cell line from sepsis."),
+        ("nonhuman", 3.0, "We used cell lines from sepsis."),
+        ("model", 6.0, "We did a decision analysis."),
+        ("model", 6.0, "We did a decision-analytic study."),
+        ("model", 6.0, "We built a decision model."),
+        ("model", 6.0, "We built a decision tree."),
+        ("model", 6.0, "We estimated the cost-effectiveness of screening."),
+        ("model", 6.0, "We estimated the cost-utility of screening."),
+        ("model", 6.0, "We built a simulation model."),
+        ("ecological", 3.0, "We compared country-level rates."),
+        # cues that start with a group of words ("this", "the present", "our" …), alone or with others
+        ("rct", 6.0, "This was a large, pragmatic randomised effort across sites."),
+        ("rct", 6.0, "Our pragmatic randomized effort spanned sites."),
+        ("rct", 6.0, "The present multicentre randomised effort spanned sites."),
+        ("sr", 12.0, "This systematic review summarises the evidence."),
+        ("sr", 12.0, "Our meta-analysis summarises the evidence."),
+        ("cohort", 16.5, "This prospective cohort study followed workers."),
+        ("cohort", 16.5, "Our national cohort analysis followed workers."),
+        ("cs", 13.5, "The present cross-sectional study surveyed workers."),
+        ("cc", 13.5, "This nested case-control study sampled workers."),
+        ("sr", 4.5, "Medline and Embase were searched to 2020."),
+        ("sr", 4.5, "PubMed, Scopus and CINAHL databases were searched."),
+        ("sr", 4.5, "The Cochrane library was searched."),
+        ("sr", 4.5, "Web of Science was searched."),
+        ("sr", 4.5, "We searched MEDLINE for trials."),
+        ("sr", 4.5, "A search of Embase found trials."),
+        ("sr", 4.5, "Searches of Embase found trials."),
+        ("sr", 4.5, "The search was run in Embase."),
+        ("sr", 4.5, "We report pooled estimates."),
+        ("sr", 4.5, "We report summary estimates."),
+        ("sr", 4.5, "We used the DerSimonian and Laird method."),
+        ("cohort", 10.5, "A prospective cohort of workers was followed."),
+        ("cohort", 10.5, "A retrospective, cohort of workers was followed."),
+        ("cohort", 10.5, "A population-based cohort of workers was followed."),
+        ("cohort", 10.5, "A birth cohort of workers was followed."),
+        ("cohort", 10.5, "A historical cohort of workers was followed."),
+        ("cohort", 10.5, "An observational cohort of workers was followed."),
+        ("cohort", 10.5, "A longitudinal cohort of workers was followed."),
+        ("cohort", 10.5, "We ran a cohort study of workers."),
+        ("cohort", 10.5, "We used a cohort design for workers."),
+        ("cohort", 10.5, "We used longitudinal data on workers."),
+        ("cohort", 7.5, "We used a natural experiment in workers."),
+        ("cohort", 7.5, "We used propensity scores in workers."),
+    ],
+)
+def test_every_phrasing_of_a_design_cue_counts(group, score, text):
+    """A cue's regex runs only on a section holding a phrase its matches start with: none is lost."""
+    assert design_cues(made_up(("METHODS", text)))[group] == score
+
+
+def test_a_cue_regex_matches_only_where_its_phrases_start():
+    """Over every bundled abstract, each match of a cue's regex starts with a phrase it is looked for at."""
+    texts = [p.text.lower() for name in (PUBMEDQA, PUBMEDRS) for doc in bundled(name).values() for p in doc.passages]
+    for cue in _CUES:
+        if cue.phrases:
+            matches = [(text, m.start()) for text in texts for m in cue.pattern.finditer(text)]
+            assert all(any(text.startswith(p, start) for p in cue.phrases) for text, start in matches)
+
+
 def test_a_stated_kind_and_size_are_never_overridden():
     user = Document(
         id="user:1", source="user", title="Our registry", kind=K.COHORT, sample_size=50,
@@ -204,6 +323,14 @@ def test_classify_returns_a_copy():
         (K.CASE_CONTROL, "We enrolled 40 patients and 40 healthy controls.", 80),
         (K.SYSTEMATIC_REVIEW, "We included 23 trials with 4,512 participants.", 4512),
         (K.SYSTEMATIC_REVIEW, "We included 23 trials.", None),
+        # text that is not all ASCII, and digits of another script, are read as plain ASCII is
+        (K.COHORT, "We studied 181 patients (mean age 54 ± 7 years).", 181),
+        (K.COHORT, "We studied ١٨١ patients with heart failure.", 181),
+        # a number in words opening a sentence, after any stop
+        (K.COHORT, "Screening was offered. Twelve patients were enrolled.", 12),
+        (K.COHORT, "Was screening worthwhile? Forty patients were enrolled.", 40),
+        (K.COHORT, "Screening was offered; twelve patients were enrolled.", 12),
+        (K.COHORT, "The number of patients was 120.", 120),
     ],
 )
 def test_sample_size_from_people_counts(kind, text, size):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import weakref
 
 import pytest
 
@@ -38,6 +40,36 @@ def test_changed_record_is_updated_in_place(empty_corpus):
     assert empty_corpus.get("user:a").title == "New"
     hits = empty_corpus.store.lexical_search('"fresh"', 10, _no_filters())
     assert len(hits) == 1 and not empty_corpus.store.lexical_search('"old"', 10, _no_filters())
+
+
+def test_garbage_is_collected_batch_by_batch_and_the_setting_given_back(empty_corpus):
+    """An ingest turns automatic garbage collection off while it stores, collects after each
+    committed batch, and leaves the process's setting as it found it."""
+
+    class Cycle:  # garbage only a collection frees, such as another thread might leave behind
+        def __init__(self) -> None:
+            self.me = self
+
+    cycles: weakref.WeakSet[Cycle] = weakref.WeakSet()
+
+    def keep(document: Document) -> bool:
+        cycles.add(Cycle())
+        return True
+
+    def documents(prefix: str) -> list[Document]:
+        text = [Passage(label="Text", text="x")]
+        return [Document(id=f"user:{prefix}{i}", source="user", title=f"T {i}", passages=text) for i in range(30)]
+
+    alive: list[int] = []  # garbage cycles alive when each batch has been committed
+    store = empty_corpus.store
+    report = ingest_records(store, documents("a"), IngestReport(), 10, lambda _: alive.append(len(cycles)), keep)
+    assert report.inserted == 30 and alive == [0, 0, 0] and gc.isenabled()
+    gc.disable()
+    try:
+        ingest_records(store, documents("b"), IngestReport(), batch_size=10)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -12,8 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from evidex.evidence.ingest import _ReaderProcess, _reader_environment, ingest_files
+from evidex.evidence.classify import classify
+from evidex.evidence.documents import Document, EvidenceKind, Passage
+from evidex.evidence.ingest import _reader_environment, _ReaderProcess, _received, _sent, ingest_files
+from evidex.evidence.sources.pubmed_xml import read_pubmed_xml
 from evidex.evidence.store import SQLiteStore
+
+REAL = Path(__file__).parent / "data" / "pubmed-29768149.xml"
 
 
 def article(pmid: str | None, title: str) -> str:
@@ -50,6 +56,20 @@ def test_reader_process_gives_the_same_store_report_and_progress(tmp_path):
     report = results[1][0]
     assert (report.deleted, report.skipped) == (2 + 2, 2 + 1 + 2)  # each pass re-adds and deletes 5 and 6
     assert [p.location for p in report.problems[:2]] == ["record 501 (line 1)", "record 1502 (line 1)"]
+
+
+def test_a_document_reaches_the_ingesting_process_as_it_was_read():
+    """The reader process sends a Document's fields (its model_dump()), and they make the same Document."""
+    guideline = Document(
+        id="ngc:1", source="ngc", title="Care", organisation="A society", year=2020, citation="Society, 2020",
+        passages=[Passage(label="Recommendation", text="Do this.", strength="Strong")], kind=EvidenceKind.GUIDELINE,
+        sample_size=12, retracted=True, audience="consumer",
+    )
+    for document in [*map(classify, read_pubmed_xml(REAL)), guideline]:
+        sent = pickle.loads(pickle.dumps(_sent(document), protocol=pickle.HIGHEST_PROTOCOL))
+        assert sent == document.model_dump()
+        received = _received(sent)
+        assert received == document and received.model_dump_json() == document.model_dump_json()
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds processes through /proc")

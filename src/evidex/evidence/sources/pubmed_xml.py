@@ -24,7 +24,6 @@ from lxml import etree
 from evidex.evidence.documents import (
     Deletion,
     Document,
-    Passage,
     RecordError,
     Retraction,
     SourceRecord,
@@ -66,7 +65,12 @@ class _Layout:
     retraction_of: etree.XPath  # in a retraction notice: the PMIDs of the records it retracts
 
 
-_X = etree.XPath
+def _X(path: str) -> etree.XPath:
+    """``path`` compiled without lxml's EXSLT regular-expression functions, which no path uses and
+    which every evaluation registered anew (~5 of the ~23 µs the paths took in a 3.8 kB PubMed
+    record), and without "smart" strings, which no path returns."""
+    return etree.XPath(path, regexp=False, smart_strings=False)
+
 
 _ARTICLE = _Layout(
     pmid=_X("MedlineCitation/PMID"),
@@ -391,23 +395,28 @@ def _document(record: etree._Element, layout: _Layout) -> Document:
     year, published = _date(record, layout.dates)
     publication_types = _texts(record, layout.publication_types)
     journal = _first_text(record, (layout.journal,))
-    return Document(
-        id=f"pmid:{pmid}",
-        source="pubmed",
-        title=title,
-        journal=journal if journal != title else None,
-        year=year,
-        published=published,
-        authors=[name for author in layout.authors(record) if (name := _author(author))],
-        doi=_first_text(record, layout.dois),
-        url=pubmed_url(pmid),
-        mesh=_texts(record, layout.mesh),
-        keywords=list(dict.fromkeys(_texts(record, layout.keywords))),
-        publication_types=publication_types,
-        passages=_passages(record, layout.abstract) or [Passage(label="TITLE", text=title)],
-        licence=PUBMED_LICENCE,
-        audience="professional",
-        retracted="Retracted Publication" in publication_types or layout.retraction_in(record),
+    # Every value already has its field's type: strict validation checks that without trying
+    # conversions, and the passages as plain dicts are validated with the rest (~2 µs less a record).
+    return Document.model_validate(
+        {
+            "id": f"pmid:{pmid}",
+            "source": "pubmed",
+            "title": title,
+            "journal": journal if journal != title else None,
+            "year": year,
+            "published": published,
+            "authors": [name for author in layout.authors(record) if (name := _author(author))],
+            "doi": _first_text(record, layout.dois),
+            "url": pubmed_url(pmid),
+            "mesh": _texts(record, layout.mesh),
+            "keywords": list(dict.fromkeys(_texts(record, layout.keywords))),
+            "publication_types": publication_types,
+            "passages": _passages(record, layout.abstract) or [{"label": "TITLE", "text": title}],
+            "licence": PUBMED_LICENCE,
+            "audience": "professional",
+            "retracted": "Retracted Publication" in publication_types or layout.retraction_in(record),
+        },
+        strict=True,
     )
 
 
@@ -484,11 +493,11 @@ def _month(month: str) -> str:
     return month
 
 
-def _passages(record: etree._Element, path: etree.XPath) -> list[Passage]:
-    """One passage per AbstractText, labelled as the publisher structured it."""
+def _passages(record: etree._Element, path: etree.XPath) -> list[dict[str, str]]:
+    """The fields of one passage per AbstractText, labelled as the publisher structured it."""
     passages = []
     for section in path(record):
         if text := _text(section):
             label = " ".join((section.get("Label") or section.get("NlmCategory") or "").split())
-            passages.append(Passage(label=label or "ABSTRACT", text=text))
+            passages.append({"label": label or "ABSTRACT", "text": text})
     return passages
