@@ -667,3 +667,22 @@ def test_a_clinicians_treatment_question_about_children_gets_no_parents_advice(c
     # "if a child has a rash that does not fade" is written for parents, not for a clinician's question
     answer = corpus.ask("What is the treatment for head lice in children?")
     assert not any("if a child has a rash" in n.text for s in answer.sections for n in s.notes)
+
+
+def test_a_follow_up_asked_alone_asks_for_what_it_continues(corpus):
+    # "okay and for the pain?" continues a conversation evidex was not given: which pain?
+    answer = corpus.ask("Okay and for the pain and discomfort?", audience="patient")
+    assert answer.abstained and not answer.claims() and not answer.references
+    assert "continue an earlier one (“Okay and”)" in answer.abstain_reason
+    assert corpus.ask("So both remedies are nasal sprays, correct?").abstained
+    # asked as the follow-up it is, it is answered about the earlier question's condition
+    followed = corpus.ask("And what about ibuprofen?", earlier=["How is gout treated?"])
+    assert not followed.abstained and "Gout" in followed.topic
+
+
+def test_a_cold_is_the_common_cold_not_the_temperature(corpus):
+    answer = corpus.ask("What helps a cold?", audience="patient")
+    assert answer.topic == "Common Cold"
+    assert "relief" in answer.section("bottom_line").claims[0].text  # "For relief, try - Getting plenty of rest …"
+    assert not any("heat and cold therapy" in c.text.lower() for c in answer.claims())
+    assert_citations_sound(answer, corpus)

@@ -322,3 +322,28 @@ def test_a_part_of_the_body_before_a_sign_says_where_it_is(vocabulary):
 def test_what_would_indicate_a_treatment_or_titrating_down_are_not_signs_or_stopping(vocabulary):
     assert understand("What would indicate the need for dialysis?", vocabulary).question_type.value != "symptoms"
     assert understand("Should I titrate down my insulin at night?", vocabulary).question_type.value != "stopping"
+
+
+@pytest.mark.parametrize(
+    ("question", "continues"),
+    [
+        ("Okay and for pain and discomfort?", "Okay and"),
+        ("What about for my eye redness?", "What about"),
+        ("And what about ibuprofen?", "And what about"),
+        ("So both remedies are nasal sprays correct?", "both remedies"),
+        ("Are these medications safe in pregnancy?", "these medications"),
+        # these stand alone
+        ("How about physical therapy for back pain?", None),
+        ("And can I take ibuprofen for a headache?", None),
+        ("Also, is gout hereditary?", None),
+        ("Are both ibuprofen and naproxen safe?", None),
+        ("So what is the treatment for gout?", None),
+    ],
+)
+def test_a_follow_up_asked_alone_says_what_it_continues(vocabulary, question, continues):
+    assert understand(question, vocabulary).continues == continues
+
+
+def test_a_follow_up_asked_as_one_continues_nothing(vocabulary):
+    earlier = understand("What helps strep throat?", vocabulary)
+    assert understand("And what about ibuprofen?", vocabulary, earlier=earlier).continues is None

@@ -307,3 +307,33 @@ def test_a_stuffy_nose_is_nasal_congestion_but_congestion_alone_is_not(vocab: Vo
 def test_a_heart_or_wound_sinus_is_not_the_nose(vocab: Vocabulary) -> None:
     assert "Paranasal Sinuses" not in {c.name for c in expand_query("is sinus bradycardia dangerous in athletes", vocab).concepts}
     assert "Nasal Lavage" not in {c.name for c in expand_query("a saline rinse after a tooth extraction", vocab).concepts}
+
+
+@pytest.mark.parametrize(
+    "question", ["what helps a cold", "I have had a cold for a week", "how long do colds last", "is my cold contagious?"]
+)
+def test_an_everyday_word_counted_like_an_illness_names_it(vocab: Vocabulary, question: str) -> None:
+    (concept,) = [c for c in expand_query(question, vocab).concepts if c.name == "Common Cold"]
+    # "cold" alone is a temperature: a sentence must say "common cold" ("heat and cold therapy" is not about it)
+    assert concept.ambiguous and "Cold" not in concept.synonyms
+
+
+@pytest.mark.parametrize(
+    "question", ["should I use a cold compress", "my cold hands and feet", "cold weather and asthma", "a cold shower"]
+)
+def test_an_everyday_word_describing_a_thing_is_not_an_illness(vocab: Vocabulary, question: str) -> None:
+    assert "Common Cold" not in {c.name for c in expand_query(question, vocab).concepts}
+
+
+@pytest.mark.parametrize(
+    ("phrase", "name"),
+    [
+        ("could I catch a throat infection from my partner", "Pharyngitis"),
+        ("what helps poison ivy", "Dermatitis, Toxicodendron"),
+        ("I have a stomach bug", "Gastroenteritis"),
+        ("antibiotics for a chest infection", "Respiratory Tract Infections"),  # not mediastinitis
+        ("is a head cold contagious", "Common Cold"),
+    ],
+)
+def test_everyday_names_of_common_illnesses(vocab: Vocabulary, phrase: str, name: str) -> None:
+    assert name in {c.name for c in expand_query(phrase, vocab).concepts}

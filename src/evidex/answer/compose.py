@@ -541,7 +541,7 @@ _SUBGROUP = re.compile(r"^\s*(?:In|Among|For)\s+(?:[\w-]+\s+){0,5}?(?:with|who|a
 # A bottom line states what the evidence shows or recommends, not a mechanism or a hypothesis.
 _CONCLUSIVE = re.compile(
     r"\b(recommend\w*|suggest\w*|should|evidence|effective\w*|efficacious|improv\w*|benefit\w*|superior|first[- ]line|"
-    r"comparable|equivalent|non-?inferior|no (?:significant )?difference)\b",
+    r"comparable|equivalent|non-?inferior|no (?:significant )?difference|for relief|try)\b",  # "For relief, try …": advice
     re.IGNORECASE,
 )
 _SPECULATIVE = re.compile(r"\b(is|are) thought to\b|\bhypothes\w+|\btheoretical\w*|\bit is possible\b|\bmay be associated\b", re.IGNORECASE)

@@ -77,6 +77,11 @@ _NOT_UNDERSTOOD = (
     "that its vocabulary knows. If it follows an earlier question (\"is it contagious?\"), ask it as a "
     "follow-up of that question, or name the condition or drug."
 )
+_CONTINUES_EARLIER = (
+    "This question seems to continue an earlier one (“{words}”), which evidex was not given, so it cannot "
+    "tell what it is about. Ask it as a follow-up of that question, or name the condition and the treatment "
+    "or test it is about."
+)
 _FOR_ANIMALS = (
     "This question is about an animal ({animal}). evidex's sources are on human medicine, and what is safe for a person "
     "can be harmful to an animal. Ask a veterinarian."
@@ -111,6 +116,8 @@ class Engine:
         assert parsed is not None
         if not parsed.understood:
             return self._not_answered(parsed, filters, _NOT_UNDERSTOOD)
+        if parsed.continues:
+            return self._not_answered(parsed, filters, _CONTINUES_EARLIER.format(words=parsed.continues))
         if parsed.animal:
             return self._not_answered(parsed, filters, _FOR_ANIMALS.format(animal=parsed.animal))
         live = fetch(parsed) if fetch is not None else None

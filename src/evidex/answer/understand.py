@@ -332,6 +332,10 @@ class ClinicalQuestion:
     # Of a "what is …?" question, the words it puts before its focus ("uncontrolled" asthma,
     # "normal" blood pressure), as concept_phrase stems: the definition must be of that.
     defined: frozenset[str] = frozenset()
+    # What an elliptical follow-up asked on its own continues ("okay and for the pain?", "so both
+    # remedies are sprays?"): the words that point back to an earlier question, which is needed to
+    # know what it is about.
+    continues: str | None = None
     # The animal the question is about ("can I give aspirin to my horse?"): evidex's sources
     # are on people, and what is safe for a person may poison a cat.
     animal: str | None = None
@@ -454,6 +458,8 @@ def understand(
     ])
     if earlier is not None:
         _inherit(question, earlier, vocabulary)
+    else:
+        question.continues = _continues(text, question.conditions, question.interventions)
     question.treatment_names = list(dict.fromkeys(
         name
         for concept in question.interventions
@@ -821,6 +827,39 @@ def _distinct(items: list) -> list:
 
 # -- follow-ups, names, topic ----------------------------------------------------------------------
 
+# "okay and for the pain?", "what about for my eyes?": a continuation with no verb of its own
+_CONTINUATION = re.compile(
+    r"^(?:(?:ok(?:ay)?|so|well|alright|all right|yes|yeah|no|thanks?|thank you|right)\b[\s,.!]*)*"
+    r"(?P<words>(?:and|or|also|but|plus)\b(?:\s+(?:what|how) about\b)?|(?:what|how) about\b)",
+    re.IGNORECASE,
+)
+_ANY_VERB = re.compile(
+    r"\b(?:is|are|was|were|be|am|do|does|did|can|could|should|would|will|may|might|must|have|has|had|"
+    r"\w+(?:ed|ing)|take|use|try|help|work|need|get|give|cause|mean|stop|start|treat|cure|go|make|feel)\b",
+    re.IGNORECASE,
+)
+# "both remedies", "these medicines": treatments named earlier in the conversation
+_THOSE_NAMED = re.compile(
+    r"\b(?:both|the two|these|those|the other|either|neither)\s+(?:\w+\s+)?"
+    r"(?:remed(?:y|ies)|medicines?|medications?|meds|options?|drugs?|treatments?|pills?|tablets?|sprays?|"
+    r"creams?|antibiotics?|ones?)\b",
+    re.IGNORECASE,
+)
+
+
+def _continues(text: str, conditions: list[Concept], interventions: list[Concept]) -> str | None:
+    """The words by which a question asked alone points back to an earlier one ("okay and for the
+    pain?" has no verb of its own, and does not name both a treatment and what it treats, as "how
+    about physical therapy for back pain?" does; "both remedies" were named before), or None."""
+    opening = _CONTINUATION.match(text)
+    if opening and not _ANY_VERB.search(text[opening.end():]) and not (conditions and interventions):
+        return opening.group(0).strip(" ,.!")
+    pointer = _THOSE_NAMED.search(text)
+    if pointer and len(interventions) < 2:  # "are both ibuprofen and naproxen safe?" names them
+        return pointer.group(0)
+    return None
+
+
 
 def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: Vocabulary) -> None:
     added: list[Concept] = []
@@ -878,8 +917,10 @@ def _found(patterns: tuple[PatternSet, ...], text: str) -> list[tuple[PatternSet
 
 
 def concept_names(concept: Concept) -> list[str]:
-    """Every name a source may use for ``concept``."""
-    return [concept.name, concept.matched_text, *concept.synonyms]
+    """Every name a source may use for ``concept`` (not the everyday word that named it in the
+    question when that word alone means something else: "cold" in "heat and cold therapy")."""
+    typed = [] if concept.ambiguous else [concept.matched_text]
+    return [concept.name, *typed, *concept.synonyms]
 
 
 def _phrases(concept: Concept) -> list[frozenset[str]]:

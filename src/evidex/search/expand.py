@@ -95,6 +95,11 @@ _MODALS = frozenset("may might can could will would should must shall does do di
 _COMING_BACK = frozenset("come comes came coming go goes went going grow grows grew growing bounce get gets got".split())
 _SUBJECT_PRONOUNS = frozenset("i you he she it we they this that these those which who".split())
 _THIRD_PERSON = frozenset("it this that these those they".split())
+# "a cold", "my cold", "colds": an everyday word counted like an illness, and not followed by what
+# it describes ("a cold compress", "my cold hands"), names the illness.
+_COUNTING = frozenset("a an my this your his her our their".split())
+# Everyday things an everyday word describes that name no concept themselves ("a cold shower")
+_DESCRIBED = frozenset("compress compresses shower showers bath baths drink drinks brew plunge snap spell turkey air".split())
 GENERIC_WORDS = frozenset(
     stem(w)
     for w in """treatment therapy management patient people person option approach intervention evidence
@@ -125,6 +130,11 @@ class Concept(BaseModel):
     matched_text: str = Field(description="The words of the question that named it")
     synonyms: list[str] = Field(default_factory=list, description="A few useful other names, best first")
     source: Source = Field(description="What matched: a MeSH term, a MedQuAD lay name or an abbreviation")
+    ambiguous: bool = Field(
+        default=False,
+        description="The word that named it means something else alone (\"cold\" in \"I have a cold\" is a "
+        "temperature elsewhere): a sentence must use one of its other names",
+    )
 
 
 class WeightedTerm(BaseModel):
@@ -177,6 +187,7 @@ class _Match:
     senses: list[Sense]
     words: int
     after_modal: bool = False  # "this may sound like": a verb, not Sound
+    counted: bool = False  # "I have a cold": an illness, not Cold Temperature
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +286,9 @@ def _find_matches(
         two_before = (tokens[i - 2].surface, tokens[i - 1].surface) if i > 1 else ("", "")
         after_modal = (two_before[0] in _SUBJECT_PRONOUNS and two_before[1] in _MODALS) or (
             two_before[0] in _MODALS and two_before[1] in _THIRD_PERSON)
-        yield _Match(_typed(span, text), senses, n, after_modal)
+        plural = n == 1 and span[0].surface != span[0].key and span[0].surface.endswith("s")
+        counted = n == 1 and (plural or i > 0 and tokens[i - 1].surface in _COUNTING) and _ends_a_name(tokens, i + 1, text, vocab)
+        yield _Match(_typed(span, text), senses, n, after_modal, counted)
         if n > 1 and all(s.kind is not SenseKind.MESH for s in senses):
             yield from _find_matches(span, text, vocab, n - 1)
         i += n
@@ -292,6 +305,15 @@ def _longest_at(
             if senses:
                 return n, senses
     return 0, []
+
+
+def _ends_a_name(tokens: list[Token], i: int, text: str, vocab: Vocabulary) -> bool:
+    """Whether the word before token ``i`` ends a noun phrase: nothing follows it in the clause, or
+    a function word or a word that names nothing ("a cold is", "my cold lasted"; not "a cold compress",
+    "my cold hands")."""
+    if i == len(tokens) or tokens[i].surface in STOPWORDS or text[tokens[i - 1].end : tokens[i].start].strip():
+        return True
+    return tokens[i].surface not in _DESCRIBED and not vocab.senses(tokens[i].text)
 
 
 def _can_match(span: Sequence[Token]) -> bool:
@@ -341,7 +363,17 @@ def _readings(match: _Match, vocab: Vocabulary) -> list[_Reading]:
         for reading in _sense_readings(sense, vocab):
             if _plausible(reading, sense, everyday, verb):
                 readings.setdefault(reading.descriptor.ui if reading.descriptor else reading.name, reading)
+    if match.counted and vocab.is_everyday_word(stem(match.typed.lower())):
+        return _illnesses(match, vocab) or list(readings.values())
     return list(readings.values())
+
+
+def _illnesses(match: _Match, vocab: Vocabulary) -> list[_Reading]:
+    """The disease an everyday word names as a consumer-health topic, for a word counted like an
+    illness ("I have a cold", "colds"), whatever its clinical readings (Cold Temperature)."""
+    lay = [s for s in match.senses if s.kind is SenseKind.LAY]
+    readings = [r for sense in lay for r in _sense_readings(sense, vocab)]
+    return [r for r in readings if r.descriptor and any(t.startswith("C") for t in r.descriptor.tree_numbers)]
 
 
 def _plausible(reading: _Reading, sense: Sense, everyday: bool, verb: bool = False) -> bool:
@@ -399,9 +431,23 @@ def _concept(reading: _Reading, typed: str, vocab: Vocabulary) -> Concept:
     else:
         synonyms = vocab.topic_synonyms(reading.topic, MAX_SYNONYMS, exclude=[typed]) if reading.topic else []
         name, ui, trees = reading.name, None, []
+    if ui:
+        synonyms = [s for s in synonyms if not _means_else(s, ui, vocab)]
     return Concept(
-        name=name, ui=ui, tree_numbers=trees, matched_text=typed, synonyms=synonyms, source=reading.source
+        name=name, ui=ui, tree_numbers=trees, matched_text=typed, synonyms=synonyms, source=reading.source,
+        ambiguous=bool(ui) and _means_else(typed, ui, vocab),
     )
+
+
+def _means_else(name: str, ui: str, vocab: Vocabulary) -> bool:
+    """Whether one everyday word ("cold", "colds"), read alone in a sentence, names something other
+    than the descriptor ``ui`` (the temperature, not the common cold)."""
+    word = stem(name.lower())
+    if " " in name.strip() or not vocab.is_everyday_word(word):
+        return False
+    senses = vocab.senses(word)
+    alone = _readings(_Match(word, senses, 1), vocab) if senses else []
+    return not any(r.descriptor and r.descriptor.ui == ui for r in alone)
 
 
 def _expansions(concepts: list[Concept], terms: list[str]) -> list[WeightedTerm]:

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FILE = "vocab_index.json.gz"
 MAX_NARROWER = 60
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 SOURCE_FILES = (
     "mesh2024_descriptors.tsv.gz",
     "medquad_focus_synonyms.json",
