@@ -686,3 +686,13 @@ def test_a_cold_is_the_common_cold_not_the_temperature(corpus):
     assert "relief" in answer.section("bottom_line").claims[0].text  # "For relief, try - Getting plenty of rest …"
     assert not any("heat and cold therapy" in c.text.lower() for c in answer.claims())
     assert_citations_sound(answer, corpus)
+
+
+def test_a_summarys_headings_and_list_items_are_not_the_prognosis(corpus):
+    # "Certain factors affect prognosis …" names no factor, and "Whether the cancer has recurred
+    # (come back)." is an item of the list that does: the list, with its lead-in, answers
+    answer = corpus.ask("What is the prognosis of breast cancer?", audience="patient")
+    texts = [claim.text for claim in answer.claims()]
+    assert texts and not any(t.startswith(("Certain factors", "Whether")) for t in texts)
+    assert "depend on the following" in answer.section("bottom_line").claims[0].text
+    assert_citations_sound(answer, corpus)

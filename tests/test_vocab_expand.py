@@ -333,6 +333,11 @@ def test_an_everyday_word_describing_a_thing_is_not_an_illness(vocab: Vocabulary
         ("I have a stomach bug", "Gastroenteritis"),
         ("antibiotics for a chest infection", "Respiratory Tract Infections"),  # not mediastinitis
         ("is a head cold contagious", "Common Cold"),
+        ("can a UTI turn into a kidney infection", "Pyelonephritis"),  # not the kidney and infections at large
+        ("I keep getting bladder infections", "Cystitis"),
+        ("what lowers high cholesterol", "Hypercholesterolemia"),  # not the molecule
+        ("ringing in my ears at night", "Tinnitus"),
+        ("my voice is hoarse", "Hoarseness"),
     ],
 )
 def test_everyday_names_of_common_illnesses(vocab: Vocabulary, phrase: str, name: str) -> None:

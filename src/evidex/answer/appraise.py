@@ -115,7 +115,11 @@ _FRAGMENT = re.compile(
     r"^[\s*_]*(?:Only|Consider(?: \W*only\W*)?) (?:if|when|in|for|after)\b|"
     # a condition stated elsewhere: "If administered: 100 mmol sodium bicarbonate …" (administer what, and when?)
     r"^[\s*_]*(?:If|When|Once|Unless|Where)\s+(?:\w+\s+){0,2}?(?:administered|used|given|started|chosen|needed|"
-    r"indicated|prescribed|required|present|applicable|available|tolerated|necessary|so|this|these|it|they)\b",
+    r"indicated|prescribed|required|present|applicable|available|tolerated|necessary|so|this|these|it|they)\b|"
+    # an item of a list of what something depends on: "Whether the cancer has recurred (come back)."
+    r"^[\s*_]*Whether\b(?!.*\b(?:(?:is|are|was|were|remains?)\s+(?:un\w+|not|controversial|debated|still)|depends? on)\b)|"
+    # a summary's heading, which names no factor: "Certain factors affect prognosis (chance of recovery)."
+    r"^[\s*_]*(?:Certain|Some|Several|Many|Various|Other) factors (?:may )?(?:affect|influence|determine)\b[^,;]{0,80}\.?\s*$",
     re.IGNORECASE,
 )
 # A piece of a list, or of a sentence the splitter cut, opens with an ordinary lower-case word
