@@ -348,3 +348,11 @@ def test_a_follow_up_asked_alone_says_what_it_continues(vocabulary, question, co
 def test_a_follow_up_asked_as_one_continues_nothing(vocabulary):
     earlier = understand("What helps strep throat?", vocabulary)
     assert understand("And what about ibuprofen?", vocabulary, earlier=earlier).continues is None
+
+
+def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
+    q = understand("Could I take 2 tablets of fluconazole for a bad yeast infection?", vocabulary)
+    assert {c.name for c in q.focus} == {"Fluconazole", "Yeast Infections"}  # not Tablets
+    assert q.question_type.value == "dose"  # "take 2 tablets" asks how much
+    assert {c.name for c in understand("Is fluticasone nasal spray safe in pregnancy?", vocabulary).focus} == {"Fluticasone"}
+    assert "Nasal Sprays" in {c.name for c in understand("Are nasal sprays addictive?", vocabulary).focus}  # asked about alone

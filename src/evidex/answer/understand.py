@@ -85,7 +85,9 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.INTERACTIONS, r"\binteract\w*|\bdrug[- ]drug\b"),
     (QuestionType.DOSE, r"\b(?:dose|doses|dosage|dosing|how much|how many (?:mg|milligrams?|pills?|tablets?|capsules?|"
                         r"units?|puffs?|drops?|times a day)|milligrams?|\d+\s*(?:mg|mcg|µg|ml)|maximum (?:amount|daily)|"
-                        r"how often (?:should|can|do|must) (?:i|you|we|he|she|they) (?:take|use|give))\b"),
+                        r"how often (?:should|can|do|must) (?:i|you|we|he|she|they) (?:take|use|give)|"
+                        r"(?:take|do|have|use|give)\s+(?:\d+|two|three|four|an extra|another|a second)\s+"
+                        r"(?:tablets?|pills?|capsules?|puffs?|tabs))\b"),
     (QuestionType.STOPPING, r"\b(?:taper\w*|wean\w*|titrat\w* off|stop(?:ping|ped)? (?:taking|using|the)|come off|coming off|"
                             r"get off|getting off|go off|quit(?:ting)?|discontinu\w*|withdraw\w*)\b"),
     (QuestionType.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|comparison|difference between|differ from|"
@@ -411,6 +413,7 @@ def understand(
         if (_kind(c) != "other" or _says_where(c, expanded.concepts, text))
         and not _within(_position(c, text), len(c.matched_text), cue_spans)
     ]
+    concepts = _without_dosage_forms(concepts)
     in_background = [c for c in concepts if _inside(_position(c, text), background)]
     if not concepts:
         # nothing the question names is a condition, drug, test or procedure: what it names
@@ -687,6 +690,20 @@ def _says_where(part: Concept, concepts: list[Concept], text: str) -> bool:
                             for c in concepts if c is not part and c is not sign)):
             return True
     return False
+
+
+def _without_dosage_forms(concepts: list[Concept]) -> list[Concept]:
+    """A dosage form beside a named drug is the drug's form ("2 tablets of fluconazole", "a
+    fluticasone nasal spray"), not a second thing asked about."""
+    def form(concept: Concept) -> bool:
+        return bool(concept.tree_numbers) and all(t.startswith(_DOSAGE_FORM_TREES) for t in concept.tree_numbers)
+
+    if not any(_kind(c) == "intervention" and not form(c) for c in concepts):
+        return concepts
+    return [c for c in concepts if not form(c)]
+
+
+_DOSAGE_FORM_TREES = ("D26.255", "D20.280.055")  # Dosage Forms (tablets, sprays, ointments); aerosols
 
 
 def _kind(concept: Concept) -> str:
