@@ -234,6 +234,10 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     ("Should I titrate off my sertraline?", "stopping"),
     ("What would indicate a kidney stone?", "symptoms"),
     ("I think it is a cold, what can I take to feel better?", "treatment"),
+    ("Can a bladder infection turn into a kidney infection?", "complications"),
+    ("Does prediabetes always progress to diabetes?", "complications"),
+    ("Can strep spread to my family?", "cause"),  # contagion, not a complication
+    ("I have high cholesterol, what should I eat?", "treatment"),
 ])
 def test_question_types_from_everyday_phrasings(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype

@@ -102,7 +102,8 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                                r"pass(?:ed)? (?:it )?(?:on|down) to|genetic(?:ally)? (?:passed|transmitted))\b"),
     (QuestionType.FREQUENCY, r"\b(?:how common|prevalen\w*|incidence|how many (?:people|patients|adults|children))\b"),
     (QuestionType.COMPLICATIONS, r"\b(?:complications?|long[- ]term (?:effects?|consequences?|damage)|"
-                                 r"what (?:happens|will happen|could happen|can happen) if)\b|\blead to\b"),
+                                 r"what (?:happens|will happen|could happen|can happen) if)\b|\blead to\b|"
+                                 r"\b(?:turn|turns|turned|develop|develops|progress|progresses) (?:in)?to\b"),
     (QuestionType.PREVENTION, r"\b(?:prevent\w*|avoid (?:getting|catching)|reduce (?:the |my |your )?(?:risk|chances?) of|"
                               r"vaccin\w*|immuni[sz]\w*|prophyla\w*|protect (?:myself|yourself|against))\b"),
     (QuestionType.DIAGNOSIS, r"\b(?:diagnos\w*|tests?|testing|tested|screen\w*|scans?|mri|ct|x-?rays?|ultrasound|"
@@ -141,7 +142,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.PROGNOSIS, r"\b(?:prognos\w*|outlook|life expectancy|surviv\w*|go away|goes away|how long (?:does|will|do|can|until|before)|"
                              r"curable|permanent|get better|natural history|recurren\w*|come back|chance of recovery)\b"),
     (QuestionType.TREATMENT, r"\b(?:treat\w*|therap\w*|cure\w*|manag\w*|relie\w*|help\w*|remed\w*|get rid of|"
-                             r"what (?:can|should|could) (?:i|we|you) (?:do|take|use)|exercis\w*|medications? for|"
+                             r"what (?:can|should|could) (?:i|we|you) (?:do|take|use|eat|drink)|exercis\w*|medications? for|"
                              r"medicines? for|drugs? for|surgery|rehabilitat\w*|work(?:s)? (?:best|for)|effective\w*|"
                              r"options?|first[- ]line|interventions?|ease|soothe|improv\w*|reduc\w*|lower\w*|control\w*|"
                              r"(?:keep|get|bring)\b.{0,30}\b(?:down|under control|in check)|"
