@@ -333,11 +333,11 @@ def test_what_would_indicate_a_treatment_or_titrating_down_are_not_signs_or_stop
     ("question", "continues"),
     [
         ("Okay and for pain and discomfort?", "Okay and"),
-        ("What about for my eye redness?", "What about"),
         ("And what about ibuprofen?", "And what about"),
         ("So both remedies are nasal sprays correct?", "both remedies"),
         ("Are these medications safe in pregnancy?", "these medications"),
         # these stand alone
+        ("What about for my eye redness from a blocked nose?", None),
         ("How about physical therapy for back pain?", None),
         ("And can I take ibuprofen for a headache?", None),
         ("Also, is gout hereditary?", None),

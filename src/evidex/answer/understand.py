@@ -867,10 +867,12 @@ _THOSE_NAMED = re.compile(
 
 def _continues(text: str, conditions: list[Concept], interventions: list[Concept]) -> str | None:
     """The words by which a question asked alone points back to an earlier one ("okay and for the
-    pain?" has no verb of its own, and does not name both a treatment and what it treats, as "how
-    about physical therapy for back pain?" does; "both remedies" were named before), or None."""
+    pain?" has no verb of its own, and names no condition but pain, which the asker spoke of before;
+    "what about for my eye redness?" and "how about physical therapy for back pain?" say what they
+    are about; "both remedies" were named before), or None."""
     opening = _CONTINUATION.match(text)
-    if opening and not _ANY_VERB.search(text[opening.end():]) and not (conditions and interventions):
+    named = [c for c in conditions if c.name != "Pain"]
+    if opening and not _ANY_VERB.search(text[opening.end():]) and not named:
         return opening.group(0).strip(" ,.!")
     pointer = _THOSE_NAMED.search(text)
     if pointer and len(interventions) < 2:  # "are both ibuprofen and naproxen safe?" names them
