@@ -696,3 +696,10 @@ def test_a_summarys_headings_and_list_items_are_not_the_prognosis(corpus):
     assert texts and not any(t.startswith(("Certain factors", "Whether")) for t in texts)
     assert "depend on the following" in answer.section("bottom_line").claims[0].text
     assert_citations_sound(answer, corpus)
+
+
+def test_a_sentence_whose_verb_is_everyday_can_answer(corpus):
+    # "everyone knows the symptoms of the common cold" is a sentence, and it answers "is it a cold?"
+    answer = corpus.ask("Do you think it's a cold?", audience="patient")
+    assert "symptoms of the common cold" in answer.section("bottom_line").claims[0].text
+    assert_citations_sound(answer, corpus)

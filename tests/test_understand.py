@@ -238,6 +238,10 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     ("Does prediabetes always progress to diabetes?", "complications"),
     ("Can strep spread to my family?", "cause"),  # contagion, not a complication
     ("I have high cholesterol, what should I eat?", "treatment"),
+    ("Okay do you think it's a cold?", "symptoms"),
+    ("Will the antibiotics affect my birth control?", "interactions"),
+    ("Does amoxicillin make my birth control less effective?", "interactions"),
+    ("How does diabetes affect my eyes?", "general"),  # a disease acting on an organ: no second treatment
 ])
 def test_question_types_from_everyday_phrasings(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype
@@ -336,6 +340,10 @@ def test_what_would_indicate_a_treatment_or_titrating_down_are_not_signs_or_stop
         ("And what about ibuprofen?", "And what about"),
         ("So both remedies are nasal sprays correct?", "both remedies"),
         ("Are these medications safe in pregnancy?", "these medications"),
+        ("Does any of this change if I have salmonella?", "any of this"),
+        ("Which of these is best for a cold?", "Which of these"),
+        ("Can I have some antibiotics for it?", "for it"),
+        ("I have gout, what can I take for it?", None),  # "it" is named
         # these stand alone
         ("What about for my eye redness from a blocked nose?", None),
         ("How about physical therapy for back pain?", None),

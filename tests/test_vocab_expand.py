@@ -338,6 +338,7 @@ def test_an_everyday_word_describing_a_thing_is_not_an_illness(vocab: Vocabulary
         ("what lowers high cholesterol", "Hypercholesterolemia"),  # not the molecule
         ("ringing in my ears at night", "Tinnitus"),
         ("my voice is hoarse", "Hoarseness"),
+        ("are there stronger allergy medications", "Anti-Allergic Agents"),  # not Hypersensitivity alone
     ],
 )
 def test_everyday_names_of_common_illnesses(vocab: Vocabulary, phrase: str, name: str) -> None:

@@ -61,6 +61,7 @@ EDITORIAL_NOTES = re.compile(
     r"\(NGC\)|grades its recommendations|definitions? (?:of|for) the (?:grades|levels|strength|quality)|"
     r"(?:strength|quality|level)s? of (?:the )?(?:evidence|recommendations?) (?:rating|grading|scheme)|"
     r"Human Phenotype Ontology|(?:table|list) below|the following list|MedlinePlus Medical Dictionary|"
+    r"\b(?:this|the) information (?:comes|came|is taken|was taken) from\b|"
     r"look up the definitions|frequency of a sign or symptom|frequency may also be listed|"
     # the rare-disease pages' note on how symptom frequencies are written ("25/25 means …")
     r"number of the fraction|a frequency of \d+/\d+|(?:sign or symptom|symptoms?) may be rare or common|"
@@ -90,7 +91,7 @@ _VERB = re.compile(
     r"include|require|appear|remain|seem|show|indicate|lead|result|occur|provide|offer|support|affect|decrease|"
     r"predict|associate|correlate|differ|exceed|outperform|yield|achieve|reflect|contribute|correspond|relate|depend|"
     r"benefit|worsen|enhance|protect|alter|prolong|shorten|persist|produce|promote|inhibit|facilitate|confer|"
-    r"allow|enable|involve|contain|affect|develop|respond|tolerate)s?)\b",
+    r"allow|enable|involve|contain|affect|develop|respond|tolerate|know|begin|start|last|spread|heal)s?)\b",
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")

@@ -122,7 +122,8 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                             r"is it normal to (?:feel|have)|do i have|could (?:it|this|that|i) (?:be|have)|"
                             r"what (?:would|might|could) indicate (?:a|an|that i have|i have)\b|"
                             # "do you think this is gout?", "is it likely that this is measles?", the question's last words
-                            r"(?:think|possible|likely) (?:(?:that )?(?:it|this|that) (?:is|could be|might be)|for it to be) (?:\w+\s*){1,4}[?.!]*\s*$|"
+                            r"(?:think|possible|likely) (?:(?:that )?(?:(?:it|this|that) (?:is|could be|might be)|(?:it|that)['’]?s)|for it to be) "
+                            r"(?:\w+\s*){1,4}[?.!]*\s*$|"
                             r"is (?:it|this|that) (?:a |an |just )?(?!contagious|serious|normal|safe|ok|okay|dangerous|curable|bad)\w+\s*\?\s*$)"),
     (QuestionType.RISK, r"\b(?:risk factors?|at risk|who (?:gets|is at risk|can get)|susceptib\w*|"
                         r"more likely to (?:get|develop)|chances? of (?:getting|developing))\b"),
@@ -726,6 +727,9 @@ def _question_type(asking: str, asked: list[Concept], every: list[Concept], unkn
     with it?"), unless the question compares them; "can <drug> cause …" asks for side effects."""
     drugs = [c for c in asked if _is_drug(c)]
     together = len([c for c in every if _is_drug(c)]) + len(unknown) >= 2 and bool(_TOGETHER.search(asking))
+    treatments = [c for c in every if _kind(c) == "intervention"] + unknown
+    if len(treatments) >= 2 and drugs and _WORKING_OF.search(asking):
+        return QuestionType.INTERACTIONS  # "will the antibiotics affect my birth control?"
     for qtype, pattern in _TYPE_PATTERNS:
         match = pattern.search(asking)
         if not match:
@@ -741,6 +745,13 @@ def _question_type(asking: str, asked: list[Concept], every: list[Concept], unkn
         return QuestionType.SIDE_EFFECTS
     return QuestionType.GENERAL
 
+
+# A drug acting on another treatment: "affect my birth control", "stop the pill working"
+_WORKING_OF = re.compile(
+    r"\b(?:affects?|affecting|interfer\w* with|(?:have|has) (?:any )?(?:effects?|impact) on|"
+    r"make (?:\w+ ){0,3}(?:less effective|not work)|stop (?:\w+ ){0,3}(?:from )?working|cancel (?:out )?)\b",
+    re.IGNORECASE,
+)
 
 UNKNOWN_NAME_LETTERS = 7
 
@@ -856,11 +867,11 @@ _ANY_VERB = re.compile(
     r"\w+(?:ed|ing)|take|use|try|help|work|need|get|give|cause|mean|stop|start|treat|cure|go|make|feel)\b",
     re.IGNORECASE,
 )
-# "both remedies", "these medicines": treatments named earlier in the conversation
+# "both remedies", "these medicines", "any of this": what was said earlier in the conversation
 _THOSE_NAMED = re.compile(
     r"\b(?:both|the two|these|those|the other|either|neither)\s+(?:\w+\s+)?"
     r"(?:remed(?:y|ies)|medicines?|medications?|meds|options?|drugs?|treatments?|pills?|tablets?|sprays?|"
-    r"creams?|antibiotics?|ones?)\b",
+    r"creams?|antibiotics?|ones?)\b|\b(?:any|all|some|none|either|which|one|each) of (?:this|that|these|those|them)\b",
     re.IGNORECASE,
 )
 
@@ -877,7 +888,13 @@ def _continues(text: str, conditions: list[Concept], interventions: list[Concept
     pointer = _THOSE_NAMED.search(text)
     if pointer and len(interventions) < 2:  # "are both ibuprofen and naproxen safe?" names them
         return pointer.group(0)
+    treated = _FOR_IT.search(text)
+    if treated and not conditions:  # "can I have antibiotics for it?": for what the asker has
+        return treated.group(0).strip(" ?.!")
     return None
+
+
+_FOR_IT = re.compile(r"\bfor (?:it|this|that)\s*[?.!]*\s*$", re.IGNORECASE)
 
 
 
