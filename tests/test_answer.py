@@ -703,3 +703,18 @@ def test_a_sentence_whose_verb_is_everyday_can_answer(corpus):
     answer = corpus.ask("Do you think it's a cold?", audience="patient")
     assert "symptoms of the common cold" in answer.section("bottom_line").claims[0].text
     assert_citations_sound(answer, corpus)
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("Is the stomach flu contagious?", "highly contagious"),  # not "The cause is often a norovirus infection."
+        ("How long does a cold last?", "last 2 to 14 days"),
+        ("Can I catch shingles from my grandson?", "can be spread from a person with active shingles"),
+    ],
+)
+def test_contagion_and_duration_are_answered_by_a_sentence_that_states_them(corpus, question, said):
+    answer = corpus.ask(question, audience="patient")
+    assert said in answer.section("bottom_line").claims[0].text
+    assert "very probably" not in answer.section("bottom_line").claims[0].text  # "highly" is not glossed as a guess
+    assert_citations_sound(answer, corpus)

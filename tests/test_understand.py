@@ -368,3 +368,35 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
     assert q.question_type.value == "dose"  # "take 2 tablets" asks how much
     assert {c.name for c in understand("Is fluticasone nasal spray safe in pregnancy?", vocabulary).focus} == {"Fluticasone"}
     assert "Nasal Sprays" in {c.name for c in understand("Are nasal sprays addictive?", vocabulary).focus}  # asked about alone
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("Is the stomach flu contagious?", "contagion"),
+        ("Can I catch shingles from my grandson?", "contagion"),
+        ("Could I have gotten a throat infection from my partner?", "contagion"),
+        ("How long does a cold usually last?", "duration"),
+        ("When will the rash go away?", "duration"),
+        ("How long should I take antibiotics?", None),  # how long to treat, not how long it lasts
+        ("What causes shingles?", None),
+    ],
+)
+def test_a_property_no_question_type_names_is_read_once(vocabulary, question, aspect):
+    assert understand(question, vocabulary, "patient").aspect == aspect
+
+
+@pytest.mark.parametrize(
+    ("aspect", "sentence", "states"),
+    [
+        ("contagion", "Several viruses can cause viral gastroenteritis, which is highly contagious.", True),
+        ("contagion", "NIH: National Institute of Allergy and Infectious Diseases", False),  # an agency's name
+        ("duration", "Symptoms usually begin 2 or 3 days after infection and last 2 to 14 days.", True),
+        ("duration", "The sores are usually gone after another two weeks.", True),
+        ("duration", "Men may benefit from a longer treatment duration (10-14 days).", False),  # how long to treat
+    ],
+)
+def test_a_sentence_states_the_property_asked_for(aspect, sentence, states):
+    from evidex.answer.asking import states_aspect
+
+    assert states_aspect(aspect, sentence) is states

@@ -100,6 +100,47 @@ def question_cues(text: str) -> QuestionCues:
     )
 
 
+# A property of the focus a question asks for that no answer type names: whether it spreads from
+# person to person, how long it lasts.  The relevance model learned answer types from consumer
+# pages, which have no heading for either, so a sentence that states the property is looked for.
+_ASPECTS: dict[str, re.Pattern] = {
+    "contagion": re.compile(
+        r"\b(?:contagious|infectious (?:to|for)|catch(?:ing)? it|spread (?:it |this )?to (?:others|other people|my|him|her|them|the)|"
+        r"pass (?:it |this )?(?:on|to)|give it to|"
+        r"(?:catch|caught|get|got|gotten|pick(?:ed)? up) (?:\w+ ){1,4}from (?:my|a|an|the|someone|somebody|others?|people|him|her|them))\b",
+        re.IGNORECASE,
+    ),
+    "duration": re.compile(
+        r"\bhow (?:long|many days|many weeks) (?:\w+ ){1,5}?(?:last|lasts|go away|heal|clear up|get better|recover|stay|be sick)\b|"
+        r"\bwhen (?:will|does|should) (?:it|this|that|the \w+|my \w+) (?:go away|get better|clear up|stop|end|heal)\b",
+        re.IGNORECASE,
+    ),
+}
+# How long something lasts: "last 2 to 14 days", "within 3 to 5 weeks, the lesions heal"
+_LASTING = r"(?:last|lasts|lasted|lasting|go(?:es)? away|gone|clear(?:s|ed)? up|resolve[sd]?|heal(?:s|ed)?|subside[sd]?|get(?:s)? better|recover\w*)"
+_SPAN = (r"(?:\d+|one|two|three|four|five|six|seven|ten|a few|several)\s*(?:(?:to|-|–|or)\s*(?:\d+|\w+)\s*)?"
+         r"(?:hours?|days?|weeks?|months?|years?)")
+_STATES: dict[str, re.Pattern] = {
+    "contagion": re.compile(
+        r"\b(?:contagious|infectious(?! diseases?\b)|spread\w*|transmi\w+|pass(?:es|ed)? (?:\w+ ){0,2}(?:on|to|from)|catch\w*|caught)\b",
+        re.IGNORECASE,
+    ),
+    "duration": re.compile(
+        rf"\b{_LASTING}\b.{{0,60}}\b{_SPAN}\b|\b{_SPAN}\b.{{0,60}}\b{_LASTING}\b", re.IGNORECASE
+    ),
+}
+
+
+def asked_aspect(text: str) -> str | None:
+    """"contagion" for "is it contagious?", "duration" for "how long does it last?", else None."""
+    return next((aspect for aspect, pattern in _ASPECTS.items() if pattern.search(text)), None)
+
+
+def states_aspect(aspect: str | None, text: str) -> bool:
+    """Whether a sentence states the property ``aspect`` ("… which is highly contagious", "last 2 to 14 days")."""
+    return aspect is not None and bool(_STATES[aspect].search(text))
+
+
 def sex_groups(text: str) -> frozenset[str]:
     """The sexes a text names ("women", "males"), as "female" / "male"."""
     return frozenset("female" if re.match(r"wom|fem|gir", m.group(1), re.IGNORECASE) else "male" for m in _SEX.finditer(text))

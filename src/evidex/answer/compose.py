@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from evidex.answer.asking import states_aspect
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
 from evidex.answer.relevance import (
     label_type,
@@ -397,6 +398,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return title_names_focus(question, document) and title_share(question, document.title) > TITLE_ASKS
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
+    if states_aspect(question.aspect, finding.text) and named_share(question, "", document.title) == 1:
+        return True  # "viral gastroenteritis … is highly contagious", on a page about a kind of what was asked
     if _another_conditions_page(question, finding):
         return False
     if label_type(finding.passage.label, document.source) not in (None, question.question_type.value):
@@ -438,6 +441,9 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
     conclusion rather than a hypothesis, from the stronger source, a recommendation for before one
     against, a first-line recommendation before others."""
     findings = [f for f in findings if may_be_the_bottom_line(question, f)]
+    # "is it contagious?", "how long does it last?": a sentence that says so answers, however the
+    # model scores it (it learned no such answer type)
+    findings = [f for f in findings if states_aspect(question.aspect, f.text)] or findings
     if not findings:
         return None
     treatments = treatment_phrases(question)

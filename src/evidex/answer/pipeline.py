@@ -19,6 +19,7 @@ from evidex.answer.appraise import (
     treatment_phrases,
     urgent_advice,
 )
+from evidex.answer.asking import states_aspect
 from evidex.answer.compose import (
     about_all_of_it,
     add_urgent_advice,
@@ -158,7 +159,11 @@ class Engine:
         # the learned model's threshold: see evidex/data/models/relevance.json for its precision on held-out topics
         model = self.relevance_model or shipped_model()
         ranked = rank_by_relevance(parsed, candidates, model)
-        findings = [f for f in ranked if f.relevance >= model.threshold and about_the_focus(parsed, f.candidate())]
+        findings = [
+            f for f in ranked
+            if (f.relevance >= model.threshold or (states_aspect(parsed.aspect, f.text) and f.names_all))
+            and about_the_focus(parsed, f.candidate())
+        ]
         findings = [f for f in findings if about_the_treatment(parsed, f)]
         if parsed.question_type is QuestionType.DEFINITION:
             # "what is X?" is answered by what X is; sentences that only mention X do not answer it

@@ -40,6 +40,7 @@ EVERYDAY = frozenset(
     "decrease decreases decreased reduce reduces reduced effective effectively demonstrate demonstrated demonstrates "
     "currently respond responds response receive receives perform performed performs procedure procedures "
     "therapeutic significant significantly individual individuals condition conditions symptoms symptom "
+    "highly "  # the thesaurus's "very probably" would make "highly contagious" a guess
     "moderate moderately severe severity function functional activity activities "
     "medication medications medicine medicines therapy therapies option options occur occurs require requires "
     "required initial similar".split()

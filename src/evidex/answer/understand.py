@@ -23,7 +23,7 @@ from functools import lru_cache
 from enum import StrEnum
 from typing import Literal
 
-from evidex.answer.asking import QuestionCues, is_yes_no, question_cues
+from evidex.answer.asking import QuestionCues, asked_aspect, is_yes_no, question_cues
 from evidex.answer.red_flags import RedFlagMatch, find_red_flags, help_topics
 from evidex.answer.words import (
     Topic,
@@ -340,6 +340,9 @@ class ClinicalQuestion:
     # remedies are sprays?"): the words that point back to an earlier question, which is needed to
     # know what it is about.
     continues: str | None = None
+    # A property of the focus asked for that no question type names: "contagion" ("is strep
+    # contagious?"), "duration" ("how long does a cold last?"); see :func:`asking.asked_aspect`.
+    aspect: str | None = None
     # The animal the question is about ("can I give aspirin to my horse?"): evidex's sources
     # are on people, and what is safe for a person may poison a cat.
     animal: str | None = None
@@ -473,6 +476,7 @@ def understand(
     question.help_topics = help_topics(question.text, [c.name for c in question.conditions])
     question.populations = set(population_groups(question.text))
     question.cues = question_cues(question.text)
+    question.aspect = asked_aspect(question.text)
     question.body_regions = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
     question.must_mention = _topic(question)
     modifier_text = " ".join(matched for _, matched in question.modifiers).lower()
