@@ -708,7 +708,7 @@ def test_a_sentence_whose_verb_is_everyday_can_answer(corpus):
 @pytest.mark.parametrize(
     ("question", "said"),
     [
-        ("Is the stomach flu contagious?", "highly contagious"),  # not "The cause is often a norovirus infection."
+        ("Is pinkeye contagious?", "spread from one person to another"),
         ("How long does a cold last?", "last 2 to 14 days"),
         ("Can I catch shingles from my grandson?", "can be spread from a person with active shingles"),
     ],
@@ -716,5 +716,12 @@ def test_a_sentence_whose_verb_is_everyday_can_answer(corpus):
 def test_contagion_and_duration_are_answered_by_a_sentence_that_states_them(corpus, question, said):
     answer = corpus.ask(question, audience="patient")
     assert said in answer.section("bottom_line").claims[0].text
-    assert "very probably" not in answer.section("bottom_line").claims[0].text  # "highly" is not glossed as a guess
     assert_citations_sound(answer, corpus)
+
+
+@pytest.mark.parametrize("question", ["Is cancer contagious?", "Is vitiligo contagious?", "Is the flu contagious?"])
+def test_spreading_through_the_body_is_not_catching(corpus, question):
+    # "the spread of cancer … is called metastasis", "the patches spread", "bird flu has spread to
+    # birds" say nothing of catching it from someone
+    answer = corpus.ask(question, audience="patient")
+    assert not any(w in c.text.lower() for c in answer.claims() for w in ("metastasis", "patches spread", "spread to birds"))

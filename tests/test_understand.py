@@ -237,11 +237,17 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     ("Can a bladder infection turn into a kidney infection?", "complications"),
     ("Does prediabetes always progress to diabetes?", "complications"),
     ("Can strep spread to my family?", "cause"),  # contagion, not a complication
-    ("I have high cholesterol, what should I eat?", "treatment"),
     ("Okay do you think it's a cold?", "symptoms"),
     ("Will the antibiotics affect my birth control?", "interactions"),
     ("Does amoxicillin make my birth control less effective?", "interactions"),
     ("How does diabetes affect my eyes?", "general"),  # a disease acting on an organ: no second treatment
+    ("How does exercise affect blood sugar?", "treatment"),  # a measure is no second treatment
+    ("Does ibuprofen affect blood pressure?", "general"),
+    ("I take metformin, do you think it's working?", "general"),  # not the signs of "working"
+    ("Do you think it's safe to take ibuprofen?", "side_effects"),
+    ("I take 4 tablets of methotrexate weekly, is it safe in pregnancy?", "contraindications"),  # their regimen, not a dose question
+    ("What should I do if my cold turns into a sinus infection?", "treatment"),
+    ("Who should I turn to for help with depression?", "treatment"),
 ])
 def test_question_types_from_everyday_phrasings(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype
@@ -344,6 +350,14 @@ def test_what_would_indicate_a_treatment_or_titrating_down_are_not_signs_or_stop
         ("Which of these is best for a cold?", "Which of these"),
         ("Can I have some antibiotics for it?", "for it"),
         ("I have gout, what can I take for it?", None),  # "it" is named
+        ("I was diagnosed with gout. Can I take ibuprofen for it?", None),  # in the background
+        ("What about the side effects of metformin?", None),  # a treatment and a question type of its own
+        ("What about aspirin and warfarin together?", None),
+        ("What about pain after surgery?", None),  # a patient detail
+        ("Okay and what about the pain in the evening?", "Okay and what about"),  # "evening" is no verb
+        ("Which of these are symptoms of diabetes: thirst, weight loss, tiredness?", None),  # the list follows
+        ("None of that helps, what else can I do for my back pain?", None),  # asks its own question
+        ("My son has tried every drug. None of them helped. What else can he try?", None),  # named before, in it
         # these stand alone
         ("What about for my eye redness from a blocked nose?", None),
         ("How about physical therapy for back pain?", None),
@@ -368,6 +382,11 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
     assert q.question_type.value == "dose"  # "take 2 tablets" asks how much
     assert {c.name for c in understand("Is fluticasone nasal spray safe in pregnancy?", vocabulary).focus} == {"Fluticasone"}
     assert "Nasal Sprays" in {c.name for c in understand("Are nasal sprays addictive?", vocabulary).focus}  # asked about alone
+    # a form of its own, or one side of a comparison, stays
+    both = understand("Should I use both saline nasal spray and Flonase in the same day?", vocabulary)
+    assert "Nasal Sprays" in {c.name for c in both.focus}
+    compared = understand("Are suppositories better than oral paracetamol for a child?", vocabulary)
+    assert "Suppositories" in {c.name for c in compared.focus}
 
 
 @pytest.mark.parametrize(
@@ -379,7 +398,11 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
         ("How long does a cold usually last?", "duration"),
         ("When will the rash go away?", "duration"),
         ("How long should I take antibiotics?", None),  # how long to treat, not how long it lasts
+        ("How long do I need to stay on warfarin?", None),
         ("What causes shingles?", None),
+        ("Did I get my asthma from my dad?", None),  # inherited, not caught
+        ("Can the cancer spread to my bones?", None),  # through the body
+        ("My doctor prescribed amoxicillin for me, can I give it to my son?", None),  # a drug is not caught
     ],
 )
 def test_a_property_no_question_type_names_is_read_once(vocabulary, question, aspect):
@@ -394,6 +417,10 @@ def test_a_property_no_question_type_names_is_read_once(vocabulary, question, as
         ("duration", "Symptoms usually begin 2 or 3 days after infection and last 2 to 14 days.", True),
         ("duration", "The sores are usually gone after another two weeks.", True),
         ("duration", "Men may benefit from a longer treatment duration (10-14 days).", False),  # how long to treat
+        ("contagion", "The spread of cancer from one part of the body to another is called metastasis.", False),
+        ("contagion", "From there, it can quickly spread to other organs, including your brain.", False),
+        ("contagion", "In some cases, the patches spread.", False),
+        ("contagion", "Mono spreads through saliva.", True),
     ],
 )
 def test_a_sentence_states_the_property_asked_for(aspect, sentence, states):

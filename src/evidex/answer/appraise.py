@@ -118,7 +118,10 @@ _FRAGMENT = re.compile(
     r"^[\s*_]*(?:If|When|Once|Unless|Where)\s+(?:\w+\s+){0,2}?(?:administered|used|given|started|chosen|needed|"
     r"indicated|prescribed|required|present|applicable|available|tolerated|necessary|so|this|these|it|they)\b|"
     # an item of a list of what something depends on: "Whether the cancer has recurred (come back)."
-    r"^[\s*_]*Whether\b(?!.*\b(?:(?:is|are|was|were|remains?)\s+(?:un\w+|not|controversial|debated|still)|depends? on)\b)|"
+    # (not a sentence whose whether-clause is its subject or is followed by a comma: "Whether you have Rh
+    # factor doesn't affect your health.", "Whether they have a mental disorder or not, patients …")
+    r"^[\s*_]*Whether\b(?![^.]*[,;])(?!.*(?:n't|\b(?:not|cannot|unknown|unclear|uncertain|affects?|depends?|"
+    r"determine[sd]?|predict\w*|remains?|controversial|debated)\b))|"
     # a summary's heading, which names no factor: "Certain factors affect prognosis (chance of recovery)."
     r"^[\s*_]*(?:Certain|Some|Several|Many|Various|Other) factors (?:may )?(?:affect|influence|determine)\b[^,;]{0,80}\.?\s*$",
     re.IGNORECASE,

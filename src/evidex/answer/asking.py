@@ -103,16 +103,20 @@ def question_cues(text: str) -> QuestionCues:
 # A property of the focus a question asks for that no answer type names: whether it spreads from
 # person to person, how long it lasts.  The relevance model learned answer types from consumer
 # pages, which have no heading for either, so a sentence that states the property is looked for.
+_OTHERS = (r"(?:others|other people|another person|people|someone|somebody|my (?:\w+ )?(?:family|partner|husband|wife|"
+           r"spouse|boyfriend|girlfriend|kids?|children|child|son|daughter|baby|grandson|granddaughter|friends?|roommate|"
+           r"coworkers?|colleagues?))")
 _ASPECTS: dict[str, re.Pattern] = {
     "contagion": re.compile(
-        r"\b(?:contagious|infectious (?:to|for)|catch(?:ing)? it|spread (?:it |this )?to (?:others|other people|my|him|her|them|the)|"
-        r"pass (?:it |this )?(?:on|to)|give it to|"
-        r"(?:catch|caught|get|got|gotten|pick(?:ed)? up) (?:\w+ ){1,4}from (?:my|a|an|the|someone|somebody|others?|people|him|her|them))\b",
+        r"\b(?:contagious|catching|infectious (?:to|for)|catch(?:ing)? it|"
+        rf"(?:spread|pass|give) (?:\w+ ){{0,3}}?(?:on )?to {_OTHERS}|"  # of a drug, "give it to my son" is not: see understand
+        # "could I have gotten strep from my partner?" (not "did I get my asthma from my dad?": inherited)
+        rf"(?:catch|caught|get|got|gotten|pick(?:ed)? up) (?:\w+ ){{1,4}}from {_OTHERS})\b",
         re.IGNORECASE,
     ),
     "duration": re.compile(
-        r"\bhow (?:long|many days|many weeks) (?:\w+ ){1,5}?(?:last|lasts|go away|heal|clear up|get better|recover|stay|be sick)\b|"
-        r"\bwhen (?:will|does|should) (?:it|this|that|the \w+|my \w+) (?:go away|get better|clear up|stop|end|heal)\b",
+        r"\bhow (?:long|many days|many weeks) (?:\w+ ){1,5}?(?:last|lasts|go away|heal|clear up|get better|recover|be sick)\b|"
+        r"\bwhen (?:will|does|should) (?:it|this|that|the \w+|my \w+) (?:go away|get better|clear up|heal)\b",
         re.IGNORECASE,
     ),
 }
@@ -121,8 +125,12 @@ _LASTING = r"(?:last|lasts|lasted|lasting|go(?:es)? away|gone|clear(?:s|ed)? up|
 _SPAN = (r"(?:\d+|one|two|three|four|five|six|seven|ten|a few|several)\s*(?:(?:to|-|–|or)\s*(?:\d+|\w+)\s*)?"
          r"(?:hours?|days?|weeks?|months?|years?)")
 _STATES: dict[str, re.Pattern] = {
+    # from one person to another, not through the body ("spread to other organs", "nerve impulses")
     "contagion": re.compile(
-        r"\b(?:contagious|infectious(?! diseases?\b)|spread\w*|transmi\w+|pass(?:es|ed)? (?:\w+ ){0,2}(?:on|to|from)|catch\w*|caught)\b",
+        r"\b(?:contagious|catching|person[- ]to[- ]person|from one person to another|"
+        r"(?:spread\w*|pass(?:es|ed)?|transmit\w*|caught|catch\w*) (?:\w+ ){0,4}?(?:to|from|between|among|through) "
+        r"(?:other people|others|another person|a person|people|someone|close contact|direct contact|sexual contact|"
+        r"contact with|the air|droplets|coughing|sneezing|saliva|sex|touching|kissing|infected people|an infected))",
         re.IGNORECASE,
     ),
     "duration": re.compile(

@@ -398,10 +398,10 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return title_names_focus(question, document) and title_share(question, document.title) > TITLE_ASKS
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
-    if states_aspect(question.aspect, finding.text) and named_share(question, "", document.title) == 1:
-        return True  # "viral gastroenteritis … is highly contagious", on a page about a kind of what was asked
     if _another_conditions_page(question, finding):
         return False
+    if states_aspect(question.aspect, finding.text) and named_share(question, "", document.title) == 1:
+        return True  # "viral gastroenteritis … is highly contagious", on a page about a kind of what was asked
     if label_type(finding.passage.label, document.source) not in (None, question.question_type.value):
         return False  # a section on another kind of question: the genetic changes of Kabuki syndrome name lysine, not its uses
     topic = concept_phrase(document.keywords[0] if document.keywords else document.title)
@@ -547,7 +547,7 @@ _SUBGROUP = re.compile(r"^\s*(?:In|Among|For)\s+(?:[\w-]+\s+){0,5}?(?:with|who|a
 # A bottom line states what the evidence shows or recommends, not a mechanism or a hypothesis.
 _CONCLUSIVE = re.compile(
     r"\b(recommend\w*|suggest\w*|should|evidence|effective\w*|efficacious|improv\w*|benefit\w*|superior|first[- ]line|"
-    r"comparable|equivalent|non-?inferior|no (?:significant )?difference|for relief|try)\b",  # "For relief, try …": advice
+    r"comparable|equivalent|non-?inferior|no (?:significant )?difference|for relief)\b",  # "For relief, try …": advice
     re.IGNORECASE,
 )
 _SPECULATIVE = re.compile(r"\b(is|are) thought to\b|\bhypothes\w+|\btheoretical\w*|\bit is possible\b|\bmay be associated\b", re.IGNORECASE)

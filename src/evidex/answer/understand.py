@@ -81,11 +81,17 @@ _DRUG_TYPES = frozenset({
 
 # Checked in this order on the question itself (not its background sentences); the first that
 # matches decides.  Specific asks ("side effects", "dose") come before general words ("help").
+# What "is it …?" or "do you think it's …?" may end with that is not a condition: "is it contagious?",
+# "do you think it's working?", "… that's too much paracetamol?"
+_NOT_A_DIAGNOSIS = (r"(?:contagious|serious|normal|safe|ok|okay|dangerous|curable|bad|working|worth|necessary|enough|"
+                    r"too|related|possible|something|nothing|anything|fine|better|worse|helping|infected)\b")
 _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.INTERACTIONS, r"\binteract\w*|\bdrug[- ]drug\b"),
     (QuestionType.DOSE, r"\b(?:dose|doses|dosage|dosing|how much|how many (?:mg|milligrams?|pills?|tablets?|capsules?|"
                         r"units?|puffs?|drops?|times a day)|milligrams?|\d+\s*(?:mg|mcg|µg|ml)|maximum (?:amount|daily)|"
                         r"how often (?:should|can|do|must) (?:i|you|we|he|she|they) (?:take|use|give)|"
+                        # "could I do 2 tablets", "is it ok to take two" (not "I take 2 tablets a day, is that safe …?")
+                        r"(?:(?:can|could|should|may|do) (?:i|we|you|he|she) |(?:ok|okay|safe|fine) to )"
                         r"(?:take|do|have|use|give)\s+(?:\d+|two|three|four|an extra|another|a second)\s+"
                         r"(?:tablets?|pills?|capsules?|puffs?|tabs))\b"),
     (QuestionType.STOPPING, r"\b(?:taper\w*|wean\w*|titrat\w* off|stop(?:ping|ped)? (?:taking|using|the)|come off|coming off|"
@@ -102,8 +108,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                                r"pass(?:ed)? (?:it )?(?:on|down) to|genetic(?:ally)? (?:passed|transmitted))\b"),
     (QuestionType.FREQUENCY, r"\b(?:how common|prevalen\w*|incidence|how many (?:people|patients|adults|children))\b"),
     (QuestionType.COMPLICATIONS, r"\b(?:complications?|long[- ]term (?:effects?|consequences?|damage)|"
-                                 r"what (?:happens|will happen|could happen|can happen) if)\b|\blead to\b|"
-                                 r"\b(?:turn|turns|turned|develop|develops|progress|progresses) (?:in)?to\b"),
+                                 r"what (?:happens|will happen|could happen|can happen) if)\b|\blead to\b"),
     (QuestionType.PREVENTION, r"\b(?:prevent\w*|avoid (?:getting|catching)|reduce (?:the |my |your )?(?:risk|chances?) of|"
                               r"vaccin\w*|immuni[sz]\w*|prophyla\w*|protect (?:myself|yourself|against))\b"),
     (QuestionType.DIAGNOSIS, r"\b(?:diagnos\w*|tests?|testing|tested|screen\w*|scans?|mri|ct|x-?rays?|ultrasound|"
@@ -123,8 +128,8 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                             r"what (?:would|might|could) indicate (?:a|an|that i have|i have)\b|"
                             # "do you think this is gout?", "is it likely that this is measles?", the question's last words
                             r"(?:think|possible|likely) (?:(?:that )?(?:(?:it|this|that) (?:is|could be|might be)|(?:it|that)['’]?s)|for it to be) "
-                            r"(?:\w+\s*){1,4}[?.!]*\s*$|"
-                            r"is (?:it|this|that) (?:a |an |just )?(?!contagious|serious|normal|safe|ok|okay|dangerous|curable|bad)\w+\s*\?\s*$)"),
+                            rf"(?!{_NOT_A_DIAGNOSIS})(?:\w+\s*){{1,4}}[?.!]*\s*$|"
+                            rf"is (?:it|this|that) (?:a |an |just )?(?!{_NOT_A_DIAGNOSIS})\w+\s*\?\s*$)"),
     (QuestionType.RISK, r"\b(?:risk factors?|at risk|who (?:gets|is at risk|can get)|susceptib\w*|"
                         r"more likely to (?:get|develop)|chances? of (?:getting|developing))\b"),
     (QuestionType.CAUSE, r"\b(?:caus\w*|etiolog\w*|aetiolog\w*|why (?:do|does|did|am|is|are|would|have|has)|due to|trigger\w*|"
@@ -143,7 +148,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.PROGNOSIS, r"\b(?:prognos\w*|outlook|life expectancy|surviv\w*|go away|goes away|how long (?:does|will|do|can|until|before)|"
                              r"curable|permanent|get better|natural history|recurren\w*|come back|chance of recovery)\b"),
     (QuestionType.TREATMENT, r"\b(?:treat\w*|therap\w*|cure\w*|manag\w*|relie\w*|help\w*|remed\w*|get rid of|"
-                             r"what (?:can|should|could) (?:i|we|you) (?:do|take|use|eat|drink)|exercis\w*|medications? for|"
+                             r"what (?:can|should|could) (?:i|we|you) (?:do|take|use)|exercis\w*|medications? for|"
                              r"medicines? for|drugs? for|surgery|rehabilitat\w*|work(?:s)? (?:best|for)|effective\w*|"
                              r"options?|first[- ]line|interventions?|ease|soothe|improv\w*|reduc\w*|lower\w*|control\w*|"
                              r"(?:keep|get|bring)\b.{0,30}\b(?:down|under control|in check)|"
@@ -158,6 +163,8 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                               r"effect|role)\b)[\w'’-]+(?:\s+(?!(?:of|for|in|on|between|with|to|after|during|most|best|impact|"
                               r"effect|role)\b)[\w'’-]+){0,5}\s*[?.!]*\s*$|\bwhat does (?:\w+ ){1,4}mean\b|\bdefin\w*|"
                               r"\bmeaning of\b|\bexplain\b|\btell me about\b|\binformation (?:on|about)\b|\b(?:what|which) (?:kind|type|sort) of\b"),
+    # last, so that "what should I do if my cold turns into a sinus infection?" asks what to do
+    (QuestionType.COMPLICATIONS, r"\b(?:turns?|turned|develops?|progress(?:es)?) into\b|\bprogress(?:es)? to\b"),
 )
 # Words that say what kind of answer is wanted; MeSH has headings for some ("Signs and Symptoms",
 # "Drug-Related Side Effects and Adverse Reactions"), but in a question they are never its topic.
@@ -418,7 +425,7 @@ def understand(
         if (_kind(c) != "other" or _says_where(c, expanded.concepts, text))
         and not _within(_position(c, text), len(c.matched_text), cue_spans)
     ]
-    concepts = _without_dosage_forms(concepts)
+    concepts = _without_dosage_forms(concepts, text)
     in_background = [c for c in concepts if _inside(_position(c, text), background)]
     if not concepts:
         # nothing the question names is a condition, drug, test or procedure: what it names
@@ -467,7 +474,7 @@ def understand(
     if earlier is not None:
         _inherit(question, earlier, vocabulary)
     else:
-        question.continues = _continues(text, question.conditions, question.interventions)
+        question.continues = _continues(question)
     question.treatment_names = list(dict.fromkeys(
         name
         for concept in question.interventions
@@ -477,6 +484,8 @@ def understand(
     question.populations = set(population_groups(question.text))
     question.cues = question_cues(question.text)
     question.aspect = asked_aspect(question.text)
+    if question.aspect == "contagion" and not question.conditions:
+        question.aspect = None  # "can I give it to my son?" of a drug is not about catching anything
     question.body_regions = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
     question.must_mention = _topic(question)
     modifier_text = " ".join(matched for _, matched in question.modifiers).lower()
@@ -698,18 +707,36 @@ def _says_where(part: Concept, concepts: list[Concept], text: str) -> bool:
     return False
 
 
-def _without_dosage_forms(concepts: list[Concept]) -> list[Concept]:
-    """A dosage form beside a named drug is the drug's form ("2 tablets of fluconazole", "a
-    fluticasone nasal spray"), not a second thing asked about."""
-    def form(concept: Concept) -> bool:
-        return bool(concept.tree_numbers) and all(t.startswith(_DOSAGE_FORM_TREES) for t in concept.tree_numbers)
-
-    if not any(_kind(c) == "intervention" and not form(c) for c in concepts):
-        return concepts
-    return [c for c in concepts if not form(c)]
-
-
 _DOSAGE_FORM_TREES = ("D26.255", "D20.280.055")  # Dosage Forms (tablets, sprays, ointments); aerosols
+_COMPARED = re.compile(r"\b(?:or|than|versus|vs|better|worse|both|instead)\b", re.IGNORECASE)
+
+
+def _without_dosage_forms(concepts: list[Concept], text: str) -> list[Concept]:
+    """A dosage form next to a drug is the drug's form ("2 tablets of fluconazole", "a fluticasone
+    nasal spray"), not a second thing asked about; a form of its own ("saline spray and Flonase",
+    "cream or tablets?") is."""
+    if _COMPARED.search(text):
+        return concepts
+
+    def next_to_a_drug(form: Concept) -> bool:
+        start = _position(form, text)
+        end = start + len(form.matched_text)
+        for drug in concepts:
+            where = _position(drug, text)
+            if drug is form or _is_form(drug) or _kind(drug) != "intervention" or where < 0:
+                continue
+            gap = text[end:where] if where >= end else text[where + len(drug.matched_text):start]
+            if re.fullmatch(r"\s*(?:of\s+)?", gap, re.IGNORECASE):
+                return True
+        return False
+
+    return [c for c in concepts if not (_is_form(c) and next_to_a_drug(c))]
+
+
+def _is_form(concept: Concept) -> bool:
+    return bool(concept.tree_numbers) and all(t.startswith(_DOSAGE_FORM_TREES) for t in concept.tree_numbers)
+
+
 
 
 def _kind(concept: Concept) -> str:
@@ -725,13 +752,32 @@ def _is_drug(concept: Concept) -> bool:
     return any(t.startswith(_DRUG_TREES) for t in concept.tree_numbers)
 
 
+def _acts_as_treatment(concept: Concept) -> bool:
+    """A drug (not a body substance that is measured: Blood Glucose) or contraception."""
+    trees = concept.tree_numbers
+    drug = _is_drug(concept) and not all(t.startswith(_MEASURED_SUBSTANCE_TREES) for t in trees)
+    return drug or any(t.startswith(_CONTRACEPTION_TREES) for t in trees)
+
+
+_MEASURED_SUBSTANCE_TREES = ("D09", "D12.776.124", "D10.251")  # sugars, blood proteins, lipids: what a test measures
+_CONTRACEPTION_TREES = ("E02.875",)
+
+# A drug acting on another treatment: "affect my birth control", "stop the pill working"
+_WORKING_OF = re.compile(
+    r"\b(?:affects?|affecting|interfer\w* with|(?:have|has) (?:any )?(?:effects?|impact) on|"
+    r"make (?:\w+ ){0,3}(?:less effective|not work)|stop (?:\w+ ){0,3}(?:from )?working|cancel (?:out )?)\b",
+    re.IGNORECASE,
+)
+
 def _question_type(asking: str, asked: list[Concept], every: list[Concept], unknown: list[str]) -> QuestionType:
     """The first type whose cue the asking sentence holds.  Two drugs taken together ask about
     an interaction (one may be named in the background: "I take zyrtec … will hydroxyzine be ok
     with it?"), unless the question compares them; "can <drug> cause …" asks for side effects."""
     drugs = [c for c in asked if _is_drug(c)]
     together = len([c for c in every if _is_drug(c)]) + len(unknown) >= 2 and bool(_TOGETHER.search(asking))
-    treatments = [c for c in every if _kind(c) == "intervention"] + unknown
+    # a drug acting on another drug or on contraception, not on a measure or an activity
+    # ("does ibuprofen affect blood pressure?", "how does exercise affect blood sugar?")
+    treatments = [c for c in every if _acts_as_treatment(c)] + unknown
     if len(treatments) >= 2 and drugs and _WORKING_OF.search(asking):
         return QuestionType.INTERACTIONS  # "will the antibiotics affect my birth control?"
     for qtype, pattern in _TYPE_PATTERNS:
@@ -749,13 +795,6 @@ def _question_type(asking: str, asked: list[Concept], every: list[Concept], unkn
         return QuestionType.SIDE_EFFECTS
     return QuestionType.GENERAL
 
-
-# A drug acting on another treatment: "affect my birth control", "stop the pill working"
-_WORKING_OF = re.compile(
-    r"\b(?:affects?|affecting|interfer\w* with|(?:have|has) (?:any )?(?:effects?|impact) on|"
-    r"make (?:\w+ ){0,3}(?:less effective|not work)|stop (?:\w+ ){0,3}(?:from )?working|cancel (?:out )?)\b",
-    re.IGNORECASE,
-)
 
 UNKNOWN_NAME_LETTERS = 7
 
@@ -868,7 +907,8 @@ _CONTINUATION = re.compile(
 )
 _ANY_VERB = re.compile(
     r"\b(?:is|are|was|were|be|am|do|does|did|can|could|should|would|will|may|might|must|have|has|had|"
-    r"\w+(?:ed|ing)|take|use|try|help|work|need|get|give|cause|mean|stop|start|treat|cure|go|make|feel)\b",
+    r"\w{4,}ed|take|taking|use|using|try|trying|help|work|working|need|get|getting|give|cause|mean|stop|start|"
+    r"treat|cure|go|going|make|feel|feeling)\b",
     re.IGNORECASE,
 )
 # "both remedies", "these medicines", "any of this": what was said earlier in the conversation
@@ -878,28 +918,37 @@ _THOSE_NAMED = re.compile(
     r"creams?|antibiotics?|ones?)\b|\b(?:any|all|some|none|either|which|one|each) of (?:this|that|these|those|them)\b",
     re.IGNORECASE,
 )
-
-
-def _continues(text: str, conditions: list[Concept], interventions: list[Concept]) -> str | None:
-    """The words by which a question asked alone points back to an earlier one ("okay and for the
-    pain?" has no verb of its own, and names no condition but pain, which the asker spoke of before;
-    "what about for my eye redness?" and "how about physical therapy for back pain?" say what they
-    are about; "both remedies" were named before), or None."""
-    opening = _CONTINUATION.match(text)
-    named = [c for c in conditions if c.name != "Pain"]
-    if opening and not _ANY_VERB.search(text[opening.end():]) and not named:
-        return opening.group(0).strip(" ,.!")
-    pointer = _THOSE_NAMED.search(text)
-    if pointer and len(interventions) < 2:  # "are both ibuprofen and naproxen safe?" names them
-        return pointer.group(0)
-    treated = _FOR_IT.search(text)
-    if treated and not conditions:  # "can I have antibiotics for it?": for what the asker has
-        return treated.group(0).strip(" ?.!")
-    return None
-
-
 _FOR_IT = re.compile(r"\bfor (?:it|this|that)\s*[?.!]*\s*$", re.IGNORECASE)
+_FIRST_SENTENCE = re.compile(r"^.*?(?:[.!?](?=\s)|$)", re.DOTALL)
+_PAIN = "D010146"  # Pain: "the pain" alone is the one the asker spoke of
 
+
+def _continues(question: ClinicalQuestion) -> str | None:
+    """The words by which a question asked alone points back to an earlier one, or None:
+    "okay and for the pain?" and "and what about ibuprofen?" have no verb, no patient detail and no
+    question type of their own and name no condition but pain ("what about for my eye redness?",
+    "what about the side effects of metformin?" and "what about pain after surgery?" say what they
+    are about); "both
+    remedies" were named before (in the question's first sentence, and not a list it goes on to
+    give: "which of these are signs of diabetes: thirst, …"; nor a question that asks its own
+    question about a condition: "none of that helps, what else can I do for my back pain?"); "can I
+    take ibuprofen for it?" names
+    nothing it is for, in the question or its background."""
+    text = question.text
+    opening = _CONTINUATION.match(text)
+    named = [c for c in question.conditions if c.ui != _PAIN]
+    if (opening and not _ANY_VERB.search(text[opening.end():]) and not named
+            and not question.modifiers and question.question_type is QuestionType.GENERAL):
+        return opening.group(0).strip(" ,.!")
+    first = _FIRST_SENTENCE.match(text).group(0)
+    pointer = _THOSE_NAMED.search(first)
+    asks_its_own = bool(named) and question.question_type is not QuestionType.GENERAL  # "none of that helps, what else can I do for my back pain?"
+    if pointer and len(question.interventions) < 2 and ":" not in first[pointer.end():] and not asks_its_own:
+        return pointer.group(0)  # "are both ibuprofen and naproxen safe?" names them
+    treated = _FOR_IT.search(text)
+    if treated and not question.conditions and not any(_kind(c) == "condition" for c in question.context_concepts):
+        return treated.group(0).strip(" ?.!")  # not "I was diagnosed with gout. Can I take ibuprofen for it?"
+    return None
 
 
 def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: Vocabulary) -> None:

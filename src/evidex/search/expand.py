@@ -98,8 +98,14 @@ _THIRD_PERSON = frozenset("it this that these those they".split())
 # "a cold", "my cold", "colds": an everyday word counted like an illness, and not followed by what
 # it describes ("a cold compress", "my cold hands"), names the illness.
 _COUNTING = frozenset("a an my this your his her our their".split())
-# Everyday things an everyday word describes that name no concept themselves ("a cold shower")
-_DESCRIBED = frozenset("compress compresses shower showers bath baths drink drinks brew plunge snap spell turkey air".split())
+# Words after an illness's everyday name that keep it a name ("my cold lasts", "cold symptoms",
+# "does my cold need antibiotics"); any other word is what it describes ("a cold day", "a cold cloth").
+_AFTER_AN_ILLNESS = frozenset(
+    """need needs needed last lasts lasted lasting get gets got getting go goes going went turn turns turned
+    make makes made keep keeps kept come comes came start starts started cause causes caused spread spreads
+    seem seems linger lingers lingering won't wont isn't hasn't symptoms symptom medicine medicines medication
+    medications remedy remedies virus viruses germs season contagious worse better gone over viral bacterial""".split()
+)
 GENERIC_WORDS = frozenset(
     stem(w)
     for w in """treatment therapy management patient people person option approach intervention evidence
@@ -287,7 +293,7 @@ def _find_matches(
         after_modal = (two_before[0] in _SUBJECT_PRONOUNS and two_before[1] in _MODALS) or (
             two_before[0] in _MODALS and two_before[1] in _THIRD_PERSON)
         plural = n == 1 and span[0].surface != span[0].key and span[0].surface.endswith("s")
-        counted = n == 1 and (plural or i > 0 and tokens[i - 1].surface in _COUNTING) and _ends_a_name(tokens, i + 1, text, vocab)
+        counted = n == 1 and (plural or i > 0 and tokens[i - 1].surface in _COUNTING) and _ends_a_name(tokens, i + 1, text)
         yield _Match(_typed(span, text), senses, n, after_modal, counted)
         if n > 1 and all(s.kind is not SenseKind.MESH for s in senses):
             yield from _find_matches(span, text, vocab, n - 1)
@@ -307,13 +313,13 @@ def _longest_at(
     return 0, []
 
 
-def _ends_a_name(tokens: list[Token], i: int, text: str, vocab: Vocabulary) -> bool:
-    """Whether the word before token ``i`` ends a noun phrase: nothing follows it in the clause, or
-    a function word or a word that names nothing ("a cold is", "my cold lasted"; not "a cold compress",
-    "my cold hands")."""
+def _ends_a_name(tokens: list[Token], i: int, text: str) -> bool:
+    """Whether the word before token ``i`` ends an illness's name: nothing follows it in the clause, or
+    a function word or a word of :data:`_AFTER_AN_ILLNESS` does ("a cold is", "my cold lasted", "cold
+    symptoms"; not "a cold compress", "a cold day", "my cold hands")."""
     if i == len(tokens) or tokens[i].surface in STOPWORDS or text[tokens[i - 1].end : tokens[i].start].strip():
         return True
-    return tokens[i].surface not in _DESCRIBED and not vocab.senses(tokens[i].text)
+    return tokens[i].surface in _AFTER_AN_ILLNESS
 
 
 def _can_match(span: Sequence[Token]) -> bool:
@@ -363,17 +369,21 @@ def _readings(match: _Match, vocab: Vocabulary) -> list[_Reading]:
         for reading in _sense_readings(sense, vocab):
             if _plausible(reading, sense, everyday, verb):
                 readings.setdefault(reading.descriptor.ui if reading.descriptor else reading.name, reading)
-    if match.counted and vocab.is_everyday_word(stem(match.typed.lower())):
+    if match.counted and vocab.is_everyday_word(stem(match.typed.lower())) and not any(map(_is_disease, readings.values())):
         return _illnesses(match, vocab) or list(readings.values())
     return list(readings.values())
 
 
+def _is_disease(reading: _Reading) -> bool:
+    return bool(reading.descriptor) and any(t.startswith("C") for t in reading.descriptor.tree_numbers)
+
+
 def _illnesses(match: _Match, vocab: Vocabulary) -> list[_Reading]:
     """The disease an everyday word names as a consumer-health topic, for a word counted like an
-    illness ("I have a cold", "colds"), whatever its clinical readings (Cold Temperature)."""
+    illness ("I have a cold", "colds") whose clinical readings name none (Cold Temperature)."""
     lay = [s for s in match.senses if s.kind is SenseKind.LAY]
-    readings = [r for sense in lay for r in _sense_readings(sense, vocab)]
-    return [r for r in readings if r.descriptor and any(t.startswith("C") for t in r.descriptor.tree_numbers)]
+    readings = {r.descriptor.ui: r for sense in lay for r in _sense_readings(sense, vocab) if _is_disease(r)}
+    return list(readings.values())
 
 
 def _plausible(reading: _Reading, sense: Sense, everyday: bool, verb: bool = False) -> bool:
