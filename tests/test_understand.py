@@ -427,3 +427,9 @@ def test_a_sentence_states_the_property_asked_for(aspect, sentence, states):
     from evidex.answer.asking import states_aspect
 
     assert states_aspect(aspect, sentence) is states
+
+
+def test_pain_with_one_part_of_the_body_is_pain_there(vocabulary):
+    # the vagina, not pain anywhere (which was answered with psychosocial care for chronic pain)
+    q = understand("Is there another way I could clean my vagina that would soothe the pain?", vocabulary, "patient")
+    assert {"Vagina", "Pain"} <= {c.name for c in q.focus}

@@ -689,14 +689,17 @@ _MEASURES = frozenset({"Incidence", "Prevalence", "Mortality", "Morbidity", "Epi
 
 
 def _says_where(part: Concept, concepts: list[Concept], text: str) -> bool:
-    """A part of the body just before a one-word sign ("tongue swelling", "wrist bone pain") says
-    where it is, when that sign is the question's only condition: the question is about both, not
-    about swelling anywhere.  Not when a name holds both ("knee pain", "ear pain" are names of
+    """A part of the body just before a one-word sign ("tongue swelling", "wrist bone pain"), or the
+    only part a question on pain names, says where it is, when that sign is the question's only
+    condition: the question is about both, not about swelling or pain anywhere.  Not when a name holds both ("knee pain", "ear pain" are names of
     their own)."""
     if not any(t.startswith("A") for t in part.tree_numbers) or (start := _position(part, text)) < 0:
         return False
     if sum(_kind(c) == "condition" for c in concepts) != 1:
         return False
+    parts = [c for c in concepts if any(t.startswith("A") for t in c.tree_numbers)]
+    if len(parts) == 1 and any(c.ui == _PAIN for c in concepts):
+        return True  # "pain" with one part of the body anywhere ("cleaning my vagina … soothe the pain")
     end = start + len(part.matched_text)
     for sign in concepts:
         where = _position(sign, text)
