@@ -248,6 +248,17 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     ("I take 4 tablets of methotrexate weekly, is it safe in pregnancy?", "contraindications"),  # their regimen, not a dose question
     ("What should I do if my cold turns into a sinus infection?", "treatment"),
     ("Who should I turn to for help with depression?", "treatment"),
+    ("Is there anything I could take for the tiredness?", "treatment"),  # what to take, however far apart
+    ("What can I have for the itching?", "treatment"),
+    ("What would you recommend for a sore throat?", "treatment"),
+    ("Is there a good nasal spray brand for hay fever?", "treatment"),
+    ("Is tea tree oil useful for acne?", "treatment"),
+    ("Is codeine addictive?", "side_effects"),
+    ("Are sleeping pills habit-forming?", "side_effects"),
+    ("Do you prefer naproxen or ibuprofen for a sprain?", "comparison"),
+    ("Would you recommend naproxen over ibuprofen?", "comparison"),
+    ("Is Advil different from Tylenol?", "comparison"),
+    ("I take Claritin instead of Zyrtec, any difference?", "comparison"),
 ])
 def test_question_types_from_everyday_phrasings(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype
@@ -433,3 +444,22 @@ def test_pain_with_one_part_of_the_body_is_pain_there(vocabulary):
     # the vagina, not pain anywhere (which was answered with psychosocial care for chronic pain)
     q = understand("Is there another way I could clean my vagina that would soothe the pain?", vocabulary, "patient")
     assert {"Vagina", "Pain"} <= {c.name for c in q.focus}
+
+
+def test_asking_for_suggestions_names_no_topic(vocabulary):
+    # MeSH's "Suggestion" is hypnotic suggestion; in a question it only asks for advice
+    q = understand("Do you have any suggestions for cleaning a scraped knee?", vocabulary, "patient")
+    assert "Suggestion" not in {c.name for c in q.focus}
+
+
+@pytest.mark.parametrize("question, treatable", [
+    ("What can I do to help with my muffled hearing?", False),  # a function, not a condition
+    ("Is there any medication for sleep?", False),  # a function: which sleep problem?
+    ("What helps ringing in my ears?", True),
+    ("What can I do for my sore knee?", True),
+    ("Would a knee brace help?", True),  # a device
+    ("Do probiotics help?", True),  # a supplement
+    ("What can I take for anxiety?", True),  # a feeling
+])
+def test_a_question_on_what_to_do_names_what_to_treat(vocabulary, question, treatable):
+    assert understand(question, vocabulary, "patient").names_what_to_treat is treatable

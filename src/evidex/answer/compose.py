@@ -381,6 +381,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     document = finding.document
     if not finding.names_all and finding.relevance < PARTIAL_TOPIC_RELEVANCE:
         return False
+    if asks_unread(question) and not (title_asks(question, document.title) or states_aspect(question.aspect, finding.text)):
+        return False
     if question.populations and other_populations(question, finding.text) and not _for_the_patient(question, finding):
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
@@ -413,6 +415,14 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         concept_words(word) & focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
         for i, word in enumerate(words)
     )
+
+
+def asks_unread(question: ClinicalQuestion) -> bool:
+    """Whether the question asks something of its focus that evidex cannot read ("is Zoloft
+    addictive?" read as no known kind of question): then a sentence that merely names the focus
+    answers something else, and only a study or review asking the question itself answers it."""
+    focus_words = {w for alternatives in question.focus_phrases for p in alternatives for w in p}
+    return question.question_type is QuestionType.GENERAL and bool(question.words - focus_words)
 
 
 def _another_conditions_page(question: ClinicalQuestion, finding: Finding) -> bool:

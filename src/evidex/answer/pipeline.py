@@ -22,6 +22,7 @@ from evidex.answer.appraise import (
 from evidex.answer.asking import states_aspect
 from evidex.answer.compose import (
     about_all_of_it,
+    asks_unread,
     add_urgent_advice,
     about_the_treatment,
     bottom_line,
@@ -83,6 +84,17 @@ _CONTINUES_EARLIER = (
     "tell what it is about. Ask it as a follow-up of that question, or name the condition and the treatment "
     "or test it is about."
 )
+_NOTHING_TO_TREAT = (
+    "This question asks what to do, but evidex could not tell about what: it names only {topic}, which is"
+    " neither a condition nor a treatment, test or part of the body. Name the condition or symptom"
+    " (what causes it, if you know) and ask again."
+)
+_UNREAD = (
+    " evidex did not recognise what this question asks about {topic} (it recognises questions on a treatment,"
+    " a dose, side effects, interactions, symptoms, causes, tests, prevention or outlook), and no study or review"
+    " in the index asks this question itself; a sentence that merely mentions {topic} would answer something else."
+    " Asked as one of those kinds of question, it may be answered."
+)
 _FOR_ANIMALS = (
     "This question is about an animal ({animal}). evidex's sources are on human medicine, and what is safe for a person "
     "can be harmful to an animal. Ask a veterinarian."
@@ -119,6 +131,8 @@ class Engine:
             return self._not_answered(parsed, filters, _NOT_UNDERSTOOD)
         if parsed.continues:
             return self._not_answered(parsed, filters, _CONTINUES_EARLIER.format(words=parsed.continues))
+        if parsed.question_type in (QuestionType.TREATMENT, QuestionType.PREVENTION) and not parsed.names_what_to_treat:
+            return self._not_answered(parsed, filters, _NOTHING_TO_TREAT.format(topic=parsed.topic))
         if parsed.animal:
             return self._not_answered(parsed, filters, _FOR_ANIMALS.format(animal=parsed.animal))
         live = fetch(parsed) if fetch is not None else None
@@ -356,6 +370,8 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion) ->
         + "; ".join(f"“{q}”" for q in searched)
         + f" across {answer.provenance.corpus_documents:,} documents; no passage stated a finding that answers it."
     )
+    if asks_unread(question):
+        reason += _UNREAD.format(topic=question.topic)
     urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
     return answer.model_copy(
         update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None}

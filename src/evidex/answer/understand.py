@@ -99,9 +99,11 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|comparison|difference between|differ from|"
                               r"(?:the )?same (?:thing |drug |medicine )?as|"
                               r"better than|worse than|safer than|which is (?:better|safer|best)|more effective than|"
-                              r"as effective as|or (?:\w+ ){1,3}(?:better|safer))\b"),
+                              r"as effective as|or (?:\w+ ){1,3}(?:better|safer)|different (?:from|than)|any differen\w*|"
+                              # "do you prefer Flonase or Afrin?", "would you recommend X over Y?", "are they the same?"
+                              r"prefer\w* (?:[\w-]+ ){1,3}or|(?:recommend|prefer|choose|pick) (?:[\w-]+ ){1,3}over|are they the same)\b"),
     (QuestionType.SIDE_EFFECTS, r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|harms?|harmful|"
-                                r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|reactions? to)\b"),
+                                r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|reactions? to|addictive|habit[- ]forming)\b"),
     (QuestionType.MECHANISM, r"\bhow (?:does|do|did|can) (?:\w+ ){1,5}work\b|\bmechanism\b|\bmode of action\b|"
                              r"\bwhat does (?:\w+ ){1,4}do (?:to|in) the body\b"),
     (QuestionType.INHERITANCE, r"\b(?:inherit\w*|hereditary|heredity|run(?:s)? in (?:the |my |our )?famil\w*|"
@@ -148,11 +150,15 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.PROGNOSIS, r"\b(?:prognos\w*|outlook|life expectancy|surviv\w*|go away|goes away|how long (?:does|will|do|can|until|before)|"
                              r"curable|permanent|get better|natural history|recurren\w*|come back|chance of recovery)\b"),
     (QuestionType.TREATMENT, r"\b(?:treat\w*|therap\w*|cure\w*|manag\w*|relie\w*|help\w*|remed\w*|get rid of|"
-                             r"what (?:can|should|could) (?:i|we|you) (?:do|take|use)|exercis\w*|medications? for|"
+                             r"what (?:can|should|could) (?:i|we|you) (?:do|take|use|have|try|give)|exercis\w*|medications? for|"
                              r"medicines? for|drugs? for|surgery|rehabilitat\w*|work(?:s)? (?:best|for)|effective\w*|"
                              r"options?|first[- ]line|interventions?|ease|soothe|improv\w*|reduc\w*|lower\w*|control\w*|"
                              r"(?:keep|get|bring)\b.{0,30}\b(?:down|under control|in check)|"
                              r"(?:anything|something|what(?: is|'s)? good|best (?:thing|medicine|remedy)) for|"
+                             # "is there anything I could take for the tiredness?", "what do you recommend for …",
+                             # "a good nasal spray brand", "is boric acid useful?"
+                             r"(?:anything|something)(?: [\w'’]+){1,5} for|recommend\w*|suggest\w*|useful|"
+                             r"good (?:\w+ ){0,3}(?:brands?|products?|medicines?|remed(?:y|ies)|creams?|sprays?|drops)|"
                              r"how (?:can|do|should) (?:i|we|you) (?:stop|manage|deal with|cope with|live with|beat|fight))\b"),
     (QuestionType.USAGE, r"\b(?:(?:is|was|are|were) (?:it |they |\w+ )?(?:only |just |mainly |specifically |specially |also )?for (?!a |an |the |how |long|my |me\b|life\b|ever\b|good\b|now\b|sure\b|real\b)\w+|"
                          r"(?:used|given|prescribed|taken) (?:for|to)|indicat\w*|prescri(?:be|bed|ption)\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
@@ -171,7 +177,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
 _ASKING_WORDS = re.compile(
     r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|symptoms?|signs?|complications?|"
     r"risk factors?|causes?|treatments?|therapy|diagnos[ie]s|prognosis|outlook|dos(?:e|es|age|ing)|"
-    r"interactions?|prevention|drug reactions?|reactions?)\b",
+    r"interactions?|prevention|drug reactions?|reactions?|suggestions?|recommendations?)\b",
     re.IGNORECASE,
 )
 _TYPE_PATTERNS = tuple((qtype, re.compile(pattern, re.IGNORECASE)) for qtype, pattern in _TYPE_CUES)
@@ -238,6 +244,10 @@ _DRUG_SLOT = re.compile(
 _CONDITION_TREES = ("C", "F03", "F01.145", "G07.203.650.283")  # the last: alcohol drinking
 _INTERVENTION_TREES = ("D", "E01", "E02", "E03", "E04", "E05", "E06", "F04", "G11.427.410.698", "I03.350", "N02.421")
 _DRUG_TREES = ("D",)
+# Besides conditions and interventions, what a question on what to do may name: parts of the
+# body, techniques and devices (a brace, a mask, a statistical adjustment), foods and supplements,
+# feelings (anxiety).
+_TREATABLE_TREES = ("A", "E", "J02", "F01.470")
 _TEST_TREES = ("E01",)
 
 
@@ -371,6 +381,17 @@ class ClinicalQuestion:
         """A short name for what the question is about."""
         names = self.unknown_terms + ([c.name for c in self.focus] or [c.name for c in self.conditions + self.interventions])
         return ", ".join(dict.fromkeys(names)) or self.text
+
+    @property
+    def names_what_to_treat(self) -> bool:
+        """Whether the question names something a treatment could be for or be: a condition, a
+        drug, test or procedure, a part of the body, a device, a food or a feeling.  "What helps the
+        muffled hearing?" and "any medication for sleep?" name only a function (Hearing, Sleep):
+        what to do depends on the condition behind it, which the question does not name."""
+        return bool(self.unknown_terms) or any(
+            not c.tree_numbers or _kind(c) != "other" or any(t.startswith(_TREATABLE_TREES) for t in c.tree_numbers)
+            for c in self.focus
+        )
 
     @property
     def understood(self) -> bool:
