@@ -705,6 +705,16 @@ def test_a_question_on_what_to_do_about_a_function_asks_for_the_condition(corpus
     assert "names only Hearing" in answer.abstain_reason and "Name the condition" in answer.abstain_reason
 
 
+def test_whether_a_treatment_helps_for_no_condition_named_asks_for_it(corpus):
+    # "Using antibiotics when you don't need them … can add to antibiotic resistance" is true, and
+    # answers nothing about whether they would help the asker
+    answer = corpus.ask("Would antibiotics help?", audience="patient")
+    assert answer.abstained and not answer.claims()
+    assert "not for what" in answer.abstain_reason and "Name the condition" in answer.abstain_reason
+    named = corpus.ask("Would antibiotics help a sinus infection?", audience="patient")
+    assert "not for what" not in (named.abstain_reason or "")
+
+
 def test_a_cold_is_the_common_cold_not_the_temperature(corpus):
     answer = corpus.ask("What helps a cold?", audience="patient")
     assert answer.topic == "Common Cold"

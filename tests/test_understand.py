@@ -463,3 +463,16 @@ def test_asking_for_suggestions_names_no_topic(vocabulary):
 ])
 def test_a_question_on_what_to_do_names_what_to_treat(vocabulary, question, treatable):
     assert understand(question, vocabulary, "patient").names_what_to_treat is treatable
+
+
+@pytest.mark.parametrize("question, for_nothing", [
+    ("Would antibiotics help?", True),  # for what?
+    ("Is an antiviral an option?", True),
+    ("Would antibiotics help my sinus infection?", False),
+    ("I have gout, would ibuprofen help?", False),  # named in the background
+    ("Does ibuprofen help knee pain?", False),
+    ("Do statins help older adults?", False),  # a group, whose usual reason the sources discuss
+    ("What is metformin used for?", False),  # asks what it treats
+])
+def test_a_treatment_asked_about_for_no_condition_is_read_so(vocabulary, question, for_nothing):
+    assert understand(question, vocabulary, "patient").treatment_for_nothing_named is for_nothing

@@ -381,8 +381,9 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     document = finding.document
     if not finding.names_all and finding.relevance < PARTIAL_TOPIC_RELEVANCE:
         return False
-    if asks_unread(question) and not (title_asks(question, document.title) or states_aspect(question.aspect, finding.text)):
-        return False
+    if (asks_unread(question) or question.treatment_for_nothing_named) and not (
+            _asks_it(question, document) or states_aspect(question.aspect, finding.text)):
+        return False  # only a study that asks the question answers it (see asks_unread)
     if question.populations and other_populations(question, finding.text) and not _for_the_patient(question, finding):
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):

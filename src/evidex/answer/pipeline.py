@@ -89,6 +89,10 @@ _NOTHING_TO_TREAT = (
     " neither a condition nor a treatment, test or part of the body. Name the condition or symptom"
     " (what causes it, if you know) and ask again."
 )
+_FOR_WHAT = (
+    " It asks whether a treatment helps ({topic}) but not for what, and no study or review in the index asks it:"
+    " what a treatment does depends on the condition it is for. Name the condition or symptom and ask again."
+)
 _UNREAD = (
     " evidex did not recognise what this question asks about {topic} (it recognises questions on a treatment,"
     " a dose, side effects, interactions, symptoms, causes, tests, prevention or outlook), and no study or review"
@@ -365,6 +369,8 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion) ->
     asked = f"the {question.question_type.label} of {question.topic}" if question.question_type is not QuestionType.GENERAL else question.topic
     if question.question_type is QuestionType.DEFINITION:
         asked = f"what {question.topic} is"
+    if question.treatment_for_nothing_named:
+        asked = f"whether {question.topic} helps"
     reason = (
         f"The indexed evidence does not answer this question ({asked}). Searched for: "
         + "; ".join(f"“{q}”" for q in searched)
@@ -372,6 +378,8 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion) ->
     )
     if asks_unread(question):
         reason += _UNREAD.format(topic=question.topic)
+    elif question.treatment_for_nothing_named:
+        reason += _FOR_WHAT.format(topic=question.topic)
     urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
     return answer.model_copy(
         update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None}

@@ -394,6 +394,17 @@ class ClinicalQuestion:
         )
 
     @property
+    def treatment_for_nothing_named(self) -> bool:
+        """Whether the question asks if treatments help without naming for what: "would
+        antibiotics help?", "is an antiviral an option?" ask about a condition the asker has in
+        mind, and what a treatment does depends on it."""
+        return (
+            self.question_type is QuestionType.TREATMENT and bool(self.focus) and not self.unknown_terms
+            and all(_kind(c) == "intervention" for c in self.focus)
+            and not (self.context_concepts or self.body_regions or self.modifiers or self.populations)
+        )
+
+    @property
     def understood(self) -> bool:
         """Whether the question names something evidex can look up (a follow-up of "is it
         contagious?" names nothing without the conversation it came from)."""
