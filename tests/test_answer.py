@@ -689,7 +689,7 @@ def test_a_question_evidex_cannot_read_is_not_answered_with_a_sentence_that_name
     for question in ("Can I buy antibiotics online?", "Can I keep my insulin in the car?"):
         answer = corpus.ask(question, audience="patient")
         assert answer.abstained and not answer.claims() and not answer.references
-        assert "did not recognise what this question asks" in answer.abstain_reason
+        assert answer.abstain_reason.startswith("evidex did not recognise what this question asks about")
     # a study whose title asks the question answers it all the same
     answer = corpus.ask("Does laxity of the uninjured knee influence how well ACL reconstruction turns out?")
     assert answer.question_type == "general" and not answer.abstained
@@ -698,21 +698,19 @@ def test_a_question_evidex_cannot_read_is_not_answered_with_a_sentence_that_name
     assert_citations_sound(answer, corpus)
 
 
-def test_a_question_on_what_to_do_about_a_function_asks_for_the_condition(corpus):
-    # "hearing" is no condition: answering with hearing aids for hearing loss answers something else
-    answer = corpus.ask("What can I do to help with my muffled hearing?", audience="patient")
-    assert answer.abstained and not answer.claims()
-    assert "names only Hearing" in answer.abstain_reason and "Name the condition" in answer.abstain_reason
-
-
 def test_whether_a_treatment_helps_for_no_condition_named_asks_for_it(corpus):
     # "Using antibiotics when you don't need them … can add to antibiotic resistance" is true, and
     # answers nothing about whether they would help the asker
     answer = corpus.ask("Would antibiotics help?", audience="patient")
     assert answer.abstained and not answer.claims()
-    assert "not for what" in answer.abstain_reason and "Name the condition" in answer.abstain_reason
+    assert answer.abstain_reason.startswith("This question asks whether antibiotics would help, but evidex recognised no condition")
     named = corpus.ask("Would antibiotics help a sinus infection?", audience="patient")
-    assert "not for what" not in (named.abstain_reason or "")
+    assert "recognised no condition" not in (named.abstain_reason or "")
+    # what to change, a test, or a drug's property are not treatments asked about for nothing
+    assert not corpus.ask("How can I lower my cholesterol?", audience="patient").abstained
+    dependence = corpus.ask("Are benzodiazepines habit-forming?")
+    assert "habit-forming" in dependence.section("bottom_line").claims[0].text
+    assert_citations_sound(dependence, corpus)
 
 
 def test_a_cold_is_the_common_cold_not_the_temperature(corpus):

@@ -79,7 +79,7 @@ def test_the_children_one_may_have_are_not_a_group_the_sentence_is_about():
 
 def test_a_sentence_that_opens_with_it_or_they_is_quoted_with_the_sentence_that_names_its_subject(builtin_data_dir):
     with Corpus.open(Settings(data_dir=builtin_data_dir)) as corpus:
-        claims = [c.text for c in corpus.ask("What are the symptoms of hives?", audience="patient").claims()]
+        claims = [c.text for c in corpus.ask("Are hives serious?", audience="patient").claims()]
     assert any(c.startswith("Hives are very common. They usually go away on their own") for c in claims)
     assert not any(re.match(r"(?:It|They)\b", c) for c in claims)
 

@@ -101,7 +101,7 @@ def question_cues(text: str) -> QuestionCues:
 
 
 # A property of the focus a question asks for that no answer type names: whether it spreads from
-# person to person, how long it lasts.  The relevance model learned answer types from consumer
+# person to person, whether one can come to depend on it, how long it lasts.  The relevance model learned answer types from consumer
 # pages, which have no heading for either, so a sentence that states the property is looked for.
 _OTHERS = (r"(?:others|other people|another person|people|someone|somebody|my (?:\w+ )?(?:family|partner|husband|wife|"
            r"spouse|boyfriend|girlfriend|kids?|children|child|son|daughter|baby|grandson|granddaughter|friends?|roommate|"
@@ -114,6 +114,8 @@ _ASPECTS: dict[str, re.Pattern] = {
         rf"(?:catch|caught|get|got|gotten|pick(?:ed)? up) (?:\w+ ){{1,4}}from {_OTHERS})\b",
         re.IGNORECASE,
     ),
+    # "is tramadol addictive?", "are benzodiazepines habit-forming?" (not "I'm addicted to alcohol")
+    "dependence": re.compile(r"\b(?:addictive|habit[- ]forming|(?:get|become|be|getting) (?:addicted|hooked|dependent))\b", re.IGNORECASE),
     "duration": re.compile(
         r"\bhow (?:long|many days|many weeks) (?:\w+ ){1,5}?(?:last|lasts|go away|heal|clear up|get better|recover|be sick)\b|"
         r"\bwhen (?:will|does|should) (?:it|this|that|the \w+|my \w+) (?:go away|get better|clear up|heal)\b",
@@ -133,6 +135,9 @@ _STATES: dict[str, re.Pattern] = {
         r"contact with|the air|droplets|coughing|sneezing|saliva|sex|touching|kissing|infected people|an infected))",
         re.IGNORECASE,
     ),
+    "dependence": re.compile(
+        r"\b(?:addict\w*|habit[- ]forming|dependen(?:ce|cy|t)|abuse|misuse|withdrawal symptoms)\b", re.IGNORECASE
+    ),
     "duration": re.compile(
         rf"\b{_LASTING}\b.{{0,60}}\b{_SPAN}\b|\b{_SPAN}\b.{{0,60}}\b{_LASTING}\b", re.IGNORECASE
     ),
@@ -140,7 +145,8 @@ _STATES: dict[str, re.Pattern] = {
 
 
 def asked_aspect(text: str) -> str | None:
-    """"contagion" for "is it contagious?", "duration" for "how long does it last?", else None."""
+    """"contagion" for "is it contagious?", "dependence" for "is it addictive?", "duration" for "how
+    long does it last?", else None."""
     return next((aspect for aspect, pattern in _ASPECTS.items() if pattern.search(text)), None)
 
 

@@ -246,7 +246,7 @@ def draft_answer(
         )
         if not covered:
             notes.setdefault("patient_specific", []).append(
-                f"{pattern.label} (“{_as_typed(matched)}”): the indexed evidence found for this question does not "
+                f"{pattern.label} (“{as_typed(matched)}”): the indexed evidence found for this question does not "
                 f"specifically address this group; the statements above may not apply."
             )
     return Draft(sections=sections, notes=notes)
@@ -283,21 +283,21 @@ def about_all_of_it(question: ClinicalQuestion, finding: Finding) -> bool:
     return named_share(question, finding.text, title) == 1
 
 
-def _as_typed(typed: str) -> str:
+def as_typed(typed: str) -> str:
     """The question's words for a note, the same however they were typed: a question
     asked again in capitals must not read as a changed answer ("PT" stays)."""
     return typed.lower() if typed.isupper() and len(typed) > 5 else typed
 
 
 def _usual_note(question: ClinicalQuestion) -> str:
-    conditions = " or ".join(_as_typed(c.matched_text) for c in question.main_conditions)
-    treatment = " or ".join(_as_typed(c.matched_text) for c in question.interventions)
+    conditions = " or ".join(as_typed(c.matched_text) for c in question.main_conditions)
+    treatment = " or ".join(as_typed(c.matched_text) for c in question.interventions)
     return f"These are about treating {conditions} in general; none of them is about {treatment}."
 
 
 def _gap_note(question: ClinicalQuestion, has_indirect: bool, has_usual: bool = False) -> str:
-    conditions = [_as_typed(c.matched_text) for c in question.main_conditions]
-    treatment = " or ".join(_as_typed(c.matched_text) for c in question.interventions)
+    conditions = [as_typed(c.matched_text) for c in question.main_conditions]
+    treatment = " or ".join(as_typed(c.matched_text) for c in question.interventions)
     # what was computed: no sentence that answers the question names the treatment; a page may
     # still list it among a condition's treatments ("Treatment … may include exercises")
     where = f" for {' or '.join(conditions)}" if conditions else ""
@@ -381,9 +381,10 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     document = finding.document
     if not finding.names_all and finding.relevance < PARTIAL_TOPIC_RELEVANCE:
         return False
-    if (asks_unread(question) or question.treatment_for_nothing_named) and not (
-            _asks_it(question, document) or states_aspect(question.aspect, finding.text)):
-        return False  # only a study that asks the question answers it (see asks_unread)
+    if question.answered_only_by_its_study and not (
+            _asks_it(question, document) or states_aspect(question.aspect, finding.text)
+            or (len(question.focus_phrases) > 1 and finding.names_all)):
+        return False  # "can I buy antibiotics online?" is not answered by what antibiotics do
     if question.populations and other_populations(question, finding.text) and not _for_the_patient(question, finding):
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
@@ -410,20 +411,11 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     topic = concept_phrase(document.keywords[0] if document.keywords else document.title)
     if topic and topic <= concept_words(finding.text):
         return False  # it names the page's own condition
-    focus_words = {w for alternatives in question.focus_phrases for p in alternatives for w in p}
     words = re.findall(r"[\w'-]+", finding.text.lower())
     return not any(
-        concept_words(word) & focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
+        concept_words(word) & question.focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
         for i, word in enumerate(words)
     )
-
-
-def asks_unread(question: ClinicalQuestion) -> bool:
-    """Whether the question asks something of its focus that evidex cannot read ("is Zoloft
-    addictive?" read as no known kind of question): then a sentence that merely names the focus
-    answers something else, and only a study or review asking the question itself answers it."""
-    focus_words = {w for alternatives in question.focus_phrases for p in alternatives for w in p}
-    return question.question_type is QuestionType.GENERAL and bool(question.words - focus_words)
 
 
 def _another_conditions_page(question: ClinicalQuestion, finding: Finding) -> bool:
@@ -459,7 +451,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
         return None
     treatments = treatment_phrases(question)
     best = max(f.relevance for f in findings)
-    options = question.question_type in _OPTION_TYPES
+    options = question.question_type in _OPTION_TYPES and question.aspect is None  # "is it addictive?" asks no options
     near = [f for f in findings if f.relevance >= best - (OPTIONS_MARGIN if options else OTHER_MARGIN)]
     if not options:
         # the page about the focus before one that mentions it; a page's opening sentence (its answer) first

@@ -22,7 +22,7 @@ from evidex.answer.appraise import (
 from evidex.answer.asking import states_aspect
 from evidex.answer.compose import (
     about_all_of_it,
-    asks_unread,
+    as_typed,
     add_urgent_advice,
     about_the_treatment,
     bottom_line,
@@ -73,6 +73,8 @@ _SUBGROUP_LABEL = re.compile(r"^[^.:]{1,60}(?:=|[<>≤≥])[^.:]{0,20}:")
 # Advice topics chosen by who the patient is, written for that patient ("if a child has a rash
 # that does not fade"): not a clinician's when a condition's own advice is meant.
 _PATIENT_GROUP_TOPICS = frozenset({"child", "pregnancy"})
+# Words of a sentence that states a property asked about (see asking.asked_aspect)
+ASPECT_TERMS = {"contagion": "contagious spread", "dependence": "addiction dependence abuse", "duration": "how long last"}
 USUAL_TREATMENTS = 3  # sentences on how the condition is treated, when the treatment asked about is never mentioned
 _NOT_UNDERSTOOD = (
     "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
@@ -84,20 +86,17 @@ _CONTINUES_EARLIER = (
     "tell what it is about. Ask it as a follow-up of that question, or name the condition and the treatment "
     "or test it is about."
 )
-_NOTHING_TO_TREAT = (
-    "This question asks what to do, but evidex could not tell about what: it names only {topic}, which is"
-    " neither a condition nor a treatment, test or part of the body. Name the condition or symptom"
-    " (what causes it, if you know) and ask again."
+# Why a question only a study asking it could answer was not answered (see ClinicalQuestion.answered_only_by_its_study)
+_UNREAD = (
+    "evidex did not recognise what this question asks about {named}: it reads questions on a treatment, its dose, uses,"
+    " side effects and interactions, stopping it and how it works, comparisons, and a condition's symptoms, causes,"
+    " tests, risk, prevention, complications and outlook. No study or review in the index asks this question itself,"
+    " and a sentence that merely mentions {named} would answer something else. {searched}."
 )
 _FOR_WHAT = (
-    " It asks whether a treatment helps ({topic}) but not for what, and no study or review in the index asks it:"
-    " what a treatment does depends on the condition it is for. Name the condition or symptom and ask again."
-)
-_UNREAD = (
-    " evidex did not recognise what this question asks about {topic} (it recognises questions on a treatment,"
-    " a dose, side effects, interactions, symptoms, causes, tests, prevention or outlook), and no study or review"
-    " in the index asks this question itself; a sentence that merely mentions {topic} would answer something else."
-    " Asked as one of those kinds of question, it may be answered."
+    "This question asks whether {named} would help, but evidex recognised no condition or symptom it would be for,"
+    " and no study or review in the index asks the question itself: what a treatment does depends on the condition."
+    " {searched}. Naming the condition or symptom may help."
 )
 _FOR_ANIMALS = (
     "This question is about an animal ({animal}). evidex's sources are on human medicine, and what is safe for a person "
@@ -135,8 +134,6 @@ class Engine:
             return self._not_answered(parsed, filters, _NOT_UNDERSTOOD)
         if parsed.continues:
             return self._not_answered(parsed, filters, _CONTINUES_EARLIER.format(words=parsed.continues))
-        if parsed.question_type in (QuestionType.TREATMENT, QuestionType.PREVENTION) and not parsed.names_what_to_treat:
-            return self._not_answered(parsed, filters, _NOTHING_TO_TREAT.format(topic=parsed.topic))
         if parsed.animal:
             return self._not_answered(parsed, filters, _FOR_ANIMALS.format(animal=parsed.animal))
         live = fetch(parsed) if fetch is not None else None
@@ -242,7 +239,8 @@ class Engine:
         topic = " ".join(c.matched_text for c in question.conditions) or text
         focus = " ".join(c.matched_text for c in question.conditions + question.interventions)
         treatment = " ".join(c.matched_text for c in question.interventions)
-        asked = " ".join([*question.unknown_terms, *(c.name for c in question.focus), SEARCH_TERMS[question.question_type]]).strip()
+        asked = " ".join([*question.unknown_terms, *(c.name for c in question.focus), SEARCH_TERMS[question.question_type],
+                          ASPECT_TERMS.get(question.aspect or "", "")]).strip()
         queries = [(text, 30)]
         if asked and asked != text:
             queries.append((asked, 20))
@@ -369,17 +367,14 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion) ->
     asked = f"the {question.question_type.label} of {question.topic}" if question.question_type is not QuestionType.GENERAL else question.topic
     if question.question_type is QuestionType.DEFINITION:
         asked = f"what {question.topic} is"
-    if question.treatment_for_nothing_named:
-        asked = f"whether {question.topic} helps"
-    reason = (
-        f"The indexed evidence does not answer this question ({asked}). Searched for: "
-        + "; ".join(f"“{q}”" for q in searched)
-        + f" across {answer.provenance.corpus_documents:,} documents; no passage stated a finding that answers it."
-    )
-    if asks_unread(question):
-        reason += _UNREAD.format(topic=question.topic)
+    where = "Searched for: " + "; ".join(f"“{q}”" for q in searched) + f" across {answer.provenance.corpus_documents:,} documents"
+    named = " and ".join(dict.fromkeys([as_typed(c.matched_text) for c in question.focus] + question.unknown_terms))
+    if question.unread:
+        reason = _UNREAD.format(named=named, searched=where)
     elif question.treatment_for_nothing_named:
-        reason += _FOR_WHAT.format(topic=question.topic)
+        reason = _FOR_WHAT.format(named=named, searched=where)
+    else:
+        reason = f"The indexed evidence does not answer this question ({asked}). {where}; no passage stated a finding that answers it."
     urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
     return answer.model_copy(
         update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None}

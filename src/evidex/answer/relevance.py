@@ -366,8 +366,7 @@ def _guideline_on(question: ClinicalQuestion, document: Document) -> bool:
 def question_word_share(question: ClinicalQuestion, words: set[str]) -> float:
     """Share of the question's words other than its focus's ("chronic" in "does exercise help
     chronic low back pain?") among a sentence's :func:`~evidex.answer.words.concept_words`."""
-    focus_words = {w for alternatives in question.focus_phrases for phrase in alternatives for w in phrase}
-    other_words = question.words - focus_words
+    other_words = question.words - question.focus_words
     return len(words & other_words) / len(other_words) if other_words else 0.0
 
 

@@ -99,11 +99,9 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|comparison|difference between|differ from|"
                               r"(?:the )?same (?:thing |drug |medicine )?as|"
                               r"better than|worse than|safer than|which is (?:better|safer|best)|more effective than|"
-                              r"as effective as|or (?:\w+ ){1,3}(?:better|safer)|different (?:from|than)|any differen\w*|"
-                              # "do you prefer Flonase or Afrin?", "would you recommend X over Y?", "are they the same?"
-                              r"prefer\w* (?:[\w-]+ ){1,3}or|(?:recommend|prefer|choose|pick) (?:[\w-]+ ){1,3}over|are they the same)\b"),
+                              r"as effective as|or (?:\w+ ){1,3}(?:better|safer)|are they the same)\b"),
     (QuestionType.SIDE_EFFECTS, r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|harms?|harmful|"
-                                r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|reactions? to|addictive|habit[- ]forming)\b"),
+                                r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|reactions? to)\b"),
     (QuestionType.MECHANISM, r"\bhow (?:does|do|did|can) (?:\w+ ){1,5}work\b|\bmechanism\b|\bmode of action\b|"
                              r"\bwhat does (?:\w+ ){1,4}do (?:to|in) the body\b"),
     (QuestionType.INHERITANCE, r"\b(?:inherit\w*|hereditary|heredity|run(?:s)? in (?:the |my |our )?famil\w*|"
@@ -156,8 +154,9 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                              r"(?:keep|get|bring)\b.{0,30}\b(?:down|under control|in check)|"
                              r"(?:anything|something|what(?: is|'s)? good|best (?:thing|medicine|remedy)) for|"
                              # "is there anything I could take for the tiredness?", "what do you recommend for …",
-                             # "a good nasal spray brand", "is boric acid useful?"
-                             r"(?:anything|something)(?: [\w'’]+){1,5} for|recommend\w*|suggest\w*|useful|"
+                             # "a good nasal spray brand" (not "anything wrong with taking …", "studies suggest")
+                             r"(?:anything|something)(?: [\w'’]+){0,4} (?:take|do|use|try|have|give|get|apply|put on) for|"
+                             r"you (?:\w+ )?(?:recommend|suggest)|suggestions? (?:for|on)|make (?:a|any) difference (?:to|for|with)|"
                              r"good (?:\w+ ){0,3}(?:brands?|products?|medicines?|remed(?:y|ies)|creams?|sprays?|drops)|"
                              r"how (?:can|do|should) (?:i|we|you) (?:stop|manage|deal with|cope with|live with|beat|fight))\b"),
     (QuestionType.USAGE, r"\b(?:(?:is|was|are|were) (?:it |they |\w+ )?(?:only |just |mainly |specifically |specially |also )?for (?!a |an |the |how |long|my |me\b|life\b|ever\b|good\b|now\b|sure\b|real\b)\w+|"
@@ -177,7 +176,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
 _ASKING_WORDS = re.compile(
     r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|symptoms?|signs?|complications?|"
     r"risk factors?|causes?|treatments?|therapy|diagnos[ie]s|prognosis|outlook|dos(?:e|es|age|ing)|"
-    r"interactions?|prevention|drug reactions?|reactions?|suggestions?|recommendations?)\b",
+    r"interactions?|prevention|drug reactions?|reactions?|suggestions?|recommendations?|habit[- ]forming)\b",
     re.IGNORECASE,
 )
 _TYPE_PATTERNS = tuple((qtype, re.compile(pattern, re.IGNORECASE)) for qtype, pattern in _TYPE_CUES)
@@ -244,10 +243,10 @@ _DRUG_SLOT = re.compile(
 _CONDITION_TREES = ("C", "F03", "F01.145", "G07.203.650.283")  # the last: alcohol drinking
 _INTERVENTION_TREES = ("D", "E01", "E02", "E03", "E04", "E05", "E06", "F04", "G11.427.410.698", "I03.350", "N02.421")
 _DRUG_TREES = ("D",)
-# Besides conditions and interventions, what a question on what to do may name: parts of the
-# body, techniques and devices (a brace, a mask, a statistical adjustment), foods and supplements,
-# feelings (anxiety).
-_TREATABLE_TREES = ("A", "E", "J02", "F01.470")
+# Sugars, lipids, blood proteins: what "lower my cholesterol" asks to change, not a drug to take
+_MEASURED_TREES = ("D09", "D10", "D12.776.124")
+# Words of a question that asks for an overview of its focus: "are hives serious?"
+_OVERVIEW_WORDS = frozenset({"seriou"})
 _TEST_TREES = ("E01",)
 
 
@@ -383,26 +382,37 @@ class ClinicalQuestion:
         return ", ".join(dict.fromkeys(names)) or self.text
 
     @property
-    def names_what_to_treat(self) -> bool:
-        """Whether the question names something a treatment could be for or be: a condition, a
-        drug, test or procedure, a part of the body, a device, a food or a feeling.  "What helps the
-        muffled hearing?" and "any medication for sleep?" name only a function (Hearing, Sleep):
-        what to do depends on the condition behind it, which the question does not name."""
-        return bool(self.unknown_terms) or any(
-            not c.tree_numbers or _kind(c) != "other" or any(t.startswith(_TREATABLE_TREES) for t in c.tree_numbers)
-            for c in self.focus
-        )
+    def focus_words(self) -> set[str]:
+        """Every word of every name of the focus, as :func:`~evidex.answer.words.concept_phrase` stems."""
+        return {w for alternatives in self.focus_phrases for phrase in alternatives for w in phrase}
+
+    @property
+    def unread(self) -> bool:
+        """Whether the question asks something of its focus that evidex does not read: no kind of
+        question, no property (contagion …), and words beyond the focus other than an overview's
+        ("is it serious?").  A sentence that merely names the focus then answers something else
+        ("Antibiotics do not fight infections caused by viruses" for "can I buy antibiotics online?")."""
+        return (self.question_type is QuestionType.GENERAL and self.aspect is None
+                and bool(self.words - self.focus_words - _OVERVIEW_WORDS))
 
     @property
     def treatment_for_nothing_named(self) -> bool:
-        """Whether the question asks if treatments help without naming for what: "would
-        antibiotics help?", "is an antiviral an option?" ask about a condition the asker has in
-        mind, and what a treatment does depends on it."""
+        """Whether the question asks if drugs help without naming for what: "would antibiotics
+        help?", "is an antiviral an option?" ask about a condition the asker has in mind, and what a
+        drug does depends on it ("how can I lower my cholesterol?" names what to change)."""
         return (
             self.question_type is QuestionType.TREATMENT and bool(self.focus) and not self.unknown_terms
-            and all(_kind(c) == "intervention" for c in self.focus)
+            and all(_acts_as_treatment(c) and not any(t.startswith(_MEASURED_TREES) for t in c.tree_numbers)
+                    for c in self.focus)
             and not (self.context_concepts or self.body_regions or self.modifiers or self.populations)
         )
+
+    @property
+    def answered_only_by_its_study(self) -> bool:
+        """Whether only a study or review that asks this very question (or, of several things asked
+        about, a sentence that names them all) may answer it: it is :attr:`unread`, or
+        :attr:`treatment_for_nothing_named`."""
+        return self.unread or self.treatment_for_nothing_named
 
     @property
     def understood(self) -> bool:
