@@ -711,6 +711,18 @@ def test_whether_a_treatment_helps_for_no_condition_named_asks_for_it(corpus):
     dependence = corpus.ask("Are benzodiazepines habit-forming?")
     assert "habit-forming" in dependence.section("bottom_line").claims[0].text
     assert_citations_sound(dependence, corpus)
+    # a property asked about alone is answered only by a sentence that states it
+    sertraline = corpus.ask("Is sertraline addictive?", audience="patient")
+    assert sertraline.abstained and "(whether Sertraline is addictive)" in sertraline.abstain_reason
+
+
+def test_a_symptom_named_as_a_drugs_adverse_effect_does_not_say_what_helps_it(corpus):
+    # "Opioids produce … adverse effects … such as constipation, drowsiness, dizziness, nausea" was
+    # the bottom line for what helps nausea
+    answer = corpus.ask("Anything for the nausea?", audience="patient")
+    assert not any("adverse" in c.text.lower() for c in answer.claims())
+    assert "anti-emetics" in answer.section("bottom_line").claims[0].text
+    assert_citations_sound(answer, corpus)
 
 
 def test_a_cold_is_the_common_cold_not_the_temperature(corpus):

@@ -28,7 +28,7 @@ from evidex.answer.relevance import (
     TITLE_ASKS,
 )
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
-from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType
+from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType, concept_names
 from evidex.answer.verdict import AUTHORS_CONCLUSION, Splitter, decide
 from evidex.answer.verify import numbers_in
 from evidex.answer.words import concept_phrase, concept_words, mentions
@@ -106,6 +106,7 @@ class Draft:
 
 
 # Question types whose answers are options to weigh: first-line, second-line, how to do it.
+_TO_TREAT = frozenset({QuestionType.TREATMENT, QuestionType.PREVENTION})
 _OPTION_TYPES = frozenset({QuestionType.TREATMENT, QuestionType.PREVENTION, QuestionType.COMPARISON, QuestionType.GENERAL})
 
 
@@ -385,6 +386,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
             _asks_it(question, document) or states_aspect(question.aspect, finding.text)
             or (len(question.focus_phrases) > 1 and finding.names_all)):
         return False  # "can I buy antibiotics online?" is not answered by what antibiotics do
+    if question.question_type in _TO_TREAT and not question.interventions and _as_an_effect(question, finding.text):
+        return False  # "opioids produce … nausea" does not say what helps nausea
     if question.populations and other_populations(question, finding.text) and not _for_the_patient(question, finding):
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
@@ -416,6 +419,21 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         concept_words(word) & question.focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
         for i, word in enumerate(words)
     )
+
+
+# What a sentence says something causes or brings on, in the same clause: "adverse effects such as
+# constipation … and vomiting", "antibiotics can cause diarrhea"
+_EFFECT_OF = r"\b(?:adverse (?:effects?|events?|reactions?)|side[- ]effects?|(?:may|can|could|will|often|commonly) cause|causes|caused by|produc(?:e|es|ed|ing)|induc(?:e|es|ed|ing))\b[^.;:]{0,120}?\b(?:%s)\b"
+
+
+def _as_an_effect(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence names the condition asked about only as something another thing causes
+    (a drug's adverse effect): it says what to expect from that thing, not what helps the condition."""
+    names = [n for c in question.conditions for n in concept_names(c) if len(n) > 3]
+    if not names:
+        return False
+    pattern = re.compile(_EFFECT_OF % "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)), re.IGNORECASE)
+    return bool(pattern.search(text))
 
 
 def _another_conditions_page(question: ClinicalQuestion, finding: Finding) -> bool:

@@ -75,6 +75,8 @@ _SUBGROUP_LABEL = re.compile(r"^[^.:]{1,60}(?:=|[<>≤≥])[^.:]{0,20}:")
 _PATIENT_GROUP_TOPICS = frozenset({"child", "pregnancy"})
 # Words of a sentence that states a property asked about (see asking.asked_aspect)
 ASPECT_TERMS = {"contagion": "contagious spread", "dependence": "addiction dependence abuse", "duration": "how long last"}
+ASPECT_ASKED = {"contagion": "whether {topic} is contagious", "dependence": "whether {topic} is addictive",
+                "duration": "how long {topic} lasts"}
 USUAL_TREATMENTS = 3  # sentences on how the condition is treated, when the treatment asked about is never mentioned
 _NOT_UNDERSTOOD = (
     "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
@@ -239,8 +241,8 @@ class Engine:
         topic = " ".join(c.matched_text for c in question.conditions) or text
         focus = " ".join(c.matched_text for c in question.conditions + question.interventions)
         treatment = " ".join(c.matched_text for c in question.interventions)
-        asked = " ".join([*question.unknown_terms, *(c.name for c in question.focus), SEARCH_TERMS[question.question_type],
-                          ASPECT_TERMS.get(question.aspect or "", "")]).strip()
+        asked = " ".join(filter(None, [*question.unknown_terms, *(c.name for c in question.focus),
+                                       SEARCH_TERMS[question.question_type], ASPECT_TERMS.get(question.aspect or "")]))
         queries = [(text, 30)]
         if asked and asked != text:
             queries.append((asked, 20))
@@ -367,6 +369,8 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion) ->
     asked = f"the {question.question_type.label} of {question.topic}" if question.question_type is not QuestionType.GENERAL else question.topic
     if question.question_type is QuestionType.DEFINITION:
         asked = f"what {question.topic} is"
+    if question.question_type is QuestionType.GENERAL and question.aspect:
+        asked = ASPECT_ASKED[question.aspect].format(topic=question.topic)
     where = "Searched for: " + "; ".join(f"“{q}”" for q in searched) + f" across {answer.provenance.corpus_documents:,} documents"
     named = " and ".join(dict.fromkeys([as_typed(c.matched_text) for c in question.focus] + question.unknown_terms))
     if question.unread:

@@ -411,8 +411,10 @@ class ClinicalQuestion:
     def answered_only_by_its_study(self) -> bool:
         """Whether only a study or review that asks this very question (or, of several things asked
         about, a sentence that names them all) may answer it: it is :attr:`unread`, or
-        :attr:`treatment_for_nothing_named`."""
-        return self.unread or self.treatment_for_nothing_named
+        :attr:`treatment_for_nothing_named`, or it asks only for a property ("is Zoloft
+        addictive?"), which only a sentence stating it answers."""
+        return (self.unread or self.treatment_for_nothing_named
+                or (self.aspect is not None and self.question_type is QuestionType.GENERAL))
 
     @property
     def understood(self) -> bool:
