@@ -101,8 +101,9 @@ def question_cues(text: str) -> QuestionCues:
 
 
 # A property of the focus a question asks for that no answer type names: whether it spreads from
-# person to person, whether one can come to depend on it, how long it lasts.  The relevance model learned answer types from consumer
-# pages, which have no heading for either, so a sentence that states the property is looked for.
+# person to person, whether one can come to depend on it, how long it lasts.  The relevance model
+# learned answer types from consumer pages, which have no heading for any of them, so a sentence
+# that states the property is looked for.
 _OTHERS = (r"(?:others|other people|another person|people|someone|somebody|my (?:\w+ )?(?:family|partner|husband|wife|"
            r"spouse|boyfriend|girlfriend|kids?|children|child|son|daughter|baby|grandson|granddaughter|friends?|roommate|"
            r"coworkers?|colleagues?))")

@@ -423,7 +423,10 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
 
 # What a sentence says something causes or brings on, in the same clause: "adverse effects such as
 # constipation … and vomiting", "antibiotics can cause diarrhea"
-_EFFECT_OF = r"\b(?:adverse (?:effects?|events?|reactions?)|side[- ]effects?|(?:may|can|could|will|often|commonly) cause|causes|caused by|produc(?:e|es|ed|ing)|induc(?:e|es|ed|ing))\b[^.;:]{0,120}?\b(?:%s)\b"
+_EFFECT_OF = (
+    r"\b(?:adverse (?:effects?|events?|reactions?)|side[- ]effects?|(?:may|can|could|will|often|commonly) cause|"
+    r"causes|caused by|produc(?:e|es|ed|ing)|induc(?:e|es|ed|ing))\b[^.;:]{0,120}?\b(?:%s)\b"
+)
 
 
 def _as_an_effect(question: ClinicalQuestion, text: str) -> bool:
