@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from evidex.answer.asking import states_aspect
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
@@ -415,8 +416,9 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     if topic and topic <= concept_words(finding.text):
         return False  # it names the page's own condition
     words = re.findall(r"[\w'-]+", finding.text.lower())
+    focus_words = question.focus_words
     return not any(
-        concept_words(word) & question.focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
+        concept_words(word) & focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
         for i, word in enumerate(words)
     )
 
@@ -432,11 +434,14 @@ _EFFECT_OF = (
 def _as_an_effect(question: ClinicalQuestion, text: str) -> bool:
     """Whether a sentence names the condition asked about only as something another thing causes
     (a drug's adverse effect): it says what to expect from that thing, not what helps the condition."""
-    names = [n for c in question.conditions for n in concept_names(c) if len(n) > 3]
-    if not names:
-        return False
-    pattern = re.compile(_EFFECT_OF % "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)), re.IGNORECASE)
-    return bool(pattern.search(text))
+    names = tuple(n for c in question.conditions for n in concept_names(c) if len(n) > 3)
+    return bool(names) and bool(_effect_pattern(names).search(text))
+
+
+@lru_cache(maxsize=64)
+def _effect_pattern(names: tuple[str, ...]) -> re.Pattern:
+    """:data:`_EFFECT_OF` for these names, built once per question rather than once per sentence."""
+    return re.compile(_EFFECT_OF % "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)), re.IGNORECASE)
 
 
 def _another_conditions_page(question: ClinicalQuestion, finding: Finding) -> bool:
