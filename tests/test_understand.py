@@ -259,6 +259,8 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     ("Do the guidelines recommend statins for adults over 75?", "general"),  # not a comparison
     ("Will losing weight make any difference to my knee pain?", "treatment"),
     ("Claritin and Zyrtec, are they the same?", "comparison"),
+    ("What does metformin do?", "usage"),  # what it is for
+    ("What does gabapentin do to the body?", "mechanism"),
 ])
 def test_question_types_from_everyday_phrasings(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype

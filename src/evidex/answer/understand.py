@@ -160,7 +160,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                              r"good (?:\w+ ){0,3}(?:brands?|products?|medicines?|remed(?:y|ies)|creams?|sprays?|drops)|"
                              r"how (?:can|do|should) (?:i|we|you) (?:stop|manage|deal with|cope with|live with|beat|fight))\b"),
     (QuestionType.USAGE, r"\b(?:(?:is|was|are|were) (?:it |they |\w+ )?(?:only |just |mainly |specifically |specially |also )?for (?!a |an |the |how |long|my |me\b|life\b|ever\b|good\b|now\b|sure\b|real\b)\w+|"
-                         r"(?:used|given|prescribed|taken) (?:for|to)|indicat\w*|prescri(?:be|bed|ption)\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
+                         r"(?:used|given|prescribed|taken) (?:for|to)|what does (?:\w+ ){1,3}do(?=\s*[?.!]*$)|indicat\w*|prescri(?:be|bed|ption)\w*|what is (?:\w+ ){1,3}for|why (?:would|do|did) (?:\w+ ){1,4}(?:prescribe|take)|"
                          r"how (?:to|do i|should i|do you) (?:take|use|apply|inject)|when (?:to|should i) take|"
                          r"should (?:i|he|she|we) (?:take|start|use|get|be on)|do (?:i|you) need)\b"),
     # "what is gout?", not "what is the impact of X on Y?" (of a relation between things: general)
