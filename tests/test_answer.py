@@ -189,11 +189,28 @@ def test_cli_ask_rejects_bad_input(builtin_copy):
 def test_a_what_is_question_is_answered_by_what_that_thing_is(corpus):
     disc = corpus.ask("What is a herniated disc?", audience="patient")
     assert disc.section("bottom_line").claims[0].text.startswith("A herniated disk is")
-    # the corpus defines atopic dermatitis, never dermatitis itself: a narrower thing is not an answer
-    dermatitis = corpus.ask("What is dermatitis?", audience="patient")
-    assert dermatitis.abstained and "what Dermatitis is" in dermatitis.abstain_reason
     # a list of symptoms that includes drooling does not say what drooling is
-    assert corpus.ask("What is drooling?", audience="patient").abstained
+    drooling = corpus.ask("What is drooling?", audience="patient")
+    assert drooling.abstained and "what Sialorrhea is" in drooling.abstain_reason
+
+
+def test_a_study_whose_title_asks_the_kind_of_question_answers_a_chatty_one(corpus):
+    # the title of a diagnostic study of appendicitis holds none of "keep worrying", "some way", "rule out"
+    answer = corpus.ask("Honestly I keep worrying about appendicitis, is there some way to rule it out?", audience="patient")
+    assert not answer.abstained and answer.question_type == "diagnosis"
+    assert "diagnos" in answer.references[0].title.lower() and "appendicitis" in answer.references[0].title.lower()
+    assert "appendicitis" in answer.section("bottom_line").claims[0].text
+
+
+def test_a_what_is_question_with_no_definition_is_answered_by_a_gloss_or_a_class(corpus):
+    # the corpus defines atopic dermatitis, never dermatitis alone; that definition glosses it
+    dermatitis = corpus.ask("What is dermatitis?", audience="clinician").section("bottom_line").claims[0].text
+    assert "inflammation of the skin (dermatitis)" in dermatitis
+    # no page says what naproxen is, but a page names the class it belongs to
+    naproxen = corpus.ask("What is naproxen?", audience="patient").section("bottom_line").claims[0].text
+    assert "naproxen" in naproxen and "NSAIDs" in naproxen
+    # "uncontrolled" asthma is not glossed by a sentence on asthma
+    assert corpus.ask("Can you define uncontrolled asthma?", audience="patient").abstained
 
 
 def test_bottom_line_is_a_finding_about_the_question(corpus):

@@ -21,10 +21,12 @@ from evidex.answer.relevance import (
     label_type,
     named_share,
     page_about,
+    says_what_focus_is,
     title_names_focus,
     other_populations,
     question_word_share,
     title_asks,
+    title_asks_its_kind,
     title_share,
     TITLE_ASKS,
 )
@@ -397,13 +399,17 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         # a table row means what its column headings say, and they are not quoted with it; a dose
         # table's row still holds the doses asked for
         return False
+    if question.question_type is QuestionType.DEFINITION and says_what_focus_is(question, finding.text):
+        return True  # a gloss or a class says what the thing is, whatever page it stands on
     if document.kind not in (EvidenceKind.CONSUMER, EvidenceKind.GUIDELINE) and question.focus_phrases:
         # a study answers about what its title says it studied, not what it mentions in passing
         # ("MDA-lysine was increased in plasma" of a study on uraemic toxins says nothing of L-lysine pills),
         # and the question it asked (its title holds most of the question's words): a trial of a gel after
         # wisdom-tooth surgery does not say whether to take wisdom teeth out, nor a review of brain changes
         # in schizophrenia how the brain ages
-        return title_names_focus(question, document) and title_share(question, document.title) > TITLE_ASKS
+        return title_names_focus(question, document) and (
+            title_share(question, document.title) > TITLE_ASKS or title_asks_its_kind(question, document.title)
+        )
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
     if _another_conditions_page(question, finding):

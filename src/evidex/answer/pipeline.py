@@ -36,7 +36,7 @@ from evidex.answer.compose import (
 from evidex.answer.llm import ChatClient, rewrite_claims
 from evidex.answer.plain import PlainLanguage, fit_reading_grade, reading_grade
 from evidex.answer.red_flags import evidence_caveat, urgent_notice, when_to_get_help
-from evidex.answer.relevance import RelevanceModel, about_the_focus, defines_focus, shipped_model
+from evidex.answer.relevance import RelevanceModel, about_the_focus, defines_focus, says_what_focus_is, shipped_model
 from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Section, Verdict
 from evidex.answer.understand import (
     Audience,
@@ -184,7 +184,10 @@ class Engine:
         findings = [f for f in findings if about_the_treatment(parsed, f)]
         if parsed.question_type is QuestionType.DEFINITION:
             # "what is X?" is answered by what X is; sentences that only mention X do not answer it
-            findings = [f for f in findings if defines_focus(parsed, f.text)]
+            findings = (
+                [f for f in findings if defines_focus(parsed, f.text)]
+                or [f for f in findings if says_what_focus_is(parsed, f.text)]
+            )
         return findings
 
     def usual_treatments(self, parsed: ClinicalQuestion, filters: SearchFilters | None) -> list[Finding]:

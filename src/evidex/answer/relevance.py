@@ -289,6 +289,30 @@ def title_asks(question: ClinicalQuestion, title: str) -> bool:
     return title_share(question, title) >= TITLE_ASKS
 
 
+# A study's title that names the kind of question it asks ("Can D-dimer become a new diagnostic
+# parameter for acute appendicitis?").  Not treatment: a trial of one drug in one group does not say
+# what helps a condition at large.
+_KIND_IN_TITLE: dict[QuestionType, re.Pattern] = {
+    qtype: re.compile(pattern, re.IGNORECASE)
+    for qtype, pattern in (
+        (QuestionType.DIAGNOSIS, r"\bdiagnos\w*|\b(?:tests?|testing|screening)\b"),
+        (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|presentations?|clinical features|manifestations?)\b"),
+        (QuestionType.PROGNOSIS, r"\bprognos\w*|\b(?:outcomes?|survival|mortality|natural history)\b"),
+        (QuestionType.CAUSE, r"\b(?:causes?|causal\w*|etiolog\w*|aetiolog\w*|pathogenesis)\b"),
+        (QuestionType.RISK, r"\brisk factors?\b|\bpredictors?\b"),
+        (QuestionType.COMPLICATIONS, r"\bcomplications?\b"),
+    )
+}
+
+
+def title_asks_its_kind(question: ClinicalQuestion, title: str) -> bool:
+    """Whether a study's title names the whole focus and the kind of question asked about it, so
+    that the question's other words (a patient's "mainly worried", "any way to rule that out")
+    need not be in it."""
+    kind = _KIND_IN_TITLE.get(question.question_type)
+    return kind is not None and bool(kind.search(title)) and named_share(question, "", title) == 1
+
+
 def title_share(question: ClinicalQuestion, title: str) -> float:
     """Share of the question's words that a title holds."""
     return len(concept_words(title) & question.words) / len(question.words) if question.words else 0.0
@@ -426,6 +450,40 @@ def defines_focus(question: ClinicalQuestion, text: str) -> bool:
     return any(
         phrase | question.defined <= words and words <= phrase | question.words
         for alternatives in question.focus_phrases for phrase in alternatives
+    )
+
+
+# How a page says what a thing is without a sentence on it alone: a gloss in a definition of something
+# else ("… is a disorder characterized by inflammation of the skin (dermatitis)"), or the class of the
+# things a sentence lists ("Ibuprofen and naproxen are NSAIDs", "NSAIDs are drugs (such as aspirin,
+# ibuprofen, and naproxen) that …").
+_GLOSS = r"\b[a-z][\w'-]*(?: [\w'-]+){0,6} \((?:%s)\)"
+_DRUG_EXAMPLES = r"\b(?:is|are) (?:an? )?(?:[\w-]+ ){0,3}(?:drugs?|medicines?|medications?)\s*\((?:such as|including|like|e\.g\.,?) [^)]*\b(?:%s)\b"
+_LIST_SEPARATOR = re.compile(r",\s*(?:and |or )?|\s+(?:and|or)\s+")
+
+
+def says_what_focus_is(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence says what a "what is …?" question asks about without defining it on its
+    own: it glosses it within a definition, or names the class of a short list that holds it.
+    Used only when no sentence defines it."""
+    if question.defined or len(question.focus) != 1:
+        return False  # "uncontrolled asthma" is not glossed by "(asthma)"
+    names = sorted((n for n in concept_names(question.focus[0]) if len(n) > 3), key=len, reverse=True)
+    if not names:
+        return False
+    pattern = "|".join(re.escape(n) for n in names)
+    gloss = re.search(_GLOSS % pattern, text, re.IGNORECASE)
+    if gloss and _DEFINING_VERB.search(text[: gloss.start() + 1]):
+        return True
+    if re.search(_DRUG_EXAMPLES % pattern, text, re.IGNORECASE):
+        return True
+    verb = _DEFINING_VERB.search(text[:200])
+    if verb is None:
+        return False
+    items = [_ARTICLE.sub("", item.strip()) for item in _LIST_SEPARATOR.split(re.sub(r"\([^)]*\)", " ", text[: verb.start()]))]
+    focus = {concept_phrase(n) for n in names}
+    return 1 < len(items) <= 4 and all(0 < len(item.split()) <= 3 for item in items) and any(
+        concept_phrase(item) in focus for item in items
     )
 
 
