@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evidex.answer.understand import QuestionError, understand
+from evidex.answer.understand import MODIFIERS, QuestionError, understand
 from evidex.answer.words import concept_words
 from evidex.search.vocab import Vocabulary
 
@@ -176,6 +176,15 @@ def test_age_and_children_are_patient_details(vocabulary):
     older = understand("What is the dose of metformin for a 70 year old with kidney disease?", vocabulary)
     assert older.context.age == 70
     assert {"older_adult", "kidney_disease"} <= {p.key for p, _ in older.modifiers}
+
+
+def test_having_children_is_fertility_not_a_child(vocabulary):
+    from evidex.answer.compose import modifier_matches
+
+    assert "child" not in {p.key for p, _ in understand("Can I still have children after chemotherapy?", vocabulary).modifiers}
+    child = next(p for p in MODIFIERS if p.key == "child")
+    assert modifier_matches(child, "Ibuprofen is safe for children over 6 months.")
+    assert not modifier_matches(child, "Affected individuals may be unable to have children (infertility).")
 
 
 def test_a_question_that_names_nothing_is_not_understood(vocabulary):

@@ -149,9 +149,13 @@ def warns(text: str) -> bool:
 
 
 def modifier_matches(pattern: PatternSet, text: str) -> bool:
+    """Whether ``text`` speaks of the modifier: by its patterns, or by a search term they do not
+    cover (a term they cover is theirs to judge: "children" in "unable to have children" is not a child)."""
     if pattern.find(text):
         return True
-    return any(re.search(rf"\b{re.escape(term)}", text, re.IGNORECASE) for term in pattern.search_terms)
+    return any(
+        re.search(rf"\b{re.escape(term)}", text, re.IGNORECASE) for term in pattern.search_terms if not pattern.find(term)
+    )
 
 
 def about_the_treatment(question: ClinicalQuestion, finding: Finding) -> bool:

@@ -283,7 +283,10 @@ MODIFIERS: tuple[PatternSet, ...] = (
         ("neurological deficit", "neurologic deficit", "radiculopathy"),
     ),
     PatternSet("pregnancy", "Pregnancy", (r"\bpregnan\w*\b", r"\bbreast[- ]?feeding\b", r"\blactat\w+\b"), ("pregnancy",)),
-    PatternSet("child", "Child or adolescent", (r"\b(?:child|children|kids?|toddlers?|babies|baby|paediatric|pediatric|infants?|adolescents?|teen\w*|newborns?|neonates?|neonatal)\b",), ("children",)),
+    # not "have children" or "having a baby": that is fertility, not a child's care
+    PatternSet("child", "Child or adolescent", (r"(?<!\bhave )(?<!\bhaving )(?<!\bhad )(?<!\bhave a )(?<!\bhaving a )(?<!\bhad a )"
+                                                r"(?<!\bbear )(?<!\bconceive )"
+                                                r"\b(?:child|children|kids?|toddlers?|babies|baby|paediatric|pediatric|infants?|adolescents?|teen\w*|newborns?|neonates?|neonatal)\b",), ("children",)),
     PatternSet("older_adult", "Older adult", (r"\b(?:older|elderly|geriatric|aged\s+(?:6[5-9]|[7-9]\d)|seniors?)\b",), ("older adults", "elderly")),
     PatternSet("kidney_disease", "Kidney disease", (r"\b(?:kidney|renal)\s+(?:disease|failure|impairment|insufficiency|problems?)\b", r"\bCKD\b", r"\bdialysis\b"), ("chronic kidney disease",)),
     PatternSet("liver_disease", "Liver disease", (r"\b(?:liver|hepatic)\s+(?:disease|failure|impairment|problems?)\b", r"\bcirrho\w+\b"), ("liver disease",)),
