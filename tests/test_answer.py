@@ -194,6 +194,18 @@ def test_a_what_is_question_is_answered_by_what_that_thing_is(corpus):
     assert drooling.abstained and "what Sialorrhea is" in drooling.abstain_reason
 
 
+def test_the_nci_dictionary_says_what_a_drug_is_and_what_it_is_for(corpus):
+    naproxen = corpus.ask("What is naproxen?", audience="patient")
+    bottom = naproxen.section("bottom_line").claims[0]
+    assert bottom.text.startswith("Naproxen: A drug used to treat mild pain")
+    reference = naproxen.references[bottom.citations[0] - 1]
+    assert reference.url == "https://www.cancer.gov/publications/dictionaries/cancer-terms/def/naproxen"
+    # a brand name asked about by what it is for: Diflucan is fluconazole
+    diflucan = corpus.ask("What is the diflucan for?", audience="patient")
+    assert diflucan.section("bottom_line").claims[0].text == "Fluconazole: A drug that treats infections caused by fungi."
+    assert_citations_sound(diflucan, corpus)
+
+
 def test_a_study_whose_title_asks_the_kind_of_question_answers_a_chatty_one(corpus):
     # the title of a diagnostic study of appendicitis holds none of "keep worrying", "some way", "rule out"
     answer = corpus.ask("Honestly I keep worrying about appendicitis, is there some way to rule it out?", audience="patient")
@@ -203,14 +215,18 @@ def test_a_study_whose_title_asks_the_kind_of_question_answers_a_chatty_one(corp
 
 
 def test_a_what_is_question_with_no_definition_is_answered_by_a_gloss_or_a_class(corpus):
-    # the corpus defines atopic dermatitis, never dermatitis alone; that definition glosses it
-    dermatitis = corpus.ask("What is dermatitis?", audience="clinician").section("bottom_line").claims[0].text
-    assert "inflammation of the skin (dermatitis)" in dermatitis
-    # no page says what naproxen is, but a page names the class it belongs to
-    naproxen = corpus.ask("What is naproxen?", audience="patient").section("bottom_line").claims[0].text
-    assert "naproxen" in naproxen and "NSAIDs" in naproxen
+    from evidex.answer.relevance import says_what_focus_is
+    from evidex.answer.understand import understand
+
+    dermatitis = understand("What is dermatitis?", corpus.vocabulary)
+    assert says_what_focus_is(dermatitis, "Atopic dermatitis is a disorder characterized by inflammation of the skin (dermatitis).")
+    assert not says_what_focus_is(dermatitis, "Symptoms include redness and itching (dermatitis).")  # a gloss, not in a definition
+    naproxen = understand("What is naproxen?", corpus.vocabulary)
+    assert says_what_focus_is(naproxen, "Ibuprofen and naproxen are NSAIDs, but they are sold under many names.")
+    assert says_what_focus_is(naproxen, "NSAIDs are drugs (such as aspirin, ibuprofen, and naproxen) that reduce pain.")
+    assert not says_what_focus_is(naproxen, "Aspirin and naproxen are not recommended in kidney disease.")
     # "uncontrolled" asthma is not glossed by a sentence on asthma
-    assert corpus.ask("Can you define uncontrolled asthma?", audience="patient").abstained
+    assert not says_what_focus_is(understand("Can you define uncontrolled asthma?", corpus.vocabulary), "Wheezing (asthma) is …")
 
 
 def test_bottom_line_is_a_finding_about_the_question(corpus):

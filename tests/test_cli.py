@@ -13,7 +13,7 @@ def test_stats_on_builtin_corpus(builtin_copy):
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
     assert stats["documents"] > 17_000
-    assert set(stats["by_source"]) == {"pubmed", "ngc", "open_medicine", "medquad"}
+    assert set(stats["by_source"]) == {"pubmed", "ngc", "open_medicine", "medquad", "nci_dictionary"}
     assert stats["by_kind"]["guideline"] == 250
 
 
@@ -39,7 +39,7 @@ def test_show_unknown_id_is_a_clear_error_that_suggests_real_ids(builtin_copy):
     assert result.returncode == 1
     assert "no document with id 'pmid:1'" in result.stderr
     suggested = result.stderr.split("look like ", 1)[1].split(".")[0].replace("\n", " ").split(", ")
-    assert {s.split(":")[0] for s in suggested} == {"medquad", "ngc", "om", "pmid"}
+    assert {s.strip().split(":")[0] for s in suggested} == {"medquad", "ngc", "om", "pmid", "nci-dictionary"}
     for doc_id in suggested:
         assert run_cli("corpus", "show", doc_id.strip(), data_dir=builtin_copy).returncode == 0, doc_id
     help_text = run_cli("corpus", "show", "--help", data_dir=builtin_copy).stdout

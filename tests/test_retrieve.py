@@ -47,6 +47,14 @@ def test_filters_restrict_kind_year_and_audience(corpus):
     assert consumer.hits and all(h.document.audience == "consumer" for h in consumer.hits)
 
 
+def test_filters_take_or_leave_out_sources(corpus):
+    dictionary = corpus.search("naproxen", SearchFilters(sources=["nci_dictionary"]), top_k=5)
+    assert dictionary.hits and all(h.document.source == "nci_dictionary" for h in dictionary.hits)
+    assert dictionary.hits[0].document.title == "naproxen"
+    others = corpus.search("naproxen", SearchFilters(exclude_sources=["nci_dictionary"]), top_k=30)
+    assert others.hits and not any(h.document.source == "nci_dictionary" for h in others.hits)
+
+
 def test_evidence_level_breaks_near_ties(corpus):
     result = corpus.search("screening for lung cancer with low-dose computed tomography", top_k=5)
     assert result.hits[0].document.kind in (EvidenceKind.GUIDELINE, EvidenceKind.SYSTEMATIC_REVIEW)

@@ -115,3 +115,23 @@ def test_missing_and_empty_files_are_clear_errors(tmp_path):
     (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(UnknownFormatError, match="empty"):
         read_source(tmp_path / "empty.jsonl")
+
+
+def test_nci_dictionary_terms_become_definitions_that_keep_their_subject(tmp_path):
+    from evidex.evidence.builtin import data_path
+
+    docs = documents(data_path("vocab/nci_dictionary_of_cancer_terms.json"), "nci-dictionary")
+    naproxen = next(d for d in docs if d.title == "naproxen")
+    assert naproxen.id == "nci-dictionary:naproxen" and naproxen.kind is EvidenceKind.CONSUMER
+    assert naproxen.url == "https://www.cancer.gov/publications/dictionaries/cancer-terms/def/naproxen"
+    assert naproxen.passages[0].text.startswith("Naproxen: A drug used to treat mild pain")
+    assert next(d for d in docs if d.title == "pH").passages[0].text.startswith("pH: ")
+    assert len({d.id for d in docs}) == len(docs)  # "BCR::ABL1" and "BCR-ABL1" are one entry
+    # a malformed entry is reported and the others kept; a file that is not an array is a clear error
+    path = tmp_path / "terms.json"
+    path.write_text(json.dumps([{"term": "gout", "plain_alternative": "A condition marked by …"}, {"term": "x"}, "junk"]))
+    records = list(read_source(path, "nci-dictionary"))
+    assert [type(r).__name__ for r in records] == ["Document", "RecordError", "RecordError"]
+    assert records[1].location == "entry 2"
+    path.write_text('{"term": "gout"}')
+    assert "not a JSON array" in next(iter(read_source(path, "nci-dictionary"))).message

@@ -16,7 +16,15 @@ from dataclasses import dataclass, replace
 
 import pysbd
 
-from evidex.answer.relevance import Candidate, RelevanceModel, page_about, relevance, title_asks, title_names_focus
+from evidex.answer.relevance import (
+    DICTIONARY_ENTRY,
+    Candidate,
+    RelevanceModel,
+    page_about,
+    relevance,
+    title_asks,
+    title_names_focus,
+)
 from evidex.answer.understand import ClinicalQuestion
 from evidex.answer.words import (
     Topic,
@@ -26,6 +34,7 @@ from evidex.answer.words import (
     mentions,
 )
 from evidex.evidence.documents import Document, EvidenceKind, Passage
+from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE
 from evidex.search.retrieve import SearchHit
 
 # Abstract sections that describe why or how a study was done, not what it found.
@@ -300,6 +309,7 @@ def extract_findings(
             continue
         case_report = hit.document.kind is EvidenceKind.CASE_SERIES
         own_study = title_asks(question, hit.document.title)
+        dictionary = hit.document.source == NCI_DICTIONARY_SOURCE  # its entries define with no verb of their own
         context = concept_words(f"{hit.document.title} {' '.join(hit.document.keywords[:5])}")
         if not _may_hold_findings(topic, concept_words(hit.passage.text) | context):
             continue  # no sentence of it can pass the checks below: skip splitting it (~2 ms)
@@ -314,7 +324,8 @@ def extract_findings(
                 continue
             if _METHODS.search(text) or text.rstrip().endswith("?") or (case_report and _CASE_NARRATIVE.search(text)):
                 continue  # what a study did or a case report's patient had, or a question (a consumer page's heading), is not a finding
-            if not _VERB.search(text) or _LIST_ITEM.match(text) or _FRAGMENT.search(text) or _LOWER_CASE_OPENING.match(text):
+            if not (_VERB.search(text) or (dictionary and DICTIONARY_ENTRY.match(text))) or _LIST_ITEM.match(text) \
+                    or _FRAGMENT.search(text) or _LOWER_CASE_OPENING.match(text):  # "Jaundice: A condition in which …"
                 continue
             if not _balanced(text):
                 continue

@@ -18,6 +18,7 @@ from functools import lru_cache
 from evidex.answer.asking import states_aspect
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
 from evidex.answer.relevance import (
+    defines_as_asked,
     label_type,
     named_share,
     page_about,
@@ -492,6 +493,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
     if not options:
         # the page about the focus before one that mentions it; a page's opening sentence (its answer) first
         return _authors_answer(question, findings, min(near, key=lambda f: (
+            question.question_type is QuestionType.DEFINITION and not defines_as_asked(question, f.text),
             -named_share(question, f.text, f.document.title),
             not _for_the_patient(question, f),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question

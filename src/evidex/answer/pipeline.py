@@ -36,7 +36,15 @@ from evidex.answer.compose import (
 from evidex.answer.llm import ChatClient, rewrite_claims
 from evidex.answer.plain import PlainLanguage, fit_reading_grade, reading_grade
 from evidex.answer.red_flags import evidence_caveat, urgent_notice, when_to_get_help
-from evidex.answer.relevance import RelevanceModel, about_the_focus, defines_focus, says_what_focus_is, shipped_model
+from evidex.answer.relevance import (
+    RelevanceModel,
+    about_the_focus,
+    defines_focus,
+    dictionary_entry_for,
+    says_what_focus_is,
+    says_what_it_is_for,
+    shipped_model,
+)
 from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Section, Verdict
 from evidex.answer.understand import (
     Audience,
@@ -45,6 +53,7 @@ from evidex.answer.understand import (
     understand,
 )
 from evidex.answer.verify import verify_answer
+from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE
 from evidex.evidence.store import SearchFilters, SQLiteStore
 from evidex.search.retrieve import Searcher, SearchHit
 from evidex.settings import Settings
@@ -77,6 +86,7 @@ _PATIENT_GROUP_TOPICS = frozenset({"child", "pregnancy"})
 ASPECT_TERMS = {"contagion": "contagious spread", "dependence": "addiction dependence abuse", "duration": "how long last"}
 ASPECT_ASKED = {"contagion": "whether {topic} is contagious", "dependence": "whether {topic} is addictive",
                 "duration": "how long {topic} lasts"}
+DICTIONARY_ENTRIES = 3  # a dictionary's entries looked up for "what is naproxen?", "what is the diflucan for?"
 USUAL_TREATMENTS = 3  # sentences on how the condition is treated, when the treatment asked about is never mentioned
 _NOT_UNDERSTOOD = (
     "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
@@ -176,13 +186,15 @@ class Engine:
         # the learned model's threshold: see evidex/data/models/relevance.json for its precision on held-out topics
         model = self.relevance_model or shipped_model()
         ranked = rank_by_relevance(parsed, candidates, model)
+        defining = parsed.question_type is QuestionType.DEFINITION
         findings = [
             f for f in ranked
-            if (f.relevance >= model.threshold or (states_aspect(parsed.aspect, f.text) and f.names_all))
-            and about_the_focus(parsed, f.candidate())
+            if (f.relevance >= model.threshold or (states_aspect(parsed.aspect, f.text) and f.names_all)
+                or says_what_it_is_for(parsed, f.text))
+            and about_the_focus(parsed, f.candidate()) and dictionary_entry_for(parsed, f.document)
         ]
         findings = [f for f in findings if about_the_treatment(parsed, f)]
-        if parsed.question_type is QuestionType.DEFINITION:
+        if defining:
             # "what is X?" is answered by what X is; sentences that only mention X do not answer it
             findings = (
                 [f for f in findings if defines_focus(parsed, f.text)]
@@ -259,10 +271,17 @@ class Engine:
             queries.append((f"{topic} {treatment} {' '.join(pattern.search_terms[:2])}".replace("  ", " "), 10))
         if question.red_flags:
             queries.append((f"{topic} red flags urgent referral", 10))
-        searches = [(query, k, filters) for query, k in queries]
+        # a dictionary says what a word means, and only that: "Severe itching may be a side effect of some
+        # cancer treatments" does not say how itching is treated; it is looked up on its own, for what
+        # something is or is for, so that its short entries never take the places of other passages
+        filters = filters or SearchFilters()
+        answers = replace(filters, exclude_sources=[*filters.exclude_sources, NCI_DICTIONARY_SOURCE])
+        searches = [(query, k, answers) for query, k in queries]
         if question.audience == "patient":
-            consumer = replace(filters or SearchFilters(), audience="consumer")
-            searches.append((text, 10, consumer))
+            searches.append((text, 10, replace(answers, audience="consumer")))
+        if question.asks_what_it_is and question.focus:
+            dictionary = replace(filters, sources=[NCI_DICTIONARY_SOURCE])
+            searches.append((" ".join(c.matched_text for c in question.focus), DICTIONARY_ENTRIES, dictionary))
         hits = _merge([self.searcher.search(query, query_filters, top_k=k).hits for query, k, query_filters in searches])
         return hits, [q for q, _ in queries]
 

@@ -46,6 +46,7 @@ from evidex.answer.words import (
 )
 from evidex.evidence.builtin import data_path
 from evidex.evidence.documents import Document, EvidenceKind
+from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE
 
 MODEL_FILE = "models/relevance.json"
 ANSWER_TYPES_FILE = "models/answer_types.npz"  # beside it: the sentence model's words and weights
@@ -144,6 +145,8 @@ def label_type(label: str | None, source: str) -> str | None:
         return None
     if source == "medquad":
         return MEDQUAD_TYPES.get(label.lower())
+    if source == NCI_DICTIONARY_SOURCE:
+        return "definition"
     for pattern, qtype in HEADING_TYPES:
         if pattern.search(label):
             return qtype
@@ -394,11 +397,14 @@ def question_word_share(question: ClinicalQuestion, words: set[str]) -> float:
     return len(words & other_words) / len(other_words) if other_words else 0.0
 
 
+_TOPIC_PAGES = frozenset({"medquad", NCI_DICTIONARY_SOURCE})  # sources whose first keyword is the page's one topic
+
+
 def page_about(question: ClinicalQuestion, document: Document) -> bool:
     """Whether a consumer-health page is about the question's focus: its topic (a MedQuAD page's
     focus, else its title) is one of the focus's names — not a longer name that contains one
     ("Q fever" is not fever, "adenocarcinoma of the appendix" not appendicitis)."""
-    if document.source != "medquad" or not document.keywords:
+    if document.source not in _TOPIC_PAGES or not document.keywords:
         return named_share(question, "", document.title) > 0
     topic = concept_phrase(document.keywords[0])
     names = [n for concept in question.focus for n in concept_names(concept)] + question.unknown_terms
@@ -430,27 +436,76 @@ _DEFINING_VERB = re.compile(
     re.IGNORECASE,
 )
 _ARTICLE = re.compile(r"^(?:an?|the)\s+", re.IGNORECASE)
+# A dictionary's entry, "naproxen: A drug used to treat …": the match ends where the subject does.
+DICTIONARY_ENTRY = re.compile(r"^[^:.;]{1,80}(?=:\s+[A-Z])")
 
 
 def defines_focus(question: ClinicalQuestion, text: str) -> bool:
     """Whether a sentence defines what a "what is …?" question asks about: its subject is the
     focus itself, not a longer name that holds it ("Atopic dermatitis is …" does not say
     what dermatitis is, and a list of symptoms that includes drooling does not say what drooling is)."""
-    verb = _DEFINING_VERB.search(text[:200])
-    if verb is None:
-        return False
-    subject = re.sub(r"\([^)]*\)", " ", text[: verb.start()])  # "Sialorrhea (drooling)"
-    subject = _ARTICLE.sub("", subject.split(",")[0].strip())  # "Drooling, or sialorrhea,"
-    if not subject or len(subject.split()) > 6:
-        return False
-    words = concept_phrase(subject)
+    entry = DICTIONARY_ENTRY.match(text)
+    if entry:
+        return _names_the_focus(question, entry.group(0))
+    words = _defined_subject(text)
     # "Normal blood pressure is …" defines what "what is normal blood pressure?" asks: the subject may
     # add the question's own words to the focus, never others ("Atopic dermatitis is …"), and must
     # hold those it puts before the focus ("Blood pressure is …" does not say what normal is)
-    return any(
+    return bool(words) and any(
         phrase | question.defined <= words and words <= phrase | question.words
         for alternatives in question.focus_phrases for phrase in alternatives
     )
+
+
+def dictionary_entry_for(question: ClinicalQuestion, document: Document) -> bool:
+    """Whether a document is not a dictionary's entry, or is the entry of what the question asks about."""
+    return document.source != NCI_DICTIONARY_SOURCE or _names_the_focus(question, document.title)
+
+
+def _names_the_focus(question: ClinicalQuestion, term: str) -> bool:
+    """Whether a dictionary's term is a name of the question's focus as written, not one that shares
+    its first letters ("Reflexology" is not "reflex")."""
+    if question.defined or len(question.focus_phrases) != 1 or not question.focus:
+        return False  # "uncontrolled asthma", "empiric antibiotics", "sjorens syndrome": more than the entry's term
+    names = {_singular_name(n) for n in (*concept_names(question.focus[0]), question.focus[0].matched_text)}
+    return _singular_name(term) in names
+
+
+def _singular_name(name: str) -> str:
+    return re.sub(r"s$", "", " ".join(re.findall(r"[\w'-]+", name.lower())))
+
+
+def defines_as_asked(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a definition's subject is the very name the question used ("Mammogram: An x-ray
+    image of the breast …" for "what is a mammogram?", before a synonym's "Digital mammography: …")."""
+    words = _defined_subject(text)
+    return bool(words) and any(words == concept_phrase(c.matched_text) | question.defined for c in question.focus[:1])
+
+
+def _defined_subject(text: str) -> frozenset[str]:
+    """The words of what a sentence defines: before its defining verb or a dictionary entry's colon."""
+    entry = DICTIONARY_ENTRY.match(text)
+    verb = None if entry else _DEFINING_VERB.search(text[:200])
+    if entry is None and verb is None:
+        return frozenset()
+    subject = re.sub(r"\([^)]*\)", " ", text[: entry.end() if entry else verb.start()])  # "Sialorrhea (drooling)"
+    subject = _ARTICLE.sub("", subject.split(",")[0].strip())  # "Drooling, or sialorrhea,"
+    if not subject or len(subject.split()) > 6:
+        return frozenset()
+    return frozenset(concept_phrase(subject))
+
+
+# A definition that says what a thing is used for: "Fluconazole: A drug that treats infections caused by fungi."
+_STATES_USE = re.compile(r"\b(?:used (?:to|for|in|as)|given (?:to|for)|treats?|prevents?|relieves?|reduces?|lowers?|helps?)\b", re.IGNORECASE)
+
+
+def says_what_it_is_for(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence answers "what is X?" or "what is X for?" by defining X (and, for the
+    latter, saying what it is used for), however the relevance model scores it: the model learned
+    definitions from the opening sentences of health pages, not from a dictionary's entries."""
+    if question.question_type is QuestionType.DEFINITION:
+        return defines_focus(question, text)
+    return question.asks_purpose and defines_focus(question, text) and bool(_STATES_USE.search(text))
 
 
 # How a page says what a thing is without a sentence on it alone: a gloss in a definition of something

@@ -365,6 +365,16 @@ class ClinicalQuestion:
     # The animal the question is about ("can I give aspirin to my horse?"): evidex's sources
     # are on people, and what is safe for a person may poison a cat.
     animal: str | None = None
+    # It asks what the focus is for ("what is the diflucan for?", "what does lidocaine do?"), not
+    # whether or how to take it ("should I take antibiotics?", "when should I take Prozac?").
+    asks_purpose: bool = False
+
+    @property
+    def asks_what_it_is(self) -> bool:
+        """Whether a definition answers it: what something is, is for, or how it works."""
+        return self.question_type in (QuestionType.DEFINITION, QuestionType.MECHANISM) or (
+            self.question_type is QuestionType.USAGE and self.asks_purpose
+        )
 
     @property
     def search_text(self) -> str:
@@ -531,6 +541,7 @@ def understand(
     question.populations = set(population_groups(question.text))
     question.cues = question_cues(question.text)
     question.aspect = asked_aspect(question.text)
+    question.asks_purpose = qtype is QuestionType.USAGE and bool(_PURPOSE.search(question.text))
     if question.aspect == "contagion" and not question.conditions:
         question.aspect = None  # "can I give it to my son?" of a drug is not about catching anything
     question.body_regions = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
@@ -547,6 +558,15 @@ def understand(
     return question
 
 
+# What a thing is for: "what is the diflucan for?", "what does lidocaine do?", "what is omeprazole used
+# for?", "is Zyrtec only for allergies?", "what does sertraline treat?"; not "what is the criteria for
+# antibiotics?" nor "what time of day is best for taking Lexapro?".
+_PURPOSE = re.compile(
+    r"\bwhat (?:is|are|was|were) (?:\w+ ){1,3}?(?:used |given |prescribed )?for\s*[?.!]*$|"
+    r"\bwhat (?:does|do|did) (?:\w+ ){1,3}(?:do|treat)\b|\bwhat (?:is|are) (?:\w+ ){1,3}used (?:for|to)\b|"
+    r"\b(?:is|was|are|were) (?:it |they |\w+ )?(?:only|just|mainly|specifically|specially|also) for\b",
+    re.IGNORECASE,
+)
 # Words of a request for a definition, never part of what is to be defined.
 _DEFINING_WORDS = frozenset("define definition explain tell meaning mean means information kind please what's what’s whats who's".split())
 

@@ -19,10 +19,11 @@ BUILTIN_FILES: list[tuple[str, str]] = [
     ("corpus/pubmed/pubmedrs200_review_abstracts.jsonl", "pubmed-jsonl"),
     ("corpus/pubmed/pubmedqa_pqal_abstracts.jsonl", "pubmed-jsonl"),
     ("corpus/consumer/medquad_qa.jsonl.gz", "medquad"),
+    ("vocab/nci_dictionary_of_cancer_terms.json", "nci-dictionary"),  # also a vocabulary: one copy serves both
 ]
 
 # Bump when readers or the classifier change what they store for these files.
-READER_VERSION = "2"
+READER_VERSION = "3"
 
 
 def data_path(relative: str) -> Path:

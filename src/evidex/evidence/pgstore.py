@@ -721,6 +721,9 @@ def filter_sql(filters: SearchFilters, alias: str = "d") -> tuple[str, list[obje
     if filters.sources:
         clauses.append(f"{alias}.source = ANY(%s)")
         params.append(list(filters.sources))
+    if filters.exclude_sources:
+        clauses.append(f"NOT ({alias}.source = ANY(%s))")
+        params.append(list(filters.exclude_sources))
     if filters.audience:
         clauses.append(f"{alias}.audience = %s")
         params.append(filters.audience)

@@ -154,6 +154,7 @@ class SearchFilters:
     year_to: int | None = None
     kinds: list[EvidenceKind] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    exclude_sources: list[str] = field(default_factory=list)  # what answers leave out: the dictionary, but for "what is …?"
     audience: str | None = None
     exclude_retracted: bool = True
 
@@ -782,6 +783,9 @@ def filter_sql(filters: SearchFilters) -> tuple[str, list[object]]:
     if filters.sources:
         clauses.append(f"d.source IN ({','.join('?' * len(filters.sources))})")
         params.extend(filters.sources)
+    if filters.exclude_sources:
+        clauses.append(f"d.source NOT IN ({','.join('?' * len(filters.exclude_sources))})")
+        params.extend(filters.exclude_sources)
     if filters.audience:
         clauses.append("d.audience = ?")
         params.append(filters.audience)

@@ -251,6 +251,8 @@ class DenseIndex:
             keep &= np.isin(self.kind, [_KIND_CODES[EvidenceKind(k)] for k in filters.kinds])
         if filters.sources:
             keep &= np.isin(self.source, filters.sources)
+        if filters.exclude_sources:
+            keep &= ~np.isin(self.source, filters.exclude_sources)
         if filters.audience:
             keep &= self.audience == _AUDIENCE_CODES[filters.audience]
         if filters.exclude_retracted:

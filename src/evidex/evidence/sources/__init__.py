@@ -17,6 +17,7 @@ from evidex.evidence.documents import SourceRecord
 from evidex.evidence.sources.generic import generic_document, read_generic
 from evidex.evidence.sources.jsonl import open_binary, read_jsonl
 from evidex.evidence.sources.medquad import medquad_document, read_medquad
+from evidex.evidence.sources.nci_dictionary import read_nci_dictionary
 from evidex.evidence.sources.ngc import ngc_document, read_ngc
 from evidex.evidence.sources.open_medicine import (
     open_medicine_document,
@@ -33,6 +34,7 @@ READERS: dict[str, Reader] = {
     "ngc": read_ngc,
     "open-medicine": read_open_medicine,
     "medquad": read_medquad,
+    "nci-dictionary": read_nci_dictionary,
     "jsonl": read_generic,
 }
 
