@@ -803,3 +803,10 @@ def test_spreading_through_the_body_is_not_catching(corpus, question):
     # birds" say nothing of catching it from someone
     answer = corpus.ask(question, audience="patient")
     assert not any(w in c.text.lower() for c in answer.claims() for w in ("metastasis", "patches spread", "spread to birds"))
+
+
+def test_a_property_asked_about_is_answered_only_by_a_sentence_that_states_it(corpus):
+    # the sources on sore throats say what causes them, never whether one catches them from a spouse
+    answer = corpus.ask("Could I have caught my sore throat from my husband?", audience="patient")
+    assert answer.question_type == "cause"
+    assert answer.abstained and "whether" in answer.abstain_reason and "is contagious" in answer.abstain_reason

@@ -390,6 +390,11 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     document = finding.document
     if not finding.names_all and finding.relevance < PARTIAL_TOPIC_RELEVANCE:
         return False
+    if question.aspect is not None and not states_aspect(question.aspect, finding.text):
+        # "is it contagious?", "how long does it last?": only a sentence that says so answers, however
+        # the model scores it (it learned no such answer type); "Often, colds and flu cause sore
+        # throats" does not say whether a sore throat is caught from one's spouse
+        return False
     if question.answered_only_by_its_study and not (
             _asks_it(question, document) or states_aspect(question.aspect, finding.text)
             or (len(question.focus_phrases) > 1 and finding.names_all)):
@@ -481,9 +486,6 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
     conclusion rather than a hypothesis, from the stronger source, a recommendation for before one
     against, a first-line recommendation before others."""
     findings = [f for f in findings if may_be_the_bottom_line(question, f)]
-    # "is it contagious?", "how long does it last?": a sentence that says so answers, however the
-    # model scores it (it learned no such answer type)
-    findings = [f for f in findings if states_aspect(question.aspect, f.text)] or findings
     if not findings:
         return None
     treatments = treatment_phrases(question)

@@ -391,7 +391,7 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion) ->
     asked = f"the {question.question_type.label} of {question.topic}" if question.question_type is not QuestionType.GENERAL else question.topic
     if question.question_type is QuestionType.DEFINITION:
         asked = f"what {question.topic} is"
-    if question.question_type is QuestionType.GENERAL and question.aspect:
+    if question.aspect:
         asked = ASPECT_ASKED[question.aspect].format(topic=question.topic)
     where = "Searched for: " + "; ".join(f"“{q}”" for q in searched) + f" across {answer.provenance.corpus_documents:,} documents"
     named = " and ".join(dict.fromkeys([as_typed(c.matched_text) for c in question.focus] + question.unknown_terms))
