@@ -27,7 +27,6 @@ from evidex.answer.relevance import (
     other_populations,
     question_word_share,
     title_asks,
-    title_asks_its_kind,
     title_share,
     TITLE_ASKS,
 )
@@ -417,9 +416,7 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         # and the question it asked (its title holds most of the question's words): a trial of a gel after
         # wisdom-tooth surgery does not say whether to take wisdom teeth out, nor a review of brain changes
         # in schizophrenia how the brain ages
-        return title_names_focus(question, document) and (
-            title_share(question, document.title) > TITLE_ASKS or title_asks_its_kind(question, document.title)
-        )
+        return title_names_focus(question, document) and title_share(question, document.title) > TITLE_ASKS
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
     if _another_conditions_page(question, finding):

@@ -292,30 +292,6 @@ def title_asks(question: ClinicalQuestion, title: str) -> bool:
     return title_share(question, title) >= TITLE_ASKS
 
 
-# A study's title that names the kind of question it asks ("Can D-dimer become a new diagnostic
-# parameter for acute appendicitis?").  Not treatment: a trial of one drug in one group does not say
-# what helps a condition at large.
-_KIND_IN_TITLE: dict[QuestionType, re.Pattern] = {
-    qtype: re.compile(pattern, re.IGNORECASE)
-    for qtype, pattern in (
-        (QuestionType.DIAGNOSIS, r"\bdiagnos\w*|\b(?:tests?|testing|screening)\b"),
-        (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|presentations?|clinical features|manifestations?)\b"),
-        (QuestionType.PROGNOSIS, r"\bprognos\w*|\b(?:outcomes?|survival|mortality|natural history)\b"),
-        (QuestionType.CAUSE, r"\b(?:causes?|causal\w*|etiolog\w*|aetiolog\w*|pathogenesis)\b"),
-        (QuestionType.RISK, r"\brisk factors?\b|\bpredictors?\b"),
-        (QuestionType.COMPLICATIONS, r"\bcomplications?\b"),
-    )
-}
-
-
-def title_asks_its_kind(question: ClinicalQuestion, title: str) -> bool:
-    """Whether a study's title names the whole focus and the kind of question asked about it, so
-    that the question's other words (a patient's "mainly worried", "any way to rule that out")
-    need not be in it."""
-    kind = _KIND_IN_TITLE.get(question.question_type)
-    return kind is not None and bool(kind.search(title)) and named_share(question, "", title) == 1
-
-
 def title_share(question: ClinicalQuestion, title: str) -> float:
     """Share of the question's words that a title holds."""
     return len(concept_words(title) & question.words) / len(question.words) if question.words else 0.0
