@@ -204,6 +204,9 @@ def test_the_nci_dictionary_says_what_a_drug_is_and_what_it_is_for(corpus):
     diflucan = corpus.ask("What is the diflucan for?", audience="patient")
     assert diflucan.section("bottom_line").claims[0].text == "Fluconazole: A drug that treats infections caused by fungi."
     assert_citations_sound(diflucan, corpus)
+    # the dictionary names a drug by its salt; what it is for comes before what a guideline warns of it
+    tamoxifen = corpus.ask("What does tamoxifen do?", audience="patient")
+    assert tamoxifen.section("bottom_line").claims[0].text.startswith("Tamoxifen citrate: A drug used to treat certain types of breast cancer")
 
 
 def test_a_what_is_question_with_no_definition_is_answered_by_a_gloss_or_a_class(corpus):

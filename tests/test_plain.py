@@ -86,6 +86,13 @@ def test_no_gloss_repeats_the_word_or_a_word_the_sentence_already_has(plain):
     assert "(sugar)" not in plain.rewrite("You have too much glucose, also called sugar, in your blood.")
 
 
+def test_a_gloss_that_describes_rather_than_names_is_left_out(plain):
+    # the thesaurus's first plain word for anemia is "tired", for morbidity "diseased"
+    assert "(tired)" not in plain.rewrite("Anemia is common in chronic kidney disease.")
+    assert "(diseased)" not in plain.rewrite("Morbidity was lower after surgery.")
+    assert plain.plain_word("spontaneous") == "unplanned"
+
+
 def test_patient_answers_prefer_sentences_a_patient_can_read(corpus):
     answer = corpus.ask("What can I do to keep my asthma under control?", audience="patient")
     clinician = corpus.ask("What can I do to keep my asthma under control?")

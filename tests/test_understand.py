@@ -187,6 +187,16 @@ def test_having_children_is_fertility_not_a_child(vocabulary):
     assert not modifier_matches(child, "Affected individuals may be unable to have children (infertility).")
 
 
+@pytest.mark.parametrize(
+    ("question", "purpose"),
+    [("What does sertraline treat?", True), ("What conditions is gabapentin used for?", True), ("what is the zoloft for", True),
+     ("Should I take antibiotics?", False), ("When should I take the Prozac?", False), ("What is the criteria for antibiotics?", False)],
+)
+def test_asking_what_a_drug_is_for_is_told_from_asking_whether_to_take_it(vocabulary, question, purpose):
+    understood = understand(question, vocabulary)
+    assert understood.question_type == "usage" and understood.asks_purpose is purpose
+
+
 def test_a_question_that_names_nothing_is_not_understood(vocabulary):
     assert not understand("Is it contagious?", vocabulary).understood
 

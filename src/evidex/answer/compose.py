@@ -23,6 +23,7 @@ from evidex.answer.relevance import (
     named_share,
     page_about,
     says_what_focus_is,
+    says_what_it_is_for,
     title_names_focus,
     other_populations,
     question_word_share,
@@ -483,12 +484,16 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
     conclusion rather than a hypothesis, from the stronger source, a recommendation for before one
     against, a first-line recommendation before others."""
     findings = [f for f in findings if may_be_the_bottom_line(question, f)]
+    # "what is the diflucan for?": what the drug is and is used for, before what else is said of it
+    findings = [f for f in findings if says_what_it_is_for(question, f.text)] or findings
     if not findings:
         return None
     treatments = treatment_phrases(question)
     best = max(f.relevance for f in findings)
     options = question.question_type in _OPTION_TYPES and question.aspect is None  # "is it addictive?" asks no options
     near = [f for f in findings if f.relevance >= best - (OPTIONS_MARGIN if options else OTHER_MARGIN)]
+    if question.question_type is QuestionType.DEFINITION or question.asks_purpose:
+        near = findings  # all of them say what the thing is; the model scores a dictionary's entries low
     if not options:
         # the page about the focus before one that mentions it; a page's opening sentence (its answer) first
         return _authors_answer(question, findings, min(near, key=lambda f: (

@@ -373,14 +373,13 @@ def question_word_share(question: ClinicalQuestion, words: set[str]) -> float:
     return len(words & other_words) / len(other_words) if other_words else 0.0
 
 
-_TOPIC_PAGES = frozenset({"medquad", NCI_DICTIONARY_SOURCE})  # sources whose first keyword is the page's one topic
-
-
 def page_about(question: ClinicalQuestion, document: Document) -> bool:
     """Whether a consumer-health page is about the question's focus: its topic (a MedQuAD page's
     focus, else its title) is one of the focus's names — not a longer name that contains one
     ("Q fever" is not fever, "adenocarcinoma of the appendix" not appendicitis)."""
-    if document.source not in _TOPIC_PAGES or not document.keywords:
+    if document.source == NCI_DICTIONARY_SOURCE:
+        return _names_the_focus(question, document.title)  # "tamoxifen citrate" is about tamoxifen
+    if document.source != "medquad" or not document.keywords:
         return named_share(question, "", document.title) > 0
     topic = concept_phrase(document.keywords[0])
     names = [n for concept in question.focus for n in concept_names(concept)] + question.unknown_terms
@@ -423,7 +422,7 @@ def defines_focus(question: ClinicalQuestion, text: str) -> bool:
     entry = DICTIONARY_ENTRY.match(text)
     if entry:
         return _names_the_focus(question, entry.group(0))
-    words = _defined_subject(text)
+    words = frozenset(concept_phrase(_defined_subject(text)))
     # "Normal blood pressure is …" defines what "what is normal blood pressure?" asks: the subject may
     # add the question's own words to the focus, never others ("Atopic dermatitis is …"), and must
     # hold those it puts before the focus ("Blood pressure is …" does not say what normal is)
@@ -435,7 +434,7 @@ def defines_focus(question: ClinicalQuestion, text: str) -> bool:
 
 def dictionary_entry_for(question: ClinicalQuestion, document: Document) -> bool:
     """Whether a document is not a dictionary's entry, or is the entry of what the question asks about."""
-    return document.source != NCI_DICTIONARY_SOURCE or _names_the_focus(question, document.title)
+    return document.source != NCI_DICTIONARY_SOURCE or page_about(question, document)
 
 
 def _names_the_focus(question: ClinicalQuestion, term: str) -> bool:
@@ -444,7 +443,14 @@ def _names_the_focus(question: ClinicalQuestion, term: str) -> bool:
     if question.defined or len(question.focus_phrases) != 1 or not question.focus:
         return False  # "uncontrolled asthma", "empiric antibiotics", "sjorens syndrome": more than the entry's term
     names = {_singular_name(n) for n in (*concept_names(question.focus[0]), question.focus[0].matched_text)}
-    return _singular_name(term) in names
+    return _singular_name(term) in names or _SALT.sub("", _singular_name(term)) in names
+
+
+# The salt a dictionary names a drug by: "tamoxifen citrate" is tamoxifen.
+_SALT = re.compile(
+    r" (?:citrate|sodium|potassium|calcium|magnesium|hydrochloride|hcl|sulfate|sulphate|phosphate|acetate|maleate|"
+    r"mesylate|succinate|tartrate|besylate|hyclate|bromide|chloride|fumarate|lactate|gluconate)$"
+)
 
 
 def _singular_name(name: str) -> str:
@@ -454,25 +460,27 @@ def _singular_name(name: str) -> str:
 def defines_as_asked(question: ClinicalQuestion, text: str) -> bool:
     """Whether a definition's subject is the very name the question used ("Mammogram: An x-ray
     image of the breast …" for "what is a mammogram?", before a synonym's "Digital mammography: …")."""
-    words = _defined_subject(text)
+    subject = _SALT.sub("", _singular_name(_defined_subject(text)))  # "Tamoxifen citrate: …" is tamoxifen's entry
+    words = frozenset(concept_phrase(subject))
     return bool(words) and any(words == concept_phrase(c.matched_text) | question.defined for c in question.focus[:1])
 
 
-def _defined_subject(text: str) -> frozenset[str]:
-    """The words of what a sentence defines: before its defining verb or a dictionary entry's colon."""
+def _defined_subject(text: str) -> str:
+    """What a sentence defines ("" if it defines nothing): the words before its defining verb or a
+    dictionary entry's colon."""
     entry = DICTIONARY_ENTRY.match(text)
     verb = None if entry else _DEFINING_VERB.search(text[:200])
     if entry is None and verb is None:
-        return frozenset()
+        return ""
     subject = re.sub(r"\([^)]*\)", " ", text[: entry.end() if entry else verb.start()])  # "Sialorrhea (drooling)"
     subject = _ARTICLE.sub("", subject.split(",")[0].strip())  # "Drooling, or sialorrhea,"
-    if not subject or len(subject.split()) > 6:
-        return frozenset()
-    return frozenset(concept_phrase(subject))
+    return subject if len(subject.split()) <= 6 else ""
 
 
 # A definition that says what a thing is used for: "Fluconazole: A drug that treats infections caused by fungi."
+# A use still being studied ("Gabapentin: A substance that is being studied as a treatment for …") is not one.
 _STATES_USE = re.compile(r"\b(?:used (?:to|for|in|as)|given (?:to|for)|treats?|prevents?|relieves?|reduces?|lowers?|helps?)\b", re.IGNORECASE)
+_UNDER_STUDY = re.compile(r"\bbeing (?:studied|tested|investigated)\b", re.IGNORECASE)
 
 
 def says_what_it_is_for(question: ClinicalQuestion, text: str) -> bool:
@@ -481,7 +489,8 @@ def says_what_it_is_for(question: ClinicalQuestion, text: str) -> bool:
     definitions from the opening sentences of health pages, not from a dictionary's entries."""
     if question.question_type is QuestionType.DEFINITION:
         return defines_focus(question, text)
-    return question.asks_purpose and defines_focus(question, text) and bool(_STATES_USE.search(text))
+    return (question.asks_purpose and defines_focus(question, text) and bool(_STATES_USE.search(text))
+            and not _UNDER_STUDY.search(text))
 
 
 # How a page says what a thing is without a sentence on it alone: a gloss in a definition of something

@@ -147,6 +147,9 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                                      r".{0,40}\b(?:while|during|when)\b.{0,20}\b(?:pregnan\w*|breast[- ]?feed\w*|nursing)\b)"),
     (QuestionType.PROGNOSIS, r"\b(?:prognos\w*|outlook|life expectancy|surviv\w*|go away|goes away|how long (?:does|will|do|can|until|before)|"
                              r"curable|permanent|get better|natural history|recurren\w*|come back|chance of recovery)\b"),
+    # "what does sertraline treat?", "what conditions is gabapentin used for?": what the drug is for
+    (QuestionType.USAGE, r"\bwhat (?:conditions?|diseases?|illness(?:es)?|problems?|symptoms?)?\s*(?:does|do|is|are|can) "
+                         r"(?:\w+ ){1,3}(?:treat|used (?:to treat|for)|prescribed for|given for)\s*[?.!]*$"),
     (QuestionType.TREATMENT, r"\b(?:treat\w*|therap\w*|cure\w*|manag\w*|relie\w*|help\w*|remed\w*|get rid of|"
                              r"what (?:can|should|could) (?:i|we|you) (?:do|take|use|have|try|give)|exercis\w*|medications? for|"
                              r"medicines? for|drugs? for|surgery|rehabilitat\w*|work(?:s)? (?:best|for)|effective\w*|"
@@ -563,7 +566,8 @@ def understand(
 # antibiotics?" nor "what time of day is best for taking Lexapro?".
 _PURPOSE = re.compile(
     r"\bwhat (?:is|are|was|were) (?:\w+ ){1,3}?(?:used |given |prescribed )?for\s*[?.!]*$|"
-    r"\bwhat (?:does|do|did) (?:\w+ ){1,3}(?:do|treat)\b|\bwhat (?:is|are) (?:\w+ ){1,3}used (?:for|to)\b|"
+    r"\bwhat (?:conditions?|diseases?|illness(?:es)?|problems?|symptoms?)?\s*(?:does|do|did|is|are|can) (?:\w+ ){1,3}"
+    r"(?:do|treat|used (?:to treat|for)|prescribed for|given for)\s*[?.!]*$|\bwhat (?:is|are) (?:\w+ ){1,3}used (?:for|to)\b|"
     r"\b(?:is|was|are|were) (?:it |they |\w+ )?(?:only|just|mainly|specifically|specially|also) for\b",
     re.IGNORECASE,
 )
