@@ -207,6 +207,21 @@ def test_the_nci_dictionary_says_what_a_drug_is_and_what_it_is_for(corpus):
     # the dictionary names a drug by its salt; what it is for comes before what a guideline warns of it
     tamoxifen = corpus.ask("What does tamoxifen do?", audience="patient")
     assert tamoxifen.section("bottom_line").claims[0].text.startswith("Tamoxifen citrate: A drug used to treat certain types of breast cancer")
+    # an entry is looked up by its term, and a brand by its drug's name: "cancer" among thousands of cancers
+    assert corpus.ask("What is cancer?", audience="patient").section("bottom_line").claims[0].text.startswith("Cancer: A term for diseases")
+    assert corpus.ask("What is Tylenol?", audience="patient").section("bottom_line").claims[0].text.startswith("Acetaminophen: A drug that")
+
+
+@pytest.mark.parametrize(
+    ("question", "never"),
+    [("What is furosemide?", "Furosemide: Start"),  # a guideline's "Label: …" line is a dose, not a definition
+     ("What is gabapentin?", "being studied"),  # a use under study is not what a drug is
+     ("What is magnesium used for?", "Magnesium sulfate"),  # a salt of magnesium is not magnesium
+     ("What is gabapentin?", "supported by fewer")],  # "X and Y are supported by …" names no class
+)
+def test_what_only_looks_like_a_definition_does_not_answer_what_is(corpus, question, never):
+    answer = corpus.ask(question, audience="patient")
+    assert not any(never in claim.text for claim in answer.claims())
 
 
 def test_a_what_is_question_with_no_definition_is_answered_by_a_gloss_or_a_class(corpus):

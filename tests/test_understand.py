@@ -182,6 +182,9 @@ def test_having_children_is_fertility_not_a_child(vocabulary):
     from evidex.answer.compose import modifier_matches
 
     assert "child" not in {p.key for p, _ in understand("Can I still have children after chemotherapy?", vocabulary).modifiers}
+    assert "child" not in {p.key for p, _ in understand("I am trying to have a baby, is ibuprofen ok?", vocabulary).modifiers}
+    # a parent's child is a child
+    assert "child" in {p.key for p, _ in understand("I have a child with a fever, how much ibuprofen?", vocabulary).modifiers}
     child = next(p for p in MODIFIERS if p.key == "child")
     assert modifier_matches(child, "Ibuprofen is safe for children over 6 months.")
     assert not modifier_matches(child, "Affected individuals may be unable to have children (infertility).")

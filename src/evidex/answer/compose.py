@@ -18,12 +18,12 @@ from functools import lru_cache
 from evidex.answer.asking import states_aspect
 from evidex.answer.appraise import FINDING_CUES, Finding, treatment_phrases
 from evidex.answer.relevance import (
+    answers_what_it_is,
     defines_as_asked,
     label_type,
     named_share,
     page_about,
     says_what_focus_is,
-    says_what_it_is_for,
     title_names_focus,
     other_populations,
     question_word_share,
@@ -37,6 +37,7 @@ from evidex.answer.verdict import AUTHORS_CONCLUSION, Splitter, decide
 from evidex.answer.verify import numbers_in
 from evidex.answer.words import concept_phrase, concept_words, mentions
 from evidex.evidence.documents import Document, EvidenceKind
+from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE
 
 OUTDATED_AFTER_YEARS = 10
 NEAR_DUPLICATE = 0.8  # word-sequence similarity above which a sentence repeats another
@@ -485,7 +486,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
     against, a first-line recommendation before others."""
     findings = [f for f in findings if may_be_the_bottom_line(question, f)]
     # "what is the diflucan for?": what the drug is and is used for, before what else is said of it
-    findings = [f for f in findings if says_what_it_is_for(question, f.text)] or findings
+    findings = [f for f in findings if answers_what_it_is(question, f.text, f.document.source)] or findings
     if not findings:
         return None
     treatments = treatment_phrases(question)
@@ -497,7 +498,8 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
     if not options:
         # the page about the focus before one that mentions it; a page's opening sentence (its answer) first
         return _authors_answer(question, findings, min(near, key=lambda f: (
-            question.question_type is QuestionType.DEFINITION and not defines_as_asked(question, f.text),
+            question.question_type is QuestionType.DEFINITION and not defines_as_asked(question, f.text, f.document.source),
+            f.document.source == NCI_DICTIONARY_SOURCE,  # a page on the topic first ("What is diabetes?"), the dictionary else
             -named_share(question, f.text, f.document.title),
             not _for_the_patient(question, f),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question

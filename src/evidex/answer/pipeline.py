@@ -5,7 +5,7 @@ compose → verify.  Rendering and publishing take the :class:`Answer` from here
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -39,10 +39,10 @@ from evidex.answer.red_flags import evidence_caveat, urgent_notice, when_to_get_
 from evidex.answer.relevance import (
     RelevanceModel,
     about_the_focus,
+    answers_what_it_is,
     defines_focus,
     dictionary_entry_for,
     says_what_focus_is,
-    says_what_it_is_for,
     shipped_model,
 )
 from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Section, Verdict
@@ -53,9 +53,9 @@ from evidex.answer.understand import (
     understand,
 )
 from evidex.answer.verify import verify_answer
-from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE
+from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE, entry_id
 from evidex.evidence.store import SearchFilters, SQLiteStore
-from evidex.search.retrieve import Searcher, SearchHit
+from evidex.search.retrieve import ScoreParts, Searcher, SearchHit
 from evidex.settings import Settings
 
 DISCLAIMER = (
@@ -86,7 +86,7 @@ _PATIENT_GROUP_TOPICS = frozenset({"child", "pregnancy"})
 ASPECT_TERMS = {"contagion": "contagious spread", "dependence": "addiction dependence abuse", "duration": "how long last"}
 ASPECT_ASKED = {"contagion": "whether {topic} is contagious", "dependence": "whether {topic} is addictive",
                 "duration": "how long {topic} lasts"}
-DICTIONARY_ENTRIES = 3  # a dictionary's entries looked up for "what is naproxen?", "what is the diflucan for?"
+DICTIONARY_ENTRIES = 5  # a dictionary's entries looked up for "what is naproxen?", "what is the diflucan for?"
 USUAL_TREATMENTS = 3  # sentences on how the condition is treated, when the treatment asked about is never mentioned
 _NOT_UNDERSTOOD = (
     "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
@@ -190,14 +190,14 @@ class Engine:
         findings = [
             f for f in ranked
             if (f.relevance >= model.threshold or (states_aspect(parsed.aspect, f.text) and f.names_all)
-                or says_what_it_is_for(parsed, f.text))
+                or answers_what_it_is(parsed, f.text, f.document.source))
             and about_the_focus(parsed, f.candidate()) and dictionary_entry_for(parsed, f.document)
         ]
         findings = [f for f in findings if about_the_treatment(parsed, f)]
         if defining:
             # "what is X?" is answered by what X is; sentences that only mention X do not answer it
             findings = (
-                [f for f in findings if defines_focus(parsed, f.text)]
+                [f for f in findings if defines_focus(parsed, f.text, f.document.source)]
                 or [f for f in findings if says_what_focus_is(parsed, f.text)]
             )
         return findings
@@ -279,11 +279,23 @@ class Engine:
         searches = [(query, k, answers) for query, k in queries]
         if question.audience == "patient":
             searches.append((text, 10, replace(answers, audience="consumer")))
-        if question.asks_what_it_is and question.focus:
+        looks_up = question.asks_what_it_is and bool(question.focus) and NCI_DICTIONARY_SOURCE not in filters.exclude_sources \
+            and (not filters.sources or NCI_DICTIONARY_SOURCE in filters.sources)
+        if looks_up:
             dictionary = replace(filters, sources=[NCI_DICTIONARY_SOURCE])
-            searches.append((" ".join(c.matched_text for c in question.focus), DICTIONARY_ENTRIES, dictionary))
+            names = dict.fromkeys(name for c in question.focus for name in (c.matched_text, c.name))  # "Tylenol", "Acetaminophen"
+            searches.append((" ".join(names), DICTIONARY_ENTRIES, dictionary))
         hits = _merge([self.searcher.search(query, query_filters, top_k=k).hits for query, k, query_filters in searches])
+        if looks_up:
+            hits = _merge([hits, self._dictionary_entries(names)])
         return hits, [q for q, _ in queries]
+
+    def _dictionary_entries(self, names: Iterable[str]) -> list[SearchHit]:
+        """The dictionary's entries under these names, looked up by term, as hits: a search for "cancer"
+        among thousands of entries on cancers may miss the one on cancer itself."""
+        ids = dict.fromkeys(entry_id(form) for name in names for form in (name, name.removesuffix("s")))  # "NSAIDs": "NSAID"
+        entries = [d for d in map(self.store.get, ids) if d is not None and d.passages]
+        return [SearchHit(d.passage_id(0), d, d.passages[0], ScoreParts()) for d in entries]
 
     def _compose(
         self,

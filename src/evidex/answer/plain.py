@@ -25,7 +25,7 @@ from evidex.search.vocab import Vocabulary, normalise
 _NEGATING = re.compile(r"\b(no|not|without|never|none)\b", re.IGNORECASE)
 _DESCRIPTION = re.compile(r"^(a|an|the|something|someone|related to|having|being)\b", re.IGNORECASE)
 # A one-word gloss ending in -ed describes rather than names, so it glosses only an adjective:
-# "spontaneous (unplanned)", never "anemia (tired)" or "morbidity (diseased)".
+# "spontaneous (unplanned)", never "anemia (tired)" or "morbidity (diseased)" ("require (need)" stays).
 _ADJECTIVE = re.compile(r"(?:ent|ant|ous|ive|al|ic|ed|ful|less|able|ible)$", re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _PARTICLES = frozenset("to with of for on up in at from by about into out off".split())
@@ -86,7 +86,7 @@ class PlainLanguage:
             or _DESCRIPTION.match(first)
             or any(c.isdigit() for c in first)
             or len(words) > len(phrase.split()) + 2
-            or (len(words) == 1 and first.endswith("ed") and not _ADJECTIVE.search(phrase))
+            or (len(words) == 1 and re.search(r"[^e]ed$", first) and not _ADJECTIVE.search(phrase))
         ):
             return None
         return first

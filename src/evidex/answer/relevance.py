@@ -407,20 +407,25 @@ def names_focus(question: ClinicalQuestion, text: str) -> bool:
 # (drooling) refers to …", "Drooling, or sialorrhea, happens when …").
 _DEFINING_VERB = re.compile(
     r"\s(?:is|are|refers? to|means?|describes?|is (?:also )?(?:called|known as|defined as)|occurs? when|happens? when)\s"
-    r"(?!not\b|contraindicated\b|recommended\b|used\b|given\b|taken\b|caused\b|treated\b|diagnosed\b|associated\b)",
+    r"(?!(?:\w+ly\s+)?(?:not|contraindicated|recommended|used|given|taken|caused|treated|diagnosed|associated|"
+    # "Gabapentin is more effective than placebo …", "Mammograms are also recommended …", "Statins are
+    # relatively safe …" compare, advise or judge: they do not say what the thing is
+    r"also|more|less|as|better|worse|safer|superior|inferior|effective|ineffective|similar|comparable|"
+    r"useful|helpful|beneficial|important|available|safe|unsafe|likely|unlikely|common|rare)\b)",
     re.IGNORECASE,
 )
 _ARTICLE = re.compile(r"^(?:an?|the)\s+", re.IGNORECASE)
-# A dictionary's entry, "naproxen: A drug used to treat …": the match ends where the subject does.
+# A dictionary's entry, "Naproxen: A drug used to treat …": the match ends where the subject does.
+# Only the dictionary's: elsewhere "Furosemide: Start 40 mg daily" is a dose, not a definition.
 DICTIONARY_ENTRY = re.compile(r"^[^:.;]{1,80}(?=:\s+[A-Z])")
 
 
-def defines_focus(question: ClinicalQuestion, text: str) -> bool:
-    """Whether a sentence defines what a "what is …?" question asks about: its subject is the
-    focus itself, not a longer name that holds it ("Atopic dermatitis is …" does not say
-    what dermatitis is, and a list of symptoms that includes drooling does not say what drooling is)."""
-    entry = DICTIONARY_ENTRY.match(text)
-    if entry:
+def defines_focus(question: ClinicalQuestion, text: str, source: str = "") -> bool:
+    """Whether a sentence (from a document of ``source``) defines what a "what is …?" question asks
+    about: its subject is the focus itself, not a longer name that holds it ("Atopic dermatitis is …"
+    does not say what dermatitis is, and a list of symptoms that includes drooling does not say what
+    drooling is); or it is the dictionary's entry for it."""
+    if source == NCI_DICTIONARY_SOURCE and (entry := DICTIONARY_ENTRY.match(text)):
         return _names_the_focus(question, entry.group(0))
     words = frozenset(concept_phrase(_defined_subject(text)))
     # "Normal blood pressure is …" defines what "what is normal blood pressure?" asks: the subject may
@@ -438,59 +443,72 @@ def dictionary_entry_for(question: ClinicalQuestion, document: Document) -> bool
 
 
 def _names_the_focus(question: ClinicalQuestion, term: str) -> bool:
-    """Whether a dictionary's term is a name of the question's focus as written, not one that shares
-    its first letters ("Reflexology" is not "reflex")."""
+    """Whether a dictionary's term is the focus under the name the question used or its preferred
+    name ("Diflucan" → fluconazole), not another of its synonyms ("carcinoma" is not what "cancer"
+    asks) nor a name that shares its first letters ("Reflexology" is not "reflex")."""
     if question.defined or len(question.focus_phrases) != 1 or not question.focus:
         return False  # "uncontrolled asthma", "empiric antibiotics", "sjorens syndrome": more than the entry's term
-    names = {_singular_name(n) for n in (*concept_names(question.focus[0]), question.focus[0].matched_text)}
-    return _singular_name(term) in names or _SALT.sub("", _singular_name(term)) in names
+    names = _name_forms(question.focus[0].matched_text) | _name_forms(question.focus[0].name)
+    return bool((_name_forms(term) | _name_forms(_without_salt(_plain_name(term)))) & names)
 
 
-# The salt a dictionary names a drug by: "tamoxifen citrate" is tamoxifen.
+# The salt a dictionary names a drug by: "tamoxifen citrate" is tamoxifen; "magnesium sulfate" is not magnesium.
 _SALT = re.compile(
-    r" (?:citrate|sodium|potassium|calcium|magnesium|hydrochloride|hcl|sulfate|sulphate|phosphate|acetate|maleate|"
+    r" (?:citrate|sodium|potassium|calcium|hydrochloride|hcl|sulfate|sulphate|phosphate|acetate|maleate|"
     r"mesylate|succinate|tartrate|besylate|hyclate|bromide|chloride|fumarate|lactate|gluconate)$"
 )
+_ELEMENTS = frozenset("magnesium zinc calcium potassium sodium iron lithium copper aluminum aluminium silver".split())
 
 
-def _singular_name(name: str) -> str:
-    return re.sub(r"s$", "", " ".join(re.findall(r"[\w'-]+", name.lower())))
+def _without_salt(name: str) -> str:
+    bare = _SALT.sub("", name)
+    return name if bare in _ELEMENTS else bare
 
 
-def defines_as_asked(question: ClinicalQuestion, text: str) -> bool:
+def _plain_name(name: str) -> str:
+    """A name compared as words: lower case, hyphens and punctuation as spaces ("Anti-Inflammatory" ~ "anti inflammatory")."""
+    return " ".join(re.findall(r"[\w']+", name.lower()))
+
+
+def _name_forms(name: str) -> set[str]:
+    """A name, and without a plural "s" ("agents" ~ "agent"); either form may be the other's ("lupus")."""
+    plain = _plain_name(name)
+    return {plain, plain[:-1]} if plain.endswith("s") else {plain}
+
+
+def defines_as_asked(question: ClinicalQuestion, text: str, source: str = "") -> bool:
     """Whether a definition's subject is the very name the question used ("Mammogram: An x-ray
     image of the breast …" for "what is a mammogram?", before a synonym's "Digital mammography: …")."""
-    subject = _SALT.sub("", _singular_name(_defined_subject(text)))  # "Tamoxifen citrate: …" is tamoxifen's entry
-    words = frozenset(concept_phrase(subject))
+    if source == NCI_DICTIONARY_SOURCE and (entry := DICTIONARY_ENTRY.match(text)):
+        return _names_the_focus(question, entry.group(0))
+    words = frozenset(concept_phrase(_defined_subject(text)))
     return bool(words) and any(words == concept_phrase(c.matched_text) | question.defined for c in question.focus[:1])
 
 
 def _defined_subject(text: str) -> str:
-    """What a sentence defines ("" if it defines nothing): the words before its defining verb or a
-    dictionary entry's colon."""
-    entry = DICTIONARY_ENTRY.match(text)
-    verb = None if entry else _DEFINING_VERB.search(text[:200])
-    if entry is None and verb is None:
+    """What a sentence defines ("" if it defines nothing): the words before its defining verb."""
+    verb = _DEFINING_VERB.search(text[:200])
+    if verb is None:
         return ""
-    subject = re.sub(r"\([^)]*\)", " ", text[: entry.end() if entry else verb.start()])  # "Sialorrhea (drooling)"
+    subject = re.sub(r"\([^)]*\)", " ", text[: verb.start()])  # "Sialorrhea (drooling)"
     subject = _ARTICLE.sub("", subject.split(",")[0].strip())  # "Drooling, or sialorrhea,"
     return subject if len(subject.split()) <= 6 else ""
 
 
 # A definition that says what a thing is used for: "Fluconazole: A drug that treats infections caused by fungi."
-# A use still being studied ("Gabapentin: A substance that is being studied as a treatment for …") is not one.
+# A use still being studied ("Gabapentin: A substance that is being studied as a treatment for …") says
+# neither what the thing is nor what it is for.
 _STATES_USE = re.compile(r"\b(?:used (?:to|for|in|as)|given (?:to|for)|treats?|prevents?|relieves?|reduces?|lowers?|helps?)\b", re.IGNORECASE)
 _UNDER_STUDY = re.compile(r"\bbeing (?:studied|tested|investigated)\b", re.IGNORECASE)
 
 
-def says_what_it_is_for(question: ClinicalQuestion, text: str) -> bool:
-    """Whether a sentence answers "what is X?" or "what is X for?" by defining X (and, for the
-    latter, saying what it is used for), however the relevance model scores it: the model learned
-    definitions from the opening sentences of health pages, not from a dictionary's entries."""
-    if question.question_type is QuestionType.DEFINITION:
-        return defines_focus(question, text)
-    return (question.asks_purpose and defines_focus(question, text) and bool(_STATES_USE.search(text))
-            and not _UNDER_STUDY.search(text))
+def answers_what_it_is(question: ClinicalQuestion, text: str, source: str = "") -> bool:
+    """Whether a sentence answers "what is X?" by defining X, or "what is X for?" by defining X and
+    saying what it is used for, however the relevance model scores it: the model learned definitions
+    from the opening sentences of health pages, not from a dictionary's entries."""
+    if _UNDER_STUDY.search(text) or not defines_focus(question, text, source):
+        return False
+    return question.question_type is QuestionType.DEFINITION or (question.asks_purpose and bool(_STATES_USE.search(text)))
 
 
 # How a page says what a thing is without a sentence on it alone: a gloss in a definition of something
@@ -499,6 +517,12 @@ def says_what_it_is_for(question: ClinicalQuestion, text: str) -> bool:
 # ibuprofen, and naproxen) that …").
 _GLOSS = r"\b[a-z][\w'-]*(?: [\w'-]+){0,6} \((?:%s)\)"
 _DRUG_EXAMPLES = r"\b(?:is|are) (?:an? )?(?:[\w-]+ ){0,3}(?:drugs?|medicines?|medications?)\s*\((?:such as|including|like|e\.g\.,?) [^)]*\b(?:%s)\b"
+# The class a list of things belongs to: "(examples of) OTC NSAIDs", "types of antibiotics", "beta blockers".
+_CLASS = re.compile(
+    r"(?:an? |the |all |both )?(?:(?:examples?|types?|kinds?|forms?|members?|class(?:es)?|groups?) of\b|(?:[\w-]+ ){0,2}"
+    r"(?:[A-Z]{2,}s?\b|drugs?\b|medicines?\b|medications?\b|agents?\b|inhibitors?\b|blockers?\b|antagonists?\b|"
+    r"agonists?\b|antibiotics?\b|vaccines?\b|hormones?\b|steroids?\b|analgesics?\b|antihistamines?\b|diuretics?\b|statins?\b))"
+)
 _LIST_SEPARATOR = re.compile(r",\s*(?:and |or )?|\s+(?:and|or)\s+")
 
 
@@ -518,8 +542,8 @@ def says_what_focus_is(question: ClinicalQuestion, text: str) -> bool:
     if re.search(_DRUG_EXAMPLES % pattern, text, re.IGNORECASE):
         return True
     verb = _DEFINING_VERB.search(text[:200])
-    if verb is None:
-        return False
+    if verb is None or not _CLASS.match(text, verb.end()):
+        return False  # "Topiramate and gabapentin are supported by fewer RCTs" names no class
     items = [_ARTICLE.sub("", item.strip()) for item in _LIST_SEPARATOR.split(re.sub(r"\([^)]*\)", " ", text[: verb.start()]))]
     focus = {concept_phrase(n) for n in names}
     return 1 < len(items) <= 4 and all(0 < len(item.split()) <= 3 for item in items) and any(

@@ -286,9 +286,11 @@ MODIFIERS: tuple[PatternSet, ...] = (
         ("neurological deficit", "neurologic deficit", "radiculopathy"),
     ),
     PatternSet("pregnancy", "Pregnancy", (r"\bpregnan\w*\b", r"\bbreast[- ]?feeding\b", r"\blactat\w+\b"), ("pregnancy",)),
-    # not "have children" or "having a baby": that is fertility, not a child's care
-    PatternSet("child", "Child or adolescent", (r"(?<!\bhave )(?<!\bhaving )(?<!\bhad )(?<!\bhave a )(?<!\bhaving a )(?<!\bhad a )"
-                                                r"(?<!\bbear )(?<!\bconceive )"
+    # not "can I have children", "unable to have children" or "having a baby": that is fertility, not
+    # a child's care ("I have a child with a fever" is)
+    PatternSet("child", "Child or adolescent", (r"(?<!\bto have )(?<!\bto have a )(?<!\bhaving a )(?<!\bcan i have )(?<!\bcan i have a )"
+                                                r"(?<!\bcould i have )(?<!\bcould i have a )(?<!\bcan we have )(?<!\bcan we have a )"
+                                                r"(?<!\bcan i still have )(?<!\bcould i still have )(?<!\bbear )(?<!\bconceive )(?<!\bconceive a )"
                                                 r"\b(?:child|children|kids?|toddlers?|babies|baby|paediatric|pediatric|infants?|adolescents?|teen\w*|newborns?|neonates?|neonatal)\b",), ("children",)),
     PatternSet("older_adult", "Older adult", (r"\b(?:older|elderly|geriatric|aged\s+(?:6[5-9]|[7-9]\d)|seniors?)\b",), ("older adults", "elderly")),
     PatternSet("kidney_disease", "Kidney disease", (r"\b(?:kidney|renal)\s+(?:disease|failure|impairment|insufficiency|problems?)\b", r"\bCKD\b", r"\bdialysis\b"), ("chronic kidney disease",)),

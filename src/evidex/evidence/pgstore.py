@@ -613,7 +613,9 @@ class PostgresStore:
         with self.transaction():
             self._execute(f"SET LOCAL hnsw.ef_search = {min(HNSW_EF_SEARCH_MAX, max(40, 2 * limit))}")
             rows = self._execute(statement, (query, *params, query, limit)).fetchall()
-        narrow = where and where != " AND v.retracted = false"
+        # leaving a source out (the dictionary, for most answers) is not narrow: an exact scan of nearly
+        # every passage would cost more than the few neighbours the index may miss
+        narrow = bool(filters.year_from or filters.year_to or filters.kinds or filters.sources or filters.audience)
         if len(rows) < limit and narrow:
             with self.transaction():
                 self._execute("SET LOCAL enable_indexscan = off")

@@ -58,9 +58,9 @@ def nci_dictionary_document(entry: dict[str, Any]) -> Document:
     definition = clean(str(entry["plain_alternative"]))
     if not (term and definition):
         raise ValueError("a dictionary entry needs a term and a definition")
-    slug = re.sub(r"[\W_]+", "-", term.lower()).strip("-")
+    slug = _slug(term)
     return Document(
-        id=f"nci-dictionary:{slug}",
+        id=entry_id(term),
         source=NCI_DICTIONARY_SOURCE,
         title=term,
         organisation="National Cancer Institute (cancer.gov)",
@@ -71,6 +71,15 @@ def nci_dictionary_document(entry: dict[str, Any]) -> Document:
         audience="consumer",
         kind=EvidenceKind.CONSUMER,
     )
+
+
+def entry_id(term: str) -> str:
+    """The id of a term's entry: "nci-dictionary:naproxen", so an entry is found by its term."""
+    return f"nci-dictionary:{_slug(term)}"
+
+
+def _slug(term: str) -> str:
+    return re.sub(r"[\W_]+", "-", term.lower()).strip("-")
 
 
 def _heading(term: str) -> str:
