@@ -210,6 +210,8 @@ def test_the_nci_dictionary_says_what_a_drug_is_and_what_it_is_for(corpus):
     # an entry is looked up by its term, and a brand by its drug's name: "cancer" among thousands of cancers
     assert corpus.ask("What is cancer?", audience="patient").section("bottom_line").claims[0].text.startswith("Cancer: A term for diseases")
     assert corpus.ask("What is Tylenol?", audience="patient").section("bottom_line").claims[0].text.startswith("Acetaminophen: A drug that")
+    # an entry is whole however short
+    assert corpus.ask("What is arthralgia?", audience="patient").section("bottom_line").claims[0].text == "Arthralgia: Joint pain."
 
 
 @pytest.mark.parametrize(

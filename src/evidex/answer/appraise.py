@@ -320,11 +320,13 @@ def extract_findings(
             lead = 0 if antecedent is None else start - antecedent
             start = _with_preceding_warning(hit.passage.text, spans, index) if antecedent is None else antecedent
             text = hit.passage.text[start:end]
-            if not MIN_SENTENCE_CHARS <= len(text) <= MAX_SENTENCE_CHARS or AIM_CUES.search(text) or EDITORIAL_NOTES.search(text):
+            entry = dictionary and bool(DICTIONARY_ENTRY.match(text))  # "Arthralgia: Joint pain." is whole however short
+            if not (entry or MIN_SENTENCE_CHARS <= len(text)) or len(text) > MAX_SENTENCE_CHARS or AIM_CUES.search(text) \
+                    or EDITORIAL_NOTES.search(text):
                 continue
             if _METHODS.search(text) or text.rstrip().endswith("?") or (case_report and _CASE_NARRATIVE.search(text)):
                 continue  # what a study did or a case report's patient had, or a question (a consumer page's heading), is not a finding
-            if not (_VERB.search(text) or (dictionary and DICTIONARY_ENTRY.match(text))) or _LIST_ITEM.match(text) \
+            if not (_VERB.search(text) or entry) or _LIST_ITEM.match(text) \
                     or _FRAGMENT.search(text) or _LOWER_CASE_OPENING.match(text):  # "Jaundice: A condition in which …"
                 continue
             if not _balanced(text):
@@ -340,7 +342,7 @@ def extract_findings(
             topical, required = topic.score(seen)
             if (topic.required and not required) or not topic.covers_anchors(seen):
                 continue
-            if len(_OUTSIDE_PARENTHESES.sub("", text).split()) < 4:
+            if len(_OUTSIDE_PARENTHESES.sub("", text).split()) < 4 and not entry:
                 continue
             cue = 0.3 if FINDING_CUES.search(text) else 0.0
             label = 0.3 if FINDING_LABELS.search(hit.passage.label or "") or hit.passage.strength else 0.0
