@@ -801,6 +801,7 @@ def test_a_sentence_whose_verb_is_everyday_can_answer(corpus):
         ("Is pinkeye contagious?", "spread from one person to another"),
         ("How long does a cold last?", "last 2 to 14 days"),
         ("Can I catch shingles from my grandson?", "can be spread from a person with active shingles"),
+        ("Is hepatitis B contagious?", "spreads by contact with an infected person's blood"),
     ],
 )
 def test_contagion_and_duration_are_answered_by_a_sentence_that_states_them(corpus, question, said):

@@ -131,7 +131,7 @@ _STATES: dict[str, re.Pattern] = {
     # from one person to another, not through the body ("spread to other organs", "nerve impulses")
     "contagion": re.compile(
         r"\b(?:contagious|catching|person[- ]to[- ]person|from one person to another|"
-        r"(?:spread\w*|pass(?:es|ed)?|transmit\w*|caught|catch\w*) (?:\w+ ){0,4}?(?:to|from|between|among|through) "
+        r"(?:spread\w*|pass(?:es|ed)?|transmit\w*|caught|catch\w*) (?:\w+ ){0,4}?(?:to|from|between|among|through|by) "
         r"(?:other people|others|another person|a person|people|someone|close contact|direct contact|sexual contact|"
         r"contact with|the air|droplets|coughing|sneezing|saliva|sex|touching|kissing|infected people|an infected))",
         re.IGNORECASE,
