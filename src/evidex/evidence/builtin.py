@@ -23,7 +23,7 @@ BUILTIN_FILES: list[tuple[str, str]] = [
 ]
 
 # Bump when readers or the classifier change what they store for these files.
-READER_VERSION = "3"
+READER_VERSION = "4"
 
 
 def data_path(relative: str) -> Path:

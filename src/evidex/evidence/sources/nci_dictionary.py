@@ -63,7 +63,7 @@ def nci_dictionary_document(entry: dict[str, Any]) -> Document:
         id=entry_id(term),
         source=NCI_DICTIONARY_SOURCE,
         title=term,
-        organisation="National Cancer Institute (cancer.gov)",
+        organisation="NCI Dictionary of Cancer Terms, National Cancer Institute (cancer.gov)",
         url=NCI_DICTIONARY_URL + slug,
         keywords=[term],
         passages=[Passage(label=DEFINITION_LABEL, text=f"{_heading(term)}: {definition}")],
