@@ -397,7 +397,7 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         # throats" does not say whether a sore throat is caught from one's spouse
         return False
     if question.answered_only_by_its_study and not (
-            _asks_it(question, document) or states_aspect(question.aspect, finding.text)
+            _asks_it(question, document) or question.aspect is not None  # which this sentence states (above)
             or (len(question.focus_phrases) > 1 and finding.names_all)):
         return False  # "can I buy antibiotics online?" is not answered by what antibiotics do
     if question.question_type in _TO_TREAT and not question.interventions and _as_an_effect(question, finding.text):

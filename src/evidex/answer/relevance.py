@@ -425,8 +425,8 @@ def defines_focus(question: ClinicalQuestion, text: str, source: str = "") -> bo
     about: its subject is the focus itself, not a longer name that holds it ("Atopic dermatitis is …"
     does not say what dermatitis is, and a list of symptoms that includes drooling does not say what
     drooling is); or it is the dictionary's entry for it."""
-    if source == NCI_DICTIONARY_SOURCE and (entry := DICTIONARY_ENTRY.match(text)):
-        return _names_the_focus(question, entry.group(0))
+    if (term := _entry_term(text, source)) is not None:
+        return _names_the_focus(question, term)
     words = frozenset(concept_phrase(_defined_subject(text)))
     # "Normal blood pressure is …" defines what "what is normal blood pressure?" asks: the subject may
     # add the question's own words to the focus, never others ("Atopic dermatitis is …"), and must
@@ -435,6 +435,13 @@ def defines_focus(question: ClinicalQuestion, text: str, source: str = "") -> bo
         phrase | question.defined <= words and words <= phrase | question.words
         for alternatives in question.focus_phrases for phrase in alternatives
     )
+
+
+def _entry_term(text: str, source: str) -> str | None:
+    """The term a dictionary entry's sentence defines ("Naproxen" of "Naproxen: A drug …"); None for
+    any other sentence, and for every sentence of another source."""
+    entry = DICTIONARY_ENTRY.match(text) if source == NCI_DICTIONARY_SOURCE else None
+    return entry.group(0) if entry else None
 
 
 def dictionary_entry_for(question: ClinicalQuestion, document: Document) -> bool:
@@ -479,8 +486,8 @@ def _name_forms(name: str) -> set[str]:
 def defines_as_asked(question: ClinicalQuestion, text: str, source: str = "") -> bool:
     """Whether a definition's subject is the very name the question used ("Mammogram: An x-ray
     image of the breast …" for "what is a mammogram?", before a synonym's "Digital mammography: …")."""
-    if source == NCI_DICTIONARY_SOURCE and (entry := DICTIONARY_ENTRY.match(text)):
-        return _names_the_focus(question, entry.group(0))
+    if (term := _entry_term(text, source)) is not None:
+        return _names_the_focus(question, term)
     words = frozenset(concept_phrase(_defined_subject(text)))
     return bool(words) and any(words == concept_phrase(c.matched_text) | question.defined for c in question.focus[:1])
 
@@ -506,9 +513,10 @@ def answers_what_it_is(question: ClinicalQuestion, text: str, source: str = "") 
     """Whether a sentence answers "what is X?" by defining X, or "what is X for?" by defining X and
     saying what it is used for, however the relevance model scores it: the model learned definitions
     from the opening sentences of health pages, not from a dictionary's entries."""
-    if _UNDER_STUDY.search(text) or not defines_focus(question, text, source):
-        return False
-    return question.question_type is QuestionType.DEFINITION or (question.asks_purpose and bool(_STATES_USE.search(text)))
+    defining = question.question_type is QuestionType.DEFINITION
+    if not (defining or question.asks_purpose) or _UNDER_STUDY.search(text):
+        return False  # asked of every candidate sentence of every question: the cheap checks first
+    return (defining or bool(_STATES_USE.search(text))) and defines_focus(question, text, source)
 
 
 # How a page says what a thing is without a sentence on it alone: a gloss in a definition of something
