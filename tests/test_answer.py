@@ -214,6 +214,19 @@ def test_the_nci_dictionary_says_what_a_drug_is_and_what_it_is_for(corpus):
     assert corpus.ask("What is arthralgia?", audience="patient").section("bottom_line").claims[0].text == "Arthralgia: Joint pain."
 
 
+def test_is_a_drug_of_a_kind_is_answered_by_what_the_drug_is(corpus):
+    lexapro = corpus.ask("Is lexapro an snri?", audience="patient")
+    bottom = lexapro.section("bottom_line").claims[0]
+    # the entry's sentence that names its family, with the sentence naming the drug it refers to
+    assert bottom.text.startswith("Lexapro: A drug used to treat depression")
+    assert "selective serotonin reuptake inhibitors" in bottom.text
+    assert lexapro.references[bottom.citations[0] - 1].url.endswith("/def/lexapro")
+    assert lexapro.verdict is None  # the entry says what it is; evidex does not turn that into a yes or no
+    assert_citations_sound(lexapro, corpus)
+    cephalexin = corpus.ask("Is Cepahlexin a steroid?", audience="patient")
+    assert cephalexin.section("bottom_line").claims[0].text.startswith("Cephalexin: An antibiotic drug")
+
+
 @pytest.mark.parametrize(
     ("question", "never"),
     [("What is furosemide?", "Furosemide: Start"),  # a guideline's "Label: …" line is a dose, not a definition

@@ -200,6 +200,33 @@ def test_asking_what_a_drug_is_for_is_told_from_asking_whether_to_take_it(vocabu
     assert understood.question_type == "usage" and understood.asks_purpose is purpose
 
 
+@pytest.mark.parametrize(
+    ("question", "member", "kind"),
+    [("Is lexapro an snri?", "Escitalopram", "snri"), ("Is Cepahlexin a steroid?", "Cephalexin", "steroid"),
+     ("Is augmentin the same as amoxicillin?", "Amoxicillin-Potassium Clavulanate Combination", "amoxicillin"),
+     ("Is tylenol a blood thinner?", "Acetaminophen", "blood thinner")],
+)
+def test_asking_what_kind_of_thing_a_drug_is_asks_what_it_is(vocabulary, question, member, kind):
+    understood = understand(question, vocabulary)
+    assert understood.question_type == "definition" and [c.name for c in understood.focus] == [member]
+    assert understood.kind_asked == kind
+    assert not understood.modifiers  # "blood thinner" names the kind, not a patient on anticoagulants
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Is ibuprofen a good idea?", "Is an antiviral an option?", "Is chest pain an emergency?", "Is it an abscess?"],
+)
+def test_a_judgement_or_a_worry_is_not_a_question_of_kind(vocabulary, question):
+    assert understand(question, vocabulary).kind_asked is None
+
+
+def test_an_article_is_never_joined_to_its_noun(vocabulary):
+    # "a steroid" is not "asteroid" (while "heart burn" is heartburn)
+    assert "Steroids" in {c.name for c in understand("Is prednisone a steroid?", vocabulary).expanded.concepts}
+    assert "Heartburn" in {c.name for c in understand("What helps heart burn?", vocabulary).expanded.concepts}
+
+
 def test_a_question_that_names_nothing_is_not_understood(vocabulary):
     assert not understand("Is it contagious?", vocabulary).understood
 

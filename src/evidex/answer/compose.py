@@ -499,6 +499,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
         # the page about the focus before one that mentions it; a page's opening sentence (its answer) first
         return _authors_answer(question, findings, min(near, key=lambda f: (
             question.question_type is QuestionType.DEFINITION and not defines_as_asked(question, f.text, f.document.source),
+            bool(question.kind_asked) and not _names_a_kind(question, f.text),  # "is Lexapro an SNRI?": "… belongs to the SSRIs"
             f.document.source == NCI_DICTIONARY_SOURCE,  # a page on the topic first ("What is diabetes?"), the dictionary else
             -named_share(question, f.text, f.document.title),
             not _for_the_patient(question, f),
@@ -559,6 +560,16 @@ def _section_fit(question: ClinicalQuestion, finding: Finding) -> int:
     by "Common symptoms … include vomiting, diarrhea" of the overview before the complications' HUS."""
     kind = label_type(finding.passage.label, finding.document.source)
     return 0 if kind == question.question_type.value else 1 if kind in (None, "definition") else 2
+
+
+# How a definition names what kind of thing it defines: "It belongs to the family of drugs called SSRIs",
+# "a type of combination antibiotic".
+_KIND_WORDS = re.compile(r"\b(?:types?|famil(?:y|ies)|class(?:es)?|groups?|kinds?|forms?|members?) of\b|\bcalled\b", re.IGNORECASE)
+
+
+def _names_a_kind(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence says what kind of thing the focus is, or names the kind asked about."""
+    return bool(_KIND_WORDS.search(text)) or (question.kind_asked or "") in text.lower()
 
 
 def _authors_answer(question: ClinicalQuestion, findings: list[Finding], chosen: Finding) -> Finding:
@@ -740,8 +751,8 @@ def verdict_for(
     The deciding passage is the conclusion of the top-ranked source (see
     :mod:`evidex.answer.verdict`); the returned finding becomes the bottom line, so
     the verdict is shown with that exact sentence and its citation."""
-    if not findings or not question.yes_no:
-        return None
+    if not findings or not question.yes_no or question.kind_asked:
+        return None  # "is Tylenol a blood thinner?" is answered by what Tylenol is; a "no" would be evidex's inference
     concepts = [[c.name, c.matched_text, *c.synonyms] for c in question.conditions]
     if question.interventions:
         concepts.append(question.treatment_names)

@@ -373,6 +373,9 @@ class ClinicalQuestion:
     # It asks what the focus is for ("what is the diflucan for?", "what does lidocaine do?"), not
     # whether or how to take it ("should I take antibiotics?", "when should I take Prozac?").
     asks_purpose: bool = False
+    # Of "is Lexapro an SNRI?" or "is Augmentin the same as amoxicillin?", the words naming the kind
+    # or the other thing ("snri"): the focus is the thing asked of, and what it is answers.
+    kind_asked: str | None = None
 
     @property
     def asks_what_it_is(self) -> bool:
@@ -506,6 +509,11 @@ def understand(
     ]
     qtype = _question_type(text[asked[0]:asked[1]], asked_concepts, concepts, unknown)
     focus, context = _focus_and_context(qtype, asked_concepts, in_background)
+    kind = None
+    if qtype in (QuestionType.GENERAL, QuestionType.COMPARISON) and (asked_kind := _kind_asked(text, focus, expanded.concepts)):
+        # "is Lexapro an SNRI?", "is Augmentin the same as amoxicillin?": what the thing is answers it
+        member, kind = asked_kind
+        qtype, focus = QuestionType.DEFINITION, [member]
     question = ClinicalQuestion(
         text=text,
         audience=audience,
@@ -518,8 +526,9 @@ def understand(
         context_concepts=context,
         unknown_terms=unknown,
         expanded=expanded,
-        modifiers=_found(MODIFIERS, text) + _age_modifiers(text),
+        modifiers=[(p, m) for p, m in _found(MODIFIERS, text) + _age_modifiers(text) if not (kind and m.lower() in kind)],
         red_flags=find_red_flags(text),
+        kind_asked=kind,
     )
     # For a question about a drug, a condition named beside it is the patient's ("the dose of
     # metformin in kidney disease"), so it stays a modifier.
@@ -561,6 +570,37 @@ def understand(
     if qtype is QuestionType.DEFINITION and question.focus:
         question.defined = _defined_words(text, question.focus[0])
     return question
+
+
+# Whether a thing is of a kind, or the same as another: "is Lexapro an SNRI?", "is Cephalexin a steroid?",
+# "is Augmentin the same as amoxicillin?"; not "is ibuprofen a good idea?" nor "is an antiviral an option?"
+# (no drug, condition or organism after the article).
+_KIND_OF = re.compile(
+    r"^\W*(?:(?:so|and|but|ok|okay|also),?\s+)?(?:is|isn'?t|are|aren'?t)\s+(?:the |my |this |that )?(?P<member>[\w'-]+(?: [\w'-]+){0,2}?)\s+"
+    r"(?:also |really |actually |considered |classed as |classified as )?"
+    r"(?:an? (?:type|kind|form|class|member) of (?:an? )?|an? |the same (?:thing |drug |medicine |medication )?as |same as )"
+    r"(?P<kind>[\w' -]{2,40}?)\s*[?.!]*$",
+    re.IGNORECASE,
+)
+# What a kind may be: a drug or drug class, a disease, an organism ("a virus"), a mental disorder; not a
+# sign or a pathological process ("is chest pain an emergency?" asks whether to worry, not what it is).
+_KIND_TREES = ("B", *(f"C{n:02d}" for n in range(1, 27) if n != 23), "D", "F03")
+
+
+def _kind_asked(text: str, focus: list[Concept], concepts: list[Concept]) -> tuple[Concept, str] | None:
+    """The drug or condition a question asks the kind of, and the words naming the kind ("Lexapro"
+    and "snri" in "is Lexapro an SNRI?"), when the kind is a drug class, a drug, a disease or an
+    organism; None for any other question."""
+    match = _KIND_OF.match(text.strip())
+    if match is None:
+        return None
+    kind = match.group("kind").lower()
+    member = next((c for c in focus if c.matched_text.lower() not in kind and _kind(c) in ("condition", "intervention")), None)
+    named = any(
+        c is not member and c.matched_text.lower() in kind and any(t.startswith(_KIND_TREES) for t in c.tree_numbers)
+        for c in concepts
+    )
+    return (member, kind) if member is not None and named else None
 
 
 # What a thing is for: "what is the diflucan for?", "what does lidocaine do?", "what is omeprazole used

@@ -248,13 +248,17 @@ def _correct_spelling(segments: list[list[Token]], vocab: Vocabulary) -> dict[st
     return {word: corrected for word, corrected in corrections.items() if corrected}
 
 
+_ARTICLES = frozenset(("a", "an"))
+
+
 def _joined(tokens: list[Token], vocab: Vocabulary) -> list[Token]:
     """Two words that are one term when written together: "heart burn" is heartburn (not burns
-    of the heart), "tooth ache" toothache."""
+    of the heart), "tooth ache" toothache; never an article and its noun ("a steroid" is no asteroid)."""
     out: list[Token] = []
     i = 0
     while i < len(tokens):
-        if i + 1 < len(tokens) and tokens[i].surface.isalpha() and tokens[i + 1].surface.isalpha():
+        if i + 1 < len(tokens) and tokens[i].surface.isalpha() and tokens[i + 1].surface.isalpha() \
+                and tokens[i].surface not in _ARTICLES:
             word = tokens[i].surface + tokens[i + 1].surface
             if len(word) >= 7 and any(s.kind is not SenseKind.ABBREVIATION for s in vocab.senses(word)):
                 out.append(Token(word, tokens[i].start, tokens[i + 1].end, word, stem(word)))
