@@ -214,6 +214,17 @@ def test_the_nci_dictionary_says_what_a_drug_is_and_what_it_is_for(corpus):
     assert corpus.ask("What is arthralgia?", audience="patient").section("bottom_line").claims[0].text == "Arthralgia: Joint pain."
 
 
+def test_a_sentence_on_a_narrower_kind_or_a_heading_does_not_answer(corpus):
+    # "stress … causes white coat hypertension" does not say what causes high blood pressure
+    most = corpus.ask("What is the cause of hypertension in most people?", audience="patient")
+    assert not any("white coat" in claim.text.lower() for claim in most.section("bottom_line").claims)
+    # a page's heading ("Genetic Causes of High Blood Pressure") states nothing, alone or run into a sentence
+    causes = corpus.ask("What causes high blood pressure?", audience="patient")
+    texts = [claim.text for claim in causes.claims()]
+    assert texts and "Genetic Causes of High Blood Pressure" not in texts
+    assert not any(text.startswith("Other Causes Other") for text in texts)
+
+
 def test_is_a_drug_of_a_kind_is_answered_by_what_the_drug_is(corpus):
     lexapro = corpus.ask("Is lexapro an snri?", audience="patient")
     bottom = lexapro.section("bottom_line").claims[0]

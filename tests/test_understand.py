@@ -221,6 +221,14 @@ def test_a_judgement_or_a_worry_is_not_a_question_of_kind(vocabulary, question):
     assert understand(question, vocabulary).kind_asked is None
 
 
+def test_the_narrower_kinds_of_a_condition_not_asked_about_are_known(vocabulary):
+    kinds = understand("What causes high blood pressure?", vocabulary).kinds_not_asked
+    assert "white coat hypertension" in kinds and "pulmonary hypertension" in kinds
+    assert "chronic hypertension" not in kinds  # how it runs is not another kind
+    # a kind the question names is what it asks about
+    assert "pulmonary hypertension" not in understand("What causes pulmonary hypertension?", vocabulary).kinds_not_asked
+
+
 def test_an_article_is_never_joined_to_its_noun(vocabulary):
     # "a steroid" is not "asteroid" (while "heart burn" is heartburn)
     assert "Steroids" in {c.name for c in understand("Is prednisone a steroid?", vocabulary).expanded.concepts}

@@ -135,6 +135,18 @@ _FRAGMENT = re.compile(
     r"^[\s*_]*(?:Certain|Some|Several|Many|Various|Other) factors (?:may )?(?:affect|influence|determine)\b[^,;]{0,80}\.?\s*$",
     re.IGNORECASE,
 )
+MAX_HEADING_WORDS = 12
+
+
+def _is_heading(text: str) -> bool:
+    """Whether a line is a page's heading ("Genetic Causes of High Blood Pressure"): short, every
+    longer word capitalised, and no full stop; its verb ("Causes") states nothing."""
+    words = re.findall(r"[A-Za-z][\w'-]*", text)
+    longer = [w for w in words if len(w) > 3]
+    return bool(longer) and len(words) <= MAX_HEADING_WORDS and "|" not in text and text.rstrip()[-1] not in ".!?:;)\"'" \
+        and all(w[0].isupper() for w in longer)
+
+
 # A piece of a list, or of a sentence the splitter cut, opens with an ordinary lower-case word
 # ("chills and shaking night sweats … fever above 101 degrees" has lost "If the UTI spreads to the
 # kidneys, symptoms may include"); "mRNA", "pH", "p53" and "n-3" open sentences and are not such words.
@@ -233,6 +245,8 @@ class SentenceSplitter:
                 for span in self._segmenter.segment(block):
                     for start, end in _unspaced(block, span.start, span.end):
                         start, end = _trim(block, start, end)
+                        if heading := _RUN_IN_HEADING.match(block, start, end):
+                            start = heading.end(1)  # "Other Causes Other causes of …": the heading is not the sentence's
                         if end <= start:
                             continue
                         if pieces and _GENUS.search(block, 0, pieces[-1][1]) and block[start].islower():
@@ -249,6 +263,10 @@ class SentenceSplitter:
 # Two sentences an abstract's typesetting ran together ("… harmful to liver health.Study heterogeneity …"):
 # a full stop after a lower-case word, then a capitalised word with no space between.
 _UNSPACED_STOP = re.compile(r"(?<=[a-z]{2}\.)(?=[A-Z][a-z])")
+
+
+# A heading a page ran into its first sentence, which repeats it: "Other Causes Other causes of high blood pressure …".
+_RUN_IN_HEADING = re.compile(r"((?:[A-Z][\w'-]*\s+){1,6}?)(?=(?i:\1))")
 
 
 # A capital initial before a full stop ends an abbreviated genus ("S. aureus", "E. coli"), not a sentence,
@@ -327,7 +345,7 @@ def extract_findings(
             if _METHODS.search(text) or text.rstrip().endswith("?") or (case_report and _CASE_NARRATIVE.search(text)):
                 continue  # what a study did or a case report's patient had, or a question (a consumer page's heading), is not a finding
             if not (_VERB.search(text) or entry) or _LIST_ITEM.match(text) \
-                    or _FRAGMENT.search(text) or _LOWER_CASE_OPENING.match(text):  # "Jaundice: A condition in which …"
+                    or _FRAGMENT.search(text) or _LOWER_CASE_OPENING.match(text) or _is_heading(text):  # "Jaundice: A condition in which …"
                 continue
             if not _balanced(text):
                 continue

@@ -406,6 +406,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
         return False
+    if _only_a_narrower_kind(question, finding.text):
+        return False  # "stress … causes white coat hypertension" does not say what causes high blood pressure
     if " | " in finding.text and not (question.question_type is QuestionType.DOSE and _DOSE_AMOUNT.search(finding.text)):
         # a table row means what its column headings say, and they are not quoted with it; a dose
         # table's row still holds the doses asked for
@@ -436,6 +438,24 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         concept_words(word) & focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
         for i, word in enumerate(words)
     )
+
+
+def _only_a_narrower_kind(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence names the condition asked about only as part of a narrower kind's name
+    ("white coat hypertension", "aspiration pneumonia") that the question does not ask about."""
+    if not question.kinds_not_asked:
+        return False
+    kinds, names = _kind_patterns(question.kinds_not_asked, tuple(n for c in question.conditions for n in concept_names(c) if len(n) > 3))
+    lowered = text.lower()
+    return bool(kinds.search(lowered)) and not names.search(kinds.sub(" ", lowered))
+
+
+@lru_cache(maxsize=64)
+def _kind_patterns(kinds: tuple[str, ...], names: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
+    """Patterns for the narrower kinds' names and the condition's own names, built once per question."""
+    def alternatives(phrases):
+        return re.compile(r"\b(?:%s)\b" % "|".join(re.escape(p.lower()) for p in sorted(set(phrases), key=len, reverse=True)))
+    return alternatives(kinds), alternatives(names)
 
 
 # What a sentence says something causes or brings on, in the same clause: "adverse effects such as

@@ -376,6 +376,9 @@ class ClinicalQuestion:
     # Of "is Lexapro an SNRI?" or "is Augmentin the same as amoxicillin?", the words naming the kind
     # or the other thing ("snri"): the focus is the thing asked of, and what it is answers.
     kind_asked: str | None = None
+    # The names of the focus conditions' narrower kinds that the question does not ask about ("white coat
+    # hypertension", "pulmonary hypertension" of "what causes high blood pressure?"), lower case.
+    kinds_not_asked: tuple[str, ...] = ()
 
     @property
     def asks_what_it_is(self) -> bool:
@@ -551,6 +554,7 @@ def understand(
         for concept in question.interventions
         for name in [concept.name, concept.matched_text, *concept.synonyms, *_narrower_names(concept, vocabulary)]
     ))
+    question.kinds_not_asked = _kinds_not_asked(question.conditions, text, vocabulary)
     question.help_topics = help_topics(question.text, [c.name for c in question.conditions])
     question.populations = set(population_groups(question.text))
     question.cues = question_cues(question.text)
@@ -1088,6 +1092,30 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
     if added:
         topic = " ".join(dict.fromkeys(c.matched_text for c in added))
         question.expanded = expand_query(f"{question.text} {topic}", vocabulary)
+
+
+MAX_NARROWER_KINDS = 500
+# How a condition runs, not another kind of it: "chronic bronchitis" is still bronchitis for "is there a
+# treatment for bronchitis?" (the answer's population notes say when it is chronic)
+_COURSE = frozenset("chronic acute subacute severe mild moderate recurrent persistent intractable".split())
+
+
+def _kinds_not_asked(conditions: list[Concept], text: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """The names of narrower kinds of each condition that end with one of its names ("white coat
+    hypertension" under Hypertension, MeSH names and entry terms), except the condition's own names
+    and those whose every word the question uses."""
+    asked = set(re.findall(r"[\w'-]+", text.lower()))
+    kinds: dict[str, None] = {}
+    for condition in conditions:
+        names = {n.lower() for n in concept_names(condition) if len(n) > 3}
+        for narrower in vocabulary.narrower(condition.ui, limit=MAX_NARROWER_KINDS) if condition.ui else []:
+            descriptor = vocabulary.lookup(narrower)
+            for term in (descriptor.name, *descriptor.entry_terms) if descriptor else ():
+                kind = term.lower()
+                if "," not in kind and kind not in names and any(kind.endswith(" " + n) for n in names) \
+                        and kind.split()[0] not in _COURSE and not set(re.findall(r"[\w'-]+", kind)) <= asked:
+                    kinds[kind] = None
+    return tuple(kinds)
 
 
 def _narrower_names(concept: Concept, vocabulary: Vocabulary) -> list[str]:
