@@ -207,6 +207,18 @@ def test_ordinary_words_are_not_corrected(vocab: Vocabulary) -> None:
     assert expand_query(" ".join(ORDINARY_WORDS), vocab).corrections == {}
 
 
+def test_an_unknown_drug_is_not_corrected_into_another_two_letters_away(vocab: Vocabulary) -> None:
+    # Tessalon (benzonatate) is not Tensilon (edrophonium); one slip still is ("hydroxozine")
+    assert vocab.correct_spelling("tessalon") is None
+    assert vocab.correct_spelling("hydroxozine") == "hydroxyzine"
+
+
+def test_a_patients_word_for_medicine_is_not_an_acronym(vocab: Vocabulary) -> None:
+    # "can I take a med for pain?": not MED, multiple epiphyseal dysplasia
+    assert [c.name for c in expand_query("Can I take med for pain?", vocab).concepts] == ["Pain"]
+    assert "Osteochondrodysplasias" not in {c.name for c in expand_query("any meds for covid?", vocab).concepts}
+
+
 def test_short_words_are_not_corrected(vocab: Vocabulary) -> None:
     assert vocab.correct_spelling("cugh") is None
 

@@ -70,6 +70,9 @@ _SPELLING_ENDINGS = (
     ("ogue", "og"),
 )
 _COMMON_WORD = 50  # the rarest count in the English word list
+# Words patients write that no word list holds: "can I take a med for pain?" asks for a medicine, not
+# about MED (multiple epiphyseal dysplasia).
+_INFORMAL_WORDS = frozenset(("med", "meds", "vax", "vaxx"))
 _EVERYDAY_WORD = 10_000  # "exercises" 3,777; "stroke" 14,811; "speed" 67,832
 
 
@@ -618,7 +621,7 @@ class Vocabulary:
         ("ten" is not TENS, "aids" is not AIDS; "copd" is COPD).
         """
         surface = fold(word)
-        return surface in self._english or self._prose.get(surface, 0) >= 2
+        return surface in self._english or self._prose.get(surface, 0) >= 2 or surface in _INFORMAL_WORDS
 
     def is_everyday_word(self, word: str) -> bool:
         """A frequent English word ("speed", "need", "cold"), whose rarer MeSH entry-term
@@ -655,6 +658,9 @@ class Vocabulary:
             surface, self._spelling_targets, scorer=OSA.distance, score_cutoff=limit, limit=None
         )
         ranked = sorted((distance, -self.frequency(m), m) for m, distance, _ in matches if m[0] == surface[0])
+        # drug names are alike by design: two edits from one is another drug as often as a slip
+        # ("tessalon", a brand evidex does not know, is not Tensilon)
+        ranked = [r for r in ranked if r[0] == 1 or not self._names_a_drug(r[2])]
         if ranked and ranked[0][0] == 1 or len(surface) >= 12:
             return ranked[0][2] if ranked else None
         # Letters left out are the commonest slip ("colestrol", "testerone"): a word all of
@@ -665,6 +671,14 @@ class Vocabulary:
                 return min(dropped, key=len)
         nearest = [m for distance, _, m in ranked if distance == ranked[0][0]] if ranked else []
         return nearest[0] if len(nearest) == 1 else None  # two edits from several words would be a guess
+
+    def _names_a_drug(self, word: str) -> bool:
+        """Whether a word is the name of a drug or chemical (MeSH tree D)."""
+        return any(
+            tree.startswith("D")
+            for sense in self.senses(word) if (ui := self.mesh_ui(sense))
+            for tree in self.descriptor(ui).tree_numbers
+        )
 
     def _targets_starting(self, prefix: str) -> list[str]:
         if self._targets_by_prefix is None:
