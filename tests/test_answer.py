@@ -214,6 +214,16 @@ def test_the_nci_dictionary_says_what_a_drug_is_and_what_it_is_for(corpus):
     assert corpus.ask("What is arthralgia?", audience="patient").section("bottom_line").claims[0].text == "Arthralgia: Joint pain."
 
 
+def test_a_sentence_that_states_the_cause_answers_what_causes_it(corpus):
+    # the answer-type model reads "The cause of X is …, a sticky substance …" as a definition
+    cavities = corpus.ask("What causes cavities?", audience="patient")
+    assert cavities.section("bottom_line").claims[0].text.startswith("The cause of tooth decay is plaque")
+    # "can X cause Y?" asks what causes Y: "It can cause swelling, …" of pink eye answers it
+    swelling = corpus.ask("Can pink eye cause swelling?", audience="patient")
+    assert "can cause swelling" in swelling.section("bottom_line").claims[0].text
+    assert_citations_sound(swelling, corpus)
+
+
 def test_a_sentence_on_a_narrower_kind_or_a_heading_does_not_answer(corpus):
     # "stress … causes white coat hypertension" does not say what causes high blood pressure
     most = corpus.ask("What is the cause of hypertension in most people?", audience="patient")

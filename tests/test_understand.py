@@ -229,6 +229,17 @@ def test_the_narrower_kinds_of_a_condition_not_asked_about_are_known(vocabulary)
     assert "pulmonary hypertension" not in understand("What causes pulmonary hypertension?", vocabulary).kinds_not_asked
 
 
+@pytest.mark.parametrize(
+    ("question", "caused"),
+    [("What causes gout?", ["Gout"]), ("Can pink eye cause swelling?", ["Swelling"]),
+     ("Do cavities have a genetic cause?", ["Tooth Decay"]),
+     ("Can gonorrhea cause problems with the kidneys?", [])],  # what gonorrhea causes, not what causes it
+)
+def test_a_question_on_causes_knows_what_is_caused(vocabulary, question, caused):
+    understood = understand(question, vocabulary)
+    assert understood.question_type == "cause" and [c.name for c in understood.caused] == caused
+
+
 def test_an_article_is_never_joined_to_its_noun(vocabulary):
     # "a steroid" is not "asteroid" (while "heart burn" is heartburn)
     assert "Steroids" in {c.name for c in understand("Is prednisone a steroid?", vocabulary).expanded.concepts}

@@ -278,7 +278,33 @@ def _type_fit(question: ClinicalQuestion, types: np.ndarray, candidate: Candidat
         fit = RULE_FIT if RULE_CUES[asked].search(candidate.text) else RULE_MISS
     else:
         fit = max(float(types.max()), NO_TYPE_FIT)  # a question of no known kind: a plain answer of any kind fits
+    if question.question_type is QuestionType.CAUSE and states_a_cause_of_the_focus(question, candidate.text):
+        fit = max(fit, RULE_FIT)
     return max(fit, _study_answer(question, candidate))
+
+
+# A sentence that says what brings on the condition asked about, with the condition as what is caused:
+# "The cause of tooth decay is plaque …", "Gout is caused by …", "Stress can cause headaches", "Hives
+# happen when …"; not "Tooth decay can cause an abscess" (what it causes).  The answer-type model learned
+# causes from pages on genes ("Mutations in the X gene cause …") and reads the first as a definition.
+_CAUSED = (
+    r"\b(?:causes?|origins?|sources?|triggers?) of (?:\w+ ){0,2}?(?:%(names)s)\b|"
+    r"\b(?:%(names)s)\b[^.;]{0,40}?\b(?:is|are|can be|may be|is often|are often|is usually|are usually|is mostly|is mainly)\s+"
+    r"(?:caused by|due to|the result of|triggered by|brought on by|linked to)\b|"
+    r"\b(?:causes?|caused|leads? to|triggers?|results? in|brings? on)\s+(?:\w+\s+){0,2}?(?:%(names)s)\b|"
+    r"\b(?:%(names)s)\b[^.;]{0,30}?\b(?:happens?|occurs?|develops?|starts?|results?) (?:when|from|if)\b"
+)
+
+
+def states_a_cause_of_the_focus(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence says what causes a condition whose causes the question asks (see :data:`_CAUSED`)."""
+    names = tuple(sorted({n.lower() for c in question.caused for n in concept_names(c) if len(n) > 3}, key=len, reverse=True))
+    return bool(names) and bool(_caused_pattern(names).search(text))
+
+
+@lru_cache(maxsize=64)
+def _caused_pattern(names: tuple[str, ...]) -> re.Pattern:
+    return re.compile(_CAUSED % {"names": "|".join(re.escape(n) for n in names)}, re.IGNORECASE)
 
 
 STUDY_CONCLUSION_FIT, STUDY_RESULT_FIT = 0.9, 0.6

@@ -379,6 +379,9 @@ class ClinicalQuestion:
     # The names of the focus conditions' narrower kinds that the question does not ask about ("white coat
     # hypertension", "pulmonary hypertension" of "what causes high blood pressure?"), lower case.
     kinds_not_asked: tuple[str, ...] = ()
+    # Of a question on causes, the conditions whose causes it asks: all of them ("what causes gout?"), or
+    # those after "cause" when it asks whether one thing causes another ("can pink eye cause swelling?").
+    caused: list[Concept] = field(default_factory=list)
 
     @property
     def asks_what_it_is(self) -> bool:
@@ -555,6 +558,8 @@ def understand(
         for name in [concept.name, concept.matched_text, *concept.synonyms, *_narrower_names(concept, vocabulary)]
     ))
     question.kinds_not_asked = _kinds_not_asked(question.conditions, text, vocabulary)
+    if qtype is QuestionType.CAUSE:
+        question.caused = _caused(question.conditions, text)
     question.help_topics = help_topics(question.text, [c.name for c in question.conditions])
     question.populations = set(population_groups(question.text))
     question.cues = question_cues(question.text)
@@ -1092,6 +1097,18 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
     if added:
         topic = " ".join(dict.fromkeys(c.matched_text for c in added))
         question.expanded = expand_query(f"{question.text} {topic}", vocabulary)
+
+
+# "can pink eye cause swelling?", "does stress cause hives?": what follows "cause" is what is caused
+_DOES_IT_CAUSE = re.compile(r"\b(?:can|could|does|do|did|will|would|might|may|is|are)\b[^?.]{1,60}?\b(?:cause|causes|causing|lead to|trigger|bring on)\b(?=\s+\w)", re.IGNORECASE)
+
+
+def _caused(conditions: list[Concept], text: str) -> list[Concept]:
+    """The conditions whose causes a question on causes asks (see :attr:`ClinicalQuestion.caused`)."""
+    asks = _DOES_IT_CAUSE.search(text)
+    if asks is None:
+        return list(conditions)
+    return [c for c in conditions if _position(c, text) >= asks.end()]
 
 
 MAX_NARROWER_KINDS = 500
