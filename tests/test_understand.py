@@ -541,3 +541,12 @@ def test_asking_for_suggestions_names_no_topic(vocabulary):
 ])
 def test_a_treatment_asked_about_for_no_condition_is_read_so(vocabulary, question, for_nothing):
     assert understand(question, vocabulary, "patient").treatment_for_nothing_named is for_nothing
+
+
+def test_a_non_drug_is_not_the_drug(vocabulary):
+    # "oral non-steroidal anti-inflammatory drugs" do not mention the steroids a question asks about
+    steroids = understand("Are oral steroids safe while breastfeeding?", vocabulary)
+    assert not steroids.must_mention.names_a_concept(concept_words("Long-term use of oral non-steroidal anti-inflammatory drugs is limited."))
+    assert steroids.must_mention.names_a_concept(concept_words("Oral steroids reduce swelling."))
+    # before a name, not an adjective, the prefix does not make another thing: "non-HDL cholesterol" names HDL
+    assert {"hdl"} <= concept_words("non-HDL cholesterol")

@@ -21,6 +21,9 @@ _NOT_PLURAL = frozenset({"aids", "diabetes", "herpes", "rabies", "measles", "mum
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+# "non-steroidal" drugs are not steroids, nor "non-opioid" analgesics opioids: before an adjective the
+# prefix stays on its word ("non-HDL cholesterol" still names HDL, as the question that asks of it does).
+_NON = re.compile(r"\bnon[-\s]+(?=[a-z]+(?:al|ic|oid|ive|ous|ary)\b)")
 
 
 def crude_stems(text: str) -> set[str]:
@@ -29,7 +32,7 @@ def crude_stems(text: str) -> set[str]:
     Deliberately simpler than :func:`evidex.search.vocab.normalise_words`: it runs on
     every sentence of every retrieved passage.
     """
-    return {_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS}
+    return {_stem(w) for w in _TOKEN.findall(_NON.sub("non", text.lower())) if w not in _STOPWORDS}
 
 
 # Names of agencies whose words are not what a sentence is about: the U.S. Food and Drug
@@ -37,12 +40,17 @@ def crude_stems(text: str) -> set[str]:
 _AGENCIES = re.compile(r"\bfood\s+and\s+drug\s+administration\b")
 
 
+def _words(text: str) -> list[str]:
+    """A text's words, lower case, with no agency's name and each "non-" joined to its word."""
+    return _TOKEN.findall(_NON.sub("non", _AGENCIES.sub(" ", text.lower())))
+
+
 @lru_cache(maxsize=20_000)
 def concept_words(text: str) -> frozenset[str]:
     """:func:`crude_stems`, plus each longer word's first seven letters (marked "…"),
     which a concept phrase's long words must match too (:func:`concept_phrase`).
     Cached: appraise, relevance and compose ask it of the same sentences and titles."""
-    words = [_singular(w) for w in _TOKEN.findall(_AGENCIES.sub(" ", text.lower())) if w not in _STOPWORDS]
+    words = [_singular(w) for w in _words(text) if w not in _STOPWORDS]
     return frozenset(
         {_stem(w) for w in words}
         | {_long_prefix(w) for w in words if len(w) > LONG_PREFIX}
@@ -58,7 +66,7 @@ def concept_phrase(name: str) -> frozenset[str]:
     (from :data:`LONG_WORD` letters) must also share its seventh, which still lets
     "radicular" mention "radiculopathy" and "neurologic" "neurological".
     """
-    words = [_singular(w) for w in _TOKEN.findall(_AGENCIES.sub(" ", name.lower())) if w not in _STOPWORDS]
+    words = [_singular(w) for w in _words(name) if w not in _STOPWORDS]
     return frozenset(
         {_stem(w) for w in words}
         | {_long_prefix(w) for w in words if len(w) >= LONG_WORD}
