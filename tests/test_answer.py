@@ -785,6 +785,9 @@ def test_whether_a_treatment_helps_for_no_condition_named_asks_for_it(corpus):
     assert answer.abstain_reason.startswith("This question asks whether antibiotics would help, but evidex recognised no condition")
     named = corpus.ask("Would antibiotics help a sinus infection?", audience="patient")
     assert "recognised no condition" not in (named.abstain_reason or "")
+    # two drugs for nothing named: not what they do for nerve pain, nor "evidence from related groups"
+    both = corpus.ask("Will Tylenol or Advil help?", audience="patient")
+    assert both.abstained and "recognised no condition" in both.abstain_reason
     # what to change, a test, or a drug's property are not treatments asked about for nothing
     assert not corpus.ask("How can I lower my cholesterol?", audience="patient").abstained
     dependence = corpus.ask("Are benzodiazepines habit-forming?")

@@ -398,8 +398,10 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return False
     if question.answered_only_by_its_study and not (
             _asks_it(question, document) or question.aspect is not None  # which this sentence states (above)
-            or (len(question.focus_phrases) > 1 and finding.names_all)):
-        return False  # "can I buy antibiotics online?" is not answered by what antibiotics do
+            or (len(question.focus_phrases) > 1 and finding.names_all and not question.treatment_for_nothing_named)):
+        # "can I buy antibiotics online?" is not answered by what antibiotics do, nor "will Tylenol or
+        # Advil help?" by what they do for nerve pain
+        return False
     if question.question_type in _TO_TREAT and not question.interventions and _as_an_effect(question, finding.text):
         return False  # "opioids produce … nausea" does not say what helps nausea
     if question.populations and other_populations(question, finding.text) and not _for_the_patient(question, finding):

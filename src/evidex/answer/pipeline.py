@@ -156,8 +156,9 @@ class Engine:
             findings = []  # only pages on other conditions mention it: the corpus does not answer this
         if parsed.yes_no and len(parsed.focus_phrases) > 1 and not any(about_all_of_it(parsed, f) for f in findings):
             findings = []  # "is citalopram an SNRI?" is not answered by a sentence on SNRIs that never names citalopram
-            # a treatment question says so, and shows what sources on the condition say of that treatment elsewhere
-            gap = gap or treatment_gap(parsed, findings)
+            # a treatment question says so, and shows what sources on the condition say of that treatment
+            # elsewhere; one that names no condition ("will Tylenol or Advil help?") has none to show
+            gap = gap or (treatment_gap(parsed, findings) and not parsed.treatment_for_nothing_named)
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         usual = self.usual_treatments(parsed, filters) if gap and not indirect else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters, usual)
