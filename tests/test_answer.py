@@ -318,6 +318,12 @@ def test_badly_split_fragments_are_not_claims(corpus):
         assert not claim.text.rstrip(" .:").endswith(("include", "following"))
 
 
+def test_a_sentence_whose_subject_is_in_the_sentence_before_is_not_a_claim(corpus):
+    # "Sometimes it is painful to pass": "it" is the stool, named in the sentence before
+    answer = corpus.ask("Is there any medication for constipation?", audience="patient")
+    assert not any(claim.text.startswith("Sometimes it") for claim in answer.claims())
+
+
 def test_damaged_source_sentences_are_not_claims(corpus):
     # The guideline summary lost "<110 mg/dL (" to markup stripping: quoted as it stands,
     # the sentence would tell patients the opposite of the recommendation.

@@ -160,7 +160,9 @@ _OUT_OF_CONTEXT = re.compile(
     # a pronoun subject after a connective: "However, it is caused by calcium phosphate" ("it" is pseudogout,
     # named in the sentence before); "However, it is a medical emergency if seizures last …" names what it is about
     r"^(?:however|but|also|still|yet|instead|thus|therefore|in addition|in fact|so|as a result|for example|"
-    r"in some cases|furthermore|moreover|nevertheless|additionally|otherwise|similarly|in contrast),?\s+"
+    r"in some cases|furthermore|moreover|nevertheless|additionally|otherwise|similarly|in contrast|"
+    # or after how often: "Sometimes it is painful to pass" (the stool, of constipation)
+    r"sometimes|often|usually|occasionally|rarely|typically|generally|normally|in most cases|at times),?\s+"
     r"(?:it|this|these|they|that)\b|"
     # someone named in the sentence before: "He or she may ask how long you've had it" (the doctor)
     r"^\s*(?:he or she|she or he|he/she|s/he)\b",
