@@ -324,6 +324,14 @@ def test_a_sentence_whose_subject_is_in_the_sentence_before_is_not_a_claim(corpu
     assert not any(claim.text.startswith("Sometimes it") for claim in answer.claims())
 
 
+def test_a_guidelines_section_need_not_open_with_the_answer(corpus):
+    # the section's first sentence ("Evidence on the optimal rescreening interval … is limited") is not
+    # the answer to which test to screen with because it comes first
+    answer = corpus.ask("What is the best test to screen for type 2 diabetes?")
+    assert "HbA1c" in answer.section("bottom_line").claims[0].text
+    assert_citations_sound(answer, corpus)
+
+
 def test_damaged_source_sentences_are_not_claims(corpus):
     # The guideline summary lost "<110 mg/dL (" to markup stripping: quoted as it stands,
     # the sentence would tell patients the opposite of the recommendation.

@@ -530,7 +530,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
             bool(_SOME_CASES.match(f.text)),  # "If the cough lasts, …" answers for some cases only
             named_share(question, "", f.document.title) == 0,
             _section_fit(question, f),
-            f.index > 0,
+            f.index > 0 and f.document.kind is not EvidenceKind.GUIDELINE,  # a guideline's section does not open with its answer
             _source_rank(question, f),
             -f.relevance,
         )))
