@@ -407,9 +407,11 @@ def test_no_verdict_rests_on_a_sentence_that_never_names_what_was_asked(corpus):
 @pytest.mark.parametrize("audience", ["clinician", "patient"])
 def test_a_yes_no_question_on_two_things_is_not_answered_by_a_sentence_on_one(corpus, audience):
     # the only sentences on SNRIs (a guideline suggesting one for chronic multisymptom illness)
-    # never name citalopram: they cannot say whether it is one
+    # never name citalopram: they cannot say whether it is one; what citalopram is (an SSRI) does
     answer = corpus.ask("Is citalopram an SNRI?", audience=audience)
-    assert answer.abstained and answer.verdict is None
+    assert answer.verdict is None
+    assert "selective serotonin reuptake inhibitors" in answer.section("bottom_line").claims[0].text
+    assert all("citalopram" in claim.text.lower() for claim in answer.claims())
 
 
 @pytest.mark.parametrize("question", ["Do lysine supplements help?", "Is lysine useful for herpes?"])
