@@ -550,3 +550,10 @@ def test_a_non_drug_is_not_the_drug(vocabulary):
     assert steroids.must_mention.names_a_concept(concept_words("Oral steroids reduce swelling."))
     # before a name, not an adjective, the prefix does not make another thing: "non-HDL cholesterol" names HDL
     assert {"hdl"} <= concept_words("non-HDL cholesterol")
+
+
+def test_a_word_inside_a_narrower_concepts_name_is_not_a_second_focus(vocabulary):
+    # "ear pain" is Earache, under Pain in MeSH: "pain" inside it asks nothing more
+    assert [c.name for c in understand("What helps ear pain?", vocabulary).focus] == ["Earache"]
+    # without a place in MeSH to say so, the word is kept ("COPD" inside the lay "COPD exacerbation")
+    assert "Pulmonary Disease, Chronic Obstructive" in {c.name for c in understand("How is a COPD exacerbation treated?", vocabulary).focus}

@@ -515,6 +515,7 @@ def understand(
     ]
     qtype = _question_type(text[asked[0]:asked[1]], asked_concepts, concepts, unknown)
     focus, context = _focus_and_context(qtype, asked_concepts, in_background)
+    focus = _most_specific(focus)
     kind = None
     if qtype in (QuestionType.GENERAL, QuestionType.COMPARISON) and (asked_kind := _kind_asked(text, focus, expanded.concepts)):
         # "is Lexapro an SNRI?", "is Augmentin the same as amoxicillin?": what the thing is answers it
@@ -977,6 +978,15 @@ def _focus_and_context(
         # the drug first: it is what a dose, side-effect or interaction answer is about
         focus.sort(key=lambda c: _kind(c) != "intervention")
     return _distinct(focus), _distinct(context)
+
+
+def _most_specific(focus: list[Concept]) -> list[Concept]:
+    """The focus without a concept named only inside a narrower one's name: "ear pain" is Earache,
+    under Pain in MeSH, and "Pain is a feeling triggered in the nervous system" does not answer it."""
+    def inside(broader: Concept, narrower: Concept) -> bool:
+        return broader is not narrower and broader.matched_text.lower() in narrower.matched_text.lower() and any(
+            tree.startswith(f"{parent}.") for tree in narrower.tree_numbers for parent in broader.tree_numbers)
+    return [c for c in focus if not any(inside(c, other) for other in focus)]
 
 
 def _patient_context(text: str, context: list[Concept]) -> PatientContext:
