@@ -214,6 +214,13 @@ def test_the_nci_dictionary_says_what_a_drug_is_and_what_it_is_for(corpus):
     assert corpus.ask("What is arthralgia?", audience="patient").section("bottom_line").claims[0].text == "Arthralgia: Joint pain."
 
 
+def test_a_page_on_another_condition_that_names_it_by_its_initials_does_not_answer(corpus):
+    # "All children and adults who have SCD and a fever … treated with antibiotics" is about sickle cell disease
+    answer = corpus.ask("Do antibiotics help with fever?", audience="patient")
+    bottom = answer.section("bottom_line")
+    assert bottom is None or not any("SCD" in claim.text for claim in bottom.claims)
+
+
 def test_a_sentence_that_states_the_cause_answers_what_causes_it(corpus):
     # the answer-type model reads "The cause of X is …, a sticky substance …" as a definition
     cavities = corpus.ask("What causes cavities?", audience="patient")

@@ -431,9 +431,10 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return True  # "viral gastroenteritis … is highly contagious", on a page about a kind of what was asked
     if label_type(finding.passage.label, document.source) not in (None, question.question_type.value):
         return False  # a section on another kind of question: the genetic changes of Kabuki syndrome name lysine, not its uses
-    topic = concept_phrase(document.keywords[0] if document.keywords else document.title)
-    if topic and topic <= concept_words(finding.text):
-        return False  # it names the page's own condition
+    topic_name = document.keywords[0] if document.keywords else document.title
+    topic = concept_phrase(topic_name)
+    if topic and topic <= concept_words(finding.text) or _names_by_initials(topic_name, finding.text):
+        return False  # it names the page's own condition ("All … who have SCD and a fever", of sickle cell disease)
     words = re.findall(r"[\w'-]+", finding.text.lower())
     focus_words = question.focus_words
     return not any(
@@ -458,6 +459,12 @@ def _kind_patterns(kinds: tuple[str, ...], names: tuple[str, ...]) -> tuple[re.P
     def alternatives(phrases):
         return re.compile(r"\b(?:%s)\b" % "|".join(re.escape(p.lower()) for p in sorted(set(phrases), key=len, reverse=True)))
     return alternatives(kinds), alternatives(names)
+
+
+def _names_by_initials(name: str, text: str) -> bool:
+    """Whether a sentence names a thing of several words by their initials ("SCD", sickle cell disease)."""
+    words = re.findall(r"[A-Za-z]+", name)
+    return len(words) > 1 and bool(re.search(rf"\b{''.join(w[0] for w in words).upper()}s?\b", text))
 
 
 # What a sentence says something causes or brings on, in the same clause: "adverse effects such as
