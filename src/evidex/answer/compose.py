@@ -38,6 +38,7 @@ from evidex.answer.verify import numbers_in
 from evidex.answer.words import concept_phrase, concept_words, mentions
 from evidex.evidence.documents import Document, EvidenceKind
 from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE
+from evidex.search.vocab import normalise
 
 OUTDATED_AFTER_YEARS = 10
 NEAR_DUPLICATE = 0.8  # word-sequence similarity above which a sentence repeats another
@@ -391,6 +392,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     document = finding.document
     if not finding.names_all and finding.relevance < PARTIAL_TOPIC_RELEVANCE:
         return False
+    if _DEFINES_A_TERM.match(finding.text) and question.question_type is not QuestionType.DEFINITION:
+        return False  # "Definition of Non-Response: Failure to improve (…, fever) after 48-72 hours" says what a term means
     if question.aspect is not None and not states_aspect(question.aspect, finding.text):
         # "is it contagious?", "how long does it last?": only a sentence that says so answers, however
         # the model scores it (it learned no such answer type); "Often, colds and flu cause sore
@@ -448,17 +451,22 @@ def _only_a_narrower_kind(question: ClinicalQuestion, text: str) -> bool:
     ("white coat hypertension", "aspiration pneumonia") that the question does not ask about."""
     if not question.kinds_not_asked:
         return False
-    kinds, names = _kind_patterns(question.kinds_not_asked, tuple(n for c in question.conditions for n in concept_names(c) if len(n) > 3))
-    lowered = text.lower()
-    return bool(kinds.search(lowered)) and not names.search(kinds.sub(" ", lowered))
+    names = tuple(normalise(n) for c in question.conditions for n in concept_names(c) if len(n) > 3)
+    kinds, names = _kind_patterns(question.kinds_not_asked, names)
+    words = normalise(text)
+    return bool(kinds.search(words)) and not names.search(kinds.sub(" ", words))
 
 
 @lru_cache(maxsize=64)
 def _kind_patterns(kinds: tuple[str, ...], names: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
-    """Patterns for the narrower kinds' names and the condition's own names, built once per question."""
+    """Patterns for the other kinds' names and the condition's own names (lookup keys), built once per question."""
     def alternatives(phrases):
-        return re.compile(r"\b(?:%s)\b" % "|".join(re.escape(p.lower()) for p in sorted(set(phrases), key=len, reverse=True)))
+        return re.compile(r"\b(?:%s)\b" % "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True)))
     return alternatives(kinds), alternatives(names)
+
+
+# A guideline's definition of one of its terms: "Definition of hemodynamic compromise: Systolic blood pressure < 90 mmHg …".
+_DEFINES_A_TERM = re.compile(r"^\W*Definitions? of [^:]{1,60}:", re.IGNORECASE)
 
 
 def _names_by_initials(name: str, text: str) -> bool:

@@ -33,7 +33,7 @@ from evidex.answer.words import (
     population_groups,
 )
 from evidex.search.expand import STOPWORDS, Concept, ExpandedQuery, expand_query
-from evidex.search.vocab import Vocabulary, sentence_case
+from evidex.search.vocab import Vocabulary, normalise, sentence_case
 
 Audience = Literal["clinician", "patient"]
 
@@ -1121,27 +1121,30 @@ def _caused(conditions: list[Concept], text: str) -> list[Concept]:
     return [c for c in conditions if _position(c, text) >= asks.end()]
 
 
-MAX_NARROWER_KINDS = 500
+MAX_NARROWER_KINDS = 200
 # How a condition runs, not another kind of it: "chronic bronchitis" is still bronchitis for "is there a
 # treatment for bronchitis?" (the answer's population notes say when it is chronic)
 _COURSE = frozenset("chronic acute subacute severe mild moderate recurrent persistent intractable".split())
 
 
 def _kinds_not_asked(conditions: list[Concept], text: str, vocabulary: Vocabulary) -> tuple[str, ...]:
-    """The names of narrower kinds of each condition that end with one of its names ("white coat
-    hypertension" under Hypertension, MeSH names and entry terms), except the condition's own names
-    and those whose every word the question uses."""
-    asked = set(re.findall(r"[\w'-]+", text.lower()))
+    """The names that end with one of a condition's names but are not its own: its narrower kinds
+    ("white coat hypertension" under Hypertension, MeSH names and entry terms) and other things the
+    vocabulary names so ("Q fever", "hay fever" for a fever); except those whose every word the
+    question uses.  As lookup keys (:func:`~evidex.search.vocab.normalise`), the form a sentence is
+    compared in."""
+    asked = set(normalise(text).split())
     kinds: dict[str, None] = {}
     for condition in conditions:
-        names = {n.lower() for n in concept_names(condition) if len(n) > 3}
-        for narrower in vocabulary.narrower(condition.ui, limit=MAX_NARROWER_KINDS) if condition.ui else []:
-            descriptor = vocabulary.lookup(narrower)
-            for term in (descriptor.name, *descriptor.entry_terms) if descriptor else ():
-                kind = term.lower()
-                if "," not in kind and kind not in names and any(kind.endswith(" " + n) for n in names) \
-                        and kind.split()[0] not in _COURSE and not set(re.findall(r"[\w'-]+", kind)) <= asked:
-                    kinds[kind] = None
+        descriptor = vocabulary.descriptor(condition.ui) if condition.ui else None
+        own = {normalise(n) for n in [*concept_names(condition), *(descriptor.entry_terms if descriptor else ())]}
+        names = {n for n in own if len(n) > 3}
+        narrower = [term for name in (vocabulary.narrower(condition.ui, limit=MAX_NARROWER_KINDS) if condition.ui else [])
+                    if (found := vocabulary.lookup(name)) for term in (found.name, *found.entry_terms) if "," not in term]
+        for kind in [*map(normalise, narrower), *(p for n in names for p in vocabulary.longer_names(n))]:
+            if kind not in own and any(kind.endswith(" " + n) for n in names) and kind.split()[0] not in _COURSE \
+                    and not set(kind.split()) <= asked:
+                kinds[kind] = None
     return tuple(kinds)
 
 

@@ -518,6 +518,7 @@ class Vocabulary:
         self._index: dict[str, str] = index["index"]
         self._tree_order: list[tuple[str, str]] | None = None  # (tree number, UI), sorted; built on first use
         self._targets_by_prefix: dict[str, list[str]] | None = None  # built on first use
+        self._phrases_by_last_word: dict[str, list[str]] | None = None  # built on first use
         self._spelling_targets = [
             word
             for word, count in self._term_words.items()
@@ -679,6 +680,19 @@ class Vocabulary:
             for sense in self.senses(word) if (ui := self.mesh_ui(sense))
             for tree in self.descriptor(ui).tree_numbers
         )
+
+    def longer_names(self, name: str) -> list[str]:
+        """The vocabulary's phrases that end with a name and add words before it ("q fever", "hay
+        fever" for "fever"), as lookup keys: another thing, or a kind of it, that a sentence names."""
+        if self._phrases_by_last_word is None:
+            self._phrases_by_last_word = {}
+            for key in self._index:
+                if " " in key:
+                    self._phrases_by_last_word.setdefault(key.rsplit(" ", 1)[1], []).append(key)
+        key = normalise(name)
+        if not key:
+            return []
+        return [p for p in self._phrases_by_last_word.get(key.rsplit(" ", 1)[-1], []) if p.endswith(" " + key)]
 
     def _targets_starting(self, prefix: str) -> list[str]:
         if self._targets_by_prefix is None:
