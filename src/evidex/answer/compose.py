@@ -461,7 +461,7 @@ def _only_a_narrower_kind(question: ClinicalQuestion, text: str) -> bool:
 def _kind_patterns(kinds: tuple[str, ...], names: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
     """Patterns for the other kinds' names and the condition's own names (lookup keys), built once per question."""
     def alternatives(phrases):
-        return re.compile(r"\b(?:%s)\b" % "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True)))
+        return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True)) + r")\b")
     return alternatives(kinds), alternatives(names)
 
 
