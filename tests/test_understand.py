@@ -561,3 +561,11 @@ def test_a_word_inside_a_narrower_concepts_name_is_not_a_second_focus(vocabulary
     assert [c.name for c in understand("What helps ear pain?", vocabulary).focus] == ["Earache"]
     # without a place in MeSH to say so, the word is kept ("COPD" inside the lay "COPD exacerbation")
     assert "Pulmonary Disease, Chronic Obstructive" in {c.name for c in understand("How is a COPD exacerbation treated?", vocabulary).focus}
+
+
+def test_an_agencys_name_does_not_mention_what_it_names(vocabulary):
+    # the National Institute of Neurological Disorders and Stroke researching headaches says nothing of strokes
+    stroke = understand("Does a stroke cause headaches?", vocabulary)
+    words = concept_words("The National Institute of Neurological Disorders and Stroke (NINDS) conducts research relating to headaches.")
+    assert not any(phrase <= words for phrase in stroke.focus_phrases[0])
+    assert {"cancer", "breast"} <= concept_words("The National Cancer Institute recommends screening for breast cancer.")

@@ -36,8 +36,16 @@ def crude_stems(text: str) -> set[str]:
 
 
 # Names of agencies whose words are not what a sentence is about: the U.S. Food and Drug
-# Administration approving a drug does not mention food.
-_AGENCIES = re.compile(r"\bfood\s+and\s+drug\s+administration\b")
+# Administration approving a drug does not mention food, nor does the National Institute of
+# Neurological Disorders and Stroke researching headaches mention strokes.
+_AGENCIES = re.compile(
+    r"\b(?:food\s+and\s+drug\s+administration|centers?\s+for\s+disease\s+control(?:\s+and\s+prevention)?|"
+    r"national\s+(?:institutes?\s+(?:of|on)\s+(?:neurological\s+disorders\s+and\s+stroke|diabetes\s+and\s+digestive\s+and\s+kidney\s+diseases|"
+    r"allergy\s+and\s+infectious\s+diseases|arthritis\s+and\s+musculoskeletal\s+and\s+skin\s+diseases|"
+    r"deafness\s+and\s+other\s+communication\s+disorders|mental\s+health|drug\s+abuse|alcohol\s+abuse\s+and\s+alcoholism|"
+    r"child\s+health\s+and\s+human\s+development|dental\s+and\s+craniofacial\s+research|aging|health)|"
+    r"heart,?\s+lung,?\s+and\s+blood\s+institute|eye\s+institute|cancer\s+institute|human\s+genome\s+research\s+institute))\b"
+)
 
 
 def _words(text: str) -> list[str]:
