@@ -811,6 +811,11 @@ def test_whether_a_treatment_helps_for_no_condition_named_asks_for_it(corpus):
     # two drugs for nothing named: not what they do for nerve pain, nor "evidence from related groups"
     both = corpus.ask("Will Tylenol or Advil help?", audience="patient")
     assert both.abstained and "recognised no condition" in both.abstain_reason
+    # whether to take one: a study of antibiotics after tonsillectomy asks about tonsillectomy
+    whether = corpus.ask("Should I get antibiotics?", audience="patient")
+    assert whether.abstained and "recognised no condition" in whether.abstain_reason
+    # when to take a drug does not ask what it would be for
+    assert "recognised no condition" not in (corpus.ask("When should I take the Prozac?", audience="patient").abstain_reason or "")
     # what to change, a test, or a drug's property are not treatments asked about for nothing
     assert not corpus.ask("How can I lower my cholesterol?", audience="patient").abstained
     dependence = corpus.ask("Are benzodiazepines habit-forming?")

@@ -399,11 +399,11 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         # the model scores it (it learned no such answer type); "Often, colds and flu cause sore
         # throats" does not say whether a sore throat is caught from one's spouse
         return False
-    if question.answered_only_by_its_study and not (
+    if question.answered_only_by_its_study and (question.treatment_for_nothing_named or not (
             _asks_it(question, document) or question.aspect is not None  # which this sentence states (above)
-            or (len(question.focus_phrases) > 1 and finding.names_all and not question.treatment_for_nothing_named)):
-        # "can I buy antibiotics online?" is not answered by what antibiotics do, nor "will Tylenol or
-        # Advil help?" by what they do for nerve pain
+            or (len(question.focus_phrases) > 1 and finding.names_all))):
+        # "can I buy antibiotics online?" is not answered by what antibiotics do; "will Tylenol or Advil
+        # help?" nor "should I get antibiotics?" by what they do for nerve pain or after a tonsillectomy
         return False
     if question.question_type in _TO_TREAT and not question.interventions and _as_an_effect(question, finding.text):
         return False  # "opioids produce … nausea" does not say what helps nausea

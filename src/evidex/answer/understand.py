@@ -425,10 +425,11 @@ class ClinicalQuestion:
     @property
     def treatment_for_nothing_named(self) -> bool:
         """Whether the question asks if drugs help without naming for what: "would antibiotics
-        help?", "is an antiviral an option?" ask about a condition the asker has in mind, and what a
+        help?", "should I get antibiotics?", "is an antiviral an option?" ask about a condition the asker has in mind, and what a
         drug does depends on it ("how can I lower my cholesterol?" names what to change)."""
+        whether_to_use = self.question_type is QuestionType.USAGE and self.yes_no and not self.asks_purpose  # "should I get antibiotics?"
         return (
-            self.question_type is QuestionType.TREATMENT and bool(self.focus) and not self.unknown_terms
+            (self.question_type is QuestionType.TREATMENT or whether_to_use) and bool(self.focus) and not self.unknown_terms
             and all(_acts_as_treatment(c) and not any(t.startswith(_MEASURED_TREES) for t in c.tree_numbers)
                     for c in self.focus)
             and not (self.context_concepts or self.body_regions or self.modifiers or self.populations)
