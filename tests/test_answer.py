@@ -339,6 +339,16 @@ def test_a_guidelines_section_need_not_open_with_the_answer(corpus):
     assert_citations_sound(answer, corpus)
 
 
+def test_a_list_item_or_examples_cut_from_their_lead_in_are_not_claims():
+    from evidex.answer.appraise import _FRAGMENT
+
+    # "Your doctor may: - Recommend a chest x ray …"; "Examples include …" of what the sentence before names
+    assert _FRAGMENT.search("Recommend a chest x ray, lung function tests, or blood tests.")
+    assert _FRAGMENT.search("Examples include a major accident, war, assault, or a natural disaster.")
+    assert not _FRAGMENT.search("Recommendations are graded by the strength of the evidence.")
+    assert not _FRAGMENT.search("Examples of NSAIDs are ibuprofen and naproxen.")
+
+
 def test_damaged_source_sentences_are_not_claims(corpus):
     # The guideline summary lost "<110 mg/dL (" to markup stripping: quoted as it stands,
     # the sentence would tell patients the opposite of the recommendation.

@@ -110,6 +110,8 @@ _LIST_ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|\(?[a-z][)]|[-•*])\s")
 _FRAGMENT = re.compile(
     r"^\s*[,;:)\]–-]|\b(?:include|includes|including|following|follows)\s*[.:]?\s*$|"
     r"^\s*(?:[^:.]{1,40}:\*?\s*)?(?:Recommended|Preferred|Indicated|Contraindicated|Reserved|Considered|Used|"
+    # a doctor's action cut from "Your doctor may: - Recommend a chest x ray …"
+    r"Recommend|"
     r"Suggested|Should|Must|May|Might|Can|Could|Will|Would|Is|Are|Requires?|Reduces|Increases|Improves|Lowers|Reduce to|"
     r"Increase to)\b|"
     r"^\s*(?:When|How|What|Why|Where|Whom?) to\b|"
@@ -118,6 +120,8 @@ _FRAGMENT = re.compile(
     r"^\s*(?:Some|Many|Most|Several|Others|Both|Few)\s+(?:are|is|was|were|can|could|may|might|will|would|should|"
     r"must|have|has|had|do|does|did|cause|include|help|prevent|treat|work|need|require|affect|occur|develop|lead|"
     r"make|become|get|go|cure|relieve|reduce)\b(?!-)|"
+    # examples of what the sentence before names: "Examples include a major accident, war, assault …" (of trauma)
+    r"^\s*(?:Some |Other |More )?examples (?:include|are)\b|"
     # part of a count whose whole is in the sentence before: "Three of which, were double blinded."
     r"^\s*(?:\w+ )?of (?:which|whom|these|them|those)\b|"  # a heading: "When to seek medical attention (…)"
     # a list item whose subject is its heading: "**Not routinely recommended** in DKA", "Consider only if pH < 7.0"
