@@ -349,6 +349,14 @@ def test_a_list_item_or_examples_cut_from_their_lead_in_are_not_claims():
     assert not _FRAGMENT.search("Examples of NSAIDs are ibuprofen and naproxen.")
 
 
+def test_these_medicines_of_the_sentence_before_are_out_of_context():
+    from evidex.answer.appraise import _OUT_OF_CONTEXT
+
+    # "Most people who take these medicines daily …": which medicines is in the sentence before
+    assert _OUT_OF_CONTEXT.search("Most people who take these medicines daily find they reduce symptoms.")
+    assert not _OUT_OF_CONTEXT.search("Long-term control medicines reduce airway inflammation.")
+
+
 def test_damaged_source_sentences_are_not_claims(corpus):
     # The guideline summary lost "<110 mg/dL (" to markup stripping: quoted as it stands,
     # the sentence would tell patients the opposite of the recommendation.
