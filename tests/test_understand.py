@@ -204,7 +204,9 @@ def test_asking_what_a_drug_is_for_is_told_from_asking_whether_to_take_it(vocabu
     ("question", "member", "kind"),
     [("Is lexapro an snri?", "Escitalopram", "snri"), ("Is Cepahlexin a steroid?", "Cephalexin", "steroid"),
      ("Is augmentin the same as amoxicillin?", "Amoxicillin-Potassium Clavulanate Combination", "amoxicillin"),
-     ("Is tylenol a blood thinner?", "Acetaminophen", "blood thinner")],
+     ("Is tylenol a blood thinner?", "Acetaminophen", "blood thinner"),
+     ("Is Advil the same as ibuprofen?", "Ibuprofen", "ibuprofen"),  # the same drug under two names
+     ("Is hypertension the same as high blood pressure?", "Hypertension", "high blood pressure")],
 )
 def test_asking_what_kind_of_thing_a_drug_is_asks_what_it_is(vocabulary, question, member, kind):
     understood = understand(question, vocabulary)
@@ -215,7 +217,8 @@ def test_asking_what_kind_of_thing_a_drug_is_asks_what_it_is(vocabulary, questio
 
 @pytest.mark.parametrize(
     "question",
-    ["Is ibuprofen a good idea?", "Is an antiviral an option?", "Is chest pain an emergency?", "Is it an abscess?"],
+    ["Is ibuprofen a good idea?", "Is an antiviral an option?", "Is chest pain an emergency?", "Is it an abscess?",
+     "Is ibuprofen a good idea for a sprain?", "Is ibuprofen a good choice for gout?"],  # the condition is not the kind
 )
 def test_a_judgement_or_a_worry_is_not_a_question_of_kind(vocabulary, question):
     assert understand(question, vocabulary).kind_asked is None

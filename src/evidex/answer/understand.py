@@ -607,11 +607,15 @@ def _kind_asked(text: str, focus: list[Concept], concepts: list[Concept]) -> tup
         return None
     kind = match.group("kind").lower()
     member = next((c for c in focus if c.matched_text.lower() not in kind and _kind(c) in ("condition", "intervention")), None)
+    if member is None:
+        return None
+    # the kind is what follows the article, not a word further on ("is ibuprofen a good idea for a sprain?"),
+    # and may be the member under another name ("is Advil the same as ibuprofen?")
     named = any(
-        c is not member and c.matched_text.lower() in kind and any(t.startswith(_KIND_TREES) for t in c.tree_numbers)
-        for c in concepts
-    )
-    return (member, kind) if member is not None and named else None
+        kind.startswith(c.matched_text.lower()) and any(t.startswith(_KIND_TREES) for t in c.tree_numbers)
+        for c in concepts if c is not member
+    ) or any(kind.startswith(name.lower()) for name in (member.name, *member.synonyms))
+    return (member, kind) if named else None
 
 
 # What a thing is for: "what is the diflucan for?", "what does lidocaine do?", "what is omeprazole used
