@@ -1144,9 +1144,8 @@ def _kinds_not_asked(conditions: list[Concept], text: str, vocabulary: Vocabular
         descriptor = vocabulary.descriptor(condition.ui) if condition.ui else None
         own = {normalise(n) for n in [*concept_names(condition), *(descriptor.entry_terms if descriptor else ())]}
         names = {n for n in own if len(n) > 3}
-        narrower = [term for name in (vocabulary.narrower(condition.ui, limit=MAX_NARROWER_KINDS) if condition.ui else [])
-                    if (found := vocabulary.lookup(name)) for term in (found.name, *found.entry_terms) if "," not in term]
-        for kind in [*map(normalise, narrower), *(p for n in names for p in vocabulary.longer_names(n))]:
+        narrower = vocabulary.narrower_terms(condition.ui, limit=MAX_NARROWER_KINDS) if condition.ui else ()
+        for kind in [*narrower, *(p for n in names for p in vocabulary.longer_names(n))]:
             if kind not in own and any(kind.endswith(" " + n) for n in names) and kind.split()[0] not in _COURSE \
                     and not set(kind.split()) <= asked:
                 kinds[kind] = None

@@ -519,6 +519,7 @@ class Vocabulary:
         self._tree_order: list[tuple[str, str]] | None = None  # (tree number, UI), sorted; built on first use
         self._targets_by_prefix: dict[str, list[str]] | None = None  # built on first use
         self._phrases_by_last_word: dict[str, list[str]] | None = None  # built on first use
+        self._narrower_terms: dict[tuple[str, int], tuple[str, ...]] = {}  # asked of every question's conditions
         self._spelling_targets = [
             word
             for word, count in self._term_words.items()
@@ -680,6 +681,16 @@ class Vocabulary:
             for sense in self.senses(word) if (ui := self.mesh_ui(sense))
             for tree in self.descriptor(ui).tree_numbers
         )
+
+    def narrower_terms(self, ui: str, limit: int = MAX_NARROWER) -> tuple[str, ...]:
+        """Every name and entry term of the descriptors below ``ui`` (:meth:`narrower`), as lookup
+        keys; kept, since the same conditions are asked about again and again."""
+        if (ui, limit) not in self._narrower_terms:
+            self._narrower_terms[(ui, limit)] = tuple(dict.fromkeys(
+                normalise(term) for name in self.narrower(ui, limit) if (found := self.lookup(name))
+                for term in (found.name, *found.entry_terms) if "," not in term
+            ))
+        return self._narrower_terms[(ui, limit)]
 
     def longer_names(self, name: str) -> list[str]:
         """The vocabulary's phrases that end with a name and add words before it ("q fever", "hay
