@@ -225,15 +225,15 @@ def test_a_judgement_or_a_worry_is_not_a_question_of_kind(vocabulary, question):
 
 
 def test_the_narrower_kinds_of_a_condition_not_asked_about_are_known(vocabulary):
-    kinds = understand("What causes high blood pressure?", vocabulary).kinds_not_asked
+    kinds = understand("What causes high blood pressure?", vocabulary).longer_names_not_asked
     assert "white coat hypertension" in kinds and "pulmonary hypertension" in kinds
     assert "chronic hypertension" not in kinds  # how it runs is not another kind
     # a kind the question names is what it asks about
-    assert "pulmonary hypertension" not in understand("What causes pulmonary hypertension?", vocabulary).kinds_not_asked
+    assert "pulmonary hypertension" not in understand("What causes pulmonary hypertension?", vocabulary).longer_names_not_asked
     # other things named so are not the fever asked about either
-    fever = understand("Do antibiotics help with a fever?", vocabulary).kinds_not_asked
+    fever = understand("Do antibiotics help with a fever?", vocabulary).longer_names_not_asked
     assert {"q fever", "scarlet fever", "rocky mountain spotted fever"} <= set(fever)
-    assert "hay fever" not in understand("How do I treat hay fever?", vocabulary).kinds_not_asked
+    assert "hay fever" not in understand("How do I treat hay fever?", vocabulary).longer_names_not_asked
 
 
 @pytest.mark.parametrize(

@@ -411,7 +411,7 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
         return False
-    if _only_a_narrower_kind(question, finding.text):
+    if _only_in_a_longer_name(question, finding.text):
         return False  # "stress … causes white coat hypertension" does not say what causes high blood pressure
     if " | " in finding.text and not (question.question_type is QuestionType.DOSE and _DOSE_AMOUNT.search(finding.text)):
         # a table row means what its column headings say, and they are not quoted with it; a dose
@@ -446,23 +446,23 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     )
 
 
-def _only_a_narrower_kind(question: ClinicalQuestion, text: str) -> bool:
-    """Whether a sentence names the condition asked about only as part of a narrower kind's name
-    ("white coat hypertension", "aspiration pneumonia") that the question does not ask about."""
-    if not question.kinds_not_asked:
+def _only_in_a_longer_name(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence names the condition asked about only inside a longer name the question does
+    not use: a narrower kind ("white coat hypertension") or another thing ("Q fever")."""
+    if not question.longer_names_not_asked:
         return False
     names = tuple(normalise(n) for c in question.conditions for n in concept_names(c) if len(n) > 3)
-    kinds, names = _kind_patterns(question.kinds_not_asked, names)
+    longer, names = _longer_name_patterns(question.longer_names_not_asked, names)
     words = normalise(text)
-    return bool(kinds.search(words)) and not names.search(kinds.sub(" ", words))
+    return bool(longer.search(words)) and not names.search(longer.sub(" ", words))
 
 
 @lru_cache(maxsize=64)
-def _kind_patterns(kinds: tuple[str, ...], names: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
-    """Patterns for the other kinds' names and the condition's own names (lookup keys), built once per question."""
+def _longer_name_patterns(longer: tuple[str, ...], names: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
+    """Patterns for the longer names and the condition's own names (lookup keys), built once per question."""
     def alternatives(phrases):
         return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True)) + r")\b")
-    return alternatives(kinds), alternatives(names)
+    return alternatives(longer), alternatives(names)
 
 
 # A guideline's definition of one of its terms: "Definition of hemodynamic compromise: Systolic blood pressure < 90 mmHg …".

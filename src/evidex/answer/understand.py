@@ -376,9 +376,10 @@ class ClinicalQuestion:
     # Of "is Lexapro an SNRI?" or "is Augmentin the same as amoxicillin?", the words naming the kind
     # or the other thing ("snri"): the focus is the thing asked of, and what it is answers.
     kind_asked: str | None = None
-    # The names of the focus conditions' narrower kinds that the question does not ask about ("white coat
-    # hypertension", "pulmonary hypertension" of "what causes high blood pressure?"), lower case.
-    kinds_not_asked: tuple[str, ...] = ()
+    # Longer names that end with a focus condition's name and that the question does not use: its narrower
+    # kinds ("white coat hypertension" of "what causes high blood pressure?") and other things named so
+    # ("Q fever" of a fever), as lookup keys.  A sentence naming the condition only so is about something else.
+    longer_names_not_asked: tuple[str, ...] = ()
     # Of a question on causes, the conditions whose causes it asks: all of them ("what causes gout?"), or
     # those after "cause" when it asks whether one thing causes another ("can pink eye cause swelling?").
     caused: list[Concept] = field(default_factory=list)
@@ -559,7 +560,7 @@ def understand(
         for concept in question.interventions
         for name in [concept.name, concept.matched_text, *concept.synonyms, *_narrower_names(concept, vocabulary)]
     ))
-    question.kinds_not_asked = _kinds_not_asked(question.conditions, text, vocabulary)
+    question.longer_names_not_asked = _longer_names_not_asked(question.conditions, text, vocabulary)
     if qtype is QuestionType.CAUSE:
         question.caused = _caused(question.conditions, text)
     question.help_topics = help_topics(question.text, [c.name for c in question.conditions])
@@ -1132,24 +1133,24 @@ MAX_NARROWER_KINDS = 200
 _COURSE = frozenset("chronic acute subacute severe mild moderate recurrent persistent intractable".split())
 
 
-def _kinds_not_asked(conditions: list[Concept], text: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+def _longer_names_not_asked(conditions: list[Concept], text: str, vocabulary: Vocabulary) -> tuple[str, ...]:
     """The names that end with one of a condition's names but are not its own: its narrower kinds
     ("white coat hypertension" under Hypertension, MeSH names and entry terms) and other things the
     vocabulary names so ("Q fever", "hay fever" for a fever); except those whose every word the
     question uses.  As lookup keys (:func:`~evidex.search.vocab.normalise`), the form a sentence is
     compared in."""
     asked = set(normalise(text).split())
-    kinds: dict[str, None] = {}
+    longer: dict[str, None] = {}
     for condition in conditions:
         descriptor = vocabulary.descriptor(condition.ui) if condition.ui else None
         own = {normalise(n) for n in [*concept_names(condition), *(descriptor.entry_terms if descriptor else ())]}
         names = {n for n in own if len(n) > 3}
         narrower = vocabulary.narrower_terms(condition.ui, limit=MAX_NARROWER_KINDS) if condition.ui else ()
-        for kind in [*narrower, *(p for n in names for p in vocabulary.longer_names(n))]:
-            if kind not in own and any(kind.endswith(" " + n) for n in names) and kind.split()[0] not in _COURSE \
-                    and not set(kind.split()) <= asked:
-                kinds[kind] = None
-    return tuple(kinds)
+        for phrase in [*narrower, *(p for n in names for p in vocabulary.longer_names(n))]:
+            if phrase not in own and any(phrase.endswith(" " + n) for n in names) and phrase.split()[0] not in _COURSE \
+                    and not set(phrase.split()) <= asked:
+                longer[phrase] = None
+    return tuple(longer)
 
 
 def _narrower_names(concept: Concept, vocabulary: Vocabulary) -> list[str]:
