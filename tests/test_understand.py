@@ -402,6 +402,21 @@ def test_coming_back_is_not_the_back(vocabulary):
     assert "Back" not in {c.name for c in understand("Will the pain in my knee come back?", vocabulary).focus}
 
 
+@pytest.mark.parametrize("question", [
+    "How many MG of naproxen should I take?",
+    "Is 400 mg of ibuprofen too much?",
+    "Can I take 500mg of amoxicillin twice a day?",
+])
+def test_a_unit_of_measure_is_an_amount_not_an_abbreviation(vocabulary, question):
+    understood = understand(question, vocabulary)
+    assert understood.interventions  # the drug is still what it asks about
+    assert "Myasthenia Gravis" not in {c.name for c in understood.focus}
+
+
+def test_an_abbreviation_that_is_also_a_unit_still_names_its_disease(vocabulary):
+    assert "Myasthenia Gravis" in {c.name for c in understand("Is MG an autoimmune disease?", vocabulary).focus}
+
+
 @pytest.mark.parametrize("question, animal", [
     ("Can I give aspirin to my horse?", "horse"),
     ("My puppy ate grapes, is that dangerous?", "puppy"),

@@ -98,6 +98,10 @@ _THIRD_PERSON = frozenset("it this that these those they".split())
 # "a cold", "my cold", "colds": an everyday word counted like an illness, and not followed by what
 # it describes ("a cold compress", "my cold hands"), names the illness.
 _COUNTING = frozenset("a an my this your his her our their".split())
+# Units of measure, which the abbreviation list also reads as names ("MG" myasthenia gravis, "ML"
+# multiple myeloma's …): after a number or "how many", or before "of", they are amounts.
+_UNITS = frozenset("mg mgs mcg ug g gm kg ml mls l iu mmol meq cc".split())
+_AMOUNT_WORDS = frozenset("many much few".split())
 # Words after an illness's everyday name that keep it a name ("my cold lasts", "cold symptoms",
 # "does my cold need antibiotics"); any other word is what it describes ("a cold day", "a cold cloth").
 _AFTER_AN_ILLNESS = frozenset(
@@ -292,6 +296,9 @@ def _find_matches(
         if n == 1 and span[0].surface == "back" and i > 0 and tokens[i - 1].surface in _COMING_BACK:
             i += 1  # "will it come back?": a recurrence, not the back
             continue
+        if n == 1 and _is_an_amount(tokens, i, text):
+            i += 1  # "how many MG of naproxen", "600 mg": a unit, not myasthenia gravis
+            continue
         # "this may sound", "would it lead": a verb ("can I smoke", "should I ice" ask about smoking and ice)
         two_before = (tokens[i - 2].surface, tokens[i - 1].surface) if i > 1 else ("", "")
         after_modal = (two_before[0] in _SUBJECT_PRONOUNS and two_before[1] in _MODALS) or (
@@ -302,6 +309,16 @@ def _find_matches(
         if n > 1 and all(s.kind is not SenseKind.MESH for s in senses):
             yield from _find_matches(span, text, vocab, n - 1)
         i += n
+
+
+def _is_an_amount(tokens: list[Token], i: int, text: str) -> bool:
+    """Whether token ``i`` is a unit of :data:`_UNITS` measuring something ("400 mg", "how many mg of")."""
+    if tokens[i].surface not in _UNITS:
+        return False
+    before = text[: tokens[i].start].rstrip()
+    after_number = bool(before) and before[-1].isdigit()
+    return after_number or (i > 0 and tokens[i - 1].surface in _AMOUNT_WORDS) or (
+        i + 1 < len(tokens) and tokens[i + 1].surface == "of")
 
 
 def _longest_at(
