@@ -242,6 +242,22 @@ def test_a_sentence_on_a_narrower_kind_or_a_heading_does_not_answer(corpus):
     assert not any(text.startswith("Other Causes Other") for text in texts)
 
 
+def test_a_condition_named_only_among_examples_of_something_else_does_not_answer(corpus):
+    from evidex.answer.compose import _conditions_only_as_examples
+    from evidex.answer.understand import understand
+
+    infection = understand("When should I be checked for an infection?", corpus.vocabulary, "patient")
+    # the sentence is about heart surgery after a stroke; the infection is one example of an urgent reason
+    assert _conditions_only_as_examples(
+        infection, "It is reasonable to delay cardiac surgery unless urgent indications exist (e.g., heart failure, uncontrolled infection).")
+    assert _conditions_only_as_examples(infection, "Findings such as infection, phlegmon, or recurrence are not contraindications to resection.")
+    # named outside the list, it is what the sentence speaks of
+    assert not _conditions_only_as_examples(infection, "An infection, such as strep throat, is checked with a swab.")
+    swelling = understand("Does ibuprofen help with swelling?", corpus.vocabulary, "patient")
+    assert not _conditions_only_as_examples(
+        swelling, "Anti-inflammatory medications, such as aspirin or ibuprofen, can help to relieve pain and reduce swelling.")
+
+
 def test_is_a_drug_of_a_kind_is_answered_by_what_the_drug_is(corpus):
     lexapro = corpus.ask("Is lexapro an snri?", audience="patient")
     bottom = lexapro.section("bottom_line").claims[0]

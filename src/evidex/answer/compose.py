@@ -413,6 +413,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return False
     if _only_in_a_longer_name(question, finding.text):
         return False  # "stress … causes white coat hypertension" does not say what causes high blood pressure
+    if _conditions_only_as_examples(question, finding.text):
+        return False  # "findings such as abscess, phlegmon … are not contraindications to resection" is about resection
     if " | " in finding.text and not (question.question_type is QuestionType.DOSE and _DOSE_AMOUNT.search(finding.text)):
         # a table row means what its column headings say, and they are not quoted with it; a dose
         # table's row still holds the doses asked for
@@ -463,6 +465,26 @@ def _longer_name_patterns(longer: tuple[str, ...], names: tuple[str, ...]) -> tu
     def alternatives(phrases):
         return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True)) + r")\b")
     return alternatives(longer), alternatives(names)
+
+
+# A list of examples of something else, to the end of its parenthesis or clause: "findings such as abscess,
+# phlegmon, or recurrent disease", "unless urgent indications exist (e.g., refractory heart failure, …)".
+# The list ends where the sentence goes on with its verb ("NSAIDs such as ibuprofen, can reduce swelling").
+_EXAMPLES = re.compile(
+    r"\b(?:such as|e\.g\.|for example|for instance|including)(?:(?!,? (?:can|may|might|could|should|will|would|must|is|are|"
+    r"was|were|has|have|had|do|does|did|helps?|causes?|which|that|who|to)\b)[^.;:()])*\)?",
+    re.IGNORECASE,
+)
+
+
+def _conditions_only_as_examples(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence names the conditions asked about only among examples of something else: it
+    speaks of that something else.  Not applied to drugs: "NSAIDs such as ibuprofen can cause bleeding"
+    says what ibuprofen can do, as a member of its class."""
+    phrases = [p for alternatives in question.condition_phrases for p in alternatives]
+    if not phrases or not _EXAMPLES.search(text) or not mentions(phrases, text):
+        return False
+    return not mentions(phrases, _EXAMPLES.sub(" ", text))
 
 
 # A guideline's definition of one of its terms: "Definition of hemodynamic compromise: Systolic blood pressure < 90 mmHg …".
