@@ -498,10 +498,11 @@ def _names_by_initials(name: str, text: str) -> bool:
 
 
 # What a sentence says something causes or brings on, in the same clause: "adverse effects such as
-# constipation … and vomiting", "antibiotics can cause diarrhea"
+# constipation … and vomiting", "antibiotics can cause diarrhea", "dry mouth and hoarseness may also occur"
 _EFFECT_OF = (
     r"\b(?:adverse (?:effects?|events?|reactions?)|side[- ]effects?|(?:may|can|could|will|often|commonly) cause|"
-    r"causes|caused by|produc(?:e|es|ed|ing)|induc(?:e|es|ed|ing))\b[^.;:]{0,120}?\b(?:%s)\b"
+    r"causes|caused by|produc(?:e|es|ed|ing)|induc(?:e|es|ed|ing))\b[^.;:]{0,120}?\b(?:%(names)s)\b|"
+    r"\b(?:%(names)s)\b[^.;:]{0,60}?\b(?:may|can|might|could) (?:also )?(?:occur|develop|happen)\b"
 )
 
 
@@ -515,7 +516,8 @@ def _as_an_effect(question: ClinicalQuestion, text: str) -> bool:
 @lru_cache(maxsize=64)
 def _effect_pattern(names: tuple[str, ...]) -> re.Pattern:
     """:data:`_EFFECT_OF` for these names, built once per question rather than once per sentence."""
-    return re.compile(_EFFECT_OF % "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)), re.IGNORECASE)
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(_EFFECT_OF % {"names": alternatives}, re.IGNORECASE)
 
 
 def _another_conditions_page(question: ClinicalQuestion, finding: Finding) -> bool:
@@ -593,7 +595,6 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
 
 
 _NUMBER_TYPES = (QuestionType.FREQUENCY, QuestionType.DOSE)
-
 
 _DOSE_AMOUNT = re.compile(r"\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|g|mL|units?|IU)\b", re.IGNORECASE)
 
