@@ -258,6 +258,31 @@ def test_a_condition_named_only_among_examples_of_something_else_does_not_answer
         swelling, "Anti-inflammatory medications, such as aspirin or ibuprofen, can help to relieve pain and reduce swelling.")
 
 
+def test_a_bottom_line_does_not_narrow_the_condition_to_a_course_the_question_does_not_name(corpus):
+    # "The signs and symptoms of chronic bronchitis …" answer for some of those who ask about bronchitis
+    signs = corpus.ask("What are the signs of bronchitis?", audience="patient")
+    assert "chronic" not in signs.section("bottom_line").claims[0].text.lower()
+    # a sentence on all its courses still answers: "… can also cause acute and chronic sinusitis"
+    causes = corpus.ask("What causes sinusitis?", audience="patient")
+    assert "acute" in causes.section("bottom_line").claims[0].text
+    # asked about, the course is what the question is about
+    from evidex.answer.compose import _narrows_the_course
+    from evidex.answer.understand import understand
+
+    sentence = "The signs and symptoms of chronic bronchitis include coughing, wheezing, and chest discomfort."
+    assert _narrows_the_course(understand("What are the signs of bronchitis?", corpus.vocabulary, "patient"), sentence)
+    assert not _narrows_the_course(understand("What are the signs of chronic bronchitis?", corpus.vocabulary, "patient"), sentence)
+
+
+def test_a_patient_asking_about_a_condition_gets_the_health_page_on_it_before_a_guideline_on_another(corpus):
+    # not "Psychosocial treatment … of a patient with chronic pain", from a guideline on neck injuries
+    aches = corpus.ask("Is there anything for body aches?", audience="patient")
+    first = aches.section("bottom_line").claims[0]
+    assert "pain relievers" in first.text.lower()
+    assert aches.references[first.citations[0] - 1].kind == "consumer"
+    assert_citations_sound(aches, corpus)
+
+
 def test_is_a_drug_of_a_kind_is_answered_by_what_the_drug_is(corpus):
     lexapro = corpus.ask("Is lexapro an snri?", audience="patient")
     bottom = lexapro.section("bottom_line").claims[0]

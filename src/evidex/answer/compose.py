@@ -35,7 +35,7 @@ from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, S
 from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType, concept_names
 from evidex.answer.verdict import AUTHORS_CONCLUSION, Splitter, decide
 from evidex.answer.verify import numbers_in
-from evidex.answer.words import concept_phrase, concept_words, mentions
+from evidex.answer.words import concept_phrase, concept_words, crude_stems, mentions
 from evidex.evidence.documents import Document, EvidenceKind
 from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE
 from evidex.search.vocab import normalise
@@ -374,6 +374,15 @@ OPTIONS_MARGIN, OTHER_MARGIN = 0.3, 0.15
 PARTIAL_TOPIC_RELEVANCE = 0.65
 
 
+def _patients_page_on_it(question: ClinicalQuestion, finding: Finding) -> bool:
+    """For a patient who asks about a condition, whether a finding comes from a health page written for
+    patients about what they asked (not a dictionary entry): among near-equal answers, it speaks to them
+    of their condition."""
+    document = finding.document
+    return (question.audience == "patient" and bool(question.conditions) and document.kind is EvidenceKind.CONSUMER
+            and document.source != NCI_DICTIONARY_SOURCE and page_about(question, document))
+
+
 def _source_rank(question: ClinicalQuestion, finding: Finding) -> int:
     """Stronger evidence first; for a patient, a page written for patients first."""
     if question.audience == "patient" and finding.document.kind is EvidenceKind.CONSUMER:
@@ -564,6 +573,8 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
             f.document.source == NCI_DICTIONARY_SOURCE,  # a page on the topic first ("What is diabetes?"), the dictionary else
             -named_share(question, f.text, f.document.title),
             not _for_the_patient(question, f),
+            _narrows_the_course(question, f.text),
+            not _patients_page_on_it(question, f),
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
             bool(_SOME_CASES.match(f.text)),  # "If the cough lasts, …" answers for some cases only
@@ -578,6 +589,8 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
         key=lambda f: (
             -named_share(question, f.text, f.document.title),
             not _for_the_patient(question, f),
+            _narrows_the_course(question, f.text),  # "chronic pain" answers for some of those in pain
+            not _patients_page_on_it(question, f),  # not a guideline's staffing of pain programmes
             not title_asks(question, f.document.title),  # a study (or review) that asks this very question
             bool(_only_caveat(question, f.text) or _CONTINUES.match(f.text)),
             bool(treatments) and not mentions(treatments, f.text),
@@ -595,6 +608,26 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
 
 
 _NUMBER_TYPES = (QuestionType.FREQUENCY, QuestionType.DOSE)
+
+# How a condition runs, when a sentence names it so and the question does not: "chronic pain" is the
+# pain of some of those who ask what helps their pain.
+_COURSES = ("chronic", "acute", "subacute", "recurrent", "persistent", "intractable", "refractory")
+
+
+def _narrows_the_course(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence speaks of a course of the condition (``_COURSES``) that the question does not."""
+    names = tuple(n for c in question.conditions for n in concept_names(c) if len(n) > 3)
+    unasked = tuple(c for c in _COURSES if not crude_stems(c) & question.words)
+    if not (names and unasked) or not _course_pattern(unasked, names).search(text):
+        return False
+    return len({c for c in _COURSES if re.search(rf"\b{c}\b", text, re.IGNORECASE)}) < 2  # "acute and chronic sinusitis": all of it
+
+
+@lru_cache(maxsize=64)
+def _course_pattern(courses: tuple[str, ...], names: tuple[str, ...]) -> re.Pattern:
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"\b(?:{'|'.join(courses)})\s+(?:\w+\s+)?(?:{alternatives})\b", re.IGNORECASE)
+
 
 _DOSE_AMOUNT = re.compile(r"\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|g|mL|units?|IU)\b", re.IGNORECASE)
 
