@@ -283,6 +283,16 @@ def test_a_patient_asking_about_a_condition_gets_the_health_page_on_it_before_a_
     assert_citations_sound(aches, corpus)
 
 
+def test_a_drug_named_only_as_what_another_is_compared_with_does_not_answer_for_it(corpus):
+    from evidex.answer.compose import _treatment_only_compared_with
+    from evidex.answer.understand import understand
+
+    naproxen = understand("What are the side effects of naproxen?", corpus.vocabulary, "patient")
+    assert _treatment_only_compared_with(
+        naproxen, "Celecoxib 200 mg per day does not have a worse cardiovascular risk profile than naproxen at up to 1000 mg per day.")
+    assert not _treatment_only_compared_with(naproxen, "Naproxen caused more stomach upset than placebo, and ulcers were rare.")
+
+
 def test_is_a_drug_of_a_kind_is_answered_by_what_the_drug_is(corpus):
     lexapro = corpus.ask("Is lexapro an snri?", audience="patient")
     bottom = lexapro.section("bottom_line").claims[0]

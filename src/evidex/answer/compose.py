@@ -424,6 +424,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return False  # "stress … causes white coat hypertension" does not say what causes high blood pressure
     if _conditions_only_as_examples(question, finding.text):
         return False  # "findings such as abscess, phlegmon … are not contraindications to resection" is about resection
+    if question.question_type is not QuestionType.COMPARISON and _treatment_only_compared_with(question, finding.text):
+        return False  # "Celecoxib … does not have a worse risk profile than naproxen at up to 1000 mg" is no naproxen dose
     if " | " in finding.text and not (question.question_type is QuestionType.DOSE and _DOSE_AMOUNT.search(finding.text)):
         # a table row means what its column headings say, and they are not quoted with it; a dose
         # table's row still holds the doses asked for
@@ -494,6 +496,19 @@ def _conditions_only_as_examples(question: ClinicalQuestion, text: str) -> bool:
     if not phrases or not _EXAMPLES.search(text) or not mentions(phrases, text):
         return False
     return not mentions(phrases, _EXAMPLES.sub(" ", text))
+
+
+# What a sentence compares its subject with: "than naproxen at a dose of up to 1000 mg per day", "compared with placebo".
+_COMPARED_WITH = re.compile(r"\b(?:than|compared (?:with|to)|versus|vs\.?)\s[^.;:,]*", re.IGNORECASE)
+
+
+def _treatment_only_compared_with(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence names the treatment asked about only as what something else is compared with:
+    it is about that something else."""
+    treatments = treatment_phrases(question)
+    if not treatments or not _COMPARED_WITH.search(text) or not mentions(treatments, text):
+        return False
+    return not mentions(treatments, _COMPARED_WITH.sub(" ", text))
 
 
 # A guideline's definition of one of its terms: "Definition of hemodynamic compromise: Systolic blood pressure < 90 mmHg …".
