@@ -406,6 +406,10 @@ def test_these_medicines_of_the_sentence_before_are_out_of_context():
     # "Most people who take these medicines daily …": which medicines is in the sentence before
     assert _OUT_OF_CONTEXT.search("Most people who take these medicines daily find they reduce symptoms.")
     assert not _OUT_OF_CONTEXT.search("Long-term control medicines reduce airway inflammation.")
+    # "This recommendation does not apply to …": which recommendation is in the sentence before
+    assert _OUT_OF_CONTEXT.search("This recommendation does not apply to circumstances in which there are contraindications.")
+    assert _OUT_OF_CONTEXT.search("Such regimens are preferred in older adults.")
+    assert not _OUT_OF_CONTEXT.search("The panel's recommendations apply to adults with asthma.")
 
 
 def test_damaged_source_sentences_are_not_claims(corpus):

@@ -160,7 +160,8 @@ _LOWER_CASE_OPENING = re.compile(r"^[\s*_]*[a-z]{3,}\b(?![-\d])")
 # unless it names what the question is about ("Tramadol …; its use is not recommended").
 _OUT_OF_CONTEXT = re.compile(
     r"\b(?:this|these|such) (?:procedures?|therapy|therapies|treatments?|interventions?|modalit(?:y|ies)|"
-    r"techniques?|programs?|drugs?|medications?|medicines?|agents?)\b|\b(?:its|their) use\b|"
+    r"techniques?|programs?|drugs?|medications?|medicines?|agents?|recommendations?|regimens?|approach(?:es)?|"
+    r"strateg(?:y|ies))\b|\b(?:its|their) use\b|"
     # a pronoun subject after a connective: "However, it is caused by calcium phosphate" ("it" is pseudogout,
     # named in the sentence before); "However, it is a medical emergency if seizures last …" names what it is about
     r"^(?:however|but|also|still|yet|instead|thus|therefore|in addition|in fact|so|as a result|for example|"
