@@ -293,6 +293,20 @@ def test_a_drug_named_only_as_what_another_is_compared_with_does_not_answer_for_
     assert not _treatment_only_compared_with(naproxen, "Naproxen caused more stomach upset than placebo, and ulcers were rare.")
 
 
+def test_a_sentence_that_leaves_out_what_was_asked_about_does_not_answer_for_it(corpus):
+    from evidex.answer.compose import _focus_only_excluded
+    from evidex.answer.understand import understand
+
+    breastfeeding = understand("What helps tiredness while breastfeeding?", corpus.vocabulary, "patient")
+    assert _focus_only_excluded(
+        breastfeeding, "For patients with mild MDD who are not pregnant or breastfeeding, the Work Group suggests St. John's wort.")
+    assert not _focus_only_excluded(
+        breastfeeding, "For pregnant or breastfeeding women with mild MDD, the Work Group recommends psychotherapy.")
+    # a recommendation against is still about what it names
+    colds = understand("Do antibiotics help a cold?", corpus.vocabulary, "patient")
+    assert not _focus_only_excluded(colds, "Antibiotics should not be used for colds.")
+
+
 def test_is_a_drug_of_a_kind_is_answered_by_what_the_drug_is(corpus):
     lexapro = corpus.ask("Is lexapro an snri?", audience="patient")
     bottom = lexapro.section("bottom_line").claims[0]

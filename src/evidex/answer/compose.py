@@ -424,6 +424,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return False  # "stress … causes white coat hypertension" does not say what causes high blood pressure
     if _conditions_only_as_examples(question, finding.text):
         return False  # "findings such as abscess, phlegmon … are not contraindications to resection" is about resection
+    if _focus_only_excluded(question, finding.text):
+        return False  # "For patients … who are not pregnant or breastfeeding, …" says nothing for a breastfeeding mother
     if question.question_type is not QuestionType.COMPARISON and _treatment_only_compared_with(question, finding.text):
         return False  # "Celecoxib … does not have a worse risk profile than naproxen at up to 1000 mg" is no naproxen dose
     if " | " in finding.text and not (question.question_type is QuestionType.DOSE and _DOSE_AMOUNT.search(finding.text)):
@@ -496,6 +498,19 @@ def _conditions_only_as_examples(question: ClinicalQuestion, text: str) -> bool:
     if not phrases or not _EXAMPLES.search(text) or not mentions(phrases, text):
         return False
     return not mentions(phrases, _EXAMPLES.sub(" ", text))
+
+
+# Those a sentence leaves out, to the end of the clause: "who are not pregnant or breastfeeding", "without diabetes".
+_EXCLUDED = re.compile(
+    r"\b(?:who (?:are|were|do|did|have|had) not|without|excluding|except(?: for)?|other than)\b[^.;:,()]*", re.IGNORECASE)
+
+
+def _focus_only_excluded(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence names what was asked about only among those it leaves out: it speaks of others."""
+    phrases = [p for alternatives in question.focus_phrases for p in alternatives]
+    if not phrases or not _EXCLUDED.search(text) or not mentions(phrases, text):
+        return False
+    return not mentions(phrases, _EXCLUDED.sub(" ", text))
 
 
 # What a sentence compares its subject with: "than naproxen at a dose of up to 1000 mg per day", "compared with placebo".
