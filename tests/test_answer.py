@@ -412,6 +412,10 @@ def test_a_list_item_or_examples_cut_from_their_lead_in_are_not_claims():
     assert _FRAGMENT.search("Examples include a major accident, war, assault, or a natural disaster.")
     assert not _FRAGMENT.search("Recommendations are graded by the strength of the evidence.")
     assert not _FRAGMENT.search("Examples of NSAIDs are ibuprofen and naproxen.")
+    # a condition that only points back: "If you do, …" (have group B strep, said in the sentence before)
+    assert _FRAGMENT.search("If you do, I.V. antibiotics during labor can save your baby's life.")
+    assert _FRAGMENT.search("If not, the infection may spread to the blood.")
+    assert not _FRAGMENT.search("If you have diabetes, check your feet every day.")
 
 
 def test_these_medicines_of_the_sentence_before_are_out_of_context():

@@ -130,6 +130,8 @@ _FRAGMENT = re.compile(
     # a condition stated elsewhere: "If administered: 100 mmol sodium bicarbonate …" (administer what, and when?)
     r"^[\s*_]*(?:If|When|Once|Unless|Where)\s+(?:\w+\s+){0,2}?(?:administered|used|given|started|chosen|needed|"
     r"indicated|prescribed|required|present|applicable|available|tolerated|necessary|so|this|these|it|they)\b|"
+    # a condition that only repeats the sentence before: "If you do, I.V. antibiotics during labor …" (have group B strep)
+    r"^[\s*_]*(?:If|Unless)\s+(?:not|(?:you|they|we|he|she)\s+(?:do|does|did|don't|doesn't|can|cannot|can't|are|aren't|have|haven't))\s*,|"
     # an item of a list of what something depends on: "Whether the cancer has recurred (come back)."
     # (not a sentence whose whether-clause is its subject or is followed by a comma: "Whether you have Rh
     # factor doesn't affect your health.", "Whether they have a mental disorder or not, patients …")
