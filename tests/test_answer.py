@@ -256,6 +256,13 @@ def test_a_condition_named_only_among_examples_of_something_else_does_not_answer
     swelling = understand("Does ibuprofen help with swelling?", corpus.vocabulary, "patient")
     assert not _conditions_only_as_examples(
         swelling, "Anti-inflammatory medications, such as aspirin or ibuprofen, can help to relieve pain and reduce swelling.")
+    # the list ends at a comma outside brackets, and "including" lists parts, not examples
+    pressure = understand("How is high blood pressure treated?", corpus.vocabulary, "clinician")
+    assert not _conditions_only_as_examples(
+        pressure, "In patients with comorbidities such as diabetes, hypertension should be treated with an ACE inhibitor.")
+    diabetes = understand("Which insulin regimen for inpatients with type 2 diabetes?", corpus.vocabulary, "clinician")
+    assert not _conditions_only_as_examples(
+        diabetes, "The Work Group suggests a regimen including basal insulin for patients with type 2 diabetes.")
 
 
 def test_a_bottom_line_does_not_narrow_the_condition_to_a_course_the_question_does_not_name(corpus):
@@ -291,6 +298,10 @@ def test_a_drug_named_only_as_what_another_is_compared_with_does_not_answer_for_
     assert _treatment_only_compared_with(
         naproxen, "Celecoxib 200 mg per day does not have a worse cardiovascular risk profile than naproxen at up to 1000 mg per day.")
     assert not _treatment_only_compared_with(naproxen, "Naproxen caused more stomach upset than placebo, and ulcers were rare.")
+    # a limit, an age or an exception is not a comparison: these are about naproxen itself
+    dose = understand("What is the maximum dose of naproxen?", corpus.vocabulary, "patient")
+    assert not _treatment_only_compared_with(dose, "Do not take more than 660 mg of naproxen in 24 hours.")
+    assert not _treatment_only_compared_with(dose, "Children younger than 12 should not take naproxen.")
 
 
 def test_a_sentence_that_leaves_out_what_was_asked_about_does_not_answer_for_it(corpus):
@@ -924,6 +935,11 @@ def test_a_symptom_named_as_a_drugs_adverse_effect_does_not_say_what_helps_it(co
     assert not any("adverse" in c.text.lower() for c in answer.claims())
     assert "anti-emetics" in answer.section("bottom_line").claims[0].text
     assert_citations_sound(answer, corpus)
+    from evidex.answer.compose import _as_an_effect
+    from evidex.answer.understand import understand
+
+    nausea = understand("What helps nausea?", corpus.vocabulary, "patient")
+    assert not _as_an_effect(nausea, "Nausea can occur in early pregnancy; ginger and small frequent meals can help.")
     # "… dry mouth and vocal hoarseness may also occur" (of an allergy shot) says what to expect, not what helps
     hoarse = corpus.ask("What helps a hoarse voice?", audience="patient")
     bottom = hoarse.section("bottom_line")

@@ -482,10 +482,13 @@ def _longer_name_patterns(longer: tuple[str, ...], names: tuple[str, ...]) -> tu
 
 # A list of examples of something else, to the end of its parenthesis or clause: "findings such as abscess,
 # phlegmon, or recurrent disease", "unless urgent indications exist (e.g., refractory heart failure, …)".
-# The list ends where the sentence goes on with its verb ("NSAIDs such as ibuprofen, can reduce swelling").
+# In brackets the list runs to the closing bracket; elsewhere it ends at a comma or where the sentence goes
+# on with its verb ("NSAIDs such as ibuprofen, can reduce swelling"; "comorbidities such as diabetes,
+# hypertension should be treated …" speaks of hypertension).  "Including" often lists parts, not examples
+# ("a regimen including basal insulin … for patients with type 2 diabetes"), and is not read as a list.
 _EXAMPLES = re.compile(
-    r"\b(?:such as|e\.g\.|for example|for instance|including)(?:(?!,? (?:can|may|might|could|should|will|would|must|is|are|"
-    r"was|were|has|have|had|do|does|did|helps?|causes?|which|that|who|to)\b)[^.;:()])*\)?",
+    r"\((?:e\.g\.|such as)[^)]*\)|\b(?:such as|e\.g\.),?\s(?:(?!(?:can|may|might|could|should|will|would|must|is|are|"
+    r"was|were|has|have|had|do|does|did|helps?|causes?|which|that|who|to)\b)[^.;:(),])*",
     re.IGNORECASE,
 )
 
@@ -502,7 +505,8 @@ def _conditions_only_as_examples(question: ClinicalQuestion, text: str) -> bool:
 
 # Those a sentence leaves out, to the end of the clause: "who are not pregnant or breastfeeding", "without diabetes".
 _EXCLUDED = re.compile(
-    r"\b(?:who (?:are|were|do|did|have|had) not|without|excluding|except(?: for)?|other than)\b[^.;:,()]*", re.IGNORECASE)
+    r"\b(?:who (?:are|were|do|did|have|had) not|without|excluding|except(?: for)?|other than)\b"
+    r"(?:(?!\b(?:if|when|because|unless|until|while)\b)[^.;:,()])*", re.IGNORECASE)
 
 
 def _focus_only_excluded(question: ClinicalQuestion, text: str) -> bool:
@@ -514,7 +518,9 @@ def _focus_only_excluded(question: ClinicalQuestion, text: str) -> bool:
 
 
 # What a sentence compares its subject with: "than naproxen at a dose of up to 1000 mg per day", "compared with placebo".
-_COMPARED_WITH = re.compile(r"\b(?:than|compared (?:with|to)|versus|vs\.?)\s[^.;:,]*", re.IGNORECASE)
+_COMPARED_WITH = re.compile(r"\b(?:(\w+)\s+)?(?:than|compared (?:with|to)|versus|vs\.?)\s[^.;:,]*", re.IGNORECASE)
+# "no more than four grams", "younger than 19", "other than": a limit, an age or an exception, not a comparison
+_NOT_A_COMPARISON = frozenset("no not more less fewer younger older other rather".split())
 
 
 def _treatment_only_compared_with(question: ClinicalQuestion, text: str) -> bool:
@@ -523,7 +529,8 @@ def _treatment_only_compared_with(question: ClinicalQuestion, text: str) -> bool
     treatments = treatment_phrases(question)
     if not treatments or not _COMPARED_WITH.search(text) or not mentions(treatments, text):
         return False
-    return not mentions(treatments, _COMPARED_WITH.sub(" ", text))
+    compared = _COMPARED_WITH.sub(lambda m: m.group() if (m.group(1) or "").lower() in _NOT_A_COMPARISON else " ", text)
+    return compared != text and not mentions(treatments, compared)
 
 
 # A guideline's definition of one of its terms: "Definition of hemodynamic compromise: Systolic blood pressure < 90 mmHg …".
@@ -541,7 +548,7 @@ def _names_by_initials(name: str, text: str) -> bool:
 _EFFECT_OF = (
     r"\b(?:adverse (?:effects?|events?|reactions?)|side[- ]effects?|(?:may|can|could|will|often|commonly) cause|"
     r"causes|caused by|produc(?:e|es|ed|ing)|induc(?:e|es|ed|ing))\b[^.;:]{0,120}?\b(?:%(names)s)\b|"
-    r"\b(?:%(names)s)\b[^.;:]{0,60}?\b(?:may|can|might|could) (?:also )?(?:occur|develop|happen)\b"
+    r"\b(?:%(names)s)\b[^.;:]{0,60}?\b(?:may|can|might|could) also (?:occur|develop|happen)\b"
 )
 
 
@@ -641,7 +648,7 @@ _NUMBER_TYPES = (QuestionType.FREQUENCY, QuestionType.DOSE)
 
 # How a condition runs, when a sentence names it so and the question does not: "chronic pain" is the
 # pain of some of those who ask what helps their pain.
-_COURSES = ("chronic", "acute", "subacute", "recurrent", "persistent", "intractable", "refractory")
+_COURSES = ("chronic", "recurrent", "persistent", "intractable", "refractory")  # not "acute": an attack is what most ask about
 
 
 def _narrows_the_course(question: ClinicalQuestion, text: str) -> bool:
@@ -650,7 +657,8 @@ def _narrows_the_course(question: ClinicalQuestion, text: str) -> bool:
     unasked = tuple(c for c in _COURSES if not crude_stems(c) & question.words)
     if not (names and unasked) or not _course_pattern(unasked, names).search(text):
         return False
-    return len({c for c in _COURSES if re.search(rf"\b{c}\b", text, re.IGNORECASE)}) < 2  # "acute and chronic sinusitis": all of it
+    named = {c for c in (*_COURSES, "acute", "subacute") if re.search(rf"\b{c}\b", text, re.IGNORECASE)}
+    return len(named) < 2  # "acute and chronic sinusitis": all of it
 
 
 @lru_cache(maxsize=64)

@@ -99,9 +99,11 @@ _THIRD_PERSON = frozenset("it this that these those they".split())
 # it describes ("a cold compress", "my cold hands"), names the illness.
 _COUNTING = frozenset("a an my this your his her our their".split())
 # Units of measure, which the abbreviation list also reads as names ("MG" myasthenia gravis, "ML"
-# multiple myeloma's …): after a number or "how many", or before "of", they are amounts.
+# multiple myeloma's …): after a number, or after "how many" when what follows is not what is counted
+# ("how many MG of naproxen", not "how many MG patients"), they are amounts.
 _UNITS = frozenset("mg mgs mcg ug g gm kg ml mls l iu mmol meq cc".split())
 _AMOUNT_WORDS = frozenset("many much few".split())
+_AFTER_AN_AMOUNT = frozenset("of should do does can could would will is are a an per every each daily".split())
 # Words after an illness's everyday name that keep it a name ("my cold lasts", "cold symptoms",
 # "does my cold need antibiotics"); any other word is what it describes ("a cold day", "a cold cloth").
 _AFTER_AN_ILLNESS = frozenset(
@@ -316,9 +318,10 @@ def _is_an_amount(tokens: list[Token], i: int, text: str) -> bool:
     if tokens[i].surface not in _UNITS:
         return False
     before = text[: tokens[i].start].rstrip()
-    after_number = bool(before) and before[-1].isdigit()
-    return after_number or (i > 0 and tokens[i - 1].surface in _AMOUNT_WORDS) or (
-        i + 1 < len(tokens) and tokens[i + 1].surface == "of")
+    if before and before[-1].isdigit():
+        return True
+    counted = i > 0 and tokens[i - 1].surface in _AMOUNT_WORDS
+    return counted and (i + 1 == len(tokens) or tokens[i + 1].surface in _AFTER_AN_AMOUNT)
 
 
 def _longest_at(
