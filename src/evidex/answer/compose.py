@@ -497,10 +497,7 @@ def _conditions_only_as_examples(question: ClinicalQuestion, text: str) -> bool:
     """Whether a sentence names the conditions asked about only among examples of something else: it
     speaks of that something else.  Not applied to drugs: "NSAIDs such as ibuprofen can cause bleeding"
     says what ibuprofen can do, as a member of its class."""
-    phrases = [p for alternatives in question.condition_phrases for p in alternatives]
-    if not phrases or not _EXAMPLES.search(text) or not mentions(phrases, text):
-        return False
-    return not mentions(phrases, _EXAMPLES.sub(" ", text))
+    return _named_only_inside([p for alternatives in question.condition_phrases for p in alternatives], text, _EXAMPLES)
 
 
 # Those a sentence leaves out, to the end of the clause: "who are not pregnant or breastfeeding", "without diabetes".
@@ -511,10 +508,7 @@ _EXCLUDED = re.compile(
 
 def _focus_only_excluded(question: ClinicalQuestion, text: str) -> bool:
     """Whether a sentence names what was asked about only among those it leaves out: it speaks of others."""
-    phrases = [p for alternatives in question.focus_phrases for p in alternatives]
-    if not phrases or not _EXCLUDED.search(text) or not mentions(phrases, text):
-        return False
-    return not mentions(phrases, _EXCLUDED.sub(" ", text))
+    return _named_only_inside([p for alternatives in question.focus_phrases for p in alternatives], text, _EXCLUDED)
 
 
 # What a sentence compares its subject with: "than naproxen at a dose of up to 1000 mg per day", "compared with placebo".
@@ -526,11 +520,21 @@ _NOT_A_COMPARISON = frozenset("no not more less fewer younger older other rather
 def _treatment_only_compared_with(question: ClinicalQuestion, text: str) -> bool:
     """Whether a sentence names the treatment asked about only as what something else is compared with:
     it is about that something else."""
-    treatments = treatment_phrases(question)
-    if not treatments or not _COMPARED_WITH.search(text) or not mentions(treatments, text):
+    return _named_only_inside(treatment_phrases(question), text, _COMPARED_WITH, keep=_a_limit_not_a_comparison)
+
+
+def _a_limit_not_a_comparison(match: re.Match) -> str:
+    """The match itself when it is a limit, an age or an exception ("no more than …"), else a blank."""
+    return match.group() if (match.group(1) or "").lower() in _NOT_A_COMPARISON else " "
+
+
+def _named_only_inside(phrases: list[frozenset[str]], text: str, spans: re.Pattern, keep=None) -> bool:
+    """Whether a sentence names one of ``phrases``, but only inside ``spans`` (a list of examples, those
+    it leaves out, what it compares with); ``keep`` may give a span back (not a comparison after all)."""
+    if not phrases or not spans.search(text) or not mentions(phrases, text):
         return False
-    compared = _COMPARED_WITH.sub(lambda m: m.group() if (m.group(1) or "").lower() in _NOT_A_COMPARISON else " ", text)
-    return compared != text and not mentions(treatments, compared)
+    outside = spans.sub(keep or " ", text)
+    return outside != text and not mentions(phrases, outside)
 
 
 # A guideline's definition of one of its terms: "Definition of hemodynamic compromise: Systolic blood pressure < 90 mmHg …".
@@ -649,16 +653,17 @@ _NUMBER_TYPES = (QuestionType.FREQUENCY, QuestionType.DOSE)
 # How a condition runs, when a sentence names it so and the question does not: "chronic pain" is the
 # pain of some of those who ask what helps their pain.
 _COURSES = ("chronic", "recurrent", "persistent", "intractable", "refractory")  # not "acute": an attack is what most ask about
+_COURSE_STEMS = {course: crude_stems(course) for course in _COURSES}
+_ANY_COURSE = re.compile(r"\b(?:chronic|recurrent|persistent|intractable|refractory|acute|subacute)\b", re.IGNORECASE)
 
 
 def _narrows_the_course(question: ClinicalQuestion, text: str) -> bool:
     """Whether a sentence speaks of a course of the condition (``_COURSES``) that the question does not."""
     names = tuple(n for c in question.conditions for n in concept_names(c) if len(n) > 3)
-    unasked = tuple(c for c in _COURSES if not crude_stems(c) & question.words)
+    unasked = tuple(c for c in _COURSES if not _COURSE_STEMS[c] & question.words)
     if not (names and unasked) or not _course_pattern(unasked, names).search(text):
         return False
-    named = {c for c in (*_COURSES, "acute", "subacute") if re.search(rf"\b{c}\b", text, re.IGNORECASE)}
-    return len(named) < 2  # "acute and chronic sinusitis": all of it
+    return len({m.lower() for m in _ANY_COURSE.findall(text)}) < 2  # "acute and chronic sinusitis": all of it
 
 
 @lru_cache(maxsize=64)
