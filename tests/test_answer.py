@@ -683,6 +683,23 @@ def test_two_sentences_typeset_without_a_space_are_two_sentences():
     assert [text[a:b] for a, b in SentenceSplitter().spans("y", text)][0].endswith("aureus infections.")
 
 
+def test_the_built_in_passages_come_split_as_the_splitter_splits_them(corpus):
+    """A changed splitter or built-in corpus needs scripts/build_builtin_sentences.py run again."""
+    from evidex.answer.appraise import SentenceSplitter, splitter_stamp
+    from evidex.evidence.builtin import ShippedSentences
+
+    shipped = ShippedSentences.load(splitter_stamp())
+    assert shipped is not None, "the shipped sentences are stale: run scripts/build_builtin_sentences.py"
+    texts = [p.text for i, doc in enumerate(corpus.store.iter_documents()) if i % 97 == 0 for p in doc.passages]
+    assert len(texts) > 100
+    splitter = SentenceSplitter()
+    assert [shipped.get(text) for text in texts] == [splitter.split(text) for text in texts]
+    # an edited passage is split afresh, never given another text's spans
+    edited = texts[0] + " An added sentence."
+    assert shipped.get(edited) is None
+    assert SentenceSplitter(shipped=shipped).spans("edited", edited)[-1] == (len(texts[0]) + 1, len(edited))
+
+
 def test_a_sentence_that_goes_on_from_another_is_not_the_bottom_line(corpus):
     # "Other symptoms include …" presupposes the main one, which is said first
     bottom = corpus.ask("How can I tell whether I have polymyalgia rheumatica?", audience="patient").section("bottom_line")

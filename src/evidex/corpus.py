@@ -11,7 +11,7 @@ from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 
-from evidex.answer.appraise import SentenceSplitter
+from evidex.answer.appraise import SentenceSplitter, splitter_stamp
 from evidex.answer.llm import ChatClient
 from evidex.answer.pipeline import Engine
 from evidex.answer.plain import PlainLanguage
@@ -22,7 +22,7 @@ from evidex.answer.understand import (
     QuestionError,
     understand,
 )
-from evidex.evidence.builtin import ShippedVectors, builtin_files, builtin_version
+from evidex.evidence.builtin import ShippedSentences, ShippedVectors, builtin_files, builtin_version
 from evidex.evidence.documents import Document
 from evidex.evidence.ingest import (
     IngestReport,
@@ -259,7 +259,9 @@ class Corpus:
     @cached_property
     def engine(self) -> Engine:
         llm = ChatClient(self.settings.llm) if self.settings.llm.enabled else None
-        return Engine(self.store, self.searcher, PlainLanguage(self.vocabulary), self.settings, SentenceSplitter(), llm)
+        shipped = ShippedSentences.load(splitter_stamp()) if self.settings.builtin_corpus else None
+        return Engine(self.store, self.searcher, PlainLanguage(self.vocabulary), self.settings,
+                      SentenceSplitter(shipped=shipped), llm)
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
         """Hybrid search over passages; see :mod:`evidex.search.retrieve`."""

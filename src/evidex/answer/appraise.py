@@ -10,6 +10,8 @@ recommendation strength, recency); retracted documents never get here.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -33,6 +35,7 @@ from evidex.answer.words import (
     concept_words,
     mentions,
 )
+from evidex.evidence.builtin import ShippedSentences
 from evidex.evidence.documents import Document, EvidenceKind, Passage
 from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE
 from evidex.search.retrieve import SearchHit
@@ -238,35 +241,58 @@ class Finding:
 
 
 class SentenceSplitter:
-    """pysbd sentence spans, cached per passage (splitting costs ~2 ms per abstract section)."""
+    """pysbd sentence spans, cached per passage (splitting costs ~2 ms per abstract section).
 
-    def __init__(self, cache_size: int = 20_000) -> None:
+    The built-in corpus's passages come split (:class:`~evidex.evidence.builtin.ShippedSentences`,
+    made by ``scripts/build_builtin_sentences.py``): splitting the passages a question retrieves
+    took about a fifth of ``ask``."""
+
+    def __init__(self, cache_size: int = 20_000, shipped: ShippedSentences | None = None) -> None:
         self._segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
         self._cache: OrderedDict[str, list[tuple[int, int]]] = OrderedDict()
         self._cache_size = cache_size
+        self._shipped = shipped
 
     def spans(self, key: str, text: str) -> list[tuple[int, int]]:
         cached = self._cache.get(key)
         if cached is None:
-            cached = []
-            for block_start, block in _blocks(text):
-                pieces: list[tuple[int, int]] = []
-                for span in self._segmenter.segment(block):
-                    for start, end in _unspaced(block, span.start, span.end):
-                        start, end = _trim(block, start, end)
-                        if heading := _RUN_IN_HEADING.match(block, start, end):
-                            start = heading.end(1)  # "Other Causes Other causes of …": the heading is not the sentence's
-                        if end <= start:
-                            continue
-                        if pieces and _GENUS.search(block, 0, pieces[-1][1]) and block[start].islower():
-                            pieces[-1] = (pieces[-1][0], end)  # "non-S. | aureus infections": one sentence
-                        else:
-                            pieces.append((start, end))
-                cached.extend((block_start + start, block_start + end) for start, end in pieces)
+            cached = self._shipped.get(text) if self._shipped else None
+            if cached is None:
+                cached = self.split(text)
             self._cache[key] = cached
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return cached
+
+    def split(self, text: str) -> list[tuple[int, int]]:
+        """The sentences of ``text`` as (start, end) offsets, split now."""
+        spans: list[tuple[int, int]] = []
+        for block_start, block in _blocks(text):
+            pieces: list[tuple[int, int]] = []
+            for span in self._segmenter.segment(block):
+                for start, end in _unspaced(block, span.start, span.end):
+                    start, end = _trim(block, start, end)
+                    if heading := _RUN_IN_HEADING.match(block, start, end):
+                        start = heading.end(1)  # "Other Causes Other causes of …": the heading is not the sentence's
+                    if end <= start:
+                        continue
+                    if pieces and _GENUS.search(block, 0, pieces[-1][1]) and block[start].islower():
+                        pieces[-1] = (pieces[-1][0], end)  # "non-S. | aureus infections": one sentence
+                    else:
+                        pieces.append((start, end))
+            spans.extend((block_start + start, block_start + end) for start, end in pieces)
+        return spans
+
+
+def splitter_stamp() -> str:
+    """Names the splitting rules (pysbd's version and the code below that adjusts its spans), so
+    that sentences split by other rules are never used in place of splitting."""
+    digest = hashlib.sha256(f"pysbd {pysbd.__version__}".encode())
+    for part in (SentenceSplitter.split, _unspaced, _blocks, _trim):
+        digest.update(inspect.getsource(part).encode())
+    for pattern in (_UNSPACED_STOP, _RUN_IN_HEADING, _GENUS):
+        digest.update(pattern.pattern.encode())
+    return digest.hexdigest()[:16]
 
 
 # Two sentences an abstract's typesetting ran together ("… harmful to liver health.Study heterogeneity …"):

@@ -99,3 +99,55 @@ def save_shipped_vectors(path: Path, model: str, rows: list[tuple[str, str, str]
         codes=codes,
         scales=scales.astype(np.float32).ravel(),
     )
+
+
+SENTENCES_FILE = "builtin_sentences.npz"
+
+
+def text_fingerprint(text: str) -> bytes:
+    """8 bytes identifying a passage's text, so shipped sentences are used only for the same text."""
+    return hashlib.blake2b(text.encode(), digest_size=8).digest()
+
+
+class ShippedSentences:
+    """The sentence spans of the built-in corpus's passages, split when the package was built.
+
+    Splitting is the slowest part of reading a retrieved passage; the spans are
+    used only for the same text split by the same rules (``stamp``), so an
+    edited passage or a changed splitter splits afresh.
+    """
+
+    def __init__(self, fingerprints: np.ndarray, offsets: np.ndarray, spans: np.ndarray):
+        self.offsets = offsets
+        self.spans = spans
+        self.index = {bytes(fp).ljust(8, b"\0"): i for i, fp in enumerate(fingerprints)}
+
+    @classmethod
+    def load(cls, stamp: str) -> "ShippedSentences | None":
+        path = data_path(SENTENCES_FILE)
+        if not path.is_file():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["stamp"]) != stamp:
+                return None
+            return cls(data["fingerprints"], data["offsets"], data["spans"])
+
+    def get(self, text: str) -> list[tuple[int, int]] | None:
+        """The (start, end) of each sentence of ``text``, or None when it was not shipped."""
+        i = self.index.get(text_fingerprint(text))
+        if i is None:
+            return None
+        return [(int(start), int(end)) for start, end in self.spans[self.offsets[i]:self.offsets[i + 1]]]
+
+
+def save_shipped_sentences(path: Path, stamp: str, split: list[tuple[str, list[tuple[int, int]]]]) -> None:
+    """Write the spans of each (text, spans) pair, under the splitter's ``stamp``."""
+    lengths = [len(spans) for _, spans in split]
+    flat = [pair for _, spans in split for pair in spans]
+    np.savez_compressed(
+        path,
+        stamp=np.array(stamp),
+        fingerprints=np.array([text_fingerprint(text) for text, _ in split], dtype="S8"),
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        spans=np.array(flat, dtype=np.uint32).reshape(-1, 2),
+    )
