@@ -1003,6 +1003,20 @@ def test_contagion_and_duration_are_answered_by_a_sentence_that_states_them(corp
     assert_citations_sound(answer, corpus)
 
 
+def test_how_soon_a_treatment_works_is_answered_by_when_it_takes_effect(corpus):
+    answer = corpus.ask("How soon does treatment for Kawasaki disease work?", audience="patient")
+    assert "improve within 24 hours of treatment" in answer.section("bottom_line").claims[0].text
+    assert_citations_sound(answer, corpus)
+    # a time of something else is no answer: "patients not making expected progress within 6 to 12 weeks
+    # following injury" should have a psychosocial evaluation
+    answer = corpus.ask("How soon can I expect to see relief in swelling?", audience="patient")
+    assert answer.abstained and "how soon or how long" in answer.abstain_reason
+    # nor is the time of one condition's treatment ("treated for bacterial meningitis … relief within
+    # 48-72 hours") how soon antibiotics work for anything else
+    answer = corpus.ask("How long do antibiotics take to work?", audience="patient")
+    assert answer.abstained and "how soon or how long" in answer.abstain_reason
+
+
 @pytest.mark.parametrize("question", ["Is cancer contagious?", "Is vitiligo contagious?", "Is the flu contagious?"])
 def test_spreading_through_the_body_is_not_catching(corpus, question):
     # "the spread of cancer … is called metastasis", "the patches spread", "bird flu has spread to

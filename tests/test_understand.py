@@ -515,6 +515,10 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
         ("Are benzodiazepines habit-forming?", "dependence"),
         ("Can I get addicted to sleeping pills?", "dependence"),
         ("I'm addicted to alcohol, what can help?", None),  # a condition, not a drug's property
+        ("How long until the amoxicillin starts to reduce the pain?", "timing"),
+        ("How long does it usually take for prednisone to kick in?", "timing"),
+        ("How soon can I expect relief from the swelling?", "timing"),
+        ("How soon should I see a doctor for a cough?", None),  # when to get help, not when it works
     ],
 )
 def test_a_property_no_question_type_names_is_read_once(vocabulary, question, aspect):
@@ -535,6 +539,11 @@ def test_a_property_no_question_type_names_is_read_once(vocabulary, question, as
         ("contagion", "From there, it can quickly spread to other organs, including your brain.", False),
         ("contagion", "In some cases, the patches spread.", False),
         ("contagion", "Mono spreads through saliva.", True),
+        ("timing", "Most people feel better within 2 or 3 days of starting antibiotics.", True),
+        ("timing", "Antidepressants may take 4 to 6 weeks to work.", True),
+        ("timing", "Continue the antidepressant at the same dose for at least six months.", False),  # how long to treat
+        ("timing", "Evaluate all sex partners from the preceding 60 days.", False),
+        ("timing", "Duration: typically 5-7 days for prednisolone.", False),
     ],
 )
 def test_a_sentence_states_the_property_asked_for(aspect, sentence, states):

@@ -101,7 +101,7 @@ def question_cues(text: str) -> QuestionCues:
 
 
 # A property of the focus a question asks for that no answer type names: whether it spreads from
-# person to person, whether one can come to depend on it, how long it lasts.  The relevance model
+# person to person, whether one can come to depend on it, how long it lasts, how soon it works.  The relevance model
 # learned answer types from consumer pages, which have no heading for any of them, so a sentence
 # that states the property is looked for.
 _OTHERS = (r"(?:others|other people|another person|people|someone|somebody|my (?:\w+ )?(?:family|partner|husband|wife|"
@@ -122,11 +122,24 @@ _ASPECTS: dict[str, re.Pattern] = {
         r"\bwhen (?:will|does|should) (?:it|this|that|the \w+|my \w+) (?:go away|get better|clear up|heal)\b",
         re.IGNORECASE,
     ),
+    # how soon something takes effect: "how long until the amox works?", "how long does it take to kick in?"
+    # (not "how long should I take antibiotics?": how long to treat; nor "how soon should I see a doctor?")
+    "timing": re.compile(
+        r"\bhow (?:long|soon|quickly|fast) (?:\w+ ){0,8}?(?:work|works|working|kick in|kicks in|take effect|takes effect|"
+        r"start to|starts to|help|helps|reduce|relieve|relief|improve|feel better|get rid|affect)\b|"
+        r"\bhow long (?:does|will|would|do|did|might|could) (?:it|they|\w+) (?:\w+ )?take\b",
+        re.IGNORECASE,
+    ),
 }
 # How long something lasts: "last 2 to 14 days", "within 3 to 5 weeks, the lesions heal"
 _LASTING = r"(?:last|lasts|lasted|lasting|go(?:es)? away|gone|clear(?:s|ed)? up|resolve[sd]?|heal(?:s|ed)?|subside[sd]?|get(?:s)? better|recover\w*)"
 _SPAN = (r"(?:\d+|one|two|three|four|five|six|seven|ten|a few|several)\s*(?:(?:to|-|–|or)\s*(?:\d+|\w+)\s*)?"
          r"(?:hours?|days?|weeks?|months?|years?)")
+_TAKES_EFFECT = (r"(?:to work|working|take effect|takes effect|kicks? in|improv\w*|better|reliev\w*|relief|respon\w*|"
+                 r"resolv\w*|heal\w*|clears? up|go(?:es)? away|subside\w*|wait\w*|after (?:starting|finishing|completing|treatment))")
+# a time after which ("within 2 to 3 days", "may take 4 to 6 weeks"), not how long something is done ("a 12-week programme")
+_WHEN = (rf"(?:(?:within|after|in|take|takes|taking)\s+(?:about |around |up to |at least |as little as |only |the first )?"
+         rf"(?:{_SPAN}|a (?:day|week|month)(?: or two)?)|overnight)")
 _STATES: dict[str, re.Pattern] = {
     # from one person to another, not through the body ("spread to other organs", "nerve impulses")
     "contagion": re.compile(
@@ -141,13 +154,15 @@ _STATES: dict[str, re.Pattern] = {
     ),
     "duration": re.compile(
         rf"\b{_LASTING}\b.{{0,60}}\b{_SPAN}\b|\b{_SPAN}\b.{{0,60}}\b{_LASTING}\b", re.IGNORECASE
-    ),
+    ),    # when it takes effect: "improve within 2 to 3 days", "may take 4 to 6 weeks to work" (not "continue
+    # for at least six months", nor "partners from the preceding 60 days")
+    "timing": re.compile(rf"\b{_TAKES_EFFECT}\b.{{0,60}}\b{_WHEN}\b|\b{_WHEN}\b.{{0,60}}\b{_TAKES_EFFECT}\b", re.IGNORECASE),
 }
 
 
 def asked_aspect(text: str) -> str | None:
     """"contagion" for "is it contagious?", "dependence" for "is it addictive?", "duration" for "how
-    long does it last?", else None."""
+    long does it last?", "timing" for "how soon will it work?", else None."""
     return next((aspect for aspect, pattern in _ASPECTS.items() if pattern.search(text)), None)
 
 

@@ -408,6 +408,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         # the model scores it (it learned no such answer type); "Often, colds and flu cause sore
         # throats" does not say whether a sore throat is caught from one's spouse
         return False
+    if question.aspect == "timing" and document.kind is EvidenceKind.CONSUMER and not page_about(question, document):
+        return False  # "relief within 48-72 hours" of bacterial meningitis is not how soon antibiotics work for strep
     if question.answered_only_by_its_study and (question.treatment_for_nothing_named or not (
             _asks_it(question, document) or question.aspect is not None  # which this sentence states (above)
             or (len(question.focus_phrases) > 1 and finding.names_all))):

@@ -83,9 +83,10 @@ _SUBGROUP_LABEL = re.compile(r"^[^.:]{1,60}(?:=|[<>≤≥])[^.:]{0,20}:")
 # that does not fade"): not a clinician's when a condition's own advice is meant.
 _PATIENT_GROUP_TOPICS = frozenset({"child", "pregnancy"})
 # Words of a sentence that states a property asked about (see asking.asked_aspect)
-ASPECT_TERMS = {"contagion": "contagious spread", "dependence": "addiction dependence abuse", "duration": "how long last"}
+ASPECT_TERMS = {"contagion": "contagious spread", "dependence": "addiction dependence abuse", "duration": "how long last",
+                "timing": "days weeks hours"}
 ASPECT_ASKED = {"contagion": "whether {topic} is contagious", "dependence": "whether {topic} is addictive",
-                "duration": "how long {topic} lasts"}
+                "duration": "how long {topic} lasts", "timing": "how soon or how long, for {topic}"}
 DICTIONARY_ENTRIES = 5  # a dictionary's entries looked up for "what is naproxen?", "what is the diflucan for?"
 USUAL_TREATMENTS = 3  # sentences on how the condition is treated, when the treatment asked about is never mentioned
 _NOT_UNDERSTOOD = (
