@@ -1025,6 +1025,12 @@ def test_spreading_through_the_body_is_not_catching(corpus, question):
     assert not any(w in c.text.lower() for c in answer.claims() for w in ("metastasis", "patches spread", "spread to birds"))
 
 
+def test_contagion_of_a_condition_the_question_does_not_name_is_not_a_drugs_causes(corpus):
+    # "Common causes: prior antibiotic exposure, fastidious organisms" had answered it
+    answer = corpus.ask("Am I still contagious after two days on antibiotics?", audience="patient")
+    assert answer.abstained and "whether the condition (the question names none) is contagious" in answer.abstain_reason
+
+
 def test_a_property_asked_about_is_answered_only_by_a_sentence_that_states_it(corpus):
     # the sources on sore throats say what causes them, never whether one catches them from a spouse
     answer = corpus.ask("Could I have caught my sore throat from my husband?", audience="patient")

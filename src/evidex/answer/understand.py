@@ -85,6 +85,7 @@ _DRUG_TYPES = frozenset({
 # "do you think it's working?", "… that's too much paracetamol?"
 _NOT_A_DIAGNOSIS = (r"(?:contagious|serious|normal|safe|ok|okay|dangerous|curable|bad|working|worth|necessary|enough|"
                     r"too|related|possible|something|nothing|anything|fine|better|worse|helping|infected)\b")
+_SAYS_CONTAGIOUS = re.compile(r"\b(?:non-?)?contagious\b", re.IGNORECASE)
 _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.INTERACTIONS, r"\binteract\w*|\bdrug[- ]drug\b"),
     (QuestionType.DOSE, r"\b(?:dose|doses|dosage|dosing|how much|how many (?:mg|milligrams?|pills?|tablets?|capsules?|"
@@ -568,8 +569,10 @@ def understand(
     question.cues = question_cues(question.text)
     question.aspect = asked_aspect(question.text)
     question.asks_purpose = qtype is QuestionType.USAGE and bool(_PURPOSE.search(question.text))
-    if question.aspect == "contagion" and not question.conditions:
-        question.aspect = None  # "can I give it to my son?" of a drug is not about catching anything
+    if question.aspect == "contagion" and not question.conditions and not _SAYS_CONTAGIOUS.search(text):
+        # "can I give it to my son?" of a drug is not about catching anything; "is it still contagious
+        # after 24 hours of antibiotics?" is, about a condition it does not name
+        question.aspect = None
     question.body_regions = body_regions(" ".join([question.text, *(c.name for c in question.conditions)]))
     question.must_mention = _topic(question)
     modifier_text = " ".join(matched for _, matched in question.modifiers).lower()
