@@ -114,6 +114,8 @@ def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(voc
         ("What is the usual dose of amoxicillin for an ear infection?", "dose"),
         ("How many mg of melatonin should I take?", "dose"),
         ("What are the side effects of metformin?", "side_effects"),
+        ("I had a reaction to penicillin, what should I do?", "side_effects"),
+        ("Is it normal for a bug bite reaction to become red after a week?", "general"),  # an infinitive, not what it reacts to
         ("Can lisinopril cause a cough?", "side_effects"),
         ("Can I take ibuprofen and paracetamol together?", "interactions"),
         ("Does warfarin interact with vitamin K?", "interactions"),

@@ -102,7 +102,8 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                               r"better than|worse than|safer than|which is (?:better|safer|best)|more effective than|"
                               r"as effective as|or (?:\w+ ){1,3}(?:better|safer)|are they the same)\b"),
     (QuestionType.SIDE_EFFECTS, r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|harms?|harmful|"
-                                r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|reactions? to)\b"),
+                                r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|"
+                                r"reactions? to(?! (?:be|become|get|go|have|turn|start|spread|last|appear|happen|show|occur)\b))\b"),
     (QuestionType.MECHANISM, r"\bhow (?:does|do|did|can) (?:\w+ ){1,5}work\b|\bmechanism\b|\bmode of action\b|"
                              r"\bwhat does (?:\w+ ){1,4}do (?:to|in) the body\b"),
     (QuestionType.INHERITANCE, r"\b(?:inherit\w*|hereditary|heredity|run(?:s)? in (?:the |my |our )?famil\w*|"
