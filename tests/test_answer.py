@@ -700,6 +700,16 @@ def test_the_built_in_passages_come_split_as_the_splitter_splits_them(corpus):
     assert SentenceSplitter(shipped=shipped).spans("edited", edited)[-1] == (len(texts[0]) + 1, len(edited))
 
 
+@pytest.mark.parametrize("question", [
+    "What is the outlook for a patient with HER2-negative ductal breast carcinoma?",
+    "How is the prognosis of a case of lobular breast carcinoma?",
+])
+def test_a_question_on_the_outlook_gets_a_sentence_on_the_outlook(corpus, question):
+    # not "The treatment of breast cancer depends partly on the stage", nor "Stage I is divided into stages IA and IB"
+    bottom = corpus.ask(question).section("bottom_line")
+    assert bottom.claims[0].text.startswith("The prognosis (chance of recovery) and treatment options depend on")
+
+
 def test_a_sentence_that_goes_on_from_another_is_not_the_bottom_line(corpus):
     # "Other symptoms include …" presupposes the main one, which is said first
     bottom = corpus.ask("How can I tell whether I have polymyalgia rheumatica?", audience="patient").section("bottom_line")

@@ -623,6 +623,7 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
             bool(_SOME_CASES.match(f.text)),  # "If the cough lasts, …" answers for some cases only
             named_share(question, "", f.document.title) == 0,
             _section_fit(question, f),
+            not _names_the_kind_asked(question, f.text),  # "The prognosis … depends on" before "The treatment … depends on"
             f.index > 0 and f.document.kind is not EvidenceKind.GUIDELINE,  # a guideline's section does not open with its answer
             _source_rank(question, f),
             -f.relevance,
@@ -651,6 +652,26 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
 
 
 _NUMBER_TYPES = (QuestionType.FREQUENCY, QuestionType.DOSE)
+
+# The words that name a kind of question about a condition: a sentence that uses them speaks of that kind.
+_KIND_ASKED = {
+    QuestionType.PROGNOSIS: r"prognos\w*|outlook|surviv\w*|life expectancy|recover\w*",
+    QuestionType.CAUSE: r"caus\w*|due to|result(?:s|ed)? from",
+    QuestionType.SYMPTOMS: r"symptoms?|signs?",
+    QuestionType.DIAGNOSIS: r"diagnos\w*|tests?|testing",
+    QuestionType.RISK: r"risks?",
+    QuestionType.COMPLICATIONS: r"complications?",
+    QuestionType.INHERITANCE: r"inherit\w*|genes?|genetic\w*",
+    QuestionType.FREQUENCY: r"common|prevalen\w*|incidence|affects?",
+}
+_KIND_ASKED_PATTERNS = {qtype: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for qtype, words in _KIND_ASKED.items()}
+
+
+def _names_the_kind_asked(question: ClinicalQuestion, text: str) -> bool:
+    """Whether a sentence names the kind of question asked ("prognosis" for a question on the outlook);
+    True for kinds with no such words."""
+    pattern = _KIND_ASKED_PATTERNS.get(question.question_type)
+    return pattern is None or bool(pattern.search(text))
 
 # How a condition runs, when a sentence names it so and the question does not: "chronic pain" is the
 # pain of some of those who ask what helps their pain.
