@@ -48,7 +48,10 @@ def main() -> None:
         for text in texts:
             split.append((text, splitter.split(text)))
             progress.advance(task)
-    save_shipped_sentences(args.out, splitter_stamp(), split)
+    stamp = splitter_stamp()
+    if not stamp:
+        raise SystemExit("the splitter's source is not readable here, so the spans could not be stamped")
+    save_shipped_sentences(args.out, stamp, split)
     sentences = sum(len(spans) for _, spans in split)
     print(f"{len(split)} passages, {sentences} sentences in {time.perf_counter() - started:.0f} s: {args.out} "
           f"({args.out.stat().st_size / 1e6:.1f} MB)")

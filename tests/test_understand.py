@@ -116,6 +116,7 @@ def test_a_question_in_capitals_is_read_as_a_sentence_with_its_abbreviations(voc
         ("What are the side effects of metformin?", "side_effects"),
         ("I had a reaction to penicillin, what should I do?", "side_effects"),
         ("Is it normal for a bug bite reaction to become red after a week?", "general"),  # an infinitive, not what it reacts to
+        ("How long for a reaction to start after amoxicillin?", "side_effects"),  # a drug is named
         ("Can lisinopril cause a cough?", "side_effects"),
         ("Can I take ibuprofen and paracetamol together?", "interactions"),
         ("Does warfarin interact with vitamin K?", "interactions"),
@@ -522,6 +523,9 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
         ("How long does it usually take for prednisone to kick in?", "timing"),
         ("How soon can I expect relief from the swelling?", "timing"),
         ("How soon should I see a doctor for a cough?", None),  # when to get help, not when it works
+        ("How long do you take antibiotics for pneumonia?", None),  # how long to treat
+        ("How long will I have to take antibiotics to get rid of pneumonia?", None),
+        ("How soon can I go back to work after a hernia operation?", None),
     ],
 )
 def test_a_property_no_question_type_names_is_read_once(vocabulary, question, aspect):
@@ -547,6 +551,10 @@ def test_a_property_no_question_type_names_is_read_once(vocabulary, question, as
         ("timing", "Continue the antidepressant at the same dose for at least six months.", False),  # how long to treat
         ("timing", "Evaluate all sex partners from the preceding 60 days.", False),
         ("timing", "Duration: typically 5-7 days for prednisolone.", False),
+        ("timing", "In most patients, the pain usually clears up in a few weeks or months.", False),  # untreated course
+        ("timing", "With antibiotics, the rash usually goes away within 2 weeks.", True),
+        ("timing", "Without treatment, symptoms improve within 2 weeks.", False),
+        ("timing", "Call your health care provider if it happens several times in a week.", False),  # "health"
     ],
 )
 def test_a_sentence_states_the_property_asked_for(aspect, sentence, states):

@@ -288,7 +288,7 @@ def splitter_stamp() -> str:
     """Names the splitting rules (pysbd's version and the code below that adjusts its spans), so
     that sentences split by other rules are never used in place of splitting."""
     digest = hashlib.sha256(f"pysbd {pysbd.__version__}".encode())
-    for part in (SentenceSplitter.split, _unspaced, _blocks, _trim):
+    for part in (SentenceSplitter.__init__, SentenceSplitter.split, _unspaced, _blocks, _trim):
         try:
             digest.update(inspect.getsource(part).encode())
         except (OSError, TypeError):  # installed without its source: split everything afresh

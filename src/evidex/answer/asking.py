@@ -123,23 +123,37 @@ _ASPECTS: dict[str, re.Pattern] = {
         re.IGNORECASE,
     ),
     # how soon something takes effect: "how long until the amox works?", "how long does it take to kick in?"
-    # (not "how long should I take antibiotics?": how long to treat; nor "how soon should I see a doctor?")
+    # (not "how soon should I see a doctor?", nor "how soon can I go back to work?"; see _HOW_LONG_TO_TREAT)
     "timing": re.compile(
-        r"\bhow (?:long|soon|quickly|fast) (?:\w+ ){0,8}?(?:work|works|working|kick in|kicks in|take effect|takes effect|"
-        r"start to|starts to|help|helps|reduce|relieve|relief|improve|feel better|get rid|affect)\b|"
-        r"\bhow long (?:does|will|would|do|did|might|could) (?:it|they|\w+) (?:\w+ )?take\b",
+        r"\bhow (?:long|soon|quickly|fast) (?:\w+ ){0,8}?(?:(?<!back )(?<!return )(?<!returning )(?<!go )(?<!going )(?<!get )to work|"
+        r"(?<!to )(?<!at )(?<!off )(?<!from )(?<!of )works?|start(?:s|ing)? (?:to )?work\w*|working|kicks? in|takes? effect|starts? to (?:help|reduce|ease|improve|clear)|"
+        r"feel better|relief|improve|get rid of)\b",
         re.IGNORECASE,
     ),
 }
+# "how long do I take amoxicillin?", "how long will I have to take antibiotics to get rid of it?": how
+# long to treat, which a dose or a guideline answers, not how soon it works
+_HOW_LONG_TO_TREAT = re.compile(
+    r"\b(?:(?:have|need|got) to (?:take|use|keep|stay|continue)|(?:should|do|must|can) (?:i|you|we|he|she|they) "
+    r"(?:take|use|keep|stay|continue)|keep (?:taking|using)|stay on|continue (?:taking|using))\b",
+    re.IGNORECASE,
+)
 # How long something lasts: "last 2 to 14 days", "within 3 to 5 weeks, the lesions heal"
 _LASTING = r"(?:last|lasts|lasted|lasting|go(?:es)? away|gone|clear(?:s|ed)? up|resolve[sd]?|heal(?:s|ed)?|subside[sd]?|get(?:s)? better|recover\w*)"
 _SPAN = (r"(?:\d+|one|two|three|four|five|six|seven|ten|a few|several)\s*(?:(?:to|-|–|or)\s*(?:\d+|\w+)\s*)?"
          r"(?:hours?|days?|weeks?|months?|years?)")
-_TAKES_EFFECT = (r"(?:to work|working|take effect|takes effect|kicks? in|improv\w*|better|reliev\w*|relief|respon\w*|"
-                 r"resolv\w*|heal\w*|clears? up|go(?:es)? away|subside\w*|wait\w*|after (?:starting|finishing|completing|treatment))")
+# When a treatment takes effect: "improve within 2 to 3 days", "may take 4 to 6 weeks to work".  How a
+# condition runs ("the pain usually clears up in a few weeks") says so only of a treated one.
+_TAKES_EFFECT = r"(?:to work|working|take effect|takes effect|kicks? in|improv\w*|better|reliev\w*|relief|respon\w*)"
+_RESOLVES = r"(?:resolv\w*|heal(?:s|ed|ing)?|clears? up|go(?:es)? away|subside[sd]?)"
+_TREATED = re.compile(r"\b(?:treat\w*|therap\w*|medicines?|medications?|drugs?|antibiotics?|doses?|injections?|pills?|tablets?)\b",
+                      re.IGNORECASE)
+_UNTREATED = re.compile(r"\b(?:without treatment|untreated|on (?:its|their) own|by (?:itself|themselves))\b", re.IGNORECASE)
 # a time after which ("within 2 to 3 days", "may take 4 to 6 weeks"), not how long something is done ("a 12-week programme")
 _WHEN = (rf"(?:(?:within|after|in|take|takes|taking)\s+(?:about |around |up to |at least |as little as |only |the first )?"
          rf"(?:{_SPAN}|a (?:day|week|month)(?: or two)?)|overnight)")
+_TAKES_EFFECT_WHEN = re.compile(rf"\b{_TAKES_EFFECT}\b.{{0,60}}\b{_WHEN}\b|\b{_WHEN}\b.{{0,60}}\b{_TAKES_EFFECT}\b", re.IGNORECASE)
+_RESOLVES_WHEN = re.compile(rf"\b{_RESOLVES}\b.{{0,60}}\b{_WHEN}\b|\b{_WHEN}\b.{{0,60}}\b{_RESOLVES}\b", re.IGNORECASE)
 _STATES: dict[str, re.Pattern] = {
     # from one person to another, not through the body ("spread to other organs", "nerve impulses")
     "contagion": re.compile(
@@ -154,20 +168,22 @@ _STATES: dict[str, re.Pattern] = {
     ),
     "duration": re.compile(
         rf"\b{_LASTING}\b.{{0,60}}\b{_SPAN}\b|\b{_SPAN}\b.{{0,60}}\b{_LASTING}\b", re.IGNORECASE
-    ),    # when it takes effect: "improve within 2 to 3 days", "may take 4 to 6 weeks to work" (not "continue
-    # for at least six months", nor "partners from the preceding 60 days")
-    "timing": re.compile(rf"\b{_TAKES_EFFECT}\b.{{0,60}}\b{_WHEN}\b|\b{_WHEN}\b.{{0,60}}\b{_TAKES_EFFECT}\b", re.IGNORECASE),
+    ),
 }
 
 
 def asked_aspect(text: str) -> str | None:
     """"contagion" for "is it contagious?", "dependence" for "is it addictive?", "duration" for "how
     long does it last?", "timing" for "how soon will it work?", else None."""
-    return next((aspect for aspect, pattern in _ASPECTS.items() if pattern.search(text)), None)
+    aspect = next((aspect for aspect, pattern in _ASPECTS.items() if pattern.search(text)), None)
+    return None if aspect == "timing" and _HOW_LONG_TO_TREAT.search(text) else aspect
 
 
 def states_aspect(aspect: str | None, text: str) -> bool:
     """Whether a sentence states the property ``aspect`` ("… which is highly contagious", "last 2 to 14 days")."""
+    if aspect == "timing":  # not "continue for at least six months", nor "partners from the preceding 60 days"
+        return not _UNTREATED.search(text) and bool(
+            _TAKES_EFFECT_WHEN.search(text) or (_RESOLVES_WHEN.search(text) and _TREATED.search(text)))
     return aspect is not None and bool(_STATES[aspect].search(text))
 
 

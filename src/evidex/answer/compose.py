@@ -653,7 +653,8 @@ def bottom_line(question: ClinicalQuestion, findings: list[Finding]) -> Finding 
 
 _NUMBER_TYPES = (QuestionType.FREQUENCY, QuestionType.DOSE)
 
-# The words that name a kind of question about a condition: a sentence that uses them speaks of that kind.
+# The words that name a kind of question about a condition: a sentence that uses them speaks of that kind
+# (not for how common it is: "common" and "affects" say little).
 _KIND_ASKED = {
     QuestionType.PROGNOSIS: r"prognos\w*|outlook|surviv\w*|life expectancy|recover\w*",
     QuestionType.CAUSE: r"caus\w*|due to|result(?:s|ed)? from",
@@ -662,7 +663,6 @@ _KIND_ASKED = {
     QuestionType.RISK: r"risks?",
     QuestionType.COMPLICATIONS: r"complications?",
     QuestionType.INHERITANCE: r"inherit\w*|genes?|genetic\w*",
-    QuestionType.FREQUENCY: r"common|prevalen\w*|incidence|affects?",
 }
 _KIND_ASKED_PATTERNS = {qtype: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for qtype, words in _KIND_ASKED.items()}
 

@@ -408,7 +408,8 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion) ->
     if question.aspect:
         topic = question.topic
         if question.aspect == "contagion" and not (question.conditions or question.unknown_terms):
-            topic = "the condition (the question names none)"  # "still contagious after 24 hours of antibiotics?"
+            # "still contagious after 24 hours of antibiotics?", "is the chickenpox vaccine contagious?"
+            topic = f"the condition (or {topic})" if question.focus else "the condition (the question names none)"
         asked = ASPECT_ASKED[question.aspect].format(topic=topic)
     where = "Searched for: " + "; ".join(f"“{q}”" for q in searched) + f" across {answer.provenance.corpus_documents:,} documents"
     named = " and ".join(dict.fromkeys([as_typed(c.matched_text) for c in question.focus] + question.unknown_terms))

@@ -85,6 +85,10 @@ _DRUG_TYPES = frozenset({
 # "do you think it's working?", "… that's too much paracetamol?"
 _NOT_A_DIAGNOSIS = (r"(?:contagious|serious|normal|safe|ok|okay|dangerous|curable|bad|working|worth|necessary|enough|"
                     r"too|related|possible|something|nothing|anything|fine|better|worse|helping|infected)\b")
+_REACTION_TO_A_VERB = re.compile(
+    r"reactions? to (?:be|become|get|go|have|turn|start|spread|last|appear|happen|show|occur|fade|subside|heal|wear|"
+    r"develop|disappear|clear|improve|worsen|stay|look|feel)\b", re.IGNORECASE
+)
 _SAYS_CONTAGIOUS = re.compile(r"\b(?:non-?)?contagious\b", re.IGNORECASE)
 _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.INTERACTIONS, r"\binteract\w*|\bdrug[- ]drug\b"),
@@ -102,8 +106,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                               r"better than|worse than|safer than|which is (?:better|safer|best)|more effective than|"
                               r"as effective as|or (?:\w+ ){1,3}(?:better|safer)|are they the same)\b"),
     (QuestionType.SIDE_EFFECTS, r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|harms?|harmful|"
-                                r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|"
-                                r"reactions? to(?! (?:be|become|get|go|have|turn|start|spread|last|appear|happen|show|occur)\b))\b"),
+                                r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|reactions? to)\b"),
     (QuestionType.MECHANISM, r"\bhow (?:does|do|did|can) (?:\w+ ){1,5}work\b|\bmechanism\b|\bmode of action\b|"
                              r"\bwhat does (?:\w+ ){1,4}do (?:to|in) the body\b"),
     (QuestionType.INHERITANCE, r"\b(?:inherit\w*|hereditary|heredity|run(?:s)? in (?:the |my |our )?famil\w*|"
@@ -920,6 +923,8 @@ def _question_type(asking: str, asked: list[Concept], every: list[Concept], unkn
         match = pattern.search(asking)
         if not match:
             continue
+        if qtype is QuestionType.SIDE_EFFECTS and not (drugs or unknown) and _REACTION_TO_A_VERB.match(asking, match.start()):
+            continue  # "for an allergic reaction to become red" asks about a reaction, not what caused it
         if together and qtype not in (QuestionType.COMPARISON, QuestionType.DOSE):
             return QuestionType.INTERACTIONS
         if qtype in (QuestionType.CAUSE, QuestionType.COMPLICATIONS) and _drug_before(drugs, asking, match.start()):

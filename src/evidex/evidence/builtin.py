@@ -106,7 +106,7 @@ SENTENCES_FILE = "builtin_sentences.npz"
 
 def text_fingerprint(text: str) -> bytes:
     """8 bytes identifying a passage's text, so shipped sentences are used only for the same text."""
-    return hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=8).digest()
 
 
 class ShippedSentences:
@@ -125,7 +125,7 @@ class ShippedSentences:
     @classmethod
     def load(cls, stamp: str) -> "ShippedSentences | None":
         path = data_path(SENTENCES_FILE)
-        if not path.is_file():
+        if not stamp or not path.is_file():
             return None
         with np.load(path, allow_pickle=False) as data:
             if str(data["stamp"]) != stamp:
