@@ -526,6 +526,9 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
         ("How long do you take antibiotics for pneumonia?", None),  # how long to treat
         ("How long will I have to take antibiotics to get rid of pneumonia?", None),
         ("How soon can I go back to work after a hernia operation?", None),
+        ("When will the antibiotics start working?", "timing"),
+        ("How many days until amoxicillin works?", "timing"),
+        ("When does my shift start at work?", None),
     ],
 )
 def test_a_property_no_question_type_names_is_read_once(vocabulary, question, aspect):

@@ -127,7 +127,10 @@ _ASPECTS: dict[str, re.Pattern] = {
     "timing": re.compile(
         r"\bhow (?:long|soon|quickly|fast) (?:\w+ ){0,8}?(?:(?<!back )(?<!return )(?<!returning )(?<!go )(?<!going )(?<!get )to work|"
         r"(?<!to )(?<!at )(?<!off )(?<!from )(?<!of )works?|start(?:s|ing)? (?:to )?work\w*|working|kicks? in|takes? effect|starts? to (?:help|reduce|ease|improve|clear)|"
-        r"feel better|relief|improve|get rid of)\b",
+        r"feel better|relief|improve|get rid of)\b|"
+        # "when will the antibiotics start working?", "how many days until amoxicillin works?"
+        r"\bwhen (?:will|does|do|should|would) (?:\w+ ){1,6}?(?:start(?:s)? (?:to )?work\w*|kicks? in|takes? effect)\b|"
+        r"\bhow many (?:hours|days|weeks) (?:until|till|before) (?:\w+ ){0,4}?(?:works?|starts? working|kicks? in|takes? effect)\b",
         re.IGNORECASE,
     ),
 }
