@@ -46,9 +46,14 @@ def builtin_version() -> str:
 VECTORS_FILE = "builtin_vectors.npz"
 
 
+def text_fingerprint(text: str) -> bytes:
+    """8 bytes identifying a text, so shipped vectors and sentences are used only for the same text."""
+    return hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=8).digest()
+
+
 def passage_fingerprint(title: str, text: str) -> bytes:
-    """8 bytes identifying a passage's embedded text, so a shipped vector is used only for the same text."""
-    return hashlib.blake2b(f"{title}\n{text}".encode(), digest_size=8).digest()
+    """The fingerprint of a passage's embedded text (its title and text)."""
+    return text_fingerprint(f"{title}\n{text}")
 
 
 class ShippedVectors:
@@ -102,11 +107,6 @@ def save_shipped_vectors(path: Path, model: str, rows: list[tuple[str, str, str]
 
 
 SENTENCES_FILE = "builtin_sentences.npz"
-
-
-def text_fingerprint(text: str) -> bytes:
-    """8 bytes identifying a passage's text, so shipped sentences are used only for the same text."""
-    return hashlib.blake2b(text.encode(errors="surrogatepass"), digest_size=8).digest()
 
 
 class ShippedSentences:
