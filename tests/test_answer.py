@@ -441,6 +441,17 @@ def test_these_medicines_of_the_sentence_before_are_out_of_context():
     assert not _OUT_OF_CONTEXT.search("The panel's recommendations apply to adults with asthma.")
 
 
+def test_cases_or_people_of_the_sentence_before_are_out_of_context(corpus):
+    from evidex.answer.appraise import _CASES_BEFORE
+
+    assert _CASES_BEFORE.search("In these cases, people have no signs or symptoms of a bacterial infection.")
+    assert _CASES_BEFORE.search("For such patients, a lower dose is recommended.")
+    assert not _CASES_BEFORE.search("In most cases, people with a cold get better in 7 to 10 days.")
+    # which cases (S. maltophilia living on the body without causing infection) is said only in the sentence before
+    answer = corpus.ask("If my symptoms persist more than a week should I take antibiotics?", audience="patient")
+    assert not any(c.text.startswith("In these cases") for c in answer.claims())
+
+
 def test_damaged_source_sentences_are_not_claims(corpus):
     # The guideline summary lost "<110 mg/dL (" to markup stripping: quoted as it stands,
     # the sentence would tell patients the opposite of the recommendation.

@@ -515,6 +515,7 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
         ("Can the cancer spread to my bones?", None),  # through the body
         ("My doctor prescribed amoxicillin for me, can I give it to my son?", None),  # a drug is not caught
         ("Is it still contagious after a day of antibiotics?", "contagion"),  # of a condition it does not name
+        ("Is bronchitis infective to others?", "contagion"),
         ("Is tramadol addictive?", "dependence"),
         ("Are benzodiazepines habit-forming?", "dependence"),
         ("Can I get addicted to sleeping pills?", "dependence"),

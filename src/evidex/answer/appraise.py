@@ -163,6 +163,12 @@ _LOWER_CASE_OPENING = re.compile(r"^[\s*_]*[a-z]{3,}\b(?![-\d])")
 # A sentence whose subject is outside it ("Patients who are unwilling to engage in this therapy
 # should not receive this procedure", "Evidence supports its use") says nothing on its own,
 # unless it names what the question is about ("Tramadol …; its use is not recommended").
+# Cases or people that the sentence before defines: "In these cases, people have no signs or symptoms of
+# a bacterial infection" (which cases?), "For such patients, …".  Naming the topic does not say which.
+_CASES_BEFORE = re.compile(
+    r"\b(?:in|for|among) (?:these|those|such) (?:cases|situations|instances|patients|people|individuals|persons)\b",
+    re.IGNORECASE,
+)
 _OUT_OF_CONTEXT = re.compile(
     r"\b(?:this|these|such) (?:procedures?|therapy|therapies|treatments?|interventions?|modalit(?:y|ies)|"
     r"techniques?|programs?|drugs?|medications?|medicines?|agents?|recommendations?|regimens?|approach(?:es)?|"
@@ -390,6 +396,8 @@ def extract_findings(
             words = concept_words(text)
             if _OUT_OF_CONTEXT.search(text) and not topic.names_a_concept(words):
                 continue  # "this procedure" with nothing to say which: the sentence is not about the question
+            if _CASES_BEFORE.search(text):
+                continue
             if _STUDY_INTERNAL.search(text) and not own_study:
                 continue  # "no differences between the two groups" of another study's comparison
             # A table row ("ARB | Alternative to ACEi") has lost its table's heading: it

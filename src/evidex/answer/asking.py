@@ -109,7 +109,7 @@ _OTHERS = (r"(?:others|other people|another person|people|someone|somebody|my (?
            r"coworkers?|colleagues?))")
 _ASPECTS: dict[str, re.Pattern] = {
     "contagion": re.compile(
-        r"\b(?:contagious|catching|infectious (?:to|for)|catch(?:ing)? it|"
+        r"\b(?:contagious|catching|infect(?:ious|ive) (?:to|for)|catch(?:ing)? it|"
         rf"(?:spread|pass|give) (?:\w+ ){{0,3}}?(?:on )?to {_OTHERS}|"  # of a drug, "give it to my son" is not: see understand
         # "could I have gotten strep from my partner?" (not "did I get my asthma from my dad?": inherited)
         rf"(?:catch|caught|get|got|gotten|pick(?:ed)? up) (?:\w+ ){{1,4}}from {_OTHERS})\b",
