@@ -616,3 +616,11 @@ def test_an_agencys_name_does_not_mention_what_it_names(vocabulary):
     words = concept_words("The National Institute of Neurological Disorders and Stroke (NINDS) conducts research relating to headaches.")
     assert not any(phrase <= words for phrase in stroke.focus_phrases[0])
     assert {"cancer", "breast"} <= concept_words("The National Cancer Institute recommends screening for breast cancer.")
+
+
+def test_a_supplement_one_takes_is_what_is_asked_about(vocabulary):
+    # MeSH files probiotics under food, not drugs; taken as pills, they are what the question is about
+    q = understand("Can I take probiotics while breastfeeding?", vocabulary, "patient")
+    assert "Probiotics" in {c.name for c in q.focus}
+    q = understand("Do fish oil supplements help dry eyes?", vocabulary, "patient")
+    assert {"Dietary Supplements", "Fish Oils"} & {c.name for c in q.focus}

@@ -249,7 +249,10 @@ _DRUG_SLOT = re.compile(
 # Tree-number prefixes: C (diseases) and F03 (mental disorders) are conditions;
 # D (drugs), E (therapies, procedures), F04 (psychotherapies) and exercise are interventions.
 _CONDITION_TREES = ("C", "F03", "F01.145", "G07.203.650.283")  # the last: alcohol drinking
-_INTERVENTION_TREES = ("D", "E01", "E02", "E03", "E04", "E05", "E06", "F04", "G11.427.410.698", "I03.350", "N02.421")
+_INTERVENTION_TREES = (
+    "D", "E01", "E02", "E03", "E04", "E05", "E06", "F04", "G11.427.410.698", "I03.350", "N02.421",
+    "G07.203.300.456",  # dietary supplements, probiotics among them: what one takes
+)
 _DRUG_TREES = ("D",)
 # Sugars, lipids, blood proteins: what "lower my cholesterol" asks to change, not a drug to take
 _MEASURED_TREES = ("D09", "D10", "D12.776.124")
