@@ -1072,3 +1072,9 @@ def test_a_property_asked_about_is_answered_only_by_a_sentence_that_states_it(co
     answer = corpus.ask("Could I have caught my sore throat from my husband?", audience="patient")
     assert answer.question_type == "cause"
     assert answer.abstained and "whether" in answer.abstain_reason and "is contagious" in answer.abstain_reason
+
+
+def test_a_question_that_names_only_the_eye_is_not_answered_with_a_retinal_examination(corpus):
+    # what to do with drops in the eyes depends on a condition the question does not say
+    answer = corpus.ask("Should I use the same dropper for both eyes?", audience="patient")
+    assert answer.abstained and not answer.claims()

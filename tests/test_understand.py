@@ -624,3 +624,24 @@ def test_a_supplement_one_takes_is_what_is_asked_about(vocabulary):
     assert "Probiotics" in {c.name for c in q.focus}
     q = understand("Do fish oil supplements help dry eyes?", vocabulary, "patient")
     assert {"Dietary Supplements", "Fish Oils"} & {c.name for c in q.focus}
+
+
+def test_anxiety_and_grief_are_what_one_seeks_help_for(vocabulary):
+    # MeSH files anxiety among emotions, not disorders; "does exercise help anxiety?" asks about both
+    q = understand("Does exercise help anxiety?", vocabulary, "patient")
+    assert {"Exercise", "Anxiety"} <= {c.name for c in q.focus}
+
+
+@pytest.mark.parametrize(
+    ("question", "only_a_part"),
+    [
+        ("Do I need to put drops in both eyes or just the one that is bothering me?", True),
+        ("How soon after finishing the treatment can I have sex again?", True),
+        ("What is the GI tract?", False),  # a definition is still answered by what it is
+        ("Do eye drops help pink eye?", False),
+    ],
+)
+def test_a_question_that_names_only_a_part_of_the_body_needs_its_own_study(vocabulary, question, only_a_part):
+    q = understand(question, vocabulary, "patient")
+    assert q.names_only_a_part is only_a_part
+    assert not only_a_part or q.answered_only_by_its_study

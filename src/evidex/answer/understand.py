@@ -248,7 +248,10 @@ _DRUG_SLOT = re.compile(
 
 # Tree-number prefixes: C (diseases) and F03 (mental disorders) are conditions;
 # D (drugs), E (therapies, procedures), F04 (psychotherapies) and exercise are interventions.
-_CONDITION_TREES = ("C", "F03", "F01.145", "G07.203.650.283")  # the last: alcohol drinking
+_CONDITION_TREES = (
+    "C", "F03", "F01.145", "G07.203.650.283",  # the last: alcohol drinking
+    "F01.470.132", "F01.470.142", "F01.470.315", "F02.830.900",  # anxiety, grief, distress, stress: what one seeks help for
+)
 _INTERVENTION_TREES = (
     "D", "E01", "E02", "E03", "E04", "E05", "E06", "F04", "G11.427.410.698", "I03.350", "N02.421",
     "G07.203.300.456",  # dietary supplements, probiotics among them: what one takes
@@ -445,12 +448,21 @@ class ClinicalQuestion:
         )
 
     @property
+    def names_only_a_part(self) -> bool:
+        """Whether nothing the question names is a condition, drug, test or procedure: only a part of
+        the body, a bodily function or a place ("do I put drops in both eyes?", "how soon can I have
+        sex again?", "should you extract third molars?").  What it asks of the eye depends on a
+        condition it does not say; "what is the GI tract?" is still answered by what it is."""
+        return (bool(self.focus) and not self.unknown_terms and self.question_type is not QuestionType.DEFINITION
+                and all(_kind(c) == "other" for c in self.focus))
+
+    @property
     def answered_only_by_its_study(self) -> bool:
         """Whether only a study or review that asks this very question (or, of several things asked
         about, a sentence that names them all) may answer it: it is :attr:`unread`, or
-        :attr:`treatment_for_nothing_named`, or it asks only for a property ("is Zoloft
-        addictive?"), which only a sentence stating it answers."""
-        return (self.unread or self.treatment_for_nothing_named
+        :attr:`treatment_for_nothing_named`, or it :attr:`names_only_a_part`, or it asks only for
+        a property ("is Zoloft addictive?"), which only a sentence stating it answers."""
+        return (self.unread or self.treatment_for_nothing_named or self.names_only_a_part
                 or (self.aspect is not None and self.question_type is QuestionType.GENERAL))
 
     @property
