@@ -166,7 +166,11 @@ def test_a_drug_the_patient_takes_joins_the_focus_of_an_interaction_question(voc
     [("How is chlamdia treated?", "Chlamydia Infections"), ("Can low testerone cause fatigue?", "Testosterone"),
      ("What does colestrol medicine do?", "Cholesterol"),
      ("Is bipolar passed on to children?", "Bipolar Disorder"), ("Can herpes make it hurt to pee?", "Herpes Simplex"),
-     ("Which inhaler suits an asthmatic child?", "Asthma")],
+     ("Which inhaler suits an asthmatic child?", "Asthma"),
+     # a possessive written without its apostrophe, and misspelt
+     ("What is sjorens syndrome?", "Sjogren's Syndrome"),
+     # sinus symptoms, which have no descriptor of their own, are those of sinusitis
+     ("Anything for the sinus pain?", "Sinusitis"), ("What helps sinus pressure?", "Sinusitis")],
 )
 def test_misspelt_and_organism_names_find_their_concept(vocabulary, question, focus):
     assert focus in {c.name for c in understand(question, vocabulary).focus}

@@ -655,6 +655,14 @@ class Vocabulary:
         surface = fold(word)
         if len(surface) < 6 or not surface.isalpha() or self.is_known_word(surface):
             return None
+        corrected = self._nearest_word(surface)
+        if corrected is None and surface.endswith("s"):
+            # an eponym's possessive without its apostrophe: "sjorens" syndrome is Sjogren's
+            corrected = self._nearest_word(surface[:-1]) if len(surface) > 6 else None
+        return corrected
+
+    def _nearest_word(self, surface: str) -> str | None:
+        """:meth:`correct_spelling` of a folded, unknown word."""
         limit = 1 if len(surface) < 8 else 2
         matches = process.extract(
             surface, self._spelling_targets, scorer=OSA.distance, score_cutoff=limit, limit=None
