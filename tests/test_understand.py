@@ -649,3 +649,20 @@ def test_a_question_that_names_only_a_part_of_the_body_needs_its_own_study(vocab
     q = understand(question, vocabulary, "patient")
     assert q.names_only_a_part is only_a_part
     assert not only_a_part or q.answered_only_by_its_study
+
+
+@pytest.mark.parametrize(
+    ("question", "qtype"),
+    [
+        # another drug taken "when taking" the first is an interaction, as "while taking" is
+        ("When taking the antibiotics can I still take Advil for the headache?", "interactions"),
+        # which of two is "best" compares them
+        ("Would Aleve or Tylenol be best for the pain?", "comparison"),
+        # what to take for symptoms asks what helps them, not what they are
+        ("Is there anything I could take to help with the flu-like symptoms?", "treatment"),
+        ("What can I take for my cold symptoms?", "treatment"),
+        ("What symptoms do you get with the flu?", "symptoms"),
+    ],
+)
+def test_everyday_ways_of_asking_about_two_drugs_or_about_symptoms(vocabulary, question, qtype):
+    assert understand(question, vocabulary, "patient").question_type == qtype

@@ -104,7 +104,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|comparison|difference between|differ from|"
                               r"(?:the )?same (?:thing |drug |medicine )?as|"
                               r"better than|worse than|safer than|which is (?:better|safer|best)|more effective than|"
-                              r"as effective as|or (?:\w+ ){1,3}(?:better|safer)|are they the same)\b"),
+                              r"as effective as|or (?:\w+ ){1,3}(?:better|safer|best)|are they the same)\b"),
     (QuestionType.SIDE_EFFECTS, r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|harms?|harmful|"
                                 r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|reactions? to)\b"),
     (QuestionType.MECHANISM, r"\bhow (?:does|do|did|can) (?:\w+ ){1,5}work\b|\bmechanism\b|\bmode of action\b|"
@@ -126,6 +126,9 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                          r"(?:my|his|her|their|your|our|a) (?:\w+ )?(?:husband|wife|spouse|partner|boyfriend|girlfriend|child|"
                          r"children|son|daughter|baby|kids?|mother|mom|mum|father|dad|brother|sister|friend|family|roommate|"
                          r"grandson|granddaughter|grandchild|coworker|colleague|classmate))\b"),
+    # "anything I could take to help with the flu-like symptoms?" asks what helps them, not what they are
+    (QuestionType.TREATMENT, r"\b(?:take|use|try|do|give|apply)\b[^.?;]{0,25}\b(?:for|with|ease|relieve|treat|manage)\b"
+                             r"[^.?;]{0,20}\bsymptoms?\b"),
     # "how can I tell whether I have the flu?" asks how to recognise it: its signs, not the tests doctors run
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
                             r"how (?:do|can|would|will|could) (?:i|you|we|one|someone|a person) (?:know|tell|recogni[sz]e)|"
@@ -193,7 +196,7 @@ _LOW_OR_HIGH = re.compile(r"\b(?:low|high|lack of|deficien\w*|too much|too littl
 # Taking two drugs together ("take zyrtec with hydroxyzine", "mix alcohol and tylenol").
 _TOGETHER = re.compile(
     r"\b(?:take|taking|took|use|using|mix\w*|combin\w*|give|giving|on)\b.{0,60}\b(?:with|and|together|alongside|plus)\b|"
-    r"\btogether\b|\bat the same time\b|\bwhile (?:on|taking)\b",
+    r"\btogether\b|\bat the same time\b|\b(?:while|whilst|when) (?:on|taking|using)\b",
     re.IGNORECASE,
 )
 
