@@ -1078,12 +1078,3 @@ def test_a_question_that_names_only_the_eye_is_not_answered_with_a_retinal_exami
     # what to do with drops in the eyes depends on a condition the question does not say
     answer = corpus.ask("Should I use the same dropper for both eyes?", audience="patient")
     assert answer.abstained and not answer.claims()
-
-
-def test_whether_a_named_drug_treats_a_condition_is_answered_by_what_the_drug_is_used_for(corpus):
-    answer = corpus.ask("Does Lexapro treat anxiety?", audience="patient")
-    bottom = answer.section("bottom_line")
-    assert bottom and bottom.claims and "used to treat depression and certain anxiety" in bottom.claims[0].text
-    # a question for something other than the drug named is not answered by what that drug is for
-    answer = corpus.ask("Is there anything other than Zofran that can be used for nausea?", audience="patient")
-    assert not any(c.text.startswith("Zofran:") for c in answer.claims())

@@ -666,18 +666,3 @@ def test_a_question_that_names_only_a_part_of_the_body_needs_its_own_study(vocab
 )
 def test_everyday_ways_of_asking_about_two_drugs_or_about_symptoms(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype
-
-
-@pytest.mark.parametrize(
-    ("question", "treats", "another"),
-    [
-        ("Does Lexapro treat anxiety?", True, False),
-        ("Will Lexapro help with both anxiety and depression?", True, False),
-        ("Is there anything other than Zofran that can be used for nausea?", False, True),
-        ("Is there an alternative to Meclizine?", False, True),
-        ("What is Lexapro used for?", False, False),
-    ],
-)
-def test_asking_whether_a_drug_treats_a_condition_or_for_another(vocabulary, question, treats, another):
-    q = understand(question, vocabulary, "patient")
-    assert q.asks_whether_it_treats is treats and q.asks_for_another is another

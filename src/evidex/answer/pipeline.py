@@ -281,13 +281,11 @@ class Engine:
         searches = [(query, k, answers) for query, k in queries]
         if question.audience == "patient":
             searches.append((text, 10, replace(answers, audience="consumer")))
-        looks_up = (question.asks_what_it_is or question.asks_whether_it_treats) and bool(question.focus) \
-            and NCI_DICTIONARY_SOURCE not in filters.exclude_sources \
+        looks_up = question.asks_what_it_is and bool(question.focus) and NCI_DICTIONARY_SOURCE not in filters.exclude_sources \
             and (not filters.sources or NCI_DICTIONARY_SOURCE in filters.sources)
         if looks_up:
             dictionary = replace(filters, sources=[NCI_DICTIONARY_SOURCE])
-            looked_up = question.interventions if question.asks_whether_it_treats else question.focus  # the drug's entry
-            names = dict.fromkeys(name for c in looked_up for name in (c.matched_text, c.name))  # "Tylenol", "Acetaminophen"
+            names = dict.fromkeys(name for c in question.focus for name in (c.matched_text, c.name))  # "Tylenol", "Acetaminophen"
             searches.append((" ".join(names), DICTIONARY_ENTRIES, dictionary))
         hits = _merge([self.searcher.search(query, query_filters, top_k=k).hits for query, k, query_filters in searches])
         if looks_up:

@@ -479,13 +479,9 @@ def _names_the_focus(question: ClinicalQuestion, term: str) -> bool:
     """Whether a dictionary's term is the focus under the name the question used or its preferred
     name ("Diflucan" → fluconazole), not another of its synonyms ("carcinoma" is not what "cancer"
     asks) nor a name that shares its first letters ("Reflexology" is not "reflex")."""
-    if question.asks_whether_it_treats:
-        asked = [c for c in question.interventions if c in question.focus]  # "does Lexapro treat anxiety?": Lexapro's entry
-    elif question.defined or len(question.focus_phrases) != 1 or not question.focus:
+    if question.defined or len(question.focus_phrases) != 1 or not question.focus:
         return False  # "uncontrolled asthma", "empiric antibiotics", "sjorens syndrome": more than the entry's term
-    else:
-        asked = question.focus[:1]
-    names = {form for c in asked for form in _name_forms(c.matched_text) | _name_forms(c.name)}
+    names = _name_forms(question.focus[0].matched_text) | _name_forms(question.focus[0].name)
     return bool((_name_forms(term) | _name_forms(_without_salt(_plain_name(term)))) & names)
 
 

@@ -387,8 +387,6 @@ class ClinicalQuestion:
     # It asks what the focus is for ("what is the diflucan for?", "what does lidocaine do?"), not
     # whether or how to take it ("should I take antibiotics?", "when should I take Prozac?").
     asks_purpose: bool = False
-    # It asks for something other than a treatment it names ("anything other than Zofran for nausea?").
-    asks_for_another: bool = False
     # Of "is Lexapro an SNRI?" or "is Augmentin the same as amoxicillin?", the words naming the kind
     # or the other thing ("snri"): the focus is the thing asked of, and what it is answers.
     kind_asked: str | None = None
@@ -406,13 +404,6 @@ class ClinicalQuestion:
         return self.question_type in (QuestionType.DEFINITION, QuestionType.MECHANISM) or (
             self.question_type is QuestionType.USAGE and self.asks_purpose
         )
-
-    @property
-    def asks_whether_it_treats(self) -> bool:
-        """Whether it asks if a named drug treats a named condition ("does Lexapro treat anxiety?",
-        "will Lexapro help with anxiety and depression?"): what the drug is used for answers it."""
-        return (self.yes_no and self.question_type in (QuestionType.TREATMENT, QuestionType.USAGE) and not self.asks_for_another
-                and any(_is_drug(c) for c in self.interventions) and bool(self.conditions))
 
     @property
     def search_text(self) -> str:
@@ -600,7 +591,6 @@ def understand(
     question.cues = question_cues(question.text)
     question.aspect = asked_aspect(question.text)
     question.asks_purpose = qtype is QuestionType.USAGE and bool(_PURPOSE.search(question.text))
-    question.asks_for_another = bool(_ANOTHER.search(question.text))
     if question.aspect == "contagion" and not question.conditions and not _SAYS_CONTAGIOUS.search(text):
         # "can I give it to my son?" of a drug is not about catching anything; "is it still contagious
         # after 24 hours of antibiotics?" is, about a condition it does not name
@@ -662,12 +652,6 @@ _PURPOSE = re.compile(
     r"\bwhat (?:conditions?|diseases?|illness(?:es)?|problems?|symptoms?)?\s*(?:does|do|did|is|are|can) (?:\w+ ){1,3}"
     r"(?:do|treat|used (?:to treat|for)|prescribed for|given for)\s*[?.!]*$|\bwhat (?:is|are) (?:\w+ ){1,3}used (?:for|to)\b|"
     r"\b(?:is|was|are|were) (?:it |they |\w+ )?(?:only|just|mainly|specifically|specially|also) for\b",
-    re.IGNORECASE,
-)
-# "anything other than Zofran for nausea?", "an alternative to Meclizine", "instead of Sudafed": not the one named.
-_ANOTHER = re.compile(
-    r"\b(?:other th[ae]n|instead of|rather than|alternatives? (?:to|for)|aside from|apart from|besides|"
-    r"(?:another|other|different) (?:\w+ )?(?:medications?|medicines?|meds?|drugs?|antibiotics?|options?))\b",
     re.IGNORECASE,
 )
 # Words of a request for a definition, never part of what is to be defined.
