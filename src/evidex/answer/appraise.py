@@ -181,12 +181,7 @@ _OUT_OF_CONTEXT = re.compile(
     r"sometimes|often|usually|occasionally|rarely|typically|generally|normally|in most cases|at times),?\s+"
     r"(?:it|this|these|they|that)\b|"
     # someone named in the sentence before: "He or she may ask how long you've had it" (the doctor)
-    r"^\s*(?:he or she|she or he|he/she|s/he)\b|"
-    # "it" as what one has or passes on: "A screening test during pregnancy can tell if you have it" (group B
-    # strep, not strep throat); or as the subject after an opening clause: "If you are sick or taking
-    # antibiotics, it can multiply" (a yeast); "it is …" is too often "it is important to …" to count
-    r"\b(?:have|has|had|get|gets|got|catch|catches|caught|spread|spreads|pass|passes|carry|carries)\s+it\b|"
-    r"^[^,;.]{3,80},\s*(?:it|they)\s+(?:can|may|might|could|will|usually|often|then)\s+(?!be\b)",
+    r"^\s*(?:he or she|she or he|he/she|s/he)\b",
     re.IGNORECASE,
 )
 # What a study did, not what it found: "64 patients were randomly assigned to …", "22 studies were selected.",

@@ -104,7 +104,7 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
     (QuestionType.COMPARISON, r"\b(?:vs\.?|versus|compared (?:to|with)|comparison|difference between|differ from|"
                               r"(?:the )?same (?:thing |drug |medicine )?as|"
                               r"better than|worse than|safer than|which is (?:better|safer|best)|more effective than|"
-                              r"as effective as|or (?:\w+ ){1,3}(?:better|safer|best)|are they the same)\b"),
+                              r"as effective as|or (?:\w+ ){1,3}(?:better|safer)|are they the same)\b"),
     (QuestionType.SIDE_EFFECTS, r"\b(?:side[- ]?effects?|adverse (?:effects?|events?|reactions?)|harms?|harmful|"
                                 r"dangers?|dangerous|toxic\w*|bad for (?:me|you|my)|reactions? to)\b"),
     (QuestionType.MECHANISM, r"\bhow (?:does|do|did|can) (?:\w+ ){1,5}work\b|\bmechanism\b|\bmode of action\b|"
@@ -126,9 +126,6 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                          r"(?:my|his|her|their|your|our|a) (?:\w+ )?(?:husband|wife|spouse|partner|boyfriend|girlfriend|child|"
                          r"children|son|daughter|baby|kids?|mother|mom|mum|father|dad|brother|sister|friend|family|roommate|"
                          r"grandson|granddaughter|grandchild|coworker|colleague|classmate))\b"),
-    # "anything I could take to help with the flu-like symptoms?" asks what helps them, not what they are
-    (QuestionType.TREATMENT, r"\b(?:take|use|try|do|give|apply)\b[^.?;]{0,25}\b(?:for|with|ease|relieve|treat|manage)\b"
-                             r"[^.?;]{0,20}\bsymptoms?\b"),
     # "how can I tell whether I have the flu?" asks how to recognise it: its signs, not the tests doctors run
     (QuestionType.SYMPTOMS, r"\b(?:symptoms?|signs?|manifestations?|what does (?:\w+ ){1,4}(?:feel|look) like|"
                             r"how (?:do|can|would|will|could) (?:i|you|we|one|someone|a person) (?:know|tell|recogni[sz]e)|"
@@ -264,6 +261,9 @@ _DRUG_TREES = ("D",)
 _MEASURED_TREES = ("D09", "D10", "D12.776.124")
 # Words of a question that asks for an overview of its focus: "are hives serious?"
 _OVERVIEW_WORDS = frozenset({"seriou"})
+# Parts of the body, devices, places, people and services: what a question may name without saying the
+# condition it asks about.  Not life's stages and processes (G: pregnancy, menopause, sleep), which are asked about.
+_PART_TREES = ("A", "E07", "J", "M", "N")
 _TEST_TREES = ("E01",)
 
 
@@ -457,7 +457,7 @@ class ClinicalQuestion:
         sex again?", "should you extract third molars?").  What it asks of the eye depends on a
         condition it does not say; "what is the GI tract?" is still answered by what it is."""
         return (bool(self.focus) and not self.unknown_terms and self.question_type is not QuestionType.DEFINITION
-                and all(_kind(c) == "other" for c in self.focus))
+                and all(_kind(c) == "other" and all(t.startswith(_PART_TREES) for t in c.tree_numbers) for c in self.focus))
 
     @property
     def answered_only_by_its_study(self) -> bool:
