@@ -160,15 +160,15 @@ def _is_heading(text: str) -> bool:
 # ("chills and shaking night sweats … fever above 101 degrees" has lost "If the UTI spreads to the
 # kidneys, symptoms may include"); "mRNA", "pH", "p53" and "n-3" open sentences and are not such words.
 _LOWER_CASE_OPENING = re.compile(r"^[\s*_]*[a-z]{3,}\b(?![-\d])")
-# A sentence whose subject is outside it ("Patients who are unwilling to engage in this therapy
-# should not receive this procedure", "Evidence supports its use") says nothing on its own,
-# unless it names what the question is about ("Tramadol …; its use is not recommended").
 # Cases or people that the sentence before defines: "In these cases, people have no signs or symptoms of
 # a bacterial infection" (which cases?), "For such patients, …".  Naming the topic does not say which.
 _CASES_BEFORE = re.compile(
     r"\b(?:in|for|among) (?:these|those|such) (?:cases|situations|instances|patients|people|individuals|persons)\b",
     re.IGNORECASE,
 )
+# A sentence whose subject is outside it ("Patients who are unwilling to engage in this therapy
+# should not receive this procedure", "Evidence supports its use") says nothing on its own,
+# unless it names what the question is about ("Tramadol …; its use is not recommended").
 _OUT_OF_CONTEXT = re.compile(
     r"\b(?:this|these|such) (?:procedures?|therapy|therapies|treatments?|interventions?|modalit(?:y|ies)|"
     r"techniques?|programs?|drugs?|medications?|medicines?|agents?|recommendations?|regimens?|approach(?:es)?|"

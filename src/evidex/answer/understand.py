@@ -453,9 +453,10 @@ class ClinicalQuestion:
     @property
     def names_only_a_part(self) -> bool:
         """Whether nothing the question names is a condition, drug, test or procedure: only a part of
-        the body, a bodily function or a place ("do I put drops in both eyes?", "how soon can I have
-        sex again?", "should you extract third molars?").  What it asks of the eye depends on a
-        condition it does not say; "what is the GI tract?" is still answered by what it is."""
+        the body, a device, a place or a service (:data:`_PART_TREES`: "do I put drops in both eyes?",
+        "is there an inhaler you can recommend?").  What it asks of the eye depends on a condition it
+        does not say; "what is the GI tract?" is still answered by what it is, and a stage of life or a
+        bodily process ("the symptoms of menopause") is asked about itself."""
         return (bool(self.focus) and not self.unknown_terms and self.question_type is not QuestionType.DEFINITION
                 and all(_kind(c) == "other" and all(t.startswith(_PART_TREES) for t in c.tree_numbers) for c in self.focus))
 
