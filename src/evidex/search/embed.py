@@ -38,6 +38,9 @@ from evidex.search.vocab import sentence_case
 
 DEFAULT_MODEL = "e5-small-q4"
 QUESTION_MODEL = "minilm-l6-onnx-int8"
+# A query is embedded from its first characters only: the engine's time grows with the text
+# (a 10,000-character search took 7 s of a core), and a question is at most 2,000 characters.
+QUERY_CHARS = 2_000
 
 
 def _models_folder() -> Traversable:
@@ -119,7 +122,7 @@ class E5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         """The vector of a question or search, as e5 expects queries (a shouted or all
         lower-case one in :func:`~evidex.search.vocab.sentence_case`).  Read-only: it may be shared."""
-        text = sentence_case(text)
+        text = sentence_case(text[:QUERY_CHARS])
         with self._recent_lock:
             if (vector := self._recent.get(text)) is not None:
                 self._recent.move_to_end(text)
