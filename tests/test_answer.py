@@ -1067,3 +1067,11 @@ def test_a_question_that_names_only_the_eye_is_not_answered_with_a_retinal_exami
     # what to do with drops in the eyes depends on a condition the question does not say
     answer = corpus.ask("Should I use the same dropper for both eyes?", audience="patient")
     assert answer.abstained and not answer.claims()
+
+
+def test_a_question_of_no_known_kind_is_answered_only_by_a_sentence_on_all_it_names(corpus):
+    # what keeps asthma from starting says nothing of ibuprofen for someone with asthma; with no kind
+    # of question to weigh it by, a sentence on one of the two things asked is not an answer
+    answer = corpus.ask("What about ibuprofen and my asthma?", audience="patient")
+    assert answer.question_type == "general"
+    assert answer.abstained

@@ -401,6 +401,12 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     document = finding.document
     if not finding.names_all and finding.relevance < PARTIAL_TOPIC_RELEVANCE:
         return False
+    if (question.question_type is QuestionType.GENERAL and len(question.focus_phrases) > 1
+            and named_share(question, finding.text, document.title) < 1):
+        # of a question of no known kind any kind of answer fits, so the model's score cannot vouch for a
+        # sentence on part of what was asked: "Doctors use skin and blood tests to diagnose allergies"
+        # does not say whether doxycycline is safe with a penicillin allergy
+        return False
     if _DEFINES_A_TERM.match(finding.text) and question.question_type is not QuestionType.DEFINITION:
         return False  # "Definition of Non-Response: Failure to improve (…, fever) after 48-72 hours" says what a term means
     if question.aspect is not None and not states_aspect(question.aspect, finding.text):
