@@ -45,8 +45,11 @@ for script in benchmarks/*.py; do
     smoke "$script" &
 done
 wait
-failed=$(cd "$results" && ls -- *.failed 2>/dev/null | sed 's/\.failed$//' | tr '\n' ' ')
-if [[ -n $failed ]]; then
-    echo "benchmark smoke: failed: $failed"
+shopt -s nullglob
+failed=("$results"/*.failed)
+failed=("${failed[@]##*/}")
+failed=("${failed[@]%.failed}")
+if ((${#failed[@]})); then
+    echo "benchmark smoke: failed: ${failed[*]}"
     exit 1
 fi
