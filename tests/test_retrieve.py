@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from evidex.answer.understand import QuestionError
 from evidex.corpus import Corpus
 from evidex.evidence.documents import EvidenceKind
 from evidex.evidence.store import SearchFilters
@@ -60,9 +61,17 @@ def test_evidence_level_breaks_near_ties(corpus):
     assert result.hits[0].document.kind in (EvidenceKind.GUIDELINE, EvidenceKind.SYSTEMATIC_REVIEW)
 
 
-@pytest.mark.parametrize("query", ['"', 'NEAR(a b', "*", "a OR AND NOT", ":", "))((", "x" * 10_000, "'; DROP TABLE documents; --"])
+@pytest.mark.parametrize("query", ['"', 'NEAR(a b', "*", "a OR AND NOT", ":", "))((", "x" * 2_000, "'; DROP TABLE documents; --"])
 def test_hostile_queries_do_not_fail(corpus, query):
     corpus.search(query, top_k=3)
+    assert corpus.store.count_documents() > 17_000
+
+
+@pytest.mark.parametrize("query, message", [("", "the query is empty"), ("   ", "the query is empty"),
+                                            ("x" * 100_000, "the query is 100,000 characters long; the limit is 2,000")])
+def test_an_empty_or_huge_query_is_a_clear_error(corpus, query, message):
+    with pytest.raises(QuestionError, match=message):
+        corpus.search(query, top_k=3)
     assert corpus.store.count_documents() > 17_000
 
 

@@ -18,6 +18,7 @@ from evidex.answer.plain import PlainLanguage
 from evidex.answer.types import Answer, LiveSearch
 from evidex.answer.understand import (
     Audience,
+    MAX_QUESTION_CHARS,
     ClinicalQuestion,
     QuestionError,
     understand,
@@ -265,6 +266,10 @@ class Corpus:
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
         """Hybrid search over passages; see :mod:`evidex.search.retrieve`."""
+        if not query.strip():
+            raise QuestionError("the query is empty")
+        if len(query) > MAX_QUESTION_CHARS:  # as long as a question may be: the work grows with the text
+            raise QuestionError(f"the query is {len(query):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
         return self.searcher.search(check_text(query, "the query"), filters, top_k)
 
     def ask(
