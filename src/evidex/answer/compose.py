@@ -404,8 +404,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     if (question.question_type is QuestionType.GENERAL and len(question.focus_phrases) > 1
             and named_share(question, finding.text, document.title) < 1):
         # of a question of no known kind any kind of answer fits, so the model's score cannot vouch for a
-        # sentence on part of what was asked: "Doctors use skin and blood tests to diagnose allergies"
-        # does not say whether doxycycline is safe with a penicillin allergy
+        # sentence on part of what was asked: what keeps asthma symptoms from starting says nothing of
+        # "ibuprofen and my asthma"
         return False
     if _DEFINES_A_TERM.match(finding.text) and question.question_type is not QuestionType.DEFINITION:
         return False  # "Definition of Non-Response: Failure to improve (…, fever) after 48-72 hours" says what a term means
