@@ -48,9 +48,9 @@ test: install
 # tests marked slow (kill -9 runs, Ray and PostgreSQL end to end) nor LATEST_SKIPS, to keep CI under
 # 20 minutes.  The price: an answer that a new release of pysbd, pyspellchecker or onnxruntime
 # changes is caught only when the lock is refreshed (test_answer runs on the lock); check-install runs
-# the CLI on the newest versions, but its exit codes are checked on the lock (test_cli); ingest and
-# embedding runs are mostly slow, and their readers are in test_ingest_reader.
-LATEST_SKIPS := test_answer test_cli test_ingest test_embedding_runs
+# the CLI on the newest versions, but its exit codes are checked on the lock (test_cli); embedding
+# runs are slow.
+LATEST_SKIPS := test_answer test_cli test_embedding_runs
 test-latest:
 	scripts/install_chromium.sh
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
