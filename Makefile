@@ -51,13 +51,14 @@ test: install
 # the CLI on the newest versions, but its exit codes are checked on the lock (test_cli); embedding
 # runs are slow.
 LATEST_SKIPS := test_answer test_cli test_embedding_runs
-test-latest:
+# uv, not pip, builds this environment: it resolves the same newest versions in seconds, not minutes.
+test-latest: install
 	scripts/install_chromium.sh
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
-	$(PYTHON) -m venv --clear $(LATEST)
-	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
-	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[$(EXTRAS)]'
-	$(LATEST)/bin/python -m pip list --format freeze > $(LATEST)/versions.txt
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv venv --quiet --clear --python $(PYTHON) $(LATEST)
+	VIRTUAL_ENV=$(LATEST) $(BIN)/uv pip install --quiet --upgrade -e '.[$(EXTRAS)]'
+	VIRTUAL_ENV=$(LATEST) $(BIN)/uv pip freeze > $(LATEST)/versions.txt
 	$(LATEST)/bin/python -m pytest -q -p no:cacheprovider -m "not slow" $(PARALLEL) $(LATEST_SKIPS:%=--ignore=tests/%.py)
 
 # The built wheel in a clean venv with no extras: evidex --help, corpus stats, ask, db upgrade, serve.

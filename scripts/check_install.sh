@@ -24,6 +24,8 @@ diff <(unzip -Z1 "$WHEEL" | grep -v dist-info | sort) \
 echo "== pip install the wheel, no extras, into a clean venv"
 "$PYTHON" -m venv "$WORK/venv"
 "$WORK/venv/bin/python" -m pip install --quiet --upgrade pip
+# As in a venv made by Python 3.12 or later or by uv: no setuptools unless evidex asks for it.
+"$WORK/venv/bin/python" -m pip uninstall --quiet --yes setuptools
 "$WORK/venv/bin/python" -m pip install --quiet "$WHEEL"
 export EVIDEX_DATA_DIR="$WORK/data"
 cd "$WORK"  # nothing from the checkout on the path

@@ -10,10 +10,13 @@ sentence against the source.  Glosses that would add a negation
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 
-import textstat
+with warnings.catch_warnings():  # textstat 0.7.3 imports pkg_resources, which setuptools 81 warns is deprecated
+    warnings.simplefilter("ignore", UserWarning)
+    import textstat
 
 from evidex.answer.appraise import _VERB
 from evidex.answer.compose import PATIENT_GRADE, Draft, warns
