@@ -43,18 +43,18 @@ test: install
 
 # The suite again on the newest versions pyproject.toml allows, so that a new release of a
 # dependency that breaks evidex fails here before it reaches a user.  It runs the test files that
-# meet a dependency at its interface (the web service and page, PostgreSQL and pgvector, Ray,
-# PubMed's XML and HTTP, the embedding engines, the sentence splitter, the LLM client …), not the
-# tests marked slow (kill -9 runs, Ray and PostgreSQL end to end) nor LATEST_SKIPS, to keep CI under
-# 20 minutes.  The price: an answer that a new release of pysbd, pyspellchecker or onnxruntime
-# changes is caught only when the lock is refreshed (test_answer runs on the lock); check-install runs
-# the CLI on the newest versions, but its exit codes are checked on the lock (test_cli); embedding
-# runs are slow.
-LATEST_SKIPS := test_answer test_cli test_embedding_runs
+# meet a dependency at its interface (the web service, PostgreSQL and pgvector, Ray, PubMed's XML
+# and HTTP, the embedding engines, the sentence splitter, the LLM client …), not the tests marked
+# slow (kill -9 runs, Ray and PostgreSQL end to end) nor LATEST_SKIPS, to keep CI under 20 minutes.
+# The price: an answer that a new release of pysbd, pyspellchecker or onnxruntime changes is caught
+# only when the lock is refreshed (test_answer runs on the lock); check-install runs the CLI on the
+# newest versions, but its exit codes are checked on the lock (test_cli); embedding runs are slow;
+# the review workflow's libraries (SQLAlchemy, alembic, argon2) are met by test_api, not test_publish;
+# and the browser tests (test_web) meet Playwright and Chromium, which are tools of the tests, not
+# dependencies of evidex.
+LATEST_SKIPS := test_answer test_cli test_embedding_runs test_publish test_web
 # uv, not pip, builds this environment: it resolves the same newest versions in seconds, not minutes.
 test-latest: install
-	scripts/install_chromium.sh
-	npm ci --prefix tests/browser --no-audit --no-fund --silent
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv venv --quiet --clear --python $(PYTHON) $(LATEST)
 	VIRTUAL_ENV=$(LATEST) $(BIN)/uv pip install --quiet --upgrade -e '.[$(EXTRAS)]'
