@@ -17,8 +17,8 @@ from evidex.answer.pipeline import Engine
 from evidex.answer.plain import PlainLanguage
 from evidex.answer.types import Answer, LiveSearch
 from evidex.answer.understand import (
-    Audience,
     MAX_QUESTION_CHARS,
+    Audience,
     ClinicalQuestion,
     QuestionError,
     understand,
