@@ -326,8 +326,6 @@ def _api_routes(app: FastAPI) -> None:
         wait = svc.search_limiter.retry_after(client_key(request, user))
         if wait:
             raise HTTPException(429, f"too many searches; try again in {wait} s", headers={"Retry-After": str(wait)})
-        if not q.strip():
-            raise HTTPException(400, "the query is empty")
         filters = Filters(since=since, until=until, kinds=kind, sources=source).search_filters()
         try:
             return svc.search(q, filters, top_k)
