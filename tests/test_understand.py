@@ -161,6 +161,41 @@ def test_a_drug_the_patient_takes_joins_the_focus_of_an_interaction_question(voc
     assert len(question.must_mention.anchors) == 2  # a sentence must name both drugs
 
 
+
+@pytest.mark.parametrize("question, focus, allergy", [
+    ("Can I take doxycycline if I am allergic to penicillin?", ["Doxycycline"], "allergic to penicillin"),
+    ("Is it safe to take amoxicillin with a penicillin allergy?", ["Amoxicillin"], "penicillin allergy"),
+    ("I'm allergic to aspirin. Can I take ibuprofen?", ["Ibuprofen"], "allergic to aspirin"),
+])
+def test_a_drug_the_patient_is_allergic_to_describes_the_patient(vocabulary, question, focus, allergy):
+    understood = understand(question, vocabulary, "patient")
+    assert understood.question_type == "contraindications"  # is the drug asked about safe for this patient
+    assert [c.name for c in understood.focus if c.name != "Hypersensitivity"] == focus
+    lines = understood.context.describe()
+    assert any(line.startswith("allergic to: ") for line in lines)
+    assert not any(line.startswith("taking: ") for line in lines)  # allergic to it, not taking it
+    assert [(p.key, m) for p, m in understood.modifiers if p.key == "drug_allergy"] == [
+        ("drug_allergy", next(m for _, m in understood.modifiers if allergy in m))
+    ]
+
+
+@pytest.mark.parametrize("question", ["What are the symptoms of a penicillin allergy?", "Is Zyrtec only for allergies?"])
+def test_an_allergy_asked_about_is_the_topic(vocabulary, question):
+    understood = understand(question, vocabulary, "patient")
+    assert not understood.context.allergies
+    assert not any(p.key == "drug_allergy" for p, _ in understood.modifiers)
+
+
+@pytest.mark.parametrize("question, qtype", [
+    ("Lithium and ibuprofen?", "interactions"),
+    ("Warfarin + vitamin K?", "interactions"),
+    ("Aspirin or ibuprofen?", "general"),  # which of two, not both together
+    ("So sertraline and citalopram are for the same things?", "general"),  # whether they are alike
+    ("Statins and diabetes risk?", "general"),  # a drug and a condition
+])
+def test_two_drugs_named_together_ask_about_their_interaction(vocabulary, question, qtype):
+    assert understand(question, vocabulary, "clinician").question_type == qtype
+
 @pytest.mark.parametrize(
     "question, focus",
     [("How is chlamdia treated?", "Chlamydia Infections"), ("Can low testerone cause fatigue?", "Testosterone"),
@@ -343,6 +378,7 @@ def test_an_abbreviation_ending_a_sentence_still_ends_it(vocabulary):
     ("Claritin and Zyrtec, are they the same?", "comparison"),
     ("What does metformin do?", "usage"),  # what it is for
     ("What does gabapentin do to the body?", "mechanism"),
+    ("Which antibiotic should I take for a urinary tract infection?", "treatment"),  # a choice of treatment
 ])
 def test_question_types_from_everyday_phrasings(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype
@@ -473,6 +509,8 @@ def test_what_would_indicate_a_treatment_or_titrating_down_are_not_signs_or_stop
         ("Which of these are symptoms of diabetes: thirst, weight loss, tiredness?", None),  # the list follows
         ("None of that helps, what else can I do for my back pain?", None),  # asks its own question
         ("My son has tried every drug. None of them helped. What else can he try?", None),  # named before, in it
+        ("Got it, what else could I use?", "what else"),  # else than what was said before
+        ("What else helps besides ibuprofen?", None),
         # these stand alone
         ("What about for my eye redness from a blocked nose?", None),
         ("How about physical therapy for back pain?", None),
@@ -484,6 +522,11 @@ def test_what_would_indicate_a_treatment_or_titrating_down_are_not_signs_or_stop
 )
 def test_a_follow_up_asked_alone_says_what_it_continues(vocabulary, question, continues):
     assert understand(question, vocabulary).continues == continues
+
+
+def test_an_acknowledgement_names_nothing(vocabulary):
+    question = understand("Sounds good, what can I take?", vocabulary, "patient")
+    assert question.focus == []  # not "Sound"
 
 
 def test_a_follow_up_asked_as_one_continues_nothing(vocabulary):

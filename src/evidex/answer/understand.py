@@ -157,6 +157,11 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                          r"(?:\w+ ){1,3}(?:treat|used (?:to treat|for)|prescribed for|given for)\s*[?.!]*$"),
     (QuestionType.TREATMENT, r"\b(?:treat\w*|therap\w*|cure\w*|manag\w*|relie\w*|help\w*|remed\w*|get rid of|"
                              r"what (?:can|should|could) (?:i|we|you) (?:do|take|use|have|try|give)|exercis\w*|medications? for|"
+                             # "what antibiotic can I take?", "which cream should I use on it?"
+                             r"(?:what|which) (?:kinds? of |types? of |sorts? of )?(?:[\w-]+ ){0,2}(?:antibiotics?|medicines?|medications?|meds|"
+                             r"drugs?|pills?|tablets?|creams?|ointments?|lotions?|sprays?|drops|supplements?|vitamins?|remed(?:y|ies)|"
+                             r"treatments?|painkillers?|pain relievers?|inhalers?|exercises?) (?:can|could|should|would|do) "
+                             r"(?:i|we|you|he|she|they) (?:take|use|try|give|do)|"
                              r"medicines? for|drugs? for|surgery|rehabilitat\w*|work(?:s)? (?:best|for)|effective\w*|"
                              r"options?|first[- ]line|interventions?|ease|soothe|improv\w*|reduc\w*|lower\w*|control\w*|"
                              r"(?:keep|get|bring)\b.{0,30}\b(?:down|under control|in check)|"
@@ -313,6 +318,19 @@ MODIFIERS: tuple[PatternSet, ...] = (
     PatternSet("diabetes", "Diabetes", (r"\bdiabet\w+\b",), ("diabetes",)),
     PatternSet("heart_failure", "Heart failure", (r"\bheart\s+failure\b",), ("heart failure",)),
 )
+# An allergy to a drug the patient names ("allergic to penicillin", "my sulfa allergy"): a sentence
+# speaks of it when it names an allergy or hypersensitivity.  Not among MODIFIERS, whose patterns
+# are read in the question: "is Zyrtec only for allergies?" names no allergy of the patient's.
+DRUG_ALLERGY = PatternSet(
+    "drug_allergy", "Drug allergy", (r"\ballerg(?:y|ies|ic)\b", r"\bhypersensitiv\w*\b", r"\banaphyla\w*\b"), ("allergy",)
+)
+# Where the question names what the patient is allergic to: the words after "allergic to" (up to
+# three), or the words before "allergy".
+_ALLERGY_SPAN = re.compile(
+    r"\b(?:allergic|allerg(?:y|ies)|(?:an )?allergic reactions?) to (?:\w[\w-]*\s+){0,2}\w[\w-]*|"
+    r"\b(?:\w[\w-]*\s+){1,2}(?:allerg(?:y|ies)|hypersensitivity)\b|\b\w[\w-]*-allergic\b",
+    re.IGNORECASE,
+)
 _AGE_MODIFIERS = {"child": next(p for p in MODIFIERS if p.key == "child"),
                   "older_adult": next(p for p in MODIFIERS if p.key == "older_adult")}
 OLDER_ADULT_AGE = 65
@@ -326,14 +344,17 @@ class PatientContext:
     sex: str | None = None
     conditions: tuple[str, ...] = ()  # history and other conditions (MeSH names)
     medications: tuple[str, ...] = ()  # drugs the patient takes that the question is not about
+    allergies: tuple[str, ...] = ()  # drugs the patient is allergic to (not taking them)
     phrases: tuple[str, ...] = ()  # the asker's words for each, as typed
 
     def describe(self) -> list[str]:
-        """Short lines for the reader: "age 70", "history: Alcohol Drinking", "taking: Cetirizine"."""
+        """Short lines for the reader: "age 70", "history: Alcohol Drinking", "taking: Cetirizine",
+        "allergic to: Penicillins"."""
         lines = [f"age {self.age}"] if self.age is not None else []
         lines += [self.sex] if self.sex else []
         lines += [f"history: {', '.join(self.conditions)}"] if self.conditions else []
         lines += [f"taking: {', '.join(self.medications)}"] if self.medications else []
+        lines += [f"allergic to: {', '.join(self.allergies)}"] if self.allergies else []
         return lines
 
 
@@ -517,6 +538,8 @@ def understand(
     background = _background_spans(text, asked)
     # "side effects" or "symptoms" say what is asked, not about what: not concepts of the question
     cue_spans = [m.span() for m in _ASKING_WORDS.finditer(text)]
+    # "sounds good, what can I take?": an acknowledgement of what was said before names nothing
+    cue_spans += [m.span() for m in _ACKNOWLEDGEMENT.finditer(text)]
     concepts = [
         c for c in expanded.concepts
         if (_kind(c) != "other" or _says_where(c, expanded.concepts, text))
@@ -534,13 +557,21 @@ def understand(
             and c.name not in _MEASURES  # "the incidence of …" is how often, not what
         ]
         in_background = [c for c in concepts if _inside(_position(c, text), background)]
+    allergens = _allergens(concepts, text)
+    if any(_is_drug(c) and c not in allergens for c in concepts if c not in in_background):
+        # "can I take doxycycline if I am allergic to penicillin?" asks about doxycycline; the
+        # penicillin allergy describes the patient
+        in_background += [c for c in allergens if c not in in_background]
     asked_concepts = [c for c in concepts if c not in in_background]
     unknown = [
         word for word in _unknown_drugs(text[asked[0]:asked[1]], expanded, vocabulary)
         if not any(word in matched.lower() for _, matched in _found(MODIFIERS, text))  # "post-op" is a patient detail
     ]
-    qtype = _question_type(text[asked[0]:asked[1]], asked_concepts, concepts, unknown)
-    focus, context = _focus_and_context(qtype, asked_concepts, in_background)
+    # a drug the patient is allergic to is not a second drug taken with the first
+    qtype = _question_type(text[asked[0]:asked[1]], asked_concepts, [c for c in concepts if c not in allergens or c in asked_concepts], unknown)
+    if qtype is QuestionType.GENERAL and any(c in in_background for c in allergens) and any(_is_drug(c) for c in asked_concepts):
+        qtype = QuestionType.CONTRAINDICATIONS  # "can I take doxycycline if I am allergic to penicillin?": is it safe for me
+    focus, context = _focus_and_context(qtype, asked_concepts, in_background, allergens)
     focus = _most_specific(focus)
     kind = None
     if qtype in (QuestionType.GENERAL, QuestionType.COMPARISON) and (asked_kind := _kind_asked(text, focus, expanded.concepts)):
@@ -555,11 +586,14 @@ def understand(
         focus=focus,
         conditions=[c for c in focus if _kind(c) == "condition"],
         interventions=[c for c in focus if _kind(c) == "intervention"],
-        context=_patient_context(text, context),
+        context=_patient_context(text, context, allergens),
         context_concepts=context,
         unknown_terms=unknown,
         expanded=expanded,
-        modifiers=[(p, m) for p, m in _found(MODIFIERS, text) + _age_modifiers(text) if not (kind and m.lower() in kind)],
+        modifiers=[
+            (p, m) for p, m in _found(MODIFIERS, text) + _age_modifiers(text) + _allergy_modifier(text, allergens, context)
+            if not (kind and m.lower() in kind)
+        ],
         red_flags=find_red_flags(text),
         kind_asked=kind,
     )
@@ -949,11 +983,15 @@ def _question_type(asking: str, asked: list[Concept], every: list[Concept], unkn
         if qtype in (QuestionType.CAUSE, QuestionType.COMPLICATIONS) and _drug_before(drugs, asking, match.start()):
             return QuestionType.SIDE_EFFECTS
         return qtype
-    if together:
-        return QuestionType.INTERACTIONS
+    if together or (len(drugs) >= 2 and len(drugs) == len(asked) and _JOINED.search(asking) and not _COMPARED.search(asking) and not _ALIKE.search(asking)):
+        return QuestionType.INTERACTIONS  # "Lithium and ibuprofen?" names two drugs and asks nothing else of them
     if (drugs or unknown) and re.search(r"\b(?:safe|ok|okay|alright)\b", asking, re.IGNORECASE):
         return QuestionType.SIDE_EFFECTS
     return QuestionType.GENERAL
+
+
+_JOINED = re.compile(r"\b(?:and|with|plus)\b|[+&]", re.IGNORECASE)
+_ALIKE = re.compile(r"\b(?:same|similar|alike|different|difference)\b", re.IGNORECASE)  # "are they for the same things?"
 
 
 UNKNOWN_NAME_LETTERS = 7
@@ -995,7 +1033,7 @@ def _drug_before(drugs: list[Concept], text: str, position: int) -> bool:
 
 
 def _focus_and_context(
-    qtype: QuestionType, asked: list[Concept], background: list[Concept]
+    qtype: QuestionType, asked: list[Concept], background: list[Concept], allergens: list[Concept]
 ) -> tuple[list[Concept], list[Concept]]:
     """What the answer must be about, and what only describes the patient.
 
@@ -1005,7 +1043,7 @@ def _focus_and_context(
     focus = list(asked) or list(background)
     context = [c for c in background if c not in focus]
     if qtype is QuestionType.INTERACTIONS:
-        drugs = [c for c in context if _is_drug(c)]
+        drugs = [c for c in context if _is_drug(c) and c not in allergens]
         focus += drugs
         context = [c for c in context if c not in drugs]
     if qtype.about_a_drug:
@@ -1023,19 +1061,41 @@ def _most_specific(focus: list[Concept]) -> list[Concept]:
     return [c for c in focus if not any(inside(c, other) for other in focus)]
 
 
-def _patient_context(text: str, context: list[Concept]) -> PatientContext:
+def _patient_context(text: str, context: list[Concept], allergens: list[Concept]) -> PatientContext:
     age = None
     if match := _AGE.search(text):
         age = _years(match)
         age = age if age <= 120 else None
     sex = next((name for name, pattern in _SEX if pattern.search(text)), None)
+    allergies = [c for c in context if c in allergens]
+    # "a penicillin allergy" is said once, as the allergy: not also as a history of Hypersensitivity
+    conditions = [c for c in context if not _is_drug(c) and not (allergies and DRUG_ALLERGY.find(c.matched_text))]
     return PatientContext(
         age=age,
         sex=sex,
-        conditions=tuple(c.name for c in context if not _is_drug(c)),
-        medications=tuple(c.name for c in context if _is_drug(c)),
+        conditions=tuple(c.name for c in conditions),
+        medications=tuple(c.name for c in context if _is_drug(c) and c not in allergies),
+        allergies=tuple(c.name for c in allergies),
         phrases=tuple(c.matched_text for c in context),
     )
+
+
+def _allergens(concepts: list[Concept], text: str) -> list[Concept]:
+    """The drugs the question says the patient is allergic to ("allergic to penicillin",
+    "my sulfa allergy")."""
+    spans = [m.span() for m in _ALLERGY_SPAN.finditer(text)]
+    return [c for c in concepts if _is_drug(c) and _within(_position(c, text), len(c.matched_text), spans)]
+
+
+def _allergy_modifier(text: str, allergens: list[Concept], context: list[Concept]) -> list[tuple[PatternSet, str]]:
+    """A drug allergy that describes the patient, as the modifier it is: the answer must say
+    whether its sentences speak of it."""
+    described = [c for c in allergens if c in context]
+    if not described:
+        return []
+    first = described[0]
+    match = next(m for m in _ALLERGY_SPAN.finditer(text) if _within(_position(first, text), len(first.matched_text), [m.span()]))
+    return [(DRUG_ALLERGY, match.group(0))]
 
 
 def _years(match: re.Match) -> int:
@@ -1087,6 +1147,13 @@ _THOSE_NAMED = re.compile(
     r"creams?|antibiotics?|ones?)\b|\b(?:any|all|some|none|either|which|one|each) of (?:this|that|these|those|them)\b",
     re.IGNORECASE,
 )
+_ACKNOWLEDGEMENT = re.compile(
+    r"^(?:(?:sounds? (?:good|great|fine|ok(?:ay)?|right|like a plan)|got it|ok(?:ay)?|thanks?|thank you|great|perfect|"
+    r"cool|alright|all right|i see|understood)\b[\s,.!]*)+",
+    re.IGNORECASE,
+)
+# "what else could I use?": something other than what was said before, which it does not name
+_ELSE = re.compile(r"\b(?:what|anything|something|which) else\b", re.IGNORECASE)
 _FOR_IT = re.compile(r"\bfor (?:it|this|that)\s*[?.!]*\s*$", re.IGNORECASE)
 _FIRST_SENTENCE = re.compile(r"^.*?(?:[.!?](?=\s)|$)", re.DOTALL)
 _PAIN = "D010146"  # Pain: "the pain" alone is the one the asker spoke of
@@ -1114,6 +1181,10 @@ def _continues(question: ClinicalQuestion) -> str | None:
     asks_its_own = bool(named) and question.question_type is not QuestionType.GENERAL  # "none of that helps, what else can I do for my back pain?"
     if pointer and len(question.interventions) < 2 and ":" not in first[pointer.end():] and not asks_its_own:
         return pointer.group(0)  # "are both ibuprofen and naproxen safe?" names them
+    if (other := _ELSE.search(first)) and not named and not question.interventions:
+        # not "what else can I do for my back pain?", "what else helps besides ibuprofen?", nor
+        # "my son has tried every drug. … What else can he try?", whose first sentence says what was tried
+        return other.group(0)
     treated = _FOR_IT.search(text)
     if treated and not question.conditions and not any(_kind(c) == "condition" for c in question.context_concepts):
         return treated.group(0).strip(" ?.!")  # not "I was diagnosed with gout. Can I take ibuprofen for it?"
