@@ -202,6 +202,7 @@ def builtin_postgres(postgres, tmp_path_factory):
     return settings
 
 
+@pytest.mark.slow  # the built-in corpus in PostgreSQL: 46 s to load, 20 s more to index its vectors
 def test_search_gives_the_same_top_results_on_sqlite_and_postgresql(builtin_data_dir, builtin_postgres):
     with Corpus.open(Settings(data_dir=builtin_data_dir)) as lite, Corpus.open(builtin_postgres) as pg:
         assert pg.stats().documents == lite.stats().documents and pg.stats().passages == lite.stats().passages
@@ -221,6 +222,7 @@ def test_search_gives_the_same_top_results_on_sqlite_and_postgresql(builtin_data
         assert {h.passage_id for h in pg_hits} == {h.passage_id for h in lite_hits}
 
 
+@pytest.mark.slow
 def test_ask_gives_the_same_answer_on_sqlite_and_postgresql(builtin_data_dir, builtin_postgres):
     questions = ["Does exercise help chronic low back pain?", "What are the most evidence-backed exercises for a herniated disc with sciatica?"]
     with Corpus.open(Settings(data_dir=builtin_data_dir)) as lite, Corpus.open(builtin_postgres) as pg:
