@@ -511,6 +511,7 @@ def test_what_would_indicate_a_treatment_or_titrating_down_are_not_signs_or_stop
         ("My son has tried every drug. None of them helped. What else can he try?", None),  # named before, in it
         ("Got it, what else could I use?", "what else"),  # else than what was said before
         ("What else helps besides ibuprofen?", None),
+        ("Is there anything else I can take if I already tried Zovirex?", None),  # else than that
         # these stand alone
         ("What about for my eye redness from a blocked nose?", None),
         ("How about physical therapy for back pain?", None),

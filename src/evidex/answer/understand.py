@@ -1154,6 +1154,8 @@ _ACKNOWLEDGEMENT = re.compile(
 )
 # "what else could I use?": something other than what was said before, which it does not name
 _ELSE = re.compile(r"\b(?:what|anything|something|which) else\b", re.IGNORECASE)
+# "… if I already tried AZO?", "besides Tylenol": what it is else than is said, if not known as a drug
+_ELSE_THAN = re.compile(r"\b(?:besides|other than|apart from|aside from|except|instead of|tried|taken|took|used)\b", re.IGNORECASE)
 _FOR_IT = re.compile(r"\bfor (?:it|this|that)\s*[?.!]*\s*$", re.IGNORECASE)
 _FIRST_SENTENCE = re.compile(r"^.*?(?:[.!?](?=\s)|$)", re.DOTALL)
 _PAIN = "D010146"  # Pain: "the pain" alone is the one the asker spoke of
@@ -1181,7 +1183,7 @@ def _continues(question: ClinicalQuestion) -> str | None:
     asks_its_own = bool(named) and question.question_type is not QuestionType.GENERAL  # "none of that helps, what else can I do for my back pain?"
     if pointer and len(question.interventions) < 2 and ":" not in first[pointer.end():] and not asks_its_own:
         return pointer.group(0)  # "are both ibuprofen and naproxen safe?" names them
-    if (other := _ELSE.search(first)) and not named and not question.interventions:
+    if (other := _ELSE.search(first)) and not named and not question.interventions and not _ELSE_THAN.search(first):
         # not "what else can I do for my back pain?", "what else helps besides ibuprofen?", nor
         # "my son has tried every drug. … What else can he try?", whose first sentence says what was tried
         return other.group(0)
