@@ -45,7 +45,7 @@ test: install
 # dependency that breaks evidex fails here before it reaches a user.  It runs the test files that
 # meet a dependency at its interface (the web service, PostgreSQL and pgvector, Ray, PubMed's XML
 # and HTTP, the embedding engines, the sentence splitter, the LLM client …), not the tests marked
-# slow (kill -9 runs, Ray and PostgreSQL end to end) nor LATEST_SKIPS, to keep CI under 20 minutes.
+# slow (kill -9 runs, Ray and PostgreSQL end to end, the built-in corpus in PostgreSQL) nor LATEST_SKIPS, to keep CI under 20 minutes.
 # The price: an answer that a new release of pysbd, pyspellchecker or onnxruntime changes is caught
 # only when the lock is refreshed (test_answer runs on the lock); check-install runs the CLI on the
 # newest versions, but its exit codes are checked on the lock (test_cli); embedding runs are slow;

@@ -13,7 +13,7 @@ from evidex.evidence.documents import Document, Passage, Retraction
 from evidex.evidence.pgstore import PostgresStore
 from evidex.evidence.store import Changes, SearchFilters, SQLiteStore, open_store
 from evidex.settings import PubMedSettings, Settings
-from tests.conftest import DATA, new_database, run_cli
+from tests.conftest import DATA, MINI, new_database, run_cli
 from tests.pubmed_servers import FileServer
 from tests.test_pubmed_sync import A, B, C, R, X, nlm_files
 
@@ -36,6 +36,15 @@ def store(request, tmp_path):
         opened = PostgresStore(new_database(request.getfixturevalue("postgres"), f"store_{request.node.name}"))
     yield opened
     opened.close()
+
+
+def test_the_vector_index_is_built_by_the_ingest_not_by_the_first_search(postgres, tmp_path):
+    settings = Settings(data_dir=tmp_path, database_url=new_database(postgres, "index_at_ingest"), builtin_corpus=False,
+                        search={"embedding_model": "minilm-l6-onnx-int8"})
+    with Corpus.open(settings) as corpus:
+        corpus.ingest([str(MINI / "guidelines.jsonl")])
+        indexes = "SELECT indexdef FROM pg_indexes WHERE tablename = 'passage_vectors' AND indexdef LIKE '%hnsw%'"
+        assert len(corpus.store.conn.execute(indexes).fetchall()) == 1
 
 
 def test_database_url_selects_the_store(postgres, tmp_path):
@@ -202,7 +211,7 @@ def builtin_postgres(postgres, tmp_path_factory):
     return settings
 
 
-@pytest.mark.slow  # the built-in corpus in PostgreSQL: 46 s to load, 20 s more to index its vectors
+@pytest.mark.slow  # the built-in corpus in PostgreSQL: about a minute to load and index
 def test_search_gives_the_same_top_results_on_sqlite_and_postgresql(builtin_data_dir, builtin_postgres):
     with Corpus.open(Settings(data_dir=builtin_data_dir)) as lite, Corpus.open(builtin_postgres) as pg:
         assert pg.stats().documents == lite.stats().documents and pg.stats().passages == lite.stats().passages

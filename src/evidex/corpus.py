@@ -196,10 +196,12 @@ class Corpus:
         """
         shipped = ShippedVectors.load(self.embedder.name) if self.settings.builtin_corpus else None
         with self.embedding_lock():
-            return embed_missing_passages(
+            embedded = embed_missing_passages(
                 self.store, embedder or self.embedder, progress, known_vectors=shipped.lookup if shipped else None,
                 compute=not shipped_only, newest_first=newest_first, should_stop=should_stop,
             )
+        self._index_vectors()
+        return embedded
 
     def embed_on_ray(self, address: str, progress: ProgressCallback | None = None) -> EmbeddingRun:
         """Embed passages that have no vector yet with actors on the Ray cluster at ``address``
@@ -216,9 +218,14 @@ class Corpus:
                 self.store, self.settings.database_url, str(self.settings.database_path), model,
                 shipped.lookup if shipped else None, progress, onnx_model=isinstance(self.embedder, Embedder),
             )
-        if self.store.searches_vectors:
-            self.store.build_vector_index(model, self.embedder.dim)  # now, not at the first search
+        self._index_vectors()
         return run
+
+    def _index_vectors(self) -> None:
+        """Build the database's vector index (PostgreSQL's HNSW) after the run that made the vectors:
+        on the built-in corpus it takes about 20 s, which the first question would otherwise wait."""
+        if self.store.searches_vectors:
+            self.store.build_vector_index(self.settings.search.embedding_model, self.embedder.dim)
 
     def passages_to_embed(self) -> int:
         """Passages without a vector of the search model: what :meth:`embed_passages` has to do."""
