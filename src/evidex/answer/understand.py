@@ -157,11 +157,6 @@ _TYPE_CUES: tuple[tuple[QuestionType, str], ...] = (
                          r"(?:\w+ ){1,3}(?:treat|used (?:to treat|for)|prescribed for|given for)\s*[?.!]*$"),
     (QuestionType.TREATMENT, r"\b(?:treat\w*|therap\w*|cure\w*|manag\w*|relie\w*|help\w*|remed\w*|get rid of|"
                              r"what (?:can|should|could) (?:i|we|you) (?:do|take|use|have|try|give)|exercis\w*|medications? for|"
-                             # "what antibiotic can I take?", "which cream should I use on it?"
-                             r"(?:what|which) (?:kinds? of |types? of |sorts? of )?(?:[\w-]+ ){0,2}(?:antibiotics?|medicines?|medications?|meds|"
-                             r"drugs?|pills?|tablets?|creams?|ointments?|lotions?|sprays?|drops|supplements?|vitamins?|remed(?:y|ies)|"
-                             r"treatments?|painkillers?|pain relievers?|inhalers?|exercises?) (?:can|could|should|would|do) "
-                             r"(?:i|we|you|he|she|they) (?:take|use|try|give|do)|"
                              r"medicines? for|drugs? for|surgery|rehabilitat\w*|work(?:s)? (?:best|for)|effective\w*|"
                              r"options?|first[- ]line|interventions?|ease|soothe|improv\w*|reduc\w*|lower\w*|control\w*|"
                              r"(?:keep|get|bring)\b.{0,30}\b(?:down|under control|in check)|"
@@ -318,19 +313,28 @@ MODIFIERS: tuple[PatternSet, ...] = (
     PatternSet("diabetes", "Diabetes", (r"\bdiabet\w+\b",), ("diabetes",)),
     PatternSet("heart_failure", "Heart failure", (r"\bheart\s+failure\b",), ("heart failure",)),
 )
-# An allergy to a drug the patient names ("allergic to penicillin", "my sulfa allergy"): a sentence
-# speaks of it when it names an allergy or hypersensitivity.  Not among MODIFIERS, whose patterns
-# are read in the question: "is Zyrtec only for allergies?" names no allergy of the patient's.
+# An allergy to a drug the patient names ("allergic to penicillin", "my penicillin allergy"): a
+# sentence speaks of it when it names an allergy or hypersensitivity.  Not among MODIFIERS, whose
+# patterns are read in the question: "is Zyrtec only for allergies?" names no allergy of the patient's.
 DRUG_ALLERGY = PatternSet(
     "drug_allergy", "Drug allergy", (r"\ballerg(?:y|ies|ic)\b", r"\bhypersensitiv\w*\b", r"\banaphyla\w*\b"), ("allergy",)
 )
-# Where the question names what the patient is allergic to: the words after "allergic to" (up to
-# three), or the words before "allergy".
+# Where the question names what the patient is allergic to: up to three words after "allergic to"
+# (not past a word that starts another clause: "allergic to grass so Zyrtec or Claritin?"), or the
+# words before "allergy" (not a product's name: "Benadryl Allergy", "Zyrtec allergy tablets").
+_CLAUSE_WORD = r"(?:and|or|but|so|can|could|should|would|will|is|are|was|what|which|if|when|while|with|because|since)\b"
 _ALLERGY_SPAN = re.compile(
-    r"\b(?:allergic|allerg(?:y|ies)|(?:an )?allergic reactions?) to (?:\w[\w-]*\s+){0,2}\w[\w-]*|"
-    r"\b(?:\w[\w-]*\s+){1,2}(?:allerg(?:y|ies)|hypersensitivity)\b|\b\w[\w-]*-allergic\b",
+    rf"\b(?:allergic|allerg(?:y|ies)|(?:an )?allergic reactions?|anaphyla\w+) to (?:(?!{_CLAUSE_WORD})[\w-]+\s+){{0,2}}"
+    rf"(?!{_CLAUSE_WORD})[\w-]+|"
+    r"\b(?:[\w-]+\s+){1,2}allerg(?:y|ies)\b"
+    r"(?!\s+(?:tablets?|pills?|relief|medicines?|medications?|meds|liquid|syrup|sprays?|capsules?|formula|chews?|drops|season))|"
+    r"\b[\w-]+-allergic\b",
     re.IGNORECASE,
 )
+# a product in the words before "allergy": taken or bought, or named in title case ("Benadryl Allergy")
+_ALLERGY_PRODUCT = re.compile(r"\b(?i:take|taking|took|use|using|buy|bought)\b|\b[A-Z][a-z]+ Allerg")
+# "I'm not allergic to penicillin", "no longer allergic", "never had a penicillin allergy"
+_DENIED = re.compile(r"(?:\bnot|n't|\bno longer|\bnever|\bno)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 _AGE_MODIFIERS = {"child": next(p for p in MODIFIERS if p.key == "child"),
                   "older_adult": next(p for p in MODIFIERS if p.key == "older_adult")}
 OLDER_ADULT_AGE = 65
@@ -557,21 +561,28 @@ def understand(
             and c.name not in _MEASURES  # "the incidence of …" is how often, not what
         ]
         in_background = [c for c in concepts if _inside(_position(c, text), background)]
-    allergens = _allergens(concepts, text)
-    if any(_is_drug(c) and c not in allergens for c in concepts if c not in in_background):
-        # "can I take doxycycline if I am allergic to penicillin?" asks about doxycycline; the
-        # penicillin allergy describes the patient
-        in_background += [c for c in allergens if c not in in_background]
+    allergy_spans = _allergy_spans(text)
+    allergens = _allergens(concepts, text, allergy_spans)
+    named_only_as_allergens = [c for c in allergens if _only_within(c, text, allergy_spans)]
+    if any(c not in allergens and not DRUG_ALLERGY.find(c.matched_text) for c in concepts if c not in in_background):
+        # "can I take doxycycline if I am allergic to penicillin?" asks about doxycycline, and "I'm
+        # allergic to lidocaine, what can be used for dental numbing?" about dental anaesthesia: the
+        # allergy describes the patient ("what are the symptoms of a penicillin allergy?" asks about it)
+        in_background += [c for c in named_only_as_allergens if c not in in_background]
     asked_concepts = [c for c in concepts if c not in in_background]
+    # the patient's allergies: those in the background, and a drug asked about that the patient is
+    # also allergic to ("can I take penicillin V if I'm allergic to penicillin?")
+    allergies = [c for c in allergens if c in in_background or c not in named_only_as_allergens]
     unknown = [
         word for word in _unknown_drugs(text[asked[0]:asked[1]], expanded, vocabulary)
         if not any(word in matched.lower() for _, matched in _found(MODIFIERS, text))  # "post-op" is a patient detail
     ]
     # a drug the patient is allergic to is not a second drug taken with the first
-    qtype = _question_type(text[asked[0]:asked[1]], asked_concepts, [c for c in concepts if c not in allergens or c in asked_concepts], unknown)
-    if qtype is QuestionType.GENERAL and any(c in in_background for c in allergens) and any(_is_drug(c) for c in asked_concepts):
+    taken = [c for c in concepts if c not in allergies or c in asked_concepts]
+    qtype = _question_type(text[asked[0]:asked[1]], asked_concepts, taken, unknown)
+    if qtype is QuestionType.GENERAL and allergies and any(_is_drug(c) for c in asked_concepts):
         qtype = QuestionType.CONTRAINDICATIONS  # "can I take doxycycline if I am allergic to penicillin?": is it safe for me
-    focus, context = _focus_and_context(qtype, asked_concepts, in_background, allergens)
+    focus, context = _focus_and_context(qtype, asked_concepts, in_background, allergies)
     focus = _most_specific(focus)
     kind = None
     if qtype in (QuestionType.GENERAL, QuestionType.COMPARISON) and (asked_kind := _kind_asked(text, focus, expanded.concepts)):
@@ -586,12 +597,12 @@ def understand(
         focus=focus,
         conditions=[c for c in focus if _kind(c) == "condition"],
         interventions=[c for c in focus if _kind(c) == "intervention"],
-        context=_patient_context(text, context, allergens),
+        context=_patient_context(text, context, allergies),
         context_concepts=context,
         unknown_terms=unknown,
         expanded=expanded,
         modifiers=[
-            (p, m) for p, m in _found(MODIFIERS, text) + _age_modifiers(text) + _allergy_modifier(text, allergens, context)
+            (p, m) for p, m in _found(MODIFIERS, text) + _age_modifiers(text) + _allergy_modifier(text, allergies, allergy_spans)
             if not (kind and m.lower() in kind)
         ],
         red_flags=find_red_flags(text),
@@ -983,7 +994,8 @@ def _question_type(asking: str, asked: list[Concept], every: list[Concept], unkn
         if qtype in (QuestionType.CAUSE, QuestionType.COMPLICATIONS) and _drug_before(drugs, asking, match.start()):
             return QuestionType.SIDE_EFFECTS
         return qtype
-    if together or (len(drugs) >= 2 and len(drugs) == len(asked) and _JOINED.search(asking) and not _COMPARED.search(asking) and not _ALIKE.search(asking)):
+    named_together = len(drugs) >= 2 and len(drugs) == len(asked) and bool(_JOINED.search(asking))
+    if together or (named_together and not _COMPARED.search(asking) and not _CHOOSING.search(asking)):
         return QuestionType.INTERACTIONS  # "Lithium and ibuprofen?" names two drugs and asks nothing else of them
     if (drugs or unknown) and re.search(r"\b(?:safe|ok|okay|alright)\b", asking, re.IGNORECASE):
         return QuestionType.SIDE_EFFECTS
@@ -991,7 +1003,10 @@ def _question_type(asking: str, asked: list[Concept], every: list[Concept], unkn
 
 
 _JOINED = re.compile(r"\b(?:and|with|plus)\b|[+&]", re.IGNORECASE)
-_ALIKE = re.compile(r"\b(?:same|similar|alike|different|difference)\b", re.IGNORECASE)  # "are they for the same things?"
+# "are they for the same things?", "ibuprofen and acetaminophen, which is stronger?": a choice between them
+_CHOOSING = re.compile(
+    r"\b(?:same|similar|alike|different|difference|which|stronger|weaker|safer|milder|gentler|more|less)\b", re.IGNORECASE
+)
 
 
 UNKNOWN_NAME_LETTERS = 7
@@ -1033,7 +1048,7 @@ def _drug_before(drugs: list[Concept], text: str, position: int) -> bool:
 
 
 def _focus_and_context(
-    qtype: QuestionType, asked: list[Concept], background: list[Concept], allergens: list[Concept]
+    qtype: QuestionType, asked: list[Concept], background: list[Concept], allergies: list[Concept]
 ) -> tuple[list[Concept], list[Concept]]:
     """What the answer must be about, and what only describes the patient.
 
@@ -1043,7 +1058,7 @@ def _focus_and_context(
     focus = list(asked) or list(background)
     context = [c for c in background if c not in focus]
     if qtype is QuestionType.INTERACTIONS:
-        drugs = [c for c in context if _is_drug(c) and c not in allergens]
+        drugs = [c for c in context if _is_drug(c) and c not in allergies]
         focus += drugs
         context = [c for c in context if c not in drugs]
     if qtype.about_a_drug:
@@ -1061,13 +1076,12 @@ def _most_specific(focus: list[Concept]) -> list[Concept]:
     return [c for c in focus if not any(inside(c, other) for other in focus)]
 
 
-def _patient_context(text: str, context: list[Concept], allergens: list[Concept]) -> PatientContext:
+def _patient_context(text: str, context: list[Concept], allergies: list[Concept]) -> PatientContext:
     age = None
     if match := _AGE.search(text):
         age = _years(match)
         age = age if age <= 120 else None
     sex = next((name for name, pattern in _SEX if pattern.search(text)), None)
-    allergies = [c for c in context if c in allergens]
     # "a penicillin allergy" is said once, as the allergy: not also as a history of Hypersensitivity
     conditions = [c for c in context if not _is_drug(c) and not (allergies and DRUG_ALLERGY.find(c.matched_text))]
     return PatientContext(
@@ -1080,22 +1094,42 @@ def _patient_context(text: str, context: list[Concept], allergens: list[Concept]
     )
 
 
-def _allergens(concepts: list[Concept], text: str) -> list[Concept]:
-    """The drugs the question says the patient is allergic to ("allergic to penicillin",
-    "my sulfa allergy")."""
-    spans = [m.span() for m in _ALLERGY_SPAN.finditer(text)]
-    return [c for c in concepts if _is_drug(c) and _within(_position(c, text), len(c.matched_text), spans)]
+def _allergy_spans(text: str) -> list[tuple[int, int]]:
+    """Where the question says what the patient is allergic to, unless it says they are not or
+    names a product ("take Benadryl Allergy")."""
+    return [
+        m.span() for m in _ALLERGY_SPAN.finditer(text)
+        if not _DENIED.search(text, 0, m.start()) and not _ALLERGY_PRODUCT.search(m.group())
+    ]
 
 
-def _allergy_modifier(text: str, allergens: list[Concept], context: list[Concept]) -> list[tuple[PatternSet, str]]:
-    """A drug allergy that describes the patient, as the modifier it is: the answer must say
-    whether its sentences speak of it."""
-    described = [c for c in allergens if c in context]
-    if not described:
-        return []
-    first = described[0]
-    match = next(m for m in _ALLERGY_SPAN.finditer(text) if _within(_position(first, text), len(first.matched_text), [m.span()]))
-    return [(DRUG_ALLERGY, match.group(0))]
+def _occurrences(concept: Concept, text: str) -> list[int]:
+    """Where the words by which the question named a concept stand in it, each time."""
+    return [m.start() for m in re.finditer(rf"\b{re.escape(concept.matched_text)}\b", text, re.IGNORECASE)]
+
+
+def _allergens(concepts: list[Concept], text: str, spans: list[tuple[int, int]]) -> list[Concept]:
+    """The drugs the question says the patient is allergic to ("allergic to penicillin")."""
+    return [
+        c for c in concepts
+        if _is_drug(c) and any(_within(at, len(c.matched_text), spans) for at in _occurrences(c, text))
+    ]
+
+
+def _only_within(concept: Concept, text: str, spans: list[tuple[int, int]]) -> bool:
+    return all(_within(at, len(concept.matched_text), spans) for at in _occurrences(concept, text))
+
+
+def _allergy_modifier(
+    text: str, allergies: list[Concept], spans: list[tuple[int, int]]
+) -> list[tuple[PatternSet, str]]:
+    """The patient's drug allergy as the modifier it is: the answer must say whether its sentences
+    speak of it.  Quoted as typed: the words of the first span that names an allergen."""
+    named = [
+        (start, end) for start, end in spans
+        if any(_within(at, len(c.matched_text), [(start, end)]) for c in allergies for at in _occurrences(c, text))
+    ]
+    return [(DRUG_ALLERGY, text[named[0][0]:named[0][1]])] if named else []
 
 
 def _years(match: re.Match) -> int:
@@ -1129,8 +1163,13 @@ def _distinct(items: list) -> list:
 # -- follow-ups, names, topic ----------------------------------------------------------------------
 
 # "okay and for the pain?", "what about for my eyes?": a continuation with no verb of its own
+# Words that take in what was said before: "sounds good", "got it", "okay"
+_ACKNOWLEDGING = (
+    r"sounds? (?:good|great|fine|ok(?:ay)?|right|like a plan)|got it|ok(?:ay)?|alright|all right|yes|yeah|"
+    r"thanks?|thank you|right|great|perfect|cool|i see|understood"
+)
 _CONTINUATION = re.compile(
-    r"^(?:(?:ok(?:ay)?|so|well|alright|all right|yes|yeah|no|thanks?|thank you|right)\b[\s,.!]*)*"
+    rf"^(?:(?:{_ACKNOWLEDGING}|so|well|no)\b[\s,.!]*)*"
     r"(?P<words>(?:and|or|also|but|plus)\b(?:\s+(?:what|how) about\b)?|(?:what|how) about\b)",
     re.IGNORECASE,
 )
@@ -1147,15 +1186,14 @@ _THOSE_NAMED = re.compile(
     r"creams?|antibiotics?|ones?)\b|\b(?:any|all|some|none|either|which|one|each) of (?:this|that|these|those|them)\b",
     re.IGNORECASE,
 )
-_ACKNOWLEDGEMENT = re.compile(
-    r"^(?:(?:sounds? (?:good|great|fine|ok(?:ay)?|right|like a plan)|got it|ok(?:ay)?|thanks?|thank you|great|perfect|"
-    r"cool|alright|all right|i see|understood)\b[\s,.!]*)+",
-    re.IGNORECASE,
-)
+_ACKNOWLEDGEMENT = re.compile(rf"^(?:(?:{_ACKNOWLEDGING})\b[\s,.!]*)+", re.IGNORECASE)
 # "what else could I use?": something other than what was said before, which it does not name
 _ELSE = re.compile(r"\b(?:what|anything|something|which) else\b", re.IGNORECASE)
 # "… if I already tried AZO?", "besides Tylenol": what it is else than is said, if not known as a drug
-_ELSE_THAN = re.compile(r"\b(?:besides|other than|apart from|aside from|except|instead of|tried|taken|took|used)\b", re.IGNORECASE)
+_ELSE_THAN = re.compile(
+    r"\b(?:besides|other than|apart from|aside from|except|instead of|tried|(?:already|have|has|had|i've) (?:taken|used))\b",
+    re.IGNORECASE,
+)
 _FOR_IT = re.compile(r"\bfor (?:it|this|that)\s*[?.!]*\s*$", re.IGNORECASE)
 _FIRST_SENTENCE = re.compile(r"^.*?(?:[.!?](?=\s)|$)", re.DOTALL)
 _PAIN = "D010146"  # Pain: "the pain" alone is the one the asker spoke of
@@ -1183,7 +1221,8 @@ def _continues(question: ClinicalQuestion) -> str | None:
     asks_its_own = bool(named) and question.question_type is not QuestionType.GENERAL  # "none of that helps, what else can I do for my back pain?"
     if pointer and len(question.interventions) < 2 and ":" not in first[pointer.end():] and not asks_its_own:
         return pointer.group(0)  # "are both ibuprofen and naproxen safe?" names them
-    if (other := _ELSE.search(first)) and not named and not question.interventions and not _ELSE_THAN.search(first):
+    names_one = named or question.interventions or question.unknown_terms  # "something else that works like Ozempic?"
+    if (other := _ELSE.search(first)) and not names_one and not _ELSE_THAN.search(first):
         # not "what else can I do for my back pain?", "what else helps besides ibuprofen?", nor
         # "my son has tried every drug. … What else can he try?", whose first sentence says what was tried
         return other.group(0)
