@@ -1075,3 +1075,15 @@ def test_a_question_of_no_known_kind_is_answered_only_by_a_sentence_on_all_it_na
     answer = corpus.ask("What about ibuprofen and my asthma?", audience="patient")
     assert answer.question_type == "general"
     assert answer.abstained
+
+
+def test_a_patient_allergic_to_a_drug_gets_only_sentences_that_speak_of_the_allergy(corpus):
+    # sentences on painkillers for other people (chronic pain, nursing homes) do not say what one
+    # allergic to codeine can take
+    answer = corpus.ask("I'm allergic to codeine, what painkiller can I take after surgery?", audience="patient")
+    assert answer.abstained
+    # a guideline's regimen that names the alternative for a penicillin allergy does
+    treated = corpus.ask("What is the treatment of community acquired pneumonia in a patient with penicillin allergy?")
+    assert not treated.abstained
+    assert "allerg" in treated.section("bottom_line").claims[0].text.lower()
+    assert "allergic to: Penicillins" in treated.patient_context

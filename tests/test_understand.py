@@ -168,6 +168,7 @@ def test_a_drug_the_patient_takes_joins_the_focus_of_an_interaction_question(voc
     ("Is it safe to take amoxicillin with a penicillin allergy?", ["Amoxicillin", "Hypersensitivity"], "a penicillin allergy"),
     ("I'm allergic to aspirin. Can I take ibuprofen?", ["Ibuprofen"], "allergic to aspirin"),
     ("Can I take penicillin V if I'm allergic to penicillin?", ["Penicillin V"], "allergic to penicillin"),  # in either order
+    ("My son is allergic to penicillin. Can he take cephalexin?", ["Cephalexin"], "allergic to penicillin"),
 ])
 def test_a_drug_the_patient_is_allergic_to_describes_the_patient(vocabulary, question, focus, allergy):
     understood = understand(question, vocabulary, "patient")
@@ -187,11 +188,23 @@ def test_a_drug_the_patient_is_allergic_to_describes_the_patient(vocabulary, que
     "Can I take Benadryl Allergy with ibuprofen?",  # a product's name
     "Do Zyrtec allergy tablets interact with ibuprofen?",
     "Allergic to grass so Zyrtec or Claritin?",  # the allergy's clause ends before the drugs
+    "I don't think I'm allergic to penicillin, but can I take amoxicillin?",
+    "My husband is allergic to penicillin. Can I take amoxicillin?",  # his allergy, asked for me
 ])
 def test_no_drug_allergy_where_the_question_gives_the_patient_none(vocabulary, question):
     understood = understand(question, vocabulary, "patient")
     assert not understood.context.allergies
     assert not any(p.key == "drug_allergy" for p, _ in understood.modifiers)
+
+
+@pytest.mark.parametrize("question, allergies", [
+    ("I'm allergic to penicillin and cephalosporins, can I take azithromycin?", ("Penicillins", "Cephalosporins")),
+    ("I am allergic to aspirin or ibuprofen. Can I take acetaminophen?", ("Aspirin", "Ibuprofen")),
+])
+def test_every_drug_of_a_list_the_patient_is_allergic_to_is_an_allergy(vocabulary, question, allergies):
+    understood = understand(question, vocabulary, "patient")
+    assert understood.question_type == "contraindications"
+    assert understood.context.allergies == allergies and not understood.context.medications
 
 
 def test_a_product_named_for_allergies_is_still_a_drug_taken_with_another(vocabulary):

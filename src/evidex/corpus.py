@@ -200,7 +200,7 @@ class Corpus:
                 self.store, embedder or self.embedder, progress, known_vectors=shipped.lookup if shipped else None,
                 compute=not shipped_only, newest_first=newest_first, should_stop=should_stop,
             )
-        self._index_vectors()
+        self._index_vectors(embedder or self.embedder)
         return embedded
 
     def embed_on_ray(self, address: str, progress: ProgressCallback | None = None) -> EmbeddingRun:
@@ -218,14 +218,15 @@ class Corpus:
                 self.store, self.settings.database_url, str(self.settings.database_path), model,
                 shipped.lookup if shipped else None, progress, onnx_model=isinstance(self.embedder, Embedder),
             )
-        self._index_vectors()
+        self._index_vectors(self.embedder)
         return run
 
-    def _index_vectors(self) -> None:
-        """Build the database's vector index (PostgreSQL's HNSW) after the run that made the vectors:
-        on the built-in corpus it takes about 20 s, which the first question would otherwise wait."""
+    def _index_vectors(self, embedder: Embedder | E5Embedder) -> None:
+        """Build the database's vector index (PostgreSQL's HNSW) of ``embedder``'s vectors after the
+        run that made them: on the built-in corpus it takes about 20 s, which the first question would
+        otherwise wait."""
         if self.store.searches_vectors:
-            self.store.build_vector_index(self.settings.search.embedding_model, self.embedder.dim)
+            self.store.build_vector_index(embedder.name, embedder.dim)
 
     def passages_to_embed(self) -> int:
         """Passages without a vector of the search model: what :meth:`embed_passages` has to do."""

@@ -32,7 +32,7 @@ from evidex.answer.relevance import (
     TITLE_ASKS,
 )
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
-from evidex.answer.understand import ClinicalQuestion, PatternSet, QuestionType, concept_names
+from evidex.answer.understand import DRUG_ALLERGY, ClinicalQuestion, PatternSet, QuestionType, concept_names
 from evidex.answer.verdict import AUTHORS_CONCLUSION, Splitter, decide
 from evidex.answer.verify import numbers_in
 from evidex.answer.words import concept_phrase, concept_words, crude_stems, mentions
@@ -428,6 +428,9 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
         return False
+    if any(p.key == "drug_allergy" for p, _ in question.modifiers) and not modifier_matches(
+            DRUG_ALLERGY, f"{document.title} {finding.text}"):
+        return False  # what can be taken, or whether a drug is safe, for one allergic to another: a sentence that says so
     if _only_in_a_longer_name(question, finding.text):
         return False  # "stress … causes white coat hypertension" does not say what causes high blood pressure
     if _conditions_only_as_examples(question, finding.text):

@@ -153,7 +153,7 @@ class Answer(BaseModel):
     topic: str
     focus: list[str] = Field(default_factory=list, description="What the answer must be about: the drugs, conditions, tests asked about")
     patient_context: list[str] = Field(
-        default_factory=list, description="What the question says about the patient (age, history, current drugs): qualifies the answer"
+        default_factory=list, description="What the question says about the patient (age, history, current drugs, drug allergies): qualifies the answer"
     )
     conditions: list[str] = Field(default_factory=list)
     interventions: list[str] = Field(default_factory=list)

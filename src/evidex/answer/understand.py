@@ -322,11 +322,15 @@ DRUG_ALLERGY = PatternSet(
 # Where the question names what the patient is allergic to: up to three words after "allergic to"
 # (not past a word that starts another clause: "allergic to grass so Zyrtec or Claritin?"), or the
 # words before "allergy" (not a product's name: "Benadryl Allergy", "Zyrtec allergy tablets").
-_CLAUSE_WORD = r"(?:and|or|but|so|can|could|should|would|will|is|are|was|what|which|if|when|while|with|because|since)\b"
+# ("allergic to penicillin and cephalosporins" names two)
+_CLAUSE_WORD = (
+    r"(?:but|so|can|could|should|would|will|is|are|was|what|which|if|when|while|with|because|since|"
+    r"take|takes|taking|on|using|have|has|had|my)\b"
+)
 _ALLERGY_SPAN = re.compile(
-    rf"\b(?:allergic|allerg(?:y|ies)|(?:an )?allergic reactions?|anaphyla\w+) to (?:(?!{_CLAUSE_WORD})[\w-]+\s+){{0,2}}"
-    rf"(?!{_CLAUSE_WORD})[\w-]+|"
-    r"\b(?:[\w-]+\s+){1,2}allerg(?:y|ies)\b"
+    rf"\b(?:allergic|allerg(?:y|ies)|(?:an )?allergic reactions?|anaphyla\w+) to (?:(?!{_CLAUSE_WORD})\w[\w-]*\s+){{0,2}}"
+    rf"(?!{_CLAUSE_WORD}|(?:and|or)\b)\w[\w-]*|"
+    rf"\b(?:(?!{_CLAUSE_WORD})\w[\w-]*\s+){{1,2}}allerg(?:y|ies)\b"
     r"(?!\s+(?:tablets?|pills?|relief|medicines?|medications?|meds|liquid|syrup|sprays?|capsules?|formula|chews?|drops|season))|"
     r"\b[\w-]+-allergic\b",
     re.IGNORECASE,
@@ -334,7 +338,15 @@ _ALLERGY_SPAN = re.compile(
 # a product in the words before "allergy": taken or bought, or named in title case ("Benadryl Allergy")
 _ALLERGY_PRODUCT = re.compile(r"\b(?i:take|taking|took|use|using|buy|bought)\b|\b[A-Z][a-z]+ Allerg")
 # "I'm not allergic to penicillin", "no longer allergic", "never had a penicillin allergy"
-_DENIED = re.compile(r"(?:\bnot|n't|\bno longer|\bnever|\bno)\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+_DENIED = re.compile(r"(?:\bnot|n[’']t|\bno longer|\bnever|\bno)\s+(?:[\w’'-]+\s+){0,2}$", re.IGNORECASE)
+# "My husband is allergic to penicillin. Can I take amoxicillin?": another person's allergy, when the
+# question asks about the asker
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:(?:my|our) (?:husband|wife|partner|spouse|son|daughter|child|kid|baby|mother|mom|mum|father|dad|brother|sister|"
+    r"friend|boyfriend|girlfriend)|he|she|they)(?:[’']s| is| are| was| has| have)?\s+(?:[\w’'-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_ASKS_FOR_ME = re.compile(r"\b(?:can|could|should|may|do|am|will) i\b|\bfor me\b", re.IGNORECASE)
 _AGE_MODIFIERS = {"child": next(p for p in MODIFIERS if p.key == "child"),
                   "older_adult": next(p for p in MODIFIERS if p.key == "older_adult")}
 OLDER_ADULT_AGE = 65
@@ -565,9 +577,8 @@ def understand(
     allergens = _allergens(concepts, text, allergy_spans)
     named_only_as_allergens = [c for c in allergens if _only_within(c, text, allergy_spans)]
     if any(c not in allergens and not DRUG_ALLERGY.find(c.matched_text) for c in concepts if c not in in_background):
-        # "can I take doxycycline if I am allergic to penicillin?" asks about doxycycline, and "I'm
-        # allergic to lidocaine, what can be used for dental numbing?" about dental anaesthesia: the
-        # allergy describes the patient ("what are the symptoms of a penicillin allergy?" asks about it)
+        # "can I take doxycycline if I am allergic to penicillin?" asks about doxycycline: the allergy
+        # describes the patient ("what are the symptoms of a penicillin allergy?" asks about it)
         in_background += [c for c in named_only_as_allergens if c not in in_background]
     asked_concepts = [c for c in concepts if c not in in_background]
     # the patient's allergies: those in the background, and a drug asked about that the patient is
@@ -580,8 +591,10 @@ def understand(
     # a drug the patient is allergic to is not a second drug taken with the first
     taken = [c for c in concepts if c not in allergies or c in asked_concepts]
     qtype = _question_type(text[asked[0]:asked[1]], asked_concepts, taken, unknown)
-    if qtype is QuestionType.GENERAL and allergies and any(_is_drug(c) for c in asked_concepts):
-        qtype = QuestionType.CONTRAINDICATIONS  # "can I take doxycycline if I am allergic to penicillin?": is it safe for me
+    if qtype is QuestionType.GENERAL and allergies and asked_concepts and all(_is_drug(c) for c in asked_concepts):
+        # "can I take doxycycline if I am allergic to penicillin?": whether it is safe for me (not "penicillin
+        # allergy: which antibiotic for pneumonia?", which asks what treats the pneumonia)
+        qtype = QuestionType.CONTRAINDICATIONS
     focus, context = _focus_and_context(qtype, asked_concepts, in_background, allergies)
     focus = _most_specific(focus)
     kind = None
@@ -1095,11 +1108,13 @@ def _patient_context(text: str, context: list[Concept], allergies: list[Concept]
 
 
 def _allergy_spans(text: str) -> list[tuple[int, int]]:
-    """Where the question says what the patient is allergic to, unless it says they are not or
-    names a product ("take Benadryl Allergy")."""
+    """Where the question says what the patient is allergic to, unless it says they are not, names
+    a product ("take Benadryl Allergy") or speaks of someone other than the one it asks for."""
+    for_me = bool(_ASKS_FOR_ME.search(text))
     return [
         m.span() for m in _ALLERGY_SPAN.finditer(text)
         if not _DENIED.search(text, 0, m.start()) and not _ALLERGY_PRODUCT.search(m.group())
+        and not (for_me and _SOMEONE_ELSE.search(text, 0, m.start()))
     ]
 
 
