@@ -1087,3 +1087,6 @@ def test_a_patient_allergic_to_a_drug_gets_only_sentences_that_speak_of_the_alle
     assert not treated.abstained
     assert "allerg" in treated.section("bottom_line").claims[0].text.lower()
     assert "allergic to: Penicillins" in treated.patient_context
+    # an allergy to another drug does not keep the treatment of a condition from being answered
+    incidental = corpus.ask("I'm allergic to penicillin. What is the first line treatment for high blood pressure?")
+    assert not incidental.abstained

@@ -169,6 +169,9 @@ def test_a_drug_the_patient_takes_joins_the_focus_of_an_interaction_question(voc
     ("I'm allergic to aspirin. Can I take ibuprofen?", ["Ibuprofen"], "allergic to aspirin"),
     ("Can I take penicillin V if I'm allergic to penicillin?", ["Penicillin V"], "allergic to penicillin"),  # in either order
     ("My son is allergic to penicillin. Can he take cephalexin?", ["Cephalexin"], "allergic to penicillin"),
+    ("My wife is allergic to penicillin, can I give her amoxicillin?", ["Amoxicillin"], "allergic to penicillin"),  # for her
+    ("My husband says I'm allergic to penicillin, can I take cephalexin?", ["Cephalexin"], "allergic to penicillin"),
+    ("I didn't realise I’m allergic to penicillin, can I take cephalexin?", ["Cephalexin"], "allergic to penicillin"),
 ])
 def test_a_drug_the_patient_is_allergic_to_describes_the_patient(vocabulary, question, focus, allergy):
     understood = understand(question, vocabulary, "patient")
@@ -200,6 +203,7 @@ def test_no_drug_allergy_where_the_question_gives_the_patient_none(vocabulary, q
 @pytest.mark.parametrize("question, allergies", [
     ("I'm allergic to penicillin and cephalosporins, can I take azithromycin?", ("Penicillins", "Cephalosporins")),
     ("I am allergic to aspirin or ibuprofen. Can I take acetaminophen?", ("Aspirin", "Ibuprofen")),
+    ("I'm allergic to penicillin, amoxicillin and cephalexin, can I take azithromycin?", ("Penicillins", "Amoxicillin", "Cephalexin")),
 ])
 def test_every_drug_of_a_list_the_patient_is_allergic_to_is_an_allergy(vocabulary, question, allergies):
     understood = understand(question, vocabulary, "patient")

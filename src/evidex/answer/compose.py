@@ -428,9 +428,11 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
         return False
-    if any(p.key == "drug_allergy" for p, _ in question.modifiers) and not modifier_matches(
-            DRUG_ALLERGY, f"{document.title} {finding.text}"):
-        return False  # what can be taken, or whether a drug is safe, for one allergic to another: a sentence that says so
+    if (any(p is DRUG_ALLERGY for p, _ in question.modifiers) and question.interventions and not question.conditions
+            and not modifier_matches(DRUG_ALLERGY, f"{document.title} {finding.text}")):
+        # whether a drug is safe, or which of a kind can be taken ("what painkiller can I take?"), for one
+        # allergic to another: a sentence that says so (not the first-line treatment of high blood pressure)
+        return False
     if _only_in_a_longer_name(question, finding.text):
         return False  # "stress … causes white coat hypertension" does not say what causes high blood pressure
     if _conditions_only_as_examples(question, finding.text):

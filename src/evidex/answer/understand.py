@@ -322,13 +322,13 @@ DRUG_ALLERGY = PatternSet(
 # Where the question names what the patient is allergic to: up to three words after "allergic to"
 # (not past a word that starts another clause: "allergic to grass so Zyrtec or Claritin?"), or the
 # words before "allergy" (not a product's name: "Benadryl Allergy", "Zyrtec allergy tablets").
-# ("allergic to penicillin and cephalosporins" names two)
+# (a list runs on: "allergic to penicillin, amoxicillin and cephalexin")
 _CLAUSE_WORD = (
     r"(?:but|so|can|could|should|would|will|is|are|was|what|which|if|when|while|with|because|since|"
     r"take|takes|taking|on|using|have|has|had|my)\b"
 )
 _ALLERGY_SPAN = re.compile(
-    rf"\b(?:allergic|allerg(?:y|ies)|(?:an )?allergic reactions?|anaphyla\w+) to (?:(?!{_CLAUSE_WORD})\w[\w-]*\s+){{0,2}}"
+    rf"\b(?:allergic|allerg(?:y|ies)|(?:an )?allergic reactions?|anaphyla\w+) to (?:(?!{_CLAUSE_WORD})\w[\w-]*,?\s+){{0,4}}"
     rf"(?!{_CLAUSE_WORD}|(?:and|or)\b)\w[\w-]*|"
     rf"\b(?:(?!{_CLAUSE_WORD})\w[\w-]*\s+){{1,2}}allerg(?:y|ies)\b"
     r"(?!\s+(?:tablets?|pills?|relief|medicines?|medications?|meds|liquid|syrup|sprays?|capsules?|formula|chews?|drops|season))|"
@@ -338,7 +338,12 @@ _ALLERGY_SPAN = re.compile(
 # a product in the words before "allergy": taken or bought, or named in title case ("Benadryl Allergy")
 _ALLERGY_PRODUCT = re.compile(r"\b(?i:take|taking|took|use|using|buy|bought)\b|\b[A-Z][a-z]+ Allerg")
 # "I'm not allergic to penicillin", "no longer allergic", "never had a penicillin allergy"
-_DENIED = re.compile(r"(?:\bnot|n[’']t|\bno longer|\bnever|\bno)\s+(?:[\w’'-]+\s+){0,2}$", re.IGNORECASE)
+# (not "I didn't realise I'm allergic", which says the patient is)
+_DENIED = re.compile(
+    r"(?:\bnot|n[’']t|\bno longer|\bnever|\bno)\s+(?:(?:really|actually|even|truly|be|been|think|believe)\s+)?"
+    r"(?:(?:i[’']m|i am|he[’']s|she[’']s|he is|she is)\s+)?$",
+    re.IGNORECASE,
+)
 # "My husband is allergic to penicillin. Can I take amoxicillin?": another person's allergy, when the
 # question asks about the asker
 _SOMEONE_ELSE = re.compile(
@@ -346,7 +351,9 @@ _SOMEONE_ELSE = re.compile(
     r"friend|boyfriend|girlfriend)|he|she|they)(?:[’']s| is| are| was| has| have)?\s+(?:[\w’'-]+\s+){0,2}$",
     re.IGNORECASE,
 )
-_ASKS_FOR_ME = re.compile(r"\b(?:can|could|should|may|do|am|will) i\b|\bfor me\b", re.IGNORECASE)
+# (not "can I give her amoxicillin?", which asks for her)
+_ASKS_FOR_ME = re.compile(r"\b(?:can|could|should|may|do|will) i (?:still )?(?:take|use|have|try|start)\b|\bfor me\b", re.IGNORECASE)
+_ME = re.compile(r"\b(?:i|me)\b|\bi[’']m\b", re.IGNORECASE)  # "my husband says I'm allergic": the asker's
 _AGE_MODIFIERS = {"child": next(p for p in MODIFIERS if p.key == "child"),
                   "older_adult": next(p for p in MODIFIERS if p.key == "older_adult")}
 OLDER_ADULT_AGE = 65
@@ -1114,7 +1121,7 @@ def _allergy_spans(text: str) -> list[tuple[int, int]]:
     return [
         m.span() for m in _ALLERGY_SPAN.finditer(text)
         if not _DENIED.search(text, 0, m.start()) and not _ALLERGY_PRODUCT.search(m.group())
-        and not (for_me and _SOMEONE_ELSE.search(text, 0, m.start()))
+        and not (for_me and (other := _SOMEONE_ELSE.search(text, 0, m.start())) and not _ME.search(other.group()))
     ]
 
 
