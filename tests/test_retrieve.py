@@ -9,8 +9,8 @@ import pytest
 
 from evidex.answer.understand import QuestionError
 from evidex.corpus import Corpus
-from evidex.evidence.documents import EvidenceKind
-from evidex.evidence.store import SearchFilters
+from evidex.evidence.documents import Document, EvidenceKind, Passage
+from evidex.evidence.store import SearchFilters, SQLiteStore
 from evidex.search.retrieve import embed_missing_passages
 from evidex.settings import Settings
 from tests.conftest import run_cli
@@ -224,3 +224,30 @@ def test_the_shipped_reranker_applies_only_with_the_embedding_model_it_was_train
         assert hit.document.id == "acme:gout-1" and hit.parts.dense_score is not None
         reranked[model] = hit.parts.rerank is not None
     assert reranked == {"e5-small-q4": True, "minilm-l6-onnx-int8": False}
+
+
+def test_a_filter_keeps_the_few_word_matches_that_pass_it_behind_many_better_ones_that_do_not(tmp_path):
+    """The store ranks words before it filters: ranking must not push out what the filter asks for."""
+    store = SQLiteStore(tmp_path / "evidex.db")
+    reviews = [
+        Document(id=f"user:r{i}", source="user", title=f"Asthma review {i}", kind=EvidenceKind.SYSTEMATIC_REVIEW,
+                 passages=[Passage(label="Text", text="Asthma asthma asthma: inhaled steroids in asthma.")])
+        for i in range(400)
+    ]
+    trials = [
+        Document(id=f"user:t{i}", source="user", title=f"Trial {i}", kind=EvidenceKind.RCT,
+                 passages=[Passage(label="Text", text=f"A long report of trial {i} that names asthma once among "
+                                                      "many other words on enrolment, follow-up and analysis.")])
+        for i in range(3)
+    ]
+    store.upsert(reviews + trials)
+
+    def found(filters: SearchFilters) -> list[str]:
+        rowids = [rowid for rowid, _ in store.lexical_search('"asthma"', 100, filters)]
+        refs = store.passages(rowids)
+        return [refs[rowid].document.id for rowid in rowids]
+
+    assert sorted(found(SearchFilters(kinds=[EvidenceKind.RCT]))) == ["user:t0", "user:t1", "user:t2"]
+    best = found(SearchFilters())
+    assert len(best) == 100 and all(doc_id.startswith("user:r") for doc_id in best)
+    store.close()

@@ -29,6 +29,7 @@ show why a source was chosen.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -357,6 +358,7 @@ class Searcher:
             shipped = Reranker.load() if settings.rerank and encoder is not None else None
             reranker = shipped if shipped and shipped.embedding_model == encoder.name else None
         self.reranker = reranker
+        self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidex-query-embedding")
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
         started = time.perf_counter()
@@ -371,14 +373,19 @@ class Searcher:
                 expansion_query = fts_match(self._without_common(expanded.fts_phrases(include_expansions=True)))
         result = SearchResult(query, expanded, lexical_query, expansion_query, filters)
 
+        # The question is embedded while the store counts words: both wait outside Python
+        # (ctypes and sqlite3 release the GIL), so on two cores they overlap.
+        embedding = None
+        if self.dense is not None and settings.dense_weight > 0 and query.strip():
+            embedding = self._embedder.submit(self.dense.encoder.embed_query, query)
         rankings: dict[str, list[tuple[int, float]]] = {}
         if lexical_query:
             rankings["lexical"] = self.store.lexical_search(lexical_query, settings.candidates, filters)
         if expansion_query and expansion_query != lexical_query:
             rankings["expansion"] = self.store.lexical_search(expansion_query, settings.candidates, filters)
         vector = None
-        if self.dense is not None and settings.dense_weight > 0 and query.strip():
-            vector = self.dense.encoder.embed_query(query)
+        if embedding is not None:
+            vector = embedding.result()
             rankings["dense"] = self.dense.search(vector, settings.candidates, filters)
 
         words = expanded.fts_phrases(include_expansions=False)
