@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import runpy
 import sqlite3
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
+from evidex.corpus import Corpus
+from evidex.evidence.builtin import data_path
 from evidex.search import vocab as vocab_module
 from evidex.search.expand import ExpandedQuery, expand_query
 from evidex.search.vocab import INDEX_FILE, Vocabulary, encode_index, normalise
+from evidex.settings import Settings
 
 HERNIATED_DISC_QUESTION = (
     "What are the most evidence-backed exercises for a herniated disc with sciatica, "
@@ -176,6 +183,57 @@ def test_lowercase_acronym_is_recognised_but_english_word_is_not(vocab: Vocabula
     assert "Pulmonary Disease, Chronic Obstructive" in concepts_by_ui(expand_query("copd inhalers", vocab)).values()
     assert "Acquired Immunodeficiency Syndrome" not in concepts_by_ui(expand_query("which aids help", vocab)).values()
     assert "Acquired Immunodeficiency Syndrome" in concepts_by_ui(expand_query("AIDS treatment", vocab)).values()
+
+
+@pytest.mark.parametrize(
+    ("question", "meant", "not_meant"),
+    [
+        # the list's first meanings were deep masseter, ancillary feature and physical examination
+        ("What is the first-line treatment for DM?", "Diabetes Mellitus", "Dermatomyositis"),
+        ("Does DM raise the risk of stroke?", "Diabetes Mellitus", "Dermatomyositis"),
+        ("Anticoagulation in AF", "Atrial Fibrillation", None),
+        ("How is PE diagnosed?", "Pulmonary Embolism", "Physical Examination"),
+        # the question's own definition wins over the corpus's usual one
+        ("Is computer-aided detection (CAD) as good as double reading?", None, "Coronary Artery Disease"),
+        ("Does IVIG help dermatomyositis (DM)?", "Dermatomyositis", "Diabetes Mellitus"),
+        # a place is the place
+        ("Should I go back to the ER if the fever stays?", "Emergency Service, Hospital", "Receptors, Estrogen"),
+        ("Does ER status change breast cancer treatment?", "Receptors, Estrogen", "Emergency Service, Hospital"),
+    ],
+)
+def test_an_abbreviation_means_what_the_corpus_or_the_question_defines_it_as(
+    vocab: Vocabulary, question: str, meant: str | None, not_meant: str | None
+) -> None:
+    names = set(concepts_by_ui(expand_query(question, vocab)).values())
+    assert meant is None or meant in names
+    assert not_meant not in names
+
+
+@pytest.mark.parametrize(
+    ("question", "drug", "not_meant"),
+    [
+        ("Is Tylenol PM safe to take every night?", "Acetaminophen", "Polymyositis"),
+        ("Can I drink alcohol on Depakote ER?", "Valproic Acid", "Receptors, Estrogen"),
+        ("Can I keep taking Mucinex DM with the antibiotics?", None, "Dermatomyositis"),
+    ],
+)
+def test_the_letters_after_a_drugs_name_name_its_product(vocab: Vocabulary, question: str, drug: str | None, not_meant: str) -> None:
+    names = set(concepts_by_ui(expand_query(question, vocab)).values())
+    assert drug is None or drug in names
+    assert not_meant not in names and "Diabetes Mellitus" not in names
+
+
+def test_the_committed_abbreviation_definitions_are_those_of_the_built_in_corpus(builtin_data_dir) -> None:
+    """scripts/count_abbreviation_definitions.py's output, checked against the corpus it counts."""
+    script = runpy.run_path(str(Path(__file__).parents[1] / "scripts" / "count_abbreviation_definitions.py"))
+    meanings, _ = vocab_module.read_abbreviations(data_path("vocab/medical_abbreviations.csv").read_bytes())
+    with Corpus.open(Settings(data_dir=builtin_data_dir)) as corpus:
+        texts = (text for d in corpus.store.iter_documents() for text in (d.title, *(p.text for p in d.passages)))
+        counted = script["count_definitions"](texts, meanings)
+    committed = data_path(f"vocab/{vocab_module.DEFINITIONS_FILE}").read_text(encoding="utf-8")
+    rows = {(r["abbreviation"], r["meaning"]): int(r["definitions"]) for r in csv.DictReader(io.StringIO(committed), delimiter="\t")}
+    assert rows == dict(counted), "run scripts/count_abbreviation_definitions.py, then scripts/build_vocab_index.py"
+    assert rows["DM", "diabetes mellitus"] > rows["DM", "dermatomyositis"]
 
 
 # -- expand_query: spelling ---------------------------------------------------

@@ -10,6 +10,7 @@ apart from the expansions so the search layer can weight them higher.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -103,6 +104,9 @@ _COUNTING = frozenset("a an my this your his her our their".split())
 # ("how many MG of naproxen", not "how many MG patients"), they are amounts.
 _UNITS = frozenset("mg mgs mcg ug g gm kg ml mls l iu mmol meq cc".split())
 _AMOUNT_WORDS = frozenset("many much few".split())
+# Letters after a drug's name that name its product ("Tylenol PM", "Mucinex DM", "Depakote ER",
+# "Claritin D"): the abbreviation list reads them as polymyositis, dermatomyositis or estrogen receptors.
+_PRODUCT_SUFFIXES = frozenset("pm am dm xr xl er sr cr la odt dr ec ir hct cd xt d".split())
 _AFTER_AN_AMOUNT = frozenset("of should do does can could would will is are a an per every each daily".split())
 # Words after an illness's everyday name that keep it a name ("my cold lasts", "cold symptoms",
 # "does my cold need antibiotics"); any other word is what it describes ("a cold day", "a cold cloth").
@@ -200,6 +204,7 @@ class _Match:
     words: int
     after_modal: bool = False  # "this may sound like": a verb, not Sound
     counted: bool = False  # "I have a cold": an illness, not Cold Temperature
+    defined: str | None = None  # "computer-aided detection (CAD)": the meaning the question gives
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,12 +294,18 @@ def _find_matches(
     is searched for shorter MeSH terms too, so "COPD" is not lost.
     """
     i = 0
+    drug_ends_at = -1  # the token after the last drug named
     while i < len(tokens):
         n, senses = _longest_at(tokens, i, text, vocab, longest)
         if not senses:
             i += 1
             continue
         span = tokens[i : i + n]
+        if n == 1 and span[0].surface in _PRODUCT_SUFFIXES and (i == drug_ends_at or _after_a_brand(tokens, i, text, vocab)):
+            i += 1  # "Tylenol PM", "Mucinex DM": the product, not polymyositis
+            continue
+        if any(s.kind is SenseKind.MESH and _is_a_drug(vocab.descriptor(s.ref)) for s in senses):
+            drug_ends_at = i + n
         if n == 1 and span[0].surface == "back" and i > 0 and tokens[i - 1].surface in _COMING_BACK:
             i += 1  # "will it come back?": a recurrence, not the back
             continue
@@ -307,10 +318,48 @@ def _find_matches(
             two_before[0] in _MODALS and two_before[1] in _THIRD_PERSON)
         plural = n == 1 and span[0].surface != span[0].key and span[0].surface.endswith("s")
         counted = n == 1 and (plural or i > 0 and tokens[i - 1].surface in _COUNTING) and _ends_a_name(tokens, i + 1, text)
-        yield _Match(_typed(span, text), senses, n, after_modal, counted)
+        defined = _defined_before(tokens, i, text, senses, vocab) if n == 1 else None
+        yield _Match(_typed(span, text), senses, n, after_modal, counted, defined)
         if n > 1 and all(s.kind is not SenseKind.MESH for s in senses):
             yield from _find_matches(span, text, vocab, n - 1)
         i += n
+
+
+_A_PLACE = re.compile(r"\b(?:to|in|at|from|into|of|leave|left|visit(?:ed)?) the\s+$", re.IGNORECASE)
+_PLACES = ("room", "department", "unit")
+
+
+def _defined_before(tokens: list[Token], i: int, text: str, senses: list[Sense], vocab: Vocabulary) -> str | None:
+    """The meaning of an abbreviation in brackets that the words before it spell out
+    ("computer-aided detection (CAD)"), whatever the corpus most often means by it."""
+    token = tokens[i]
+    if _A_PLACE.search(text[: token.start]):  # "back to the ER", "in the OR"
+        return next((meaning for sense in senses if sense.kind is SenseKind.ABBREVIATION
+                     for meaning in vocab.abbreviation_meanings(sense.ref) if meaning.endswith(_PLACES)), None)
+    if not (text[: token.start].endswith("(") and text[token.end :].lstrip("s").startswith(")")):
+        return None
+    before = [t.surface for t in tokens[:i]]
+    for sense in senses:
+        if sense.kind is SenseKind.ABBREVIATION:
+            for meaning in vocab.abbreviation_meanings(sense.ref):
+                words = [t.surface for t in tokenize(meaning)]
+                if words and before[-len(words) :] == words:
+                    return meaning
+    return None
+
+
+def _is_a_drug(descriptor: Descriptor) -> bool:
+    return any(t.startswith("D") for t in descriptor.tree_numbers)
+
+
+def _after_a_brand(tokens: list[Token], i: int, text: str, vocab: Vocabulary) -> bool:
+    """Whether token ``i``, typed in capitals, follows a capitalised name no vocabulary knows
+    ("Mucinex DM"; not "Does DM …", an English word)."""
+    if i == 0 or not _typed([tokens[i]], text).isupper():
+        return False
+    name = _typed([tokens[i - 1]], text)
+    return (len(name) >= 4 and name[0].isupper() and name[1:].islower() and not vocab.is_known_word(name)
+            and not _longest_at(tokens, i - 1, text, vocab, 1)[1])
 
 
 def _is_an_amount(tokens: list[Token], i: int, text: str) -> bool:
@@ -393,6 +442,11 @@ def _readings(match: _Match, vocab: Vocabulary) -> list[_Reading]:
         for reading in _sense_readings(sense, vocab):
             if _plausible(reading, sense, everyday, verb):
                 readings.setdefault(reading.descriptor.ui if reading.descriptor else reading.name, reading)
+    if match.defined:
+        return [r for r in readings.values() if r.name.lower() == match.defined.lower()] or list(readings.values())
+    settled = {vocab.settled_meaning(s.ref) for s in match.senses if s.kind is SenseKind.ABBREVIATION} - {None}
+    if settled:  # "DM" beside "stroke" is still diabetes, not dermatomyositis
+        return [r for r in readings.values() if r.source != "abbreviation" or r.name in settled]
     if match.counted and vocab.is_everyday_word(stem(match.typed.lower())) and not any(map(_is_disease, readings.values())):
         return _illnesses(match, vocab) or list(readings.values())
     return list(readings.values())
