@@ -172,6 +172,7 @@ def test_a_drug_the_patient_takes_joins_the_focus_of_an_interaction_question(voc
     ("My wife is allergic to penicillin, can I give her amoxicillin?", ["Amoxicillin"], "allergic to penicillin"),  # for her
     ("My husband says I'm allergic to penicillin, can I take cephalexin?", ["Cephalexin"], "allergic to penicillin"),
     ("I didn't realise I’m allergic to penicillin, can I take cephalexin?", ["Cephalexin"], "allergic to penicillin"),
+    ("I have a sulfa allergy, can I take Bactrim?", ["Trimethoprim, Sulfamethoxazole Drug Combination"], "a sulfa allergy"),
 ])
 def test_a_drug_the_patient_is_allergic_to_describes_the_patient(vocabulary, question, focus, allergy):
     understood = understand(question, vocabulary, "patient")
