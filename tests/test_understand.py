@@ -198,6 +198,15 @@ def test_a_drug_the_patient_is_allergic_to_describes_the_patient(vocabulary, que
 def test_no_drug_allergy_where_the_question_gives_the_patient_none(vocabulary, question):
     understood = understand(question, vocabulary, "patient")
     assert not understood.context.allergies
+
+
+@pytest.mark.parametrize("question", [
+    "I'm not allergic to penicillin. What antibiotic is best for strep throat?",
+    "My husband is allergic to penicillin. Can I take amoxicillin?",
+])
+def test_a_drug_named_only_in_an_allergy_denied_or_another_persons_is_not_one_the_patient_takes(vocabulary, question):
+    understood = understand(question, vocabulary, "patient")
+    assert not understood.context.medications and not understood.context.allergies
     assert not any(p.key == "drug_allergy" for p, _ in understood.modifiers)
 
 

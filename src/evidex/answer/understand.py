@@ -1108,10 +1108,17 @@ def _patient_context(text: str, context: list[Concept], allergies: list[Concept]
         age=age,
         sex=sex,
         conditions=tuple(c.name for c in conditions),
-        medications=tuple(c.name for c in context if _is_drug(c) and c not in allergies),
+        # not a drug named only as an allergy denied or another person's ("I'm not allergic to penicillin")
+        medications=tuple(c.name for c in context if _is_drug(c) and c not in allergies
+                          and not _only_within(c, text, _allergy_phrases(text))),
         allergies=tuple(c.name for c in allergies),
         phrases=tuple(c.matched_text for c in context),
     )
+
+
+def _allergy_phrases(text: str) -> list[tuple[int, int]]:
+    """Where the question speaks of an allergy to something, whoever's and even to deny it."""
+    return [m.span() for m in _ALLERGY_SPAN.finditer(text) if not _ALLERGY_PRODUCT.search(m.group())]
 
 
 def _allergy_spans(text: str) -> list[tuple[int, int]]:
@@ -1119,9 +1126,9 @@ def _allergy_spans(text: str) -> list[tuple[int, int]]:
     a product ("take Benadryl Allergy") or speaks of someone other than the one it asks for."""
     for_me = bool(_ASKS_FOR_ME.search(text))
     return [
-        m.span() for m in _ALLERGY_SPAN.finditer(text)
-        if not _DENIED.search(text, 0, m.start()) and not _ALLERGY_PRODUCT.search(m.group())
-        and not (for_me and (other := _SOMEONE_ELSE.search(text, 0, m.start())) and not _ME.search(other.group()))
+        (start, end) for start, end in _allergy_phrases(text)
+        if not _DENIED.search(text, 0, start)
+        and not (for_me and (other := _SOMEONE_ELSE.search(text, 0, start)) and not _ME.search(other.group()))
     ]
 
 
