@@ -61,7 +61,7 @@ def main() -> int:
         corpus.ensure_builtin()
         texts = (text for document in corpus.store.iter_documents()
                  for text in (document.title, *(p.text for p in document.passages)))
-        counts = count_definitions(texts, read_abbreviations(data_path("vocab/medical_abbreviations.csv").read_bytes())[0])
+        counts = count_definitions(texts, read_abbreviations(data_path("vocab/medical_abbreviations.csv").read_bytes()))
     with OUTPUT.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, delimiter="\t", lineterminator="\n")
         writer.writerow(["abbreviation", "meaning", "definitions"])

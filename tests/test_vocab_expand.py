@@ -190,14 +190,20 @@ def test_lowercase_acronym_is_recognised_but_english_word_is_not(vocab: Vocabula
     [
         # the list's first meanings were deep masseter, ancillary feature and physical examination
         ("What is the first-line treatment for DM?", "Diabetes Mellitus", "Dermatomyositis"),
-        ("Does DM raise the risk of stroke?", "Diabetes Mellitus", "Dermatomyositis"),
+        ("metformin DM", "Diabetes Mellitus", None),  # a drug's own name, not a product's
         ("Anticoagulation in AF", "Atrial Fibrillation", None),
         ("How is PE diagnosed?", "Pulmonary Embolism", "Physical Examination"),
-        # the question's own definition wins over the corpus's usual one
+        ("Infliximab CD fistulas", "Crohn Disease", None),
+        # a weaker lead of the corpus keeps the list's order: researchers' usage is not patients'
+        ("My daughter has BPD, what therapy helps?", "Borderline Personality Disorder", "Bronchopulmonary Dysplasia"),
+        ("Can I take CBD with sertraline?", "Cannabidiol", "Common Bile Duct"),
+        # the question's own definition wins, wherever it stands
         ("Is computer-aided detection (CAD) as good as double reading?", None, "Coronary Artery Disease"),
         ("Does IVIG help dermatomyositis (DM)?", "Dermatomyositis", "Diabetes Mellitus"),
-        # a place is the place
+        ("I have BPD (bronchopulmonary dysplasia), what helps?", "Bronchopulmonary Dysplasia", "Borderline Personality Disorder"),
+        # a place is the place, a tumour's marker the receptor
         ("Should I go back to the ER if the fever stays?", "Emergency Service, Hospital", "Receptors, Estrogen"),
+        ("went to ER yesterday for chest pain, what now?", "Emergency Service, Hospital", "Receptors, Estrogen"),
         ("Does ER status change breast cancer treatment?", "Receptors, Estrogen", "Emergency Service, Hospital"),
     ],
 )
@@ -215,6 +221,8 @@ def test_an_abbreviation_means_what_the_corpus_or_the_question_defines_it_as(
         ("Is Tylenol PM safe to take every night?", "Acetaminophen", "Polymyositis"),
         ("Can I drink alcohol on Depakote ER?", "Valproic Acid", "Receptors, Estrogen"),
         ("Can I keep taking Mucinex DM with the antibiotics?", None, "Dermatomyositis"),
+        ("Is Robitussin DM safe in pregnancy?", None, "Dermatomyositis"),
+        ("Is Sudafed PE safe with high blood pressure?", "Pseudoephedrine", "Pulmonary Embolism"),
     ],
 )
 def test_the_letters_after_a_drugs_name_name_its_product(vocab: Vocabulary, question: str, drug: str | None, not_meant: str) -> None:
@@ -226,14 +234,14 @@ def test_the_letters_after_a_drugs_name_name_its_product(vocab: Vocabulary, ques
 def test_the_committed_abbreviation_definitions_are_those_of_the_built_in_corpus(builtin_data_dir) -> None:
     """scripts/count_abbreviation_definitions.py's output, checked against the corpus it counts."""
     script = runpy.run_path(str(Path(__file__).parents[1] / "scripts" / "count_abbreviation_definitions.py"))
-    meanings, _ = vocab_module.read_abbreviations(data_path("vocab/medical_abbreviations.csv").read_bytes())
+    meanings = vocab_module.read_abbreviations(data_path("vocab/medical_abbreviations.csv").read_bytes())
     with Corpus.open(Settings(data_dir=builtin_data_dir)) as corpus:
         texts = (text for d in corpus.store.iter_documents() for text in (d.title, *(p.text for p in d.passages)))
         counted = script["count_definitions"](texts, meanings)
     committed = data_path(f"vocab/{vocab_module.DEFINITIONS_FILE}").read_text(encoding="utf-8")
     rows = {(r["abbreviation"], r["meaning"]): int(r["definitions"]) for r in csv.DictReader(io.StringIO(committed), delimiter="\t")}
     assert rows == dict(counted), "run scripts/count_abbreviation_definitions.py, then scripts/build_vocab_index.py"
-    assert rows["DM", "diabetes mellitus"] > rows["DM", "dermatomyositis"]
+    assert rows["DM", "diabetes mellitus"] > 5 * rows["DM", "dermatomyositis"]
 
 
 # -- expand_query: spelling ---------------------------------------------------

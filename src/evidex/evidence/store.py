@@ -683,19 +683,24 @@ class SQLiteStore:
     def lexical_search(self, query: str, limit: int, filters: SearchFilters) -> list[tuple[int, float]]:
         """BM25 over passages; higher score is better.
 
-        FTS5 ranks its matches first, and only a generous over-fetch of the best is
-        joined to the documents to apply ``filters``: joining every match before
-        ranking took twice as long on the built-in corpus.  When fewer than ``limit``
-        of the over-fetch pass the filters, the exact query over every match runs.
+        When the filters only leave a few documents out (retracted ones, the dictionary),
+        FTS5 ranks its matches first and only a generous over-fetch of the best is
+        joined to the documents: joining every match before ranking took twice as
+        long on the built-in corpus.  When fewer than ``limit`` of the over-fetch pass,
+        or the filters keep only some kinds, sources, years or audiences, the exact
+        query over every match runs.
         """
         where, params = filter_sql(filters)
-        rows = self.conn.execute(
-            "SELECT f.rowid, f.score FROM (SELECT rowid, bm25(passages_fts, ?, ?, ?, ?) AS score"
-            " FROM passages_fts WHERE passages_fts MATCH ? ORDER BY score LIMIT ?) f"
-            f" JOIN passages p ON p.rowid = f.rowid JOIN documents d ON d.id = p.doc_id WHERE 1 {where}"
-            " ORDER BY f.score LIMIT ?",
-            (*BM25_WEIGHTS, query, limit * 2 + 20, *params, limit),
-        ).fetchall()
+        rows: list[tuple[int, float]] = []
+        leaves_out_few = not (filters.kinds or filters.sources or filters.audience or filters.year_from or filters.year_to)
+        if leaves_out_few:
+            rows = self.conn.execute(
+                "SELECT f.rowid, f.score FROM (SELECT rowid, bm25(passages_fts, ?, ?, ?, ?) AS score"
+                " FROM passages_fts WHERE passages_fts MATCH ? ORDER BY score LIMIT ?) f"
+                f" JOIN passages p ON p.rowid = f.rowid JOIN documents d ON d.id = p.doc_id WHERE 1 {where}"
+                " ORDER BY f.score LIMIT ?",
+                (*BM25_WEIGHTS, query, limit * 2 + 20, *params, limit),
+            ).fetchall()
         if len(rows) < limit and where:
             rows = self.conn.execute(
                 "SELECT f.rowid, bm25(passages_fts, ?, ?, ?, ?) AS score FROM passages_fts f"

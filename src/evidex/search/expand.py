@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from evidex.search.vocab import (
+    PLACES,
     Descriptor,
     LayTopic,
     Sense,
@@ -106,7 +107,7 @@ _UNITS = frozenset("mg mgs mcg ug g gm kg ml mls l iu mmol meq cc".split())
 _AMOUNT_WORDS = frozenset("many much few".split())
 # Letters after a drug's name that name its product ("Tylenol PM", "Mucinex DM", "Depakote ER",
 # "Claritin D"): the abbreviation list reads them as polymyositis, dermatomyositis or estrogen receptors.
-_PRODUCT_SUFFIXES = frozenset("pm am dm xr xl er sr cr la odt dr ec ir hct cd xt d".split())
+_PRODUCT_SUFFIXES = frozenset("pm am dm pe xr xl er sr cr la odt dr ec ir hct cd xt d".split())
 _AFTER_AN_AMOUNT = frozenset("of should do does can could would will is are a an per every each daily".split())
 # Words after an illness's everyday name that keep it a name ("my cold lasts", "cold symptoms",
 # "does my cold need antibiotics"); any other word is what it describes ("a cold day", "a cold cloth").
@@ -294,18 +295,18 @@ def _find_matches(
     is searched for shorter MeSH terms too, so "COPD" is not lost.
     """
     i = 0
-    drug_ends_at = -1  # the token after the last drug named
+    brand_ends_at = -1  # the token after the last brand of drug named
     while i < len(tokens):
         n, senses = _longest_at(tokens, i, text, vocab, longest)
         if not senses:
             i += 1
             continue
         span = tokens[i : i + n]
-        if n == 1 and span[0].surface in _PRODUCT_SUFFIXES and (i == drug_ends_at or _after_a_brand(tokens, i, text, vocab)):
+        if n == 1 and span[0].surface in _PRODUCT_SUFFIXES and (i == brand_ends_at or _after_a_brand(tokens, i, text, vocab)):
             i += 1  # "Tylenol PM", "Mucinex DM": the product, not polymyositis
             continue
-        if any(s.kind is SenseKind.MESH and _is_a_drug(vocab.descriptor(s.ref)) for s in senses):
-            drug_ends_at = i + n
+        if any(s.kind is SenseKind.MESH and _is_a_brand(_typed(span, text), vocab.descriptor(s.ref)) for s in senses):
+            brand_ends_at = i + n
         if n == 1 and span[0].surface == "back" and i > 0 and tokens[i - 1].surface in _COMING_BACK:
             i += 1  # "will it come back?": a recurrence, not the back
             continue
@@ -318,38 +319,44 @@ def _find_matches(
             two_before[0] in _MODALS and two_before[1] in _THIRD_PERSON)
         plural = n == 1 and span[0].surface != span[0].key and span[0].surface.endswith("s")
         counted = n == 1 and (plural or i > 0 and tokens[i - 1].surface in _COUNTING) and _ends_a_name(tokens, i + 1, text)
-        defined = _defined_before(tokens, i, text, senses, vocab) if n == 1 else None
+        defined = _meaning_given(tokens, i, text, senses, vocab) if n == 1 else None
         yield _Match(_typed(span, text), senses, n, after_modal, counted, defined)
         if n > 1 and all(s.kind is not SenseKind.MESH for s in senses):
             yield from _find_matches(span, text, vocab, n - 1)
         i += n
 
 
-_A_PLACE = re.compile(r"\b(?:to|in|at|from|into|of|leave|left|visit(?:ed)?) the\s+$", re.IGNORECASE)
-_PLACES = ("room", "department", "unit")
+# "back to the ER", "went to ER", "in the OR", "an ER visit": the place, not estrogen receptors or odds ratios
+_BEFORE_A_PLACE = re.compile(r"\b(?:(?:to|in|at|from|into|leave|left|visit(?:ed)?)(?: the| an)?|an)\s+$", re.IGNORECASE)
+# "ER status", "ER-positive", "PR negative": a tumour's receptor
+_AFTER_A_MARKER = re.compile(r"^(?:\s*[+-]|[\s-]+(?:status|positive|negative|expression)\b)", re.IGNORECASE)
+_AFTER_A_PLACE = re.compile(r"^\s+(?:visits?|trips?|doctors?|physicians?|nurses?|staff|waits?)\b", re.IGNORECASE)
 
 
-def _defined_before(tokens: list[Token], i: int, text: str, senses: list[Sense], vocab: Vocabulary) -> str | None:
-    """The meaning of an abbreviation in brackets that the words before it spell out
-    ("computer-aided detection (CAD)"), whatever the corpus most often means by it."""
+def _meaning_given(tokens: list[Token], i: int, text: str, senses: list[Sense], vocab: Vocabulary) -> str | None:
+    """The meaning of an abbreviation that the question itself gives: one it spells out anywhere
+    ("computer-aided detection (CAD)", "BPD (borderline personality disorder)"), whatever the corpus
+    most often means by it, or a place it names ("back to the ER")."""
+    meanings = [m for sense in senses if sense.kind is SenseKind.ABBREVIATION for m in vocab.abbreviation_meanings(sense.ref)]
     token = tokens[i]
-    if _A_PLACE.search(text[: token.start]):  # "back to the ER", "in the OR"
-        return next((meaning for sense in senses if sense.kind is SenseKind.ABBREVIATION
-                     for meaning in vocab.abbreviation_meanings(sense.ref) if meaning.endswith(_PLACES)), None)
-    if not (text[: token.start].endswith("(") and text[token.end :].lstrip("s").startswith(")")):
-        return None
-    before = [t.surface for t in tokens[:i]]
-    for sense in senses:
-        if sense.kind is SenseKind.ABBREVIATION:
-            for meaning in vocab.abbreviation_meanings(sense.ref):
-                words = [t.surface for t in tokenize(meaning)]
-                if words and before[-len(words) :] == words:
-                    return meaning
+    if _BEFORE_A_PLACE.search(text[: token.start]) or _AFTER_A_PLACE.match(text[token.end :]):
+        if place := next((m for m in meanings if m.endswith(PLACES)), None):
+            return place
+    if _AFTER_A_MARKER.match(text[token.end :]):
+        if marker := next((m for m in meanings if m.lower().endswith("receptor")), None):
+            return marker
+    words = [t.surface for t in tokenize(text)]
+    for meaning in meanings:
+        spelled = [t.surface for t in tokenize(meaning)]
+        if len(spelled) > 1 and any(words[k : k + len(spelled)] == spelled for k in range(len(words))):
+            return meaning
     return None
 
 
-def _is_a_drug(descriptor: Descriptor) -> bool:
-    return any(t.startswith("D") for t in descriptor.tree_numbers)
+def _is_a_brand(typed: str, descriptor: Descriptor) -> bool:
+    """Whether a drug is named by a brand ("Tylenol" for acetaminophen), not by its own name or its class."""
+    return (any(t.startswith("D") for t in descriptor.tree_numbers) and not any(t.startswith("D27") for t in descriptor.tree_numbers)
+            and normalise(typed) != normalise(descriptor.name))
 
 
 def _after_a_brand(tokens: list[Token], i: int, text: str, vocab: Vocabulary) -> bool:
@@ -358,7 +365,7 @@ def _after_a_brand(tokens: list[Token], i: int, text: str, vocab: Vocabulary) ->
     if i == 0 or not _typed([tokens[i]], text).isupper():
         return False
     name = _typed([tokens[i - 1]], text)
-    return (len(name) >= 4 and name[0].isupper() and name[1:].islower() and not vocab.is_known_word(name)
+    return (len(name) >= 4 and name[0].isupper() and name[1:].islower() and not vocab.is_everyday_word(name)
             and not _longest_at(tokens, i - 1, text, vocab, 1)[1])
 
 
@@ -444,9 +451,6 @@ def _readings(match: _Match, vocab: Vocabulary) -> list[_Reading]:
                 readings.setdefault(reading.descriptor.ui if reading.descriptor else reading.name, reading)
     if match.defined:
         return [r for r in readings.values() if r.name.lower() == match.defined.lower()] or list(readings.values())
-    settled = {vocab.settled_meaning(s.ref) for s in match.senses if s.kind is SenseKind.ABBREVIATION} - {None}
-    if settled:  # "DM" beside "stroke" is still diabetes, not dermatomyositis
-        return [r for r in readings.values() if r.source != "abbreviation" or r.name in settled]
     if match.counted and vocab.is_everyday_word(stem(match.typed.lower())) and not any(map(_is_disease, readings.values())):
         return _illnesses(match, vocab) or list(readings.values())
     return list(readings.values())

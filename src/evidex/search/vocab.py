@@ -357,15 +357,18 @@ def _read_lay_terms(raw: bytes) -> list[tuple[str, str]]:
     return [(row["phrase"], row["descriptor_ui"]) for row in csv.DictReader(lines, delimiter="\t")]
 
 
-# Definitions in the built-in corpus ("diabetes mellitus (DM)") that make a meaning of an abbreviation
-# the usual one; one or two in 27,000 documents say little.
-MIN_DEFINITIONS = 3
+# How much more often the built-in corpus must define one meaning of an abbreviation ("diabetes mellitus
+# (DM)" 8 times, "dermatomyositis (DM)" once) than each other meaning, and how often at least, to put
+# it first.  The corpus is written by researchers: a weaker lead says little of what a patient means
+# ("BPD": bronchopulmonary dysplasia 5, borderline personality disorder 1).
+DOMINANT_DEFINITIONS = 6
 
 
-def read_abbreviations(raw: bytes, definitions: bytes = b"") -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Abbreviation -> its meanings, those the built-in corpus defines at least :data:`MIN_DEFINITIONS`
-    times first, most defined first, then the list's order; and abbreviation -> the meaning that settles
-    it, defined that often and at least twice as often as any other ("DM": diabetes mellitus, 8 to 1)."""
+def read_abbreviations(raw: bytes, definitions: bytes = b"") -> dict[str, list[str]]:
+    """Abbreviation -> its meanings in the list's order, except that a meaning the built-in corpus
+    defines far more often than every other (``definitions``, from :data:`DEFINITIONS_FILE`) comes
+    first, unless that would put it before a place ("ER": emergency room), which researchers seldom
+    abbreviate and patients often do."""
     meanings: dict[str, list[str]] = {}
     for row in csv.DictReader(io.StringIO(raw.decode("utf-8"))):
         meaning = strip_qualifier(row["meaning"])
@@ -374,14 +377,19 @@ def read_abbreviations(raw: bytes, definitions: bytes = b"") -> tuple[dict[str, 
             meanings.setdefault(abbreviation, []).append(meaning)
     used = {(row["abbreviation"], row["meaning"]): int(row["definitions"])
             for row in csv.DictReader(io.StringIO(definitions.decode("utf-8")), delimiter="\t")}
-    settled: dict[str, str] = {}
     for abbreviation, options in meanings.items():
         counts = {m: used.get((abbreviation, m), 0) for m in options}
-        options.sort(key=lambda m: -counts[m] if counts[m] >= MIN_DEFINITIONS else 0)
-        first, *others = options
-        if len(options) > 1 and counts[first] >= MIN_DEFINITIONS and all(counts[first] >= 2 * counts[m] for m in others):
-            settled[abbreviation] = first
-    return meanings, settled
+        leader = max(options, key=lambda m: counts[m])
+        others = [m for m in options if m != leader]
+        if (counts[leader] >= DOMINANT_DEFINITIONS and all(counts[leader] >= DOMINANT_DEFINITIONS * max(counts[m], 1) for m in others)
+                and not any(m.endswith(PLACES) for m in options[: options.index(leader)])):
+            options.remove(leader)
+            options.insert(0, leader)
+    return meanings
+
+
+# What an abbreviation names when it is a place one goes to ("back to the ER", "in the OR").
+PLACES = ("room", "department", "unit")
 
 
 def _read_plain(raw: bytes) -> dict[str, list[str]]:
@@ -422,7 +430,7 @@ def build_index(sources: dict[str, bytes] | None = None) -> dict[str, Any]:
     sources = sources or {name: _source_bytes(name) for name in SOURCE_FILES}
     mesh = _read_mesh(sources["mesh2024_descriptors.tsv.gz"])
     lay = _read_lay(sources["medquad_focus_synonyms.json"])
-    abbreviations, settled = read_abbreviations(sources["medical_abbreviations.csv"], sources[DEFINITIONS_FILE])
+    abbreviations = read_abbreviations(sources["medical_abbreviations.csv"], sources[DEFINITIONS_FILE])
     builder = _IndexBuilder()
     for ui, name, _trees, entries in mesh:
         builder.add_term(name, SenseKind.MESH, ui, 0)
@@ -449,7 +457,6 @@ def build_index(sources: dict[str, bytes] | None = None) -> dict[str, Any]:
         "descriptors": mesh,
         "lay_topics": lay,
         "abbreviations": abbreviations,
-        "settled_abbreviations": settled,
         "plain_terms": _read_plain(sources["cdc_plain_language_thesaurus.json"]),
         "definitions": _read_definitions(sources["nci_dictionary_of_cancer_terms.json"]),
         "prose_words": dict(sorted(_lowercase_words(prose).items())),
@@ -531,7 +538,6 @@ class Vocabulary:
             if ui:
                 self._lay_by_mesh.setdefault(ui, []).append(number)
         self._abbreviations: dict[str, list[str]] = index["abbreviations"]
-        self._settled: dict[str, str] = index["settled_abbreviations"]
         self._plain: dict[str, list[str]] = index["plain_terms"]
         self._definitions: dict[str, str] = index["definitions"]
         self._prose: dict[str, int] = index["prose_words"]
@@ -626,10 +632,6 @@ class Vocabulary:
     def abbreviation_meanings(self, abbreviation: str) -> list[str]:
         """Expansions of an abbreviation exactly as written ("PT" and "Pt" differ)."""
         return list(self._abbreviations.get(abbreviation, []))
-
-    def settled_meaning(self, abbreviation: str) -> str | None:
-        """The meaning the built-in corpus almost always gives ``abbreviation``, if one does."""
-        return self._settled.get(abbreviation)
 
     def plain_terms(self, term: str) -> list[str]:
         """Plain-language alternatives (CDC) for rewriting answers for patients."""
