@@ -1090,3 +1090,11 @@ def test_a_patient_allergic_to_a_drug_gets_only_sentences_that_speak_of_the_alle
     # an allergy to another drug does not keep the treatment of a condition from being answered
     incidental = corpus.ask("I'm allergic to penicillin. What is the first line treatment for high blood pressure?")
     assert not incidental.abstained
+
+
+
+def test_a_treatment_for_another_condition_of_the_group_asked_about_does_not_answer(corpus):
+    # what helps a breastfeeding mother's fatigue is not the psychotherapy of her depression
+    answer = corpus.ask("What treatment helps breast feeding fatigue?")
+    bottom = answer.section("bottom_line")
+    assert answer.abstained or all(re.search(r"fatigue|tired", c.text, re.IGNORECASE) for c in bottom.claims)

@@ -35,7 +35,7 @@ from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, S
 from evidex.answer.understand import DRUG_ALLERGY, ClinicalQuestion, PatternSet, QuestionType, concept_names
 from evidex.answer.verdict import AUTHORS_CONCLUSION, Splitter, decide
 from evidex.answer.verify import numbers_in
-from evidex.answer.words import concept_phrase, concept_words, crude_stems, mentions
+from evidex.answer.words import concept_phrase, concept_words, crude_stems, mentions, population_groups
 from evidex.evidence.documents import Document, EvidenceKind
 from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE
 from evidex.search.vocab import normalise
@@ -424,6 +424,8 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return False
     if question.question_type in _TO_TREAT and not question.interventions and _as_an_effect(question, finding.text):
         return False  # "opioids produce … nausea" does not say what helps nausea
+    if question.question_type in _TO_TREAT and not finding.names_all and not _names_what_is_treated(question, finding):
+        return False  # psychotherapy for breastfeeding women's depression does not say what helps a breastfeeding mother's fatigue
     if question.populations and other_populations(question, finding.text) and not _for_the_patient(question, finding):
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
@@ -472,6 +474,17 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         concept_words(word) & focus_words and set(words[max(0, i - 2):i]) & _THAT_CONDITIONS
         for i, word in enumerate(words)
     )
+
+
+def _names_what_is_treated(question: ClinicalQuestion, finding: Finding) -> bool:
+    """Whether a sentence, with its source's title, names a condition the question asks to treat or
+    prevent, not only the group it is asked for ("breastfeeding", "pregnancy"); True when the
+    question names no such condition."""
+    treated = [c for c in question.conditions if not population_groups(c.name)]
+    if not treated:
+        return True
+    words = concept_words(f"{finding.document.title} {finding.text}")
+    return any((phrase := concept_phrase(name)) and phrase <= words for c in treated for name in concept_names(c))
 
 
 def _only_in_a_longer_name(question: ClinicalQuestion, text: str) -> bool:
