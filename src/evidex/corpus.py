@@ -108,6 +108,8 @@ class Corpus:
     def close(self) -> None:
         if "ncbi" in self.__dict__:
             self.ncbi.close()
+        if "searcher" in self.__dict__:
+            self.searcher.close()
         self.store.close()
 
     def __enter__(self) -> "Corpus":

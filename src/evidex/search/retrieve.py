@@ -360,6 +360,10 @@ class Searcher:
         self.reranker = reranker
         self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidex-query-embedding")
 
+    def close(self) -> None:
+        """Stop the thread that embeds questions (it would otherwise wait until garbage collection)."""
+        self._embedder.shutdown(wait=True)
+
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int | None = None) -> SearchResult:
         started = time.perf_counter()
         settings = self.settings
