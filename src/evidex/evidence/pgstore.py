@@ -556,16 +556,21 @@ class PostgresStore:
             branches=sql.SQL(" UNION ALL ").join(branches)
         )
         where, params = filter_sql(filters)
-        if where == " AND d.retracted = false":
-            # As in SQLite: rank first, then drop retracted documents from a generous over-fetch.
-            summed = sql.SQL("SELECT * FROM ({summed}) s ORDER BY score DESC, rowid LIMIT %s").format(summed=summed)
-            arguments.append(limit * 2 + 20)
-            params = []
-        statement = sql.SQL(
-            "SELECT r.rowid, r.score FROM ({summed}) r JOIN passages p ON p.rowid = r.rowid"
-            " JOIN documents d ON d.id = p.doc_id WHERE true {where} ORDER BY r.score DESC, r.rowid LIMIT %s"
-        ).format(summed=summed, where=sql.SQL(where))
-        rows = self._execute(statement, [*arguments, *params, limit]).fetchall()
+
+        def ranked(candidates: sql.Composable, extra: list) -> list[tuple[int, float]]:
+            statement = sql.SQL(
+                "SELECT r.rowid, r.score FROM ({candidates}) r JOIN passages p ON p.rowid = r.rowid"
+                " JOIN documents d ON d.id = p.doc_id WHERE true {where} ORDER BY r.score DESC, r.rowid LIMIT %s"
+            ).format(candidates=candidates, where=sql.SQL(where))
+            return self._execute(statement, [*arguments, *extra, *params, limit]).fetchall()
+
+        rows = []
+        if not (filters.kinds or filters.sources or filters.audience or filters.year_from or filters.year_to):
+            # As in SQLite: rank first, then apply filters that leave few out to a generous over-fetch.
+            best = sql.SQL("SELECT * FROM ({summed}) s ORDER BY score DESC, rowid LIMIT %s").format(summed=summed)
+            rows = ranked(best, [limit * 2 + 20])
+        if len(rows) < limit and where:
+            rows = ranked(summed, [])
         return [(rowid, float(score)) for rowid, score in rows]
 
     def passage_count(self) -> int:
