@@ -1098,3 +1098,9 @@ def test_a_treatment_for_another_condition_of_the_group_asked_about_does_not_ans
     answer = corpus.ask("What treatment helps breast feeding fatigue?")
     bottom = answer.section("bottom_line")
     assert answer.abstained or all(re.search(r"fatigue|tired", c.text, re.IGNORECASE) for c in bottom.claims)
+
+
+def test_an_abbreviation_whose_meaning_has_no_mesh_heading_is_still_defined(corpus):
+    # "GI" is "gastrointestinal", an adjective in no MeSH tree; the dictionary defines it
+    bottom = corpus.ask("What is GI?", audience="patient").section("bottom_line")
+    assert bottom and "gastrointestinal" in bottom.claims[0].text.lower()

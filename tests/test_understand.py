@@ -173,6 +173,7 @@ def test_a_drug_the_patient_takes_joins_the_focus_of_an_interaction_question(voc
     ("My husband says I'm allergic to penicillin, can I take cephalexin?", ["Cephalexin"], "allergic to penicillin"),
     ("I didn't realise I’m allergic to penicillin, can I take cephalexin?", ["Cephalexin"], "allergic to penicillin"),
     ("I have a sulfa allergy, can I take Bactrim?", ["Trimethoprim, Sulfamethoxazole Drug Combination"], "a sulfa allergy"),
+    ("I have an allergy to penicillin. Can I take cephalexin?", ["Cephalexin"], "allergy to penicillin"),
 ])
 def test_a_drug_the_patient_is_allergic_to_describes_the_patient(vocabulary, question, focus, allergy):
     understood = understand(question, vocabulary, "patient")
@@ -203,10 +204,13 @@ def test_no_drug_allergy_where_the_question_gives_the_patient_none(vocabulary, q
 @pytest.mark.parametrize("question", [
     "I'm not allergic to penicillin. What antibiotic is best for strep throat?",
     "My husband is allergic to penicillin. Can I take amoxicillin?",
+    "No known allergies to sulfa. Is Bactrim ok?",
+    "I don't have a penicillin allergy, can I take amoxicillin?",
 ])
 def test_a_drug_named_only_in_an_allergy_denied_or_another_persons_is_not_one_the_patient_takes(vocabulary, question):
     understood = understand(question, vocabulary, "patient")
     assert not understood.context.medications and not understood.context.allergies
+    assert not understood.context.conditions  # nor is the allergy denied a history of Hypersensitivity
     assert not any(p.key == "drug_allergy" for p, _ in understood.modifiers)
 
 

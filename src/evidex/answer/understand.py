@@ -330,8 +330,8 @@ _CLAUSE_WORD = (
 _ALLERGY_SPAN = re.compile(
     rf"\b(?:allergic|allerg(?:y|ies)|(?:an )?allergic reactions?|anaphyla\w+) to (?:(?!{_CLAUSE_WORD})\w[\w-]*,?\s+){{0,4}}"
     rf"(?!{_CLAUSE_WORD}|(?:and|or)\b)\w[\w-]*|"
-    rf"\b(?:(?!{_CLAUSE_WORD})\w[\w-]*\s+){{1,2}}allerg(?:y|ies)\b"
-    r"(?!\s+(?:tablets?|pills?|relief|medicines?|medications?|meds|liquid|syrup|sprays?|capsules?|formula|chews?|drops|season))|"
+    rf"\b(?:(?!{_CLAUSE_WORD})\w[\w-]*\s+){{1,2}}allerg(?:y|ies)\b"  # not "an allergy to X": the first branch reads X
+    r"(?!\s+(?:to|tablets?|pills?|relief|medicines?|medications?|meds|liquid|syrup|sprays?|capsules?|formula|chews?|drops|season)\b)|"
     r"\b[\w-]+-allergic\b",
     re.IGNORECASE,
 )
@@ -340,7 +340,7 @@ _ALLERGY_PRODUCT = re.compile(r"\b(?i:take|taking|took|use|using|buy|bought)\b|\
 # "I'm not allergic to penicillin", "no longer allergic", "never had a penicillin allergy"
 # (not "I didn't realise I'm allergic", which says the patient is)
 _DENIED = re.compile(
-    r"(?:\bnot|n[’']t|\bno longer|\bnever|\bno)\s+(?:(?:really|actually|even|truly|be|been|think|believe)\s+)?"
+    r"(?:\bnot|n[’']t|\bno longer|\bnever|\bno)\s+(?:(?:really|actually|even|truly|be|been|think|believe|have|had|known)\s+)?"
     r"(?:(?:i[’']m|i am|he[’']s|she[’']s|he is|she is)\s+)?$",
     re.IGNORECASE,
 )
@@ -575,7 +575,8 @@ def understand(
         # (a body part, a cell: "sickle cells") is still what it is about
         concepts = [
             c for c in expanded.concepts
-            if (c.tree_numbers or c.source == "lay") and not _within(_position(c, text), len(c.matched_text), cue_spans)
+            if (c.tree_numbers or c.source in ("lay", "abbreviation"))  # "what is GI?": gastrointestinal, in no MeSH tree
+            and not _within(_position(c, text), len(c.matched_text), cue_spans)
             and not any(t.startswith(_WHO_TREES) for t in c.tree_numbers)  # "my spouse" is who, not what
             and c.name not in _MEASURES  # "the incidence of …" is how often, not what
         ]
@@ -1103,7 +1104,9 @@ def _patient_context(text: str, context: list[Concept], allergies: list[Concept]
         age = age if age <= 120 else None
     sex = next((name for name, pattern in _SEX if pattern.search(text)), None)
     # "a penicillin allergy" is said once, as the allergy: not also as a history of Hypersensitivity
-    conditions = [c for c in context if not _is_drug(c) and not (allergies and DRUG_ALLERGY.find(c.matched_text))]
+    # nor an allergy denied ("no known allergies to sulfa") as a history of Hypersensitivity
+    conditions = [c for c in context if not _is_drug(c) and not (
+        DRUG_ALLERGY.find(c.matched_text) and (allergies or _only_within(c, text, _allergy_phrases(text))))]
     return PatientContext(
         age=age,
         sex=sex,

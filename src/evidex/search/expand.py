@@ -107,7 +107,11 @@ _UNITS = frozenset("mg mgs mcg ug g gm kg ml mls l iu mmol meq cc".split())
 _AMOUNT_WORDS = frozenset("many much few".split())
 # Letters after a drug's name that name its product ("Tylenol PM", "Mucinex DM", "Depakote ER",
 # "Claritin D"): the abbreviation list reads them as polymyositis, dermatomyositis or estrogen receptors.
-_PRODUCT_SUFFIXES = frozenset("pm am dm pe xr xl er sr cr la odt dr ec ir hct cd xt d".split())
+# Release forms follow any drug's name ("Metformin ER"); the letters of a combination ("DM", "PE",
+# "CD") follow only a brand the vocabulary does not know, since after a known one they are a
+# condition ("Januvia DM", "Lovenox PE", "Humira CD").
+_RELEASE_SUFFIXES = frozenset("pm am xr xl er sr cr la odt ir hct xt d".split())
+_COMBINATION_SUFFIXES = frozenset("dm pe cd".split())
 _AFTER_AN_AMOUNT = frozenset("of should do does can could would will is are a an per every each daily".split())
 # Words after an illness's everyday name that keep it a name ("my cold lasts", "cold symptoms",
 # "does my cold need antibiotics"); any other word is what it describes ("a cold day", "a cold cloth").
@@ -295,18 +299,18 @@ def _find_matches(
     is searched for shorter MeSH terms too, so "COPD" is not lost.
     """
     i = 0
-    brand_ends_at = -1  # the token after the last brand of drug named
+    drug_ends_at = -1  # the token after the last drug named
     while i < len(tokens):
         n, senses = _longest_at(tokens, i, text, vocab, longest)
         if not senses:
             i += 1
             continue
         span = tokens[i : i + n]
-        if n == 1 and span[0].surface in _PRODUCT_SUFFIXES and (i == brand_ends_at or _after_a_brand(tokens, i, text, vocab)):
+        if n == 1 and _names_a_product(tokens, i, text, vocab, drug_ends_at):
             i += 1  # "Tylenol PM", "Mucinex DM": the product, not polymyositis
             continue
-        if any(s.kind is SenseKind.MESH and _is_a_brand(_typed(span, text), vocab.descriptor(s.ref)) for s in senses):
-            brand_ends_at = i + n
+        if any(s.kind is SenseKind.MESH and _is_a_drug(vocab.descriptor(s.ref)) for s in senses):
+            drug_ends_at = i + n
         if n == 1 and span[0].surface == "back" and i > 0 and tokens[i - 1].surface in _COMING_BACK:
             i += 1  # "will it come back?": a recurrence, not the back
             continue
@@ -327,16 +331,16 @@ def _find_matches(
 
 
 # "back to the ER", "went to ER", "in the OR", "an ER visit": the place, not estrogen receptors or odds ratios
-_BEFORE_A_PLACE = re.compile(r"\b(?:(?:to|in|at|from|into|leave|left|visit(?:ed)?)(?: the| an)?|an)\s+$", re.IGNORECASE)
+_BEFORE_A_PLACE = re.compile(r"\b(?:(?:to|in|at|into)(?: the)?|(?:from|leave|left|visit|visited) the)\s+$", re.IGNORECASE)
 # "ER status", "ER-positive", "PR negative": a tumour's receptor
 _AFTER_A_MARKER = re.compile(r"^(?:\s*[+-]|[\s-]+(?:status|positive|negative|expression)\b)", re.IGNORECASE)
 _AFTER_A_PLACE = re.compile(r"^\s+(?:visits?|trips?|doctors?|physicians?|nurses?|staff|waits?)\b", re.IGNORECASE)
 
 
 def _meaning_given(tokens: list[Token], i: int, text: str, senses: list[Sense], vocab: Vocabulary) -> str | None:
-    """The meaning of an abbreviation that the question itself gives: one it spells out anywhere
-    ("computer-aided detection (CAD)", "BPD (borderline personality disorder)"), whatever the corpus
-    most often means by it, or a place it names ("back to the ER")."""
+    """The meaning of an abbreviation that the question itself gives: one it defines in brackets
+    anywhere ("computer-aided detection (CAD)", "BPD (borderline personality disorder)"), whatever the
+    corpus most often means by it, or a place it names ("back to the ER")."""
     meanings = [m for sense in senses if sense.kind is SenseKind.ABBREVIATION for m in vocab.abbreviation_meanings(sense.ref)]
     token = tokens[i]
     if _BEFORE_A_PLACE.search(text[: token.start]) or _AFTER_A_PLACE.match(text[token.end :]):
@@ -345,23 +349,29 @@ def _meaning_given(tokens: list[Token], i: int, text: str, senses: list[Sense], 
     if _AFTER_A_MARKER.match(text[token.end :]):
         if marker := next((m for m in meanings if m.lower().endswith("receptor")), None):
             return marker
-    words = [t.surface for t in tokenize(text)]
-    for meaning in meanings:
-        spelled = [t.surface for t in tokenize(meaning)]
-        if len(spelled) > 1 and any(words[k : k + len(spelled)] == spelled for k in range(len(words))):
+    for meaning in meanings:  # "… (BPD)" or "BPD (…)", anywhere in the question
+        spelled = r"\W+".join(re.escape(t.text) for t in tokenize(meaning))
+        letters = re.escape(token.text)
+        if re.search(rf"\b{spelled}\W*\(\s*{letters}s?\s*\)|\b{letters}s?\s*\(\s*{spelled}\W*\)", text, re.IGNORECASE):
             return meaning
     return None
 
 
-def _is_a_brand(typed: str, descriptor: Descriptor) -> bool:
-    """Whether a drug is named by a brand ("Tylenol" for acetaminophen), not by its own name or its class."""
-    return (any(t.startswith("D") for t in descriptor.tree_numbers) and not any(t.startswith("D27") for t in descriptor.tree_numbers)
-            and normalise(typed) != normalise(descriptor.name))
+def _is_a_drug(descriptor: Descriptor) -> bool:
+    """A drug by its name or a brand's, not a class of drugs (D27: "statins", "SGLT2 inhibitors")."""
+    trees = descriptor.tree_numbers
+    return any(t.startswith("D") for t in trees) and not any(t.startswith("D27") for t in trees)
 
 
-def _after_a_brand(tokens: list[Token], i: int, text: str, vocab: Vocabulary) -> bool:
-    """Whether token ``i``, typed in capitals, follows a capitalised name no vocabulary knows
-    ("Mucinex DM"; not "Does DM …", an English word)."""
+def _names_a_product(tokens: list[Token], i: int, text: str, vocab: Vocabulary, drug_ends_at: int) -> bool:
+    """Whether token ``i`` is the letters of a product after a drug's name ("Metformin ER",
+    "Tylenol PM") or after a capitalised name no vocabulary knows ("Mucinex DM"), not a tumour's
+    marker ("Tamoxifen ER status")."""
+    letters = tokens[i].surface
+    if letters not in _RELEASE_SUFFIXES | _COMBINATION_SUFFIXES or _AFTER_A_MARKER.match(text[tokens[i].end :]):
+        return False
+    if i == drug_ends_at:
+        return letters in _RELEASE_SUFFIXES
     if i == 0 or not _typed([tokens[i]], text).isupper():
         return False
     name = _typed([tokens[i - 1]], text)

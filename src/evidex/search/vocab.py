@@ -362,32 +362,46 @@ def _read_lay_terms(raw: bytes) -> list[tuple[str, str]]:
 # it first.  The corpus is written by researchers: a weaker lead says little of what a patient means
 # ("BPD": bronchopulmonary dysplasia 5, borderline personality disorder 1).
 DOMINANT_DEFINITIONS = 6
+# Definitions enough to lead alone ("pulmonary embolism (PE)" 21 times, though "physical examination"
+# is named as often); below it, the leader must also be named far more often than every other meaning
+# (diabetes mellitus 475 passages, dermatomyositis 38), since a meaning the corpus names but never
+# abbreviates ("primary immunodeficiency" for "PID") is still one a patient may mean.
+CLEAR_DEFINITIONS = 15
+DOMINANT_MENTIONS = 5
 
 
-def read_abbreviations(raw: bytes, definitions: bytes = b"") -> dict[str, list[str]]:
+def read_abbreviations(
+    raw: bytes, definitions: bytes = b"", statistics: frozenset[str] = frozenset()
+) -> dict[str, list[str]]:
     """Abbreviation -> its meanings in the list's order, except that a meaning the built-in corpus
-    defines far more often than every other (``definitions``, from :data:`DEFINITIONS_FILE`) comes
-    first, unless that would put it before a place ("ER": emergency room), which researchers seldom
-    abbreviate and patients often do."""
+    clearly uses most (``definitions``, from :data:`DEFINITIONS_FILE`) comes first, unless that would
+    put it before a place ("ER": emergency room), which researchers seldom abbreviate and patients often
+    do, or it is a statistic of how studies report (``statistics``, normalised names: "CI" stays a
+    cochlear implant, though every abstract defines its confidence intervals)."""
     meanings: dict[str, list[str]] = {}
     for row in csv.DictReader(io.StringIO(raw.decode("utf-8"))):
         meaning = strip_qualifier(row["meaning"])
         abbreviation = row["abbreviation"].strip()
         if meaning and abbreviation and meaning not in meanings.get(abbreviation, []):
             meanings.setdefault(abbreviation, []).append(meaning)
-    used = {(row["abbreviation"], row["meaning"]): int(row["definitions"])
-            for row in csv.DictReader(io.StringIO(definitions.decode("utf-8")), delimiter="\t")}
+    usage = {(row["abbreviation"], row["meaning"]): (int(row["definitions"]), int(row["mentions"]))
+             for row in csv.DictReader(io.StringIO(definitions.decode("utf-8")), delimiter="\t")}
     for abbreviation, options in meanings.items():
-        counts = {m: used.get((abbreviation, m), 0) for m in options}
-        leader = max(options, key=lambda m: counts[m])
+        defined = {m: usage.get((abbreviation, m), (0, 0))[0] for m in options}
+        named = {m: usage.get((abbreviation, m), (0, 0))[1] for m in options}
+        leader = max(options, key=lambda m: defined[m])
         others = [m for m in options if m != leader]
-        if (counts[leader] >= DOMINANT_DEFINITIONS and all(counts[leader] >= DOMINANT_DEFINITIONS * max(counts[m], 1) for m in others)
+        leads = defined[leader] >= DOMINANT_DEFINITIONS and all(defined[leader] >= DOMINANT_DEFINITIONS * max(defined[m], 1) for m in others)
+        clearly = defined[leader] >= CLEAR_DEFINITIONS or all(named[leader] >= DOMINANT_MENTIONS * max(named[m], 1) for m in others)
+        if (leads and clearly and normalise(leader) not in statistics
                 and not any(m.endswith(PLACES) for m in options[: options.index(leader)])):
             options.remove(leader)
             options.insert(0, leader)
     return meanings
 
 
+# MeSH's statistics (Statistics as Topic, Statistics): how studies report, not what patients ask about
+_STATISTICS = ("E05.318", "N05.715")
 # What an abbreviation names when it is a place one goes to ("back to the ER", "in the OR").
 PLACES = ("room", "department", "unit")
 
@@ -430,7 +444,11 @@ def build_index(sources: dict[str, bytes] | None = None) -> dict[str, Any]:
     sources = sources or {name: _source_bytes(name) for name in SOURCE_FILES}
     mesh = _read_mesh(sources["mesh2024_descriptors.tsv.gz"])
     lay = _read_lay(sources["medquad_focus_synonyms.json"])
-    abbreviations = read_abbreviations(sources["medical_abbreviations.csv"], sources[DEFINITIONS_FILE])
+    statistics = frozenset(
+        normalise(term) for _ui, name, trees, entries in mesh if any(t.startswith(_STATISTICS) for t in _split(trees))
+        for term in (name, *_split(entries))
+    )
+    abbreviations = read_abbreviations(sources["medical_abbreviations.csv"], sources[DEFINITIONS_FILE], statistics)
     builder = _IndexBuilder()
     for ui, name, _trees, entries in mesh:
         builder.add_term(name, SenseKind.MESH, ui, 0)
