@@ -5,8 +5,7 @@ The abbreviation list gives its meanings in no useful order: "DM" is first "deep
 "AF" "ancillary feature", "PE" "physical examination".  The authors of the corpus's abstracts,
 guidelines and health pages say what they mean where they first use one, "diabetes mellitus (DM)",
 so counting those definitions ranks the meanings by use.  Writes
-``src/evidex/data/vocab/abbreviation_definitions.tsv`` (abbreviation, meaning, definitions, and the
-passages that name the meaning at all, for every meaning of an abbreviation defined at least once), which
+``src/evidex/data/vocab/abbreviation_definitions.tsv`` (abbreviation, meaning, definitions), which
 ``scripts/build_vocab_index.py`` then reads; rerun both after the built-in corpus changes.
 
     .venv/bin/python scripts/count_abbreviation_definitions.py
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from evidex.corpus import Corpus
 from evidex.evidence.builtin import data_path
-from evidex.search.vocab import DEFINITIONS_FILE, read_abbreviations, tokenize
+from evidex.search.vocab import DEFINITIONS_FILE, read_abbreviations
 from evidex.settings import Settings
 
 OUTPUT = Path(__file__).resolve().parents[1] / "src" / "evidex" / "data" / "vocab" / DEFINITIONS_FILE
@@ -55,12 +54,6 @@ def count_definitions(texts, meanings: dict[str, list[str]]) -> Counter[tuple[st
     return counts
 
 
-def mentions(corpus: Corpus, meaning: str) -> int:
-    """Passages of the corpus that name ``meaning`` (its words in a row, stemmed as the index is)."""
-    phrase = " ".join(t.surface for t in tokenize(meaning))
-    return corpus.store.document_frequency(phrase) if phrase else 0
-
-
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
@@ -68,15 +61,14 @@ def main() -> int:
         corpus.ensure_builtin()
         texts = (text for document in corpus.store.iter_documents()
                  for text in (document.title, *(p.text for p in document.passages)))
-        meanings = read_abbreviations(data_path("vocab/medical_abbreviations.csv").read_bytes())
-        counts = count_definitions(texts, meanings)
-        defined = sorted({abbreviation for abbreviation, _ in counts})
-        rows = [(a, m, counts[a, m], mentions(corpus, m)) for a in defined for m in meanings[a]]
+        counts = count_definitions(texts, read_abbreviations(data_path("vocab/medical_abbreviations.csv").read_bytes()))
     with OUTPUT.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-        writer.writerow(["abbreviation", "meaning", "definitions", "mentions"])
-        writer.writerows(rows)
-    print(f"wrote {OUTPUT}: {len(rows)} meanings of {len(defined)} abbreviations in {time.perf_counter() - started:.1f} s")
+        writer.writerow(["abbreviation", "meaning", "definitions"])
+        for (abbreviation, meaning), count in sorted(counts.items()):
+            writer.writerow([abbreviation, meaning, count])
+    print(f"wrote {OUTPUT}: {len(counts)} meanings of {len({a for a, _ in counts})} abbreviations"
+          f" in {time.perf_counter() - started:.1f} s")
     return 0
 
 

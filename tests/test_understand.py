@@ -206,11 +206,17 @@ def test_no_drug_allergy_where_the_question_gives_the_patient_none(vocabulary, q
     "My husband is allergic to penicillin. Can I take amoxicillin?",
     "No known allergies to sulfa. Is Bactrim ok?",
     "I don't have a penicillin allergy, can I take amoxicillin?",
+    "I've never had an allergy to penicillin. Can I take amoxicillin?",
 ])
 def test_a_drug_named_only_in_an_allergy_denied_or_another_persons_is_not_one_the_patient_takes(vocabulary, question):
     understood = understand(question, vocabulary, "patient")
     assert not understood.context.medications and not understood.context.allergies
     assert not understood.context.conditions  # nor is the allergy denied a history of Hypersensitivity
+
+
+def test_an_allergy_to_something_other_than_a_drug_stays_in_the_patients_history(vocabulary):
+    understood = understand("I have an egg allergy, can I get the flu shot?", vocabulary, "patient")
+    assert "Egg Hypersensitivity" in understood.context.conditions
     assert not any(p.key == "drug_allergy" for p, _ in understood.modifiers)
 
 

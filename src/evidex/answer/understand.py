@@ -341,6 +341,7 @@ _ALLERGY_PRODUCT = re.compile(r"\b(?i:take|taking|took|use|using|buy|bought)\b|\
 # (not "I didn't realise I'm allergic", which says the patient is)
 _DENIED = re.compile(
     r"(?:\bnot|n[’']t|\bno longer|\bnever|\bno)\s+(?:(?:really|actually|even|truly|be|been|think|believe|have|had|known)\s+)?"
+    r"(?:(?:i\s+)?(?:have|had)\s+)?(?:(?:a|an|any)\s+)?"
     r"(?:(?:i[’']m|i am|he[’']s|she[’']s|he is|she is)\s+)?$",
     re.IGNORECASE,
 )
@@ -575,7 +576,8 @@ def understand(
         # (a body part, a cell: "sickle cells") is still what it is about
         concepts = [
             c for c in expanded.concepts
-            if (c.tree_numbers or c.source in ("lay", "abbreviation"))  # "what is GI?": gastrointestinal, in no MeSH tree
+            # "what is GI?": gastrointestinal, in no MeSH tree, but in the dictionary
+            if (c.tree_numbers or c.source == "lay" or (c.source == "abbreviation" and vocabulary.definition(c.name)))
             and not _within(_position(c, text), len(c.matched_text), cue_spans)
             and not any(t.startswith(_WHO_TREES) for t in c.tree_numbers)  # "my spouse" is who, not what
             and c.name not in _MEASURES  # "the incidence of …" is how often, not what
@@ -1104,9 +1106,10 @@ def _patient_context(text: str, context: list[Concept], allergies: list[Concept]
         age = age if age <= 120 else None
     sex = next((name for name, pattern in _SEX if pattern.search(text)), None)
     # "a penicillin allergy" is said once, as the allergy: not also as a history of Hypersensitivity
-    # nor an allergy denied ("no known allergies to sulfa") as a history of Hypersensitivity
+    # nor an allergy denied or another person's ("no known allergies to sulfa") as a history of Hypersensitivity
+    others = [span for span in _allergy_phrases(text) if span not in _allergy_spans(text)]
     conditions = [c for c in context if not _is_drug(c) and not (
-        DRUG_ALLERGY.find(c.matched_text) and (allergies or _only_within(c, text, _allergy_phrases(text))))]
+        DRUG_ALLERGY.find(c.matched_text) and (allergies or _only_within(c, text, others)))]
     return PatientContext(
         age=age,
         sex=sex,

@@ -362,19 +362,13 @@ def _read_lay_terms(raw: bytes) -> list[tuple[str, str]]:
 # it first.  The corpus is written by researchers: a weaker lead says little of what a patient means
 # ("BPD": bronchopulmonary dysplasia 5, borderline personality disorder 1).
 DOMINANT_DEFINITIONS = 6
-# Definitions enough to lead alone ("pulmonary embolism (PE)" 21 times, though "physical examination"
-# is named as often); below it, the leader must also be named far more often than every other meaning
-# (diabetes mellitus 475 passages, dermatomyositis 38), since a meaning the corpus names but never
-# abbreviates ("primary immunodeficiency" for "PID") is still one a patient may mean.
-CLEAR_DEFINITIONS = 15
-DOMINANT_MENTIONS = 5
 
 
 def read_abbreviations(
     raw: bytes, definitions: bytes = b"", statistics: frozenset[str] = frozenset()
 ) -> dict[str, list[str]]:
     """Abbreviation -> its meanings in the list's order, except that a meaning the built-in corpus
-    clearly uses most (``definitions``, from :data:`DEFINITIONS_FILE`) comes first, unless that would
+    defines far more often than every other (``definitions``, from :data:`DEFINITIONS_FILE`) comes first, unless that would
     put it before a place ("ER": emergency room), which researchers seldom abbreviate and patients often
     do, or it is a statistic of how studies report (``statistics``, normalised names: "CI" stays a
     cochlear implant, though every abstract defines its confidence intervals)."""
@@ -384,16 +378,14 @@ def read_abbreviations(
         abbreviation = row["abbreviation"].strip()
         if meaning and abbreviation and meaning not in meanings.get(abbreviation, []):
             meanings.setdefault(abbreviation, []).append(meaning)
-    usage = {(row["abbreviation"], row["meaning"]): (int(row["definitions"]), int(row["mentions"]))
-             for row in csv.DictReader(io.StringIO(definitions.decode("utf-8")), delimiter="\t")}
+    used = {(row["abbreviation"], row["meaning"]): int(row["definitions"])
+            for row in csv.DictReader(io.StringIO(definitions.decode("utf-8")), delimiter="\t")}
     for abbreviation, options in meanings.items():
-        defined = {m: usage.get((abbreviation, m), (0, 0))[0] for m in options}
-        named = {m: usage.get((abbreviation, m), (0, 0))[1] for m in options}
+        defined = {m: used.get((abbreviation, m), 0) for m in options}
         leader = max(options, key=lambda m: defined[m])
         others = [m for m in options if m != leader]
         leads = defined[leader] >= DOMINANT_DEFINITIONS and all(defined[leader] >= DOMINANT_DEFINITIONS * max(defined[m], 1) for m in others)
-        clearly = defined[leader] >= CLEAR_DEFINITIONS or all(named[leader] >= DOMINANT_MENTIONS * max(named[m], 1) for m in others)
-        if (leads and clearly and normalise(leader) not in statistics
+        if (leads and normalise(leader) not in statistics
                 and not any(m.endswith(PLACES) for m in options[: options.index(leader)])):
             options.remove(leader)
             options.insert(0, leader)
