@@ -174,6 +174,8 @@ def test_a_drug_the_patient_takes_joins_the_focus_of_an_interaction_question(voc
     ("I didn't realise I’m allergic to penicillin, can I take cephalexin?", ["Cephalexin"], "allergic to penicillin"),
     ("I have a sulfa allergy, can I take Bactrim?", ["Trimethoprim, Sulfamethoxazole Drug Combination"], "a sulfa allergy"),
     ("I have an allergy to penicillin. Can I take cephalexin?", ["Cephalexin"], "allergy to penicillin"),
+    ("I never had an allergy to penicillin until last year. Can I take cephalexin?", ["Cephalexin"],
+     "allergy to penicillin until last year"),  # no denial: it is the patient's now
 ])
 def test_a_drug_the_patient_is_allergic_to_describes_the_patient(vocabulary, question, focus, allergy):
     understood = understand(question, vocabulary, "patient")
@@ -760,3 +762,14 @@ def test_a_question_that_names_only_a_part_of_the_body_needs_its_own_study(vocab
 )
 def test_another_drug_taken_when_taking_one_is_an_interaction(vocabulary, question, qtype):
     assert understand(question, vocabulary, "patient").question_type == qtype
+
+
+@pytest.mark.parametrize("question, meant, not_meant", [
+    ("My son has PID, what are the treatments?", None, "Pelvic Inflammatory Disease"),  # a boy's PID is another
+    ("What is the treatment for PID in women?", "Pelvic Inflammatory Disease", None),
+    ("Is CMV dangerous in pregnancy?", "Cytomegalovirus Infections", None),  # the infection, not the virus
+])
+def test_an_abbreviation_is_read_as_fits_the_person_and_the_infection(vocabulary, question, meant, not_meant):
+    names = {c.name for c in understand(question, vocabulary, "patient").focus}
+    assert meant is None or meant in names
+    assert not_meant not in names

@@ -230,6 +230,25 @@ _SEX = (
     ("male", re.compile(r"\b(?:male|man|men|boy|gentleman|(?:i am|i'm) a (?:father|dad|husband))\b", re.IGNORECASE)),
 )
 
+# "My son has PID": an abbreviation read as a genital disease of the other sex means something else
+_MALE_PERSON = re.compile(r"\b(?:male|man|men|boys?|sons?|husband|boyfriend|father|dad|brother|grandson|he|him|his)\b", re.IGNORECASE)
+_FEMALE_PERSON = re.compile(
+    r"\b(?:female|woman|women|girls?|daughters?|wife|girlfriend|mother|mom|mum|sister|granddaughter|she|her|pregnan\w*)\b",
+    re.IGNORECASE,
+)
+_FEMALE_GENITAL, _MALE_GENITAL = "C12.100.250", "C12.100.500"  # MeSH: Genital Diseases, Female / Male
+
+
+def _of_the_other_sex(concept: Concept, text: str) -> bool:
+    if concept.source != "abbreviation":
+        return False
+    male, female = bool(_MALE_PERSON.search(text)), bool(_FEMALE_PERSON.search(text))
+    if male == female:
+        return False
+    other = _FEMALE_GENITAL if male else _MALE_GENITAL
+    return any(t.startswith(other) for t in concept.tree_numbers)
+
+
 # A word the vocabulary does not know is still a drug asked about when it has a drug-name stem
 # (USAN stems: tirzepa-tide, semaglu-tide, dupilu-mab …) or follows "dose of", "side effects of" ….
 _DRUG_STEMS = re.compile(
@@ -569,7 +588,7 @@ def understand(
         if (_kind(c) != "other" or _says_where(c, expanded.concepts, text))
         and not _within(_position(c, text), len(c.matched_text), cue_spans)
     ]
-    concepts = _without_dosage_forms(concepts, text)
+    concepts = [c for c in _without_dosage_forms(concepts, text) if not _of_the_other_sex(c, text)]
     in_background = [c for c in concepts if _inside(_position(c, text), background)]
     if not concepts:
         # nothing the question names is a condition, drug, test or procedure: what it names
@@ -578,7 +597,7 @@ def understand(
             c for c in expanded.concepts
             # "what is GI?": gastrointestinal, in no MeSH tree, but in the dictionary
             if (c.tree_numbers or c.source == "lay" or (c.source == "abbreviation" and vocabulary.definition(c.name)))
-            and not _within(_position(c, text), len(c.matched_text), cue_spans)
+            and not _within(_position(c, text), len(c.matched_text), cue_spans) and not _of_the_other_sex(c, text)
             and not any(t.startswith(_WHO_TREES) for t in c.tree_numbers)  # "my spouse" is who, not what
             and c.name not in _MEASURES  # "the incidence of …" is how often, not what
         ]
@@ -1127,13 +1146,17 @@ def _allergy_phrases(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _ALLERGY_SPAN.finditer(text) if not _ALLERGY_PRODUCT.search(m.group())]
 
 
+# "I never had an allergy to penicillin until last year": it is the patient's now
+_UNTIL = re.compile(r"\b(?:until|till)\b", re.IGNORECASE)
+
+
 def _allergy_spans(text: str) -> list[tuple[int, int]]:
     """Where the question says what the patient is allergic to, unless it says they are not, names
     a product ("take Benadryl Allergy") or speaks of someone other than the one it asks for."""
     for_me = bool(_ASKS_FOR_ME.search(text))
     return [
         (start, end) for start, end in _allergy_phrases(text)
-        if not _DENIED.search(text, 0, start)
+        if not (_DENIED.search(text, 0, start) and not _UNTIL.search(text, start, end + 12))
         and not (for_me and (other := _SOMEONE_ELSE.search(text, 0, start)) and not _ME.search(other.group()))
     ]
 

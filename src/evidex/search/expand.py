@@ -495,7 +495,8 @@ def _sense_readings(sense: Sense, vocab: Vocabulary) -> list[_Reading]:
     source = _SOURCE[sense.kind]
     if sense.kind is SenseKind.ABBREVIATION:
         meanings = vocab.abbreviation_meanings(sense.ref)
-        return [_Reading(meaning, source, vocab.lookup(meaning)) for meaning in meanings]
+        found = [(meaning, vocab.lookup(meaning)) for meaning in meanings]
+        return [_Reading(meaning, source, _infection(d, vocab) if d else None) for meaning, d in found]  # "CMV"
     if sense.kind is SenseKind.LAY:
         topic = vocab.lay_topic(int(sense.ref))
         descriptor = vocab.descriptor(topic.mesh_ui) if topic.mesh_ui else None
