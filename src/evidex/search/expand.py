@@ -349,7 +349,7 @@ def _meaning_given(tokens: list[Token], i: int, text: str, senses: list[Sense], 
     if _AFTER_A_MARKER.match(text[token.end :]):
         if marker := next((m for m in meanings if m.lower().endswith("receptor")), None):
             return marker
-    for meaning in meanings:  # "… (BPD)" or "BPD (…)", anywhere in the question
+    for meaning in meanings if "(" in text else ():  # "… (BPD)" or "BPD (…)", anywhere in the question
         spelled = r"\W+".join(re.escape(t.text) for t in tokenize(meaning))
         letters = re.escape(token.text)
         if re.search(rf"\b{spelled}\W*\(\s*{letters}s?\s*\)|\b{letters}s?\s*\(\s*{spelled}\W*\)", text, re.IGNORECASE):
