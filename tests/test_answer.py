@@ -966,12 +966,31 @@ def test_whether_a_treatment_helps_for_no_condition_named_asks_for_it(corpus):
     assert sertraline.abstained and "(whether Sertraline is addictive)" in sertraline.abstain_reason
 
 
+def test_a_guidelines_advice_answers_for_the_patients_it_was_written_for(corpus):
+    # a workers' compensation guideline on leg injuries limits anti-anxiety drugs to six months: that is
+    # not how anxiety is treated, and it had been the bottom line for what helps anxiety quickly
+    anxiety = corpus.ask("Is there a medicine that helps anxiety quickly?", audience="patient")
+    assert not any("lower extremity" in r.title.lower() for r in anxiety.references)
+    # a guideline on the condition just above the one asked about (suicide, of a suicide attempt) is on it
+    attempt = corpus.ask("Should a teenager who attempted suicide get psychotherapy?", audience="clinician")
+    line = attempt.section("bottom_line").claims[0]
+    assert "psychotherapy" in line.text
+    assert "suicide" in next(r for r in attempt.references if r.number == line.citations[0]).title.lower()
+    assert_citations_sound(attempt, corpus)
+
+
+def test_when_in_the_day_to_take_a_drug_is_answered_only_by_a_sentence_that_says_when(corpus):
+    # "Escitalopram is FDA-approved for adolescent MDD" does not say whether to take it at night
+    answer = corpus.ask("Should I take Lexapro in the morning or at night?", audience="patient")
+    assert answer.abstained
+    assert "when in the day, or whether with food, to take" in answer.abstain_reason
+
+
 def test_a_symptom_named_as_a_drugs_adverse_effect_does_not_say_what_helps_it(corpus):
     # "Opioids produce … adverse effects … such as constipation, drowsiness, dizziness, nausea" was
     # the bottom line for what helps nausea
     answer = corpus.ask("Anything for the nausea?", audience="patient")
     assert not any("adverse" in c.text.lower() for c in answer.claims())
-    assert "anti-emetics" in answer.section("bottom_line").claims[0].text
     assert_citations_sound(answer, corpus)
     from evidex.answer.compose import _as_an_effect
     from evidex.answer.understand import understand

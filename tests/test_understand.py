@@ -634,6 +634,14 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
         ("When will the antibiotics start working?", "timing"),
         ("How many days until amoxicillin works?", "timing"),
         ("When does my shift start at work?", None),
+        ("Should I take Lexapro in the morning or at night?", "schedule"),
+        ("What time of day should I take my metformin?", "schedule"),
+        ("Do I take ibuprofen with food?", "schedule"),
+        ("Is it better to take amoxicillin before or after meals?", "schedule"),
+        ("When should I take the Zoloft?", "schedule"),
+        ("When should I take antibiotics for a cough?", None),  # in what case, not at what time
+        ("When should I take the test?", None),  # a test, not a drug
+        ("I took the ibuprofen with food and still felt sick, what now?", None),  # what happened, not when to take it
     ],
 )
 def test_a_property_no_question_type_names_is_read_once(vocabulary, question, aspect):
@@ -663,6 +671,10 @@ def test_a_property_no_question_type_names_is_read_once(vocabulary, question, as
         ("timing", "With antibiotics, the rash usually goes away within 2 weeks.", True),
         ("timing", "Without treatment, symptoms improve within 2 weeks.", False),
         ("timing", "Call your health care provider if it happens several times in a week.", False),  # "health"
+        ("schedule", "Take it once a day in the morning, with or without food.", True),
+        ("schedule", "Iron is absorbed best on an empty stomach.", True),
+        ("schedule", "Escitalopram is approved for adolescents aged 12 and older.", False),
+        ("schedule", "Avoid large meals within 2 hours of bedtime.", False),  # a habit, not when to take a drug
     ],
 )
 def test_a_sentence_states_the_property_asked_for(aspect, sentence, states):

@@ -133,6 +133,18 @@ _ASPECTS: dict[str, re.Pattern] = {
         r"\bhow many (?:hours|days|weeks) (?:until|till|before) (?:\w+ ){0,4}?(?:works?|starts? working|kicks? in|takes? effect)\b",
         re.IGNORECASE,
     ),
+    # when in the day, or how with meals, a drug is taken: "what time of day is best for taking Lexapro?", "at
+    # night or morning?", "do you need to take doxy with food?", "when should I take the Prozac?" (not "when should
+    # I take antibiotics for a cough?", which asks in what case)
+    "schedule": re.compile(
+        r"\bwhat time (?:of (?:the )?day )?(?:\w+ ){0,4}?(?:take|taking|use|using)\b|"
+        r"\b(?:take|taking|took|use|using)\b(?:\s+[\w-]+){0,4}?\s+(?:(?:at|in the|at the)\s+)?(?:morning|night|nighttime|evening|"
+        r"bedtime|day ?time)\s+or\s+(?:(?:at|in the|at the)\s+)?(?:morning|night|nighttime|evening|bedtime|day ?time)\b|"
+        r"\b(?:take|taking)\b(?:\s+[\w-]+){0,4}?\s+(?:with(?:out)? (?:food|meals?|a meal|milk)|on an empty stomach|"
+        r"(?:before|after) (?:meals?|a meal|eating|breakfast|food|bed))\b|"
+        r"\bwhen (?:should|do|can|must) (?:i|you|we|he|she) take (?:the |my |this |his |her )?[\w-]+\W*$",
+        re.IGNORECASE,
+    ),
 }
 # "how long do I take amoxicillin?", "how long will I have to take antibiotics to get rid of it?": how
 # long to treat, which a dose or a guideline answers, not how soon it works
@@ -172,12 +184,18 @@ _STATES: dict[str, re.Pattern] = {
     "duration": re.compile(
         rf"\b{_LASTING}\b.{{0,60}}\b{_SPAN}\b|\b{_SPAN}\b.{{0,60}}\b{_LASTING}\b", re.IGNORECASE
     ),
+    "schedule": re.compile(
+        r"\b(?:in the (?:morning|evening)|at (?:night|bedtime)|before (?:bed|bedtime|sleep)|time of (?:the )?day|same time (?:each|every) day|"
+        r"with(?:out)? (?:food|meals?|a meal|milk|breakfast)|on an empty stomach|(?:before|after) (?:meals?|a meal|eating|breakfast))\b",
+        re.IGNORECASE,
+    ),
 }
 
 
 def asked_aspect(text: str) -> str | None:
     """"contagion" for "is it contagious?", "dependence" for "is it addictive?", "duration" for "how
-    long does it last?", "timing" for "how soon will it work?", else None."""
+    long does it last?", "timing" for "how soon will it work?", "schedule" for "should I take it at
+    night or in the morning?", else None."""
     aspect = next((aspect for aspect, pattern in _ASPECTS.items() if pattern.search(text)), None)
     return None if aspect == "timing" and _HOW_LONG_TO_TREAT.search(text) else aspect
 

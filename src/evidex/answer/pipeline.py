@@ -84,9 +84,10 @@ _SUBGROUP_LABEL = re.compile(r"^[^.:]{1,60}(?:=|[<>≤≥])[^.:]{0,20}:")
 _PATIENT_GROUP_TOPICS = frozenset({"child", "pregnancy"})
 # Words of a sentence that states a property asked about (see asking.asked_aspect)
 ASPECT_TERMS = {"contagion": "contagious spread", "dependence": "addiction dependence abuse", "duration": "how long last",
-                "timing": "days weeks hours"}
+                "timing": "days weeks hours", "schedule": "morning evening bedtime food meals"}
 ASPECT_ASKED = {"contagion": "whether {topic} is contagious", "dependence": "whether {topic} is addictive",
-                "duration": "how long {topic} lasts", "timing": "how soon or how long, for {topic}"}
+                "duration": "how long {topic} lasts", "timing": "how soon or how long, for {topic}",
+                "schedule": "when in the day, or whether with food, to take {topic}"}
 DICTIONARY_ENTRIES = 5  # a dictionary's entries looked up for "what is naproxen?", "what is the diflucan for?"
 USUAL_TREATMENTS = 3  # sentences on how the condition is treated, when the treatment asked about is never mentioned
 _NOT_UNDERSTOOD = (

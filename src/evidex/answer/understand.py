@@ -443,7 +443,8 @@ class ClinicalQuestion:
     # know what it is about.
     continues: str | None = None
     # A property of the focus asked for that no question type names: "contagion" ("is strep
-    # contagious?"), "duration" ("how long does a cold last?"); see :func:`asking.asked_aspect`.
+    # contagious?"), "duration" ("how long does a cold last?"), "schedule" ("should I take Lexapro at night or in
+    # the morning?"); see :func:`asking.asked_aspect`.
     aspect: str | None = None
     # The animal the question is about ("can I give aspirin to my horse?"): evidex's sources
     # are on people, and what is safe for a person may poison a cat.
@@ -458,6 +459,9 @@ class ClinicalQuestion:
     # kinds ("white coat hypertension" of "what causes high blood pressure?") and other things named so
     # ("Q fever" of a fever), as lookup keys.  A sentence naming the condition only so is about something else.
     longer_names_not_asked: tuple[str, ...] = ()
+    # Names of the conditions just above the focus and context conditions in MeSH ("Suicide" above "Suicide,
+    # Attempted"): a guideline on one of them is written for the patients asked about.
+    broader_conditions: tuple[str, ...] = ()
     # Of a question on causes, the conditions whose causes it asks: all of them ("what causes gout?"), or
     # those after "cause" when it asks whether one thing causes another ("can pink eye cause swelling?").
     caused: list[Concept] = field(default_factory=list)
@@ -506,7 +510,8 @@ class ClinicalQuestion:
         """Whether the question asks if drugs help without naming for what: "would antibiotics
         help?", "should I get antibiotics?", "is an antiviral an option?" ask about a condition the asker has in mind, and what a
         drug does depends on it ("how can I lower my cholesterol?" names what to change)."""
-        whether_to_use = self.question_type is QuestionType.USAGE and self.yes_no and not self.asks_purpose  # "should I get antibiotics?"
+        # "should I get antibiotics?" (not "should I take Lexapro at night?", which asks when)
+        whether_to_use = self.question_type is QuestionType.USAGE and self.yes_no and not self.asks_purpose and self.aspect is None
         return (
             (self.question_type is QuestionType.TREATMENT or whether_to_use) and bool(self.focus) and not self.unknown_terms
             and all(_acts_as_treatment(c) and not any(t.startswith(_MEASURED_TREES) for t in c.tree_numbers)
@@ -672,6 +677,7 @@ def understand(
         for name in [concept.name, concept.matched_text, *concept.synonyms, *_narrower_names(concept, vocabulary)]
     ))
     question.longer_names_not_asked = _longer_names_not_asked(question.conditions, text, vocabulary)
+    question.broader_conditions = _broader_conditions(question.conditions + question.context_concepts, vocabulary)
     if qtype is QuestionType.CAUSE:
         question.caused = _caused(question.conditions, text)
     question.help_topics = help_topics(question.text, [c.name for c in question.conditions])
@@ -679,6 +685,8 @@ def understand(
     question.cues = question_cues(question.text)
     question.aspect = asked_aspect(question.text)
     question.asks_purpose = qtype is QuestionType.USAGE and bool(_PURPOSE.search(question.text))
+    if question.aspect == "schedule" and not (question.unknown_terms or any(_is_drug(c) for c in question.focus + context)):
+        question.aspect = None  # "when should I take the test?" asks in what case, not at what time of day
     if question.aspect == "contagion" and not question.conditions and not _SAYS_CONTAGIOUS.search(text):
         # "can I give it to my son?" of a drug is not about catching anything; "is it still contagious
         # after 24 hours of antibiotics?" is, about a condition it does not name
@@ -1315,6 +1323,19 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
 
 # "can pink eye cause swelling?", "does stress cause hives?": what follows "cause" is what is caused
 _DOES_IT_CAUSE = re.compile(r"\b(?:can|could|does|do|did|will|would|might|may|is|are)\b[^?.]{1,60}?\b(?:cause|causes|causing|lead to|trigger|bring on)\b(?=\s+\w)", re.IGNORECASE)
+
+
+def _broader_conditions(concepts: list[Concept], vocabulary: Vocabulary) -> tuple[str, ...]:
+    """The conditions just above each condition in MeSH, other than its tree's headings of signs and
+    symptoms ("Signs and Symptoms, Digestive" above "Nausea" names no patients)."""
+    names = []
+    for concept in concepts:
+        if concept.ui and _kind(concept) == "condition":
+            names += [
+                broader.name for broader in vocabulary.broader(concept.ui)
+                if any(t.startswith(_CONDITION_TREES) for t in broader.tree_numbers) and "Signs and Symptoms" not in broader.name
+            ]
+    return tuple(dict.fromkeys(names))
 
 
 def _caused(conditions: list[Concept], text: str) -> list[Concept]:
