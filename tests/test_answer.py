@@ -986,6 +986,21 @@ def test_when_in_the_day_to_take_a_drug_is_answered_only_by_a_sentence_that_says
     assert "when in the day, or whether with food, to take" in answer.abstain_reason
 
 
+def test_an_abstention_lists_the_nearest_sources_on_what_was_asked(corpus):
+    from evidex.answer.render import to_html, to_markdown
+
+    answer = corpus.ask("Is there a medicine that helps anxiety quickly?", audience="patient")
+    assert answer.abstained and not answer.claims() and answer.references == []
+    assert answer.closest and all("anxiety" in ref.title.lower() for ref in answer.closest)
+    assert len({ref.url for ref in answer.closest}) == len(answer.closest)  # one entry per page
+    for ref in answer.closest:
+        assert corpus.get(ref.doc_id).title == ref.title
+    assert "## Nearest sources in the index (they do not answer this question)" in to_markdown(answer)
+    assert '<section class="closest">' in to_html(answer)
+    # none is listed when no source the search found is on what was asked
+    assert corpus.ask("Should I take Lexapro in the morning or at night?", audience="patient").closest == []
+
+
 def test_a_symptom_named_as_a_drugs_adverse_effect_does_not_say_what_helps_it(corpus):
     # "Opioids produce … adverse effects … such as constipation, drowsiness, dizziness, nausea" was
     # the bottom line for what helps nausea

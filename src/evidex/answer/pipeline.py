@@ -29,6 +29,7 @@ from evidex.answer.compose import (
     draft_answer,
     may_be_the_bottom_line,
     number_references,
+    reference_for,
     section_for,
     treatment_gap,
     verdict_for,
@@ -42,10 +43,11 @@ from evidex.answer.relevance import (
     answers_what_it_is,
     defines_focus,
     dictionary_entry_for,
+    named_share,
     says_what_focus_is,
     shipped_model,
 )
-from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Section, Verdict
+from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Reference, Section, Verdict
 from evidex.answer.understand import (
     Audience,
     ClinicalQuestion,
@@ -54,6 +56,7 @@ from evidex.answer.understand import (
 )
 from evidex.answer.verify import verify_answer
 from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE, entry_id
+from evidex.evidence.documents import Document
 from evidex.evidence.store import SearchFilters, SQLiteStore
 from evidex.search.retrieve import ScoreParts, Searcher, SearchHit
 from evidex.settings import Settings
@@ -89,6 +92,7 @@ ASPECT_ASKED = {"contagion": "whether {topic} is contagious", "dependence": "whe
                 "duration": "how long {topic} lasts", "timing": "how soon or how long, for {topic}",
                 "schedule": "when in the day, or whether with food, to take {topic}"}
 DICTIONARY_ENTRIES = 5  # a dictionary's entries looked up for "what is naproxen?", "what is the diflucan for?"
+CLOSEST_SOURCES = 3  # sources listed when evidex abstains, for the reader to look at
 USUAL_TREATMENTS = 3  # sentences on how the condition is treated, when the treatment asked about is never mentioned
 _NOT_UNDERSTOOD = (
     "evidex could not tell what this question is about: it names no condition, drug, test or procedure "
@@ -176,7 +180,7 @@ class Engine:
         sections = [section for section in answer.sections if section.claims or section.notes]
         answer = answer.model_copy(update={"provenance": provenance, "sections": sections})
         if not answer.claims():
-            return _abstain(answer, searched, parsed)
+            return _abstain(answer, searched, parsed, hits)
         if self.llm is not None:
             answer = self._reword(answer)
         grade = reading_grade([claim.text for claim in answer.claims()])
@@ -402,7 +406,17 @@ def _merge(results: list[list[SearchHit]]) -> list[SearchHit]:
     return sorted(merged.values(), key=lambda h: h.parts.final, reverse=True)
 
 
-def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion) -> Answer:
+def _closest(question: ClinicalQuestion, hits: list[SearchHit], year: int) -> list[Reference]:
+    """The sources on what was asked (their titles name it) that the search ranked highest, one entry
+    each: where a reader may look when evidex found nothing that answers the question."""
+    documents: dict[str, Document] = {}
+    for hit in hits:  # one entry per page (a health site's questions on one topic share its address)
+        if named_share(question, "", hit.document.title) > 0:
+            documents.setdefault(hit.document.url or hit.document.id, hit.document)
+    return [reference_for(document, number, year) for number, document in enumerate(list(documents.values())[:CLOSEST_SOURCES], 1)]
+
+
+def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion, hits: list[SearchHit] = ()) -> Answer:
     asked = f"the {question.question_type.label} of {question.topic}" if question.question_type is not QuestionType.GENERAL else question.topic
     if question.question_type is QuestionType.DEFINITION:
         asked = f"what {question.topic} is"
@@ -421,6 +435,8 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion) ->
     else:
         reason = f"The indexed evidence does not answer this question ({asked}). {where}; no passage stated a finding that answers it."
     urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
+    closest = _closest(question, list(hits), datetime.now(timezone.utc).year)
     return answer.model_copy(
-        update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None}
+        update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None,
+                "closest": closest}
     )

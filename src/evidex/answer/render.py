@@ -64,6 +64,10 @@ def _age_note(ref: Reference) -> str:
     return "older than 10 years; check for newer guidance" if ref.outdated else ""
 
 
+# Over the sources shown when evidex abstains: where to look, not what the evidence says
+CLOSEST_TITLE = "Nearest sources in the index (they do not answer this question)"
+
+
 def to_markdown(answer: Answer) -> str:
     lines = [f"# {answer.question}", ""]
     meta = f"*For: {answer.audience} · Topic: {answer.topic} · Question type: {answer.question_type}*"
@@ -72,6 +76,10 @@ def to_markdown(answer: Answer) -> str:
         lines += [f"*{inherited_line(answer.inherited)}*", ""]
     if answer.abstained:
         lines += [f"**Insufficient evidence.** {answer.abstain_reason}", ""]
+    if answer.closest:
+        lines += [f"## {CLOSEST_TITLE}", ""]
+        lines += [f"- **[{ref.badge}]** {reference_line(ref)} {reference_link(ref) or ''}".rstrip() for ref in answer.closest]
+        lines.append("")
     if answer.verdict:
         v = answer.verdict
         lines += [f"**Verdict: {VERDICT_LABELS[v.value]}** — based on: “{v.basis}” {cite(v.citations)}", ""]
@@ -148,6 +156,13 @@ def to_html(answer: Answer, heading: bool = True, disclaimer: bool = True, conve
         out.append(f'<p class="inherited">{escape(inherited_line(answer.inherited, conversation))}</p>')
     if answer.abstained:
         out.append(f'<p class="abstained"><strong>Insufficient evidence.</strong> {escape(answer.abstain_reason or "")}</p>')
+    if answer.closest:
+        out.append(f'<section class="closest"><h2>{escape(CLOSEST_TITLE)}</h2><ul>')
+        for ref in answer.closest:
+            link = reference_link(ref)
+            anchor = f' <a class="source-link" href="{escape(link)}" rel="noopener">{escape(link)}</a>' if link else ""
+            out.append(f'<li><span class="badge badge-{ref.kind}">{escape(ref.badge)}</span> {escape(reference_line(ref))}{anchor}</li>')
+        out.append("</ul></section>")
     if answer.verdict:
         v = answer.verdict
         cites = "".join(f'<a class="cite" href="#ref-{n}">[{n}]</a>' for n in v.citations)

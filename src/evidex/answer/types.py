@@ -165,6 +165,11 @@ class Answer(BaseModel):
     )
     abstained: bool = False
     abstain_reason: str | None = None
+    closest: list[Reference] = Field(
+        default_factory=list,
+        description="When evidex abstains: the sources its search found nearest the question. None of them answers it; "
+        "they are for the reader to look at, not evidence",
+    )
     verdict: Verdict | None = None
     sections: list[Section] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
