@@ -966,19 +966,6 @@ def test_whether_a_treatment_helps_for_no_condition_named_asks_for_it(corpus):
     assert sertraline.abstained and "(whether Sertraline is addictive)" in sertraline.abstain_reason
 
 
-def test_a_guidelines_advice_answers_for_the_patients_it_was_written_for(corpus):
-    # a workers' compensation guideline on leg injuries limits anti-anxiety drugs to six months: that is
-    # not how anxiety is treated, and it had been the bottom line for what helps anxiety quickly
-    anxiety = corpus.ask("Is there a medicine that helps anxiety quickly?", audience="patient")
-    assert not any("lower extremity" in r.title.lower() for r in anxiety.references)
-    # a guideline on the condition just above the one asked about (suicide, of a suicide attempt) is on it
-    attempt = corpus.ask("Should a teenager who attempted suicide get psychotherapy?", audience="clinician")
-    line = attempt.section("bottom_line").claims[0]
-    assert "psychotherapy" in line.text
-    assert "suicide" in next(r for r in attempt.references if r.number == line.citations[0]).title.lower()
-    assert_citations_sound(attempt, corpus)
-
-
 def test_when_in_the_day_to_take_a_drug_is_answered_only_by_a_sentence_that_says_when(corpus):
     # "Escitalopram is FDA-approved for adolescent MDD" does not say whether to take it at night
     answer = corpus.ask("Should I take Lexapro in the morning or at night?", audience="patient")
@@ -989,16 +976,21 @@ def test_when_in_the_day_to_take_a_drug_is_answered_only_by_a_sentence_that_says
 def test_an_abstention_lists_the_nearest_sources_on_what_was_asked(corpus):
     from evidex.answer.render import to_html, to_markdown
 
-    answer = corpus.ask("Is there a medicine that helps anxiety quickly?", audience="patient")
+    answer = corpus.ask("What is the best dose of tirzepatide for alopecia areata?")
     assert answer.abstained and not answer.claims() and answer.references == []
-    assert answer.closest and all("anxiety" in ref.title.lower() for ref in answer.closest)
+    assert answer.closest and all("alopecia" in ref.title.lower() for ref in answer.closest)
     assert len({ref.url for ref in answer.closest}) == len(answer.closest)  # one entry per page
     for ref in answer.closest:
         assert corpus.get(ref.doc_id).title == ref.title
-    assert "## Nearest sources in the index (they do not answer this question)" in to_markdown(answer)
+    assert "## Nearest sources in the index (evidex found no sentence in them that answers this question)" in to_markdown(answer)
     assert '<section class="closest">' in to_html(answer)
     # none is listed when no source the search found is on what was asked
     assert corpus.ask("Should I take Lexapro in the morning or at night?", audience="patient").closest == []
+    # an urgent notice comes first: the nearest sources are where to read further, not what to do
+    urgent = corpus.ask("I have the worst headache of my life. What is the best dose of tirzepatide for alopecia areata?")
+    markdown, html = to_markdown(urgent), to_html(urgent)
+    assert urgent.closest and markdown.index("## Seek urgent care") < markdown.index("## Nearest sources")
+    assert html.index('class="urgent"') < html.index('class="closest"')
 
 
 def test_a_symptom_named_as_a_drugs_adverse_effect_does_not_say_what_helps_it(corpus):
@@ -1006,6 +998,7 @@ def test_a_symptom_named_as_a_drugs_adverse_effect_does_not_say_what_helps_it(co
     # the bottom line for what helps nausea
     answer = corpus.ask("Anything for the nausea?", audience="patient")
     assert not any("adverse" in c.text.lower() for c in answer.claims())
+    assert "anti-emetics" in answer.section("bottom_line").claims[0].text
     assert_citations_sound(answer, corpus)
     from evidex.answer.compose import _as_an_effect
     from evidex.answer.understand import understand

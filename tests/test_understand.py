@@ -642,6 +642,11 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
         ("When should I take antibiotics for a cough?", None),  # in what case, not at what time
         ("When should I take the test?", None),  # a test, not a drug
         ("I took the ibuprofen with food and still felt sick, what now?", None),  # what happened, not when to take it
+        ("I take metformin with food but still get diarrhea, what can I do?", None),  # what is done, not asked
+        ("When is the best time to take vitamin D?", "schedule"),
+        ("Should prednisone be taken in the morning?", "schedule"),
+        ("Does amoxicillin need to be taken with food?", "schedule"),
+        ("What time should I give my son his amoxicillin?", "schedule"),
     ],
 )
 def test_a_property_no_question_type_names_is_read_once(vocabulary, question, aspect):
@@ -675,6 +680,9 @@ def test_a_property_no_question_type_names_is_read_once(vocabulary, question, as
         ("schedule", "Iron is absorbed best on an empty stomach.", True),
         ("schedule", "Escitalopram is approved for adolescents aged 12 and older.", False),
         ("schedule", "Avoid large meals within 2 hours of bedtime.", False),  # a habit, not when to take a drug
+        ("schedule", "Stiffness is usually worse in the morning.", False),  # a symptom's time, not a dose's
+        ("schedule", "Symptoms of reflux often occur after meals.", False),
+        ("schedule", "It is best taken at bedtime.", True),
     ],
 )
 def test_a_sentence_states_the_property_asked_for(aspect, sentence, states):

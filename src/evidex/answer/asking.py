@@ -107,6 +107,14 @@ def question_cues(text: str) -> QuestionCues:
 _OTHERS = (r"(?:others|other people|another person|people|someone|somebody|my (?:\w+ )?(?:family|partner|husband|wife|"
            r"spouse|boyfriend|girlfriend|kids?|children|child|son|daughter|baby|grandson|granddaughter|friends?|roommate|"
            r"coworkers?|colleagues?))")
+# A time of day or a meal a drug is taken at or with ("at bedtime", "with food", "on an empty stomach")
+_WHEN_TAKEN = (r"(?:(?:(?:at|in the|at the|before|after)\s+)?(?:morning|night|nighttime|evening|bedtime|day ?time)|"
+               r"with(?:out)? (?:food|meals?|a meal|milk|breakfast|juice|orange juice)|on an empty stomach|"
+               r"(?:before|after) (?:meals?|a meal|eating|breakfast|food|bed))\b")
+# Asking whether or how to take it: "should I take", "is it better to take", "do I need to take", "can he use"
+_ASKING_TO_TAKE = (r"(?:should|shall|do|does|can|could|must|would|will) (?:i|you|we|he|she|they|it)(?: \w+)?? (?:take|use|give)|"
+                   r"(?:is it|it is|is it ok|is it okay) (?:better|best|ok|okay|fine|safe)? ?to (?:take|use|give)|"
+                   r"(?:need|needs|have|has) to (?:take|use|give|be taken)")
 _ASPECTS: dict[str, re.Pattern] = {
     "contagion": re.compile(
         r"\b(?:contagious|catching|infect(?:ious|ive) (?:to|for)|catch(?:ing)? it|"
@@ -133,16 +141,15 @@ _ASPECTS: dict[str, re.Pattern] = {
         r"\bhow many (?:hours|days|weeks) (?:until|till|before) (?:\w+ ){0,4}?(?:works?|starts? working|kicks? in|takes? effect)\b",
         re.IGNORECASE,
     ),
-    # when in the day, or how with meals, a drug is taken: "what time of day is best for taking Lexapro?", "at
-    # night or morning?", "do you need to take doxy with food?", "when should I take the Prozac?" (not "when should
-    # I take antibiotics for a cough?", which asks in what case)
+    # when in the day, or how with meals, a drug is taken, asked as a question: "what time of day is best for taking
+    # Lexapro?", "should I take it at night or in the morning?", "does amoxicillin need to be taken with food?",
+    # "when should I take the Prozac?" (not "I take metformin with food but still get diarrhea", which says
+    # what is done, nor "when should I take antibiotics?", which asks in what case)
     "schedule": re.compile(
-        r"\bwhat time (?:of (?:the )?day )?(?:\w+ ){0,4}?(?:take|taking|use|using)\b|"
-        r"\b(?:take|taking|took|use|using)\b(?:\s+[\w-]+){0,4}?\s+(?:(?:at|in the|at the)\s+)?(?:morning|night|nighttime|evening|"
-        r"bedtime|day ?time)\s+or\s+(?:(?:at|in the|at the)\s+)?(?:morning|night|nighttime|evening|bedtime|day ?time)\b|"
-        r"\b(?:take|taking)\b(?:\s+[\w-]+){0,4}?\s+(?:with(?:out)? (?:food|meals?|a meal|milk)|on an empty stomach|"
-        r"(?:before|after) (?:meals?|a meal|eating|breakfast|food|bed))\b|"
-        r"\bwhen (?:should|do|can|must) (?:i|you|we|he|she) take (?:the |my |this |his |her )?[\w-]+\W*$",
+        rf"\bwhat time (?:of (?:the )?day )?(?:\w+ ){{0,4}}?(?:take|taking|give|use)\b|"
+        rf"\b(?:best|better|right) time (?:of (?:the )?day )?(?:\w+ ){{0,2}}?(?:to|for) (?:take|taking|give|use)\b|"
+        rf"\b(?:{_ASKING_TO_TAKE}|(?:be|being) (?:taken|given))\b(?:\s+[\w'-]+){{0,5}}?\s+{_WHEN_TAKEN}|"
+        r"\bwhen (?:should|do) (?:i|you|we|he|she) take (?:the|my|his|her) [\w-]+\W*$",
         re.IGNORECASE,
     ),
 }
@@ -184,9 +191,11 @@ _STATES: dict[str, re.Pattern] = {
     "duration": re.compile(
         rf"\b{_LASTING}\b.{{0,60}}\b{_SPAN}\b|\b{_SPAN}\b.{{0,60}}\b{_LASTING}\b", re.IGNORECASE
     ),
+    # a time or a meal next to taking the drug: "take it at bedtime", "is absorbed best on an empty stomach" (not
+    # "stiffness is usually worse in the morning", nor "symptoms occur after meals")
     "schedule": re.compile(
-        r"\b(?:in the (?:morning|evening)|at (?:night|bedtime)|before (?:bed|bedtime|sleep)|time of (?:the )?day|same time (?:each|every) day|"
-        r"with(?:out)? (?:food|meals?|a meal|milk|breakfast)|on an empty stomach|(?:before|after) (?:meals?|a meal|eating|breakfast))\b",
+        rf"\b(?:take|taken|taking|takes|give|given|use|used|dose[sd]?|administer\w*|swallow\w*|absorb\w*)\b.{{0,50}}?\b{_WHEN_TAKEN}|"
+        r"\b(?:same time (?:each|every) day|time of (?:the )?day)\b",
         re.IGNORECASE,
     ),
 }

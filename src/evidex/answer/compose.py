@@ -24,7 +24,6 @@ from evidex.answer.relevance import (
     named_share,
     page_about,
     says_what_focus_is,
-    guideline_concerns,
     title_names_focus,
     other_populations,
     question_word_share,
@@ -457,10 +456,6 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         # wisdom-tooth surgery does not say whether to take wisdom teeth out, nor a review of brain changes
         # in schizophrenia how the brain ages
         return title_names_focus(question, document) and title_share(question, document.title) > TITLE_ASKS
-    if document.kind is EvidenceKind.GUIDELINE and question.conditions and not guideline_concerns(question, document):
-        # a guideline's advice is for its own patients: a leg-injury guideline's "anti-anxiety medications are
-        # best used for short-term treatment" is not how anxiety is treated
-        return False
     if document.kind is not EvidenceKind.CONSUMER or not question.focus_phrases or page_about(question, document):
         return True
     if _another_conditions_page(question, finding):

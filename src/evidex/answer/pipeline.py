@@ -46,6 +46,7 @@ from evidex.answer.relevance import (
     named_share,
     says_what_focus_is,
     shipped_model,
+    title_names_focus,
 )
 from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Reference, Section, Verdict
 from evidex.answer.understand import (
@@ -55,8 +56,8 @@ from evidex.answer.understand import (
     understand,
 )
 from evidex.answer.verify import verify_answer
+from evidex.evidence.documents import Document, EvidenceKind
 from evidex.evidence.sources.nci_dictionary import NCI_DICTIONARY_SOURCE, entry_id
-from evidex.evidence.documents import Document
 from evidex.evidence.store import SearchFilters, SQLiteStore
 from evidex.search.retrieve import ScoreParts, Searcher, SearchHit
 from evidex.settings import Settings
@@ -407,16 +408,22 @@ def _merge(results: list[list[SearchHit]]) -> list[SearchHit]:
 
 
 def _closest(question: ClinicalQuestion, hits: list[SearchHit], year: int) -> list[Reference]:
-    """The sources on what was asked (their titles name it) that the search ranked highest, one entry
-    each: where a reader may look when evidex found nothing that answers the question."""
+    """The sources on what was asked (a page or guideline on it, a study whose title names it) that the
+    search ranked highest, one entry each: where a reader may look when evidex found nothing that
+    answers the question ("Valley fever" is not a page on fever)."""
     documents: dict[str, Document] = {}
     for hit in hits:  # one entry per page (a health site's questions on one topic share its address)
-        if named_share(question, "", hit.document.title) > 0:
-            documents.setdefault(hit.document.url or hit.document.id, hit.document)
+        document = hit.document
+        if document.kind in (EvidenceKind.CONSUMER, EvidenceKind.GUIDELINE):
+            on_it = title_names_focus(question, document)
+        else:  # a study on all that was asked, not one on blood loss in hip surgery that names ibuprofen
+            on_it = document.kind is not EvidenceKind.OTHER and named_share(question, "", document.title) == 1
+        if on_it:
+            documents.setdefault(document.url or document.id, document)
     return [reference_for(document, number, year) for number, document in enumerate(list(documents.values())[:CLOSEST_SOURCES], 1)]
 
 
-def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion, hits: list[SearchHit] = ()) -> Answer:
+def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion, hits: list[SearchHit]) -> Answer:
     asked = f"the {question.question_type.label} of {question.topic}" if question.question_type is not QuestionType.GENERAL else question.topic
     if question.question_type is QuestionType.DEFINITION:
         asked = f"what {question.topic} is"
@@ -425,6 +432,8 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion, hi
         if question.aspect == "contagion" and not (question.conditions or question.unknown_terms):
             # "still contagious after 24 hours of antibiotics?", "is the chickenpox vaccine contagious?"
             topic = f"the condition (or {topic})" if question.focus else "the condition (the question names none)"
+        if question.aspect == "schedule":  # what is taken, not what it is taken for
+            topic = ", ".join([c.name for c in question.interventions] + question.unknown_terms) or topic
         asked = ASPECT_ASKED[question.aspect].format(topic=topic)
     where = "Searched for: " + "; ".join(f"“{q}”" for q in searched) + f" across {answer.provenance.corpus_documents:,} documents"
     named = " and ".join(dict.fromkeys([as_typed(c.matched_text) for c in question.focus] + question.unknown_terms))
@@ -435,7 +444,7 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion, hi
     else:
         reason = f"The indexed evidence does not answer this question ({asked}). {where}; no passage stated a finding that answers it."
     urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
-    closest = _closest(question, list(hits), datetime.now(timezone.utc).year)
+    closest = _closest(question, hits, datetime.now(timezone.utc).year)
     return answer.model_copy(
         update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None,
                 "closest": closest}

@@ -385,16 +385,6 @@ def title_names_focus(question: ClinicalQuestion, document: Document) -> bool:
     return named_share(question, "", document.title) > 0
 
 
-def guideline_concerns(question: ClinicalQuestion, document: Document) -> bool:
-    """Whether a guideline's title or topics name a condition the question asks about or the
-    patient has, or one just above it in MeSH: a guideline's advice holds for the patients it was written for, so a workers'
-    compensation guideline on leg injuries that limits anti-anxiety drugs to six months says nothing
-    of how anxiety is treated."""
-    words = concept_words(" ".join([document.title, *document.keywords]))
-    names = [n for c in question.conditions + question.context_concepts for n in concept_names(c)] + list(question.broader_conditions)
-    return any(phrase and phrase <= words for phrase in map(concept_phrase, names))
-
-
 def _guideline_on(question: ClinicalQuestion, document: Document) -> bool:
     if not document.keywords:
         return False

@@ -65,7 +65,7 @@ def _age_note(ref: Reference) -> str:
 
 
 # Over the sources shown when evidex abstains: where to look, not what the evidence says
-CLOSEST_TITLE = "Nearest sources in the index (they do not answer this question)"
+CLOSEST_TITLE = "Nearest sources in the index (evidex found no sentence in them that answers this question)"
 
 
 def to_markdown(answer: Answer) -> str:
@@ -76,10 +76,6 @@ def to_markdown(answer: Answer) -> str:
         lines += [f"*{inherited_line(answer.inherited)}*", ""]
     if answer.abstained:
         lines += [f"**Insufficient evidence.** {answer.abstain_reason}", ""]
-    if answer.closest:
-        lines += [f"## {CLOSEST_TITLE}", ""]
-        lines += [f"- **[{ref.badge}]** {reference_line(ref)} {reference_link(ref) or ''}".rstrip() for ref in answer.closest]
-        lines.append("")
     if answer.verdict:
         v = answer.verdict
         lines += [f"**Verdict: {VERDICT_LABELS[v.value]}** — based on: “{v.basis}” {cite(v.citations)}", ""]
@@ -92,16 +88,34 @@ def to_markdown(answer: Answer) -> str:
             extra = f" *({claim.note})*" if shows_note(answer, claim) else ""
             lines.append(f"- {claim.text} {cite(claim.citations)}{extra}")
         lines.append("")
+    if answer.closest:  # after any urgent notice: where to read further, not what to do
+        lines += [f"## {CLOSEST_TITLE}", ""]
+        lines += [f"- {_markdown_entry(ref)}" for ref in answer.closest]
+        lines.append("")
     if answer.references:
         lines += ["## References", ""]
-        for ref in answer.references:
-            link = reference_link(ref)
-            age = f" ⚠ *{_age_note(ref)}*" if ref.outdated else ""
-            where = link or (f"Published as: {ref.citation}" if ref.citation else "")
-            lines.append(f"{ref.number}. **[{ref.badge}]** {reference_line(ref)} {where}{age}".rstrip())
+        lines += [f"{ref.number}. {_markdown_entry(ref)}" for ref in answer.references]
         lines.append("")
     lines += ["---", "", f"*{answer.disclaimer}*", ""]
     return "\n".join(lines)
+
+
+def _markdown_entry(ref: Reference) -> str:
+    """A source as the Markdown lists it: badge, title, where to find it, and its age."""
+    where = reference_link(ref) or (f"Published as: {ref.citation}" if ref.citation else "")
+    age = f" ⚠ *{_age_note(ref)}*" if ref.outdated else ""
+    return f"**[{ref.badge}]** {reference_line(ref)} {where}{age}".rstrip()
+
+
+def _html_entry(ref: Reference) -> str:
+    """A source as the HTML lists it: badge, title, where to find it, and its age."""
+    link = reference_link(ref)
+    if link:
+        anchor = f' <a class="source-link" href="{escape(link)}" rel="noopener">{escape(link)}</a>'
+    else:
+        anchor = f' <span class="citation">Published as: {escape(ref.citation)}</span>' if ref.citation else ""
+    age = f' <span class="outdated">{_age_note(ref)}</span>' if ref.outdated else ""
+    return f'<span class="badge badge-{ref.kind}">{escape(ref.badge)}</span> {escape(reference_line(ref))}{anchor}{age}'
 
 
 def shows_note(answer: Answer, claim: Claim) -> bool:
@@ -156,13 +170,6 @@ def to_html(answer: Answer, heading: bool = True, disclaimer: bool = True, conve
         out.append(f'<p class="inherited">{escape(inherited_line(answer.inherited, conversation))}</p>')
     if answer.abstained:
         out.append(f'<p class="abstained"><strong>Insufficient evidence.</strong> {escape(answer.abstain_reason or "")}</p>')
-    if answer.closest:
-        out.append(f'<section class="closest"><h2>{escape(CLOSEST_TITLE)}</h2><ul>')
-        for ref in answer.closest:
-            link = reference_link(ref)
-            anchor = f' <a class="source-link" href="{escape(link)}" rel="noopener">{escape(link)}</a>' if link else ""
-            out.append(f'<li><span class="badge badge-{ref.kind}">{escape(ref.badge)}</span> {escape(reference_line(ref))}{anchor}</li>')
-        out.append("</ul></section>")
     if answer.verdict:
         v = answer.verdict
         cites = "".join(f'<a class="cite" href="#ref-{n}">[{n}]</a>' for n in v.citations)
@@ -176,19 +183,13 @@ def to_html(answer: Answer, heading: bool = True, disclaimer: bool = True, conve
             ]
             out.append("<ul>" + "".join(items) + "</ul>")
         out.append("</section>")
+    if answer.closest:  # after any urgent notice: where to read further, not what to do
+        out.append(f'<section class="closest"><h2>{escape(CLOSEST_TITLE)}</h2><ul>')
+        out += [f"<li>{_html_entry(ref)}</li>" for ref in answer.closest]
+        out.append("</ul></section>")
     if answer.references:
         out.append('<section class="references"><h2>References</h2><ol>')
-        for ref in answer.references:
-            link = reference_link(ref)
-            if link:
-                anchor = f' <a class="source-link" href="{escape(link)}" rel="noopener">{escape(link)}</a>'
-            else:
-                anchor = f' <span class="citation">Published as: {escape(ref.citation)}</span>' if ref.citation else ""
-            age = f' <span class="outdated">{_age_note(ref)}</span>' if ref.outdated else ""
-            out.append(
-                f'<li id="ref-{ref.number}"><span class="badge badge-{ref.kind}">{escape(ref.badge)}</span> '
-                f"{escape(reference_line(ref))}{anchor}{age}</li>"
-            )
+        out += [f'<li id="ref-{ref.number}">{_html_entry(ref)}</li>' for ref in answer.references]
         out.append("</ol></section>")
     if disclaimer:
         out.append(f'<p class="disclaimer">{escape(answer.disclaimer)}</p>')

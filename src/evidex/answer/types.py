@@ -167,8 +167,8 @@ class Answer(BaseModel):
     abstain_reason: str | None = None
     closest: list[Reference] = Field(
         default_factory=list,
-        description="When evidex abstains: the sources its search found nearest the question. None of them answers it; "
-        "they are for the reader to look at, not evidence",
+        description="When evidex abstains: the sources on what was asked that its search ranked highest. evidex found no "
+        "sentence in them that answers the question; they are for the reader to look at, not evidence",
     )
     verdict: Verdict | None = None
     sections: list[Section] = Field(default_factory=list)

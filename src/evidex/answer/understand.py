@@ -459,9 +459,6 @@ class ClinicalQuestion:
     # kinds ("white coat hypertension" of "what causes high blood pressure?") and other things named so
     # ("Q fever" of a fever), as lookup keys.  A sentence naming the condition only so is about something else.
     longer_names_not_asked: tuple[str, ...] = ()
-    # Names of the conditions just above the focus and context conditions in MeSH ("Suicide" above "Suicide,
-    # Attempted"): a guideline on one of them is written for the patients asked about.
-    broader_conditions: tuple[str, ...] = ()
     # Of a question on causes, the conditions whose causes it asks: all of them ("what causes gout?"), or
     # those after "cause" when it asks whether one thing causes another ("can pink eye cause swelling?").
     caused: list[Concept] = field(default_factory=list)
@@ -511,7 +508,8 @@ class ClinicalQuestion:
         help?", "should I get antibiotics?", "is an antiviral an option?" ask about a condition the asker has in mind, and what a
         drug does depends on it ("how can I lower my cholesterol?" names what to change)."""
         # "should I get antibiotics?" (not "should I take Lexapro at night?", which asks when)
-        whether_to_use = self.question_type is QuestionType.USAGE and self.yes_no and not self.asks_purpose and self.aspect is None
+        whether_to_use = (self.question_type is QuestionType.USAGE and self.yes_no and not self.asks_purpose
+                          and self.aspect != "schedule")
         return (
             (self.question_type is QuestionType.TREATMENT or whether_to_use) and bool(self.focus) and not self.unknown_terms
             and all(_acts_as_treatment(c) and not any(t.startswith(_MEASURED_TREES) for t in c.tree_numbers)
@@ -677,7 +675,6 @@ def understand(
         for name in [concept.name, concept.matched_text, *concept.synonyms, *_narrower_names(concept, vocabulary)]
     ))
     question.longer_names_not_asked = _longer_names_not_asked(question.conditions, text, vocabulary)
-    question.broader_conditions = _broader_conditions(question.conditions + question.context_concepts, vocabulary)
     if qtype is QuestionType.CAUSE:
         question.caused = _caused(question.conditions, text)
     question.help_topics = help_topics(question.text, [c.name for c in question.conditions])
@@ -1323,19 +1320,6 @@ def _inherit(question: ClinicalQuestion, earlier: ClinicalQuestion, vocabulary: 
 
 # "can pink eye cause swelling?", "does stress cause hives?": what follows "cause" is what is caused
 _DOES_IT_CAUSE = re.compile(r"\b(?:can|could|does|do|did|will|would|might|may|is|are)\b[^?.]{1,60}?\b(?:cause|causes|causing|lead to|trigger|bring on)\b(?=\s+\w)", re.IGNORECASE)
-
-
-def _broader_conditions(concepts: list[Concept], vocabulary: Vocabulary) -> tuple[str, ...]:
-    """The conditions just above each condition in MeSH, other than its tree's headings of signs and
-    symptoms ("Signs and Symptoms, Digestive" above "Nausea" names no patients)."""
-    names = []
-    for concept in concepts:
-        if concept.ui and _kind(concept) == "condition":
-            names += [
-                broader.name for broader in vocabulary.broader(concept.ui)
-                if any(t.startswith(_CONDITION_TREES) for t in broader.tree_numbers) and "Signs and Symptoms" not in broader.name
-            ]
-    return tuple(dict.fromkeys(names))
 
 
 def _caused(conditions: list[Concept], text: str) -> list[Concept]:

@@ -614,37 +614,18 @@ class Vocabulary:
         row = self._descriptors.get(ui)
         if row is None:
             return []
-        tree_order = self._trees()
+        if self._tree_order is None:
+            self._tree_order = sorted((tree, row[0]) for row in self._descriptors.values() for tree in _split(row[2]))
         found: dict[str, int] = {}
         for tree in _split(row[2]):
-            start = bisect.bisect_left(tree_order, (tree + ".",))
-            for child_tree, child in tree_order[start:]:
+            start = bisect.bisect_left(self._tree_order, (tree + ".",))
+            for child_tree, child in self._tree_order[start:]:
                 if not child_tree.startswith(tree + "."):
                     break
                 depth = child_tree.count(".") - tree.count(".")
                 found[child] = min(depth, found.get(child, depth))
         nearest = sorted(found, key=lambda child: (found[child], child))[:limit]
         return [self._descriptors[child][1] for child in nearest]
-
-    def broader(self, ui: str) -> list[Descriptor]:
-        """The descriptors just above ``ui`` in the MeSH tree ("Suicide" above "Suicide,
-        Attempted"): what a source on the wider topic covers."""
-        row = self._descriptors.get(ui)
-        if row is None:
-            return []
-        tree_order = self._trees()
-        parents = []
-        for tree in _split(row[2]):
-            parent = tree.rpartition(".")[0]
-            index = bisect.bisect_left(tree_order, (parent,))
-            if parent and index < len(tree_order) and tree_order[index][0] == parent:
-                parents.append(tree_order[index][1])
-        return [self.descriptor(parent) for parent in dict.fromkeys(parents)]
-
-    def _trees(self) -> list[tuple[str, str]]:
-        if self._tree_order is None:
-            self._tree_order = sorted((tree, row[0]) for row in self._descriptors.values() for tree in _split(row[2]))
-        return self._tree_order
 
     def descriptor(self, ui: str) -> Descriptor:
         ui, name, trees, entries = self._descriptors[ui]
