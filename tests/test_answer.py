@@ -966,11 +966,22 @@ def test_whether_a_treatment_helps_for_no_condition_named_asks_for_it(corpus):
     assert sertraline.abstained and "(whether Sertraline is addictive)" in sertraline.abstain_reason
 
 
+def test_what_to_take_in_pregnancy_is_answered_only_by_what_speaks_of_pregnancy(corpus):
+    # the VA/DoD "thiazide-type diuretics … as first-line therapy" is for adults at large, not in pregnancy
+    answer = corpus.ask("What is the first-line treatment of hypertension in pregnancy?")
+    bottom = answer.section("bottom_line")
+    assert not (bottom and any("thiazide" in claim.text.lower() for claim in bottom.claims))
+    assert answer.abstained or "pregnan" in bottom.claims[0].text.lower()
+
+
 def test_when_in_the_day_to_take_a_drug_is_answered_only_by_a_sentence_that_says_when(corpus):
     # "Escitalopram is FDA-approved for adolescent MDD" does not say whether to take it at night
     answer = corpus.ask("Should I take Lexapro in the morning or at night?", audience="patient")
     assert answer.abstained
-    assert "when in the day, or whether with food, to take" in answer.abstain_reason
+    assert "(when in the day, or whether with food, to take Lexapro)" in answer.abstain_reason
+    # naming what it is taken for changes nothing: no sentence says when, which is no gap in the evidence on the drug
+    treated = corpus.ask("Should I take fluoxetine in the morning or at night for depression?")
+    assert treated.abstained and "(when in the day, or whether with food, to take fluoxetine)" in treated.abstain_reason
 
 
 def test_an_abstention_lists_the_nearest_sources_on_what_was_asked(corpus):
@@ -984,8 +995,9 @@ def test_an_abstention_lists_the_nearest_sources_on_what_was_asked(corpus):
         assert corpus.get(ref.doc_id).title == ref.title
     assert "## Nearest sources in the index (evidex found no sentence in them that answers this question)" in to_markdown(answer)
     assert '<section class="closest">' in to_html(answer)
-    # none is listed when no source the search found is on what was asked
-    assert corpus.ask("Should I take Lexapro in the morning or at night?", audience="patient").closest == []
+    # none is listed where evidex cannot tell what is asked of the topic, nor for an animal
+    assert corpus.ask("Would antibiotics help?", audience="patient").closest == []
+    assert corpus.ask("Can I give my cat ibuprofen?", audience="patient").closest == []
     # an urgent notice comes first: the nearest sources are where to read further, not what to do
     urgent = corpus.ask("I have the worst headache of my life. What is the best dose of tirzepatide for alopecia areata?")
     markdown, html = to_markdown(urgent), to_html(urgent)

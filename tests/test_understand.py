@@ -647,6 +647,12 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
         ("Should prednisone be taken in the morning?", "schedule"),
         ("Does amoxicillin need to be taken with food?", "schedule"),
         ("What time should I give my son his amoxicillin?", "schedule"),
+        ("Should I give my child ibuprofen at night for a fever?", None),  # what helps the fever; the time is by the way
+        ("My doctor said I need to take prednisone in the morning. Will it raise my blood sugar?", None),  # said, not asked
+        ("The pharmacist said Lexapro can be taken at night, but does it cause weight gain?", None),  # a side effect
+        ("Should I take sleeping pills every night?", None),  # how often, not at what time
+        ("When should I take the morning after pill?", None),
+        ("Should I take Lexapro in the morning or at night for depression?", "schedule"),  # two times set against each other
     ],
 )
 def test_a_property_no_question_type_names_is_read_once(vocabulary, question, aspect):
@@ -683,6 +689,8 @@ def test_a_property_no_question_type_names_is_read_once(vocabulary, question, as
         ("schedule", "Stiffness is usually worse in the morning.", False),  # a symptom's time, not a dose's
         ("schedule", "Symptoms of reflux often occur after meals.", False),
         ("schedule", "It is best taken at bedtime.", True),
+        ("schedule", "Gabapentin is used to treat hot flashes and night sweats.", False),
+        ("schedule", "Symptoms can vary with the time of day.", False),
     ],
 )
 def test_a_sentence_states_the_property_asked_for(aspect, sentence, states):

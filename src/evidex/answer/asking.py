@@ -108,13 +108,14 @@ _OTHERS = (r"(?:others|other people|another person|people|someone|somebody|my (?
            r"spouse|boyfriend|girlfriend|kids?|children|child|son|daughter|baby|grandson|granddaughter|friends?|roommate|"
            r"coworkers?|colleagues?))")
 # A time of day or a meal a drug is taken at or with ("at bedtime", "with food", "on an empty stomach")
-_WHEN_TAKEN = (r"(?:(?:(?:at|in the|at the|before|after)\s+)?(?:morning|night|nighttime|evening|bedtime|day ?time)|"
+_WHEN_TAKEN = (r"(?:(?:at|in the|at the|before|after|during the)\s+(?:morning|night|nighttime|evening|bedtime|day ?time)|"
                r"with(?:out)? (?:food|meals?|a meal|milk|breakfast|juice|orange juice)|on an empty stomach|"
                r"(?:before|after) (?:meals?|a meal|eating|breakfast|food|bed))\b")
 # Asking whether or how to take it: "should I take", "is it better to take", "do I need to take", "can he use"
 _ASKING_TO_TAKE = (r"(?:should|shall|do|does|can|could|must|would|will) (?:i|you|we|he|she|they|it)(?: \w+)?? (?:take|use|give)|"
-                   r"(?:is it|it is|is it ok|is it okay) (?:better|best|ok|okay|fine|safe)? ?to (?:take|use|give)|"
-                   r"(?:need|needs|have|has) to (?:take|use|give|be taken)")
+                   r"(?:is it|is it ok|is it okay) (?:better|best|ok|okay|fine|safe)? ?to (?:take|use|give)|"
+                   r"(?:do|does|will|would) (?:i|you|we|he|she|they|it) (?:need|have) to (?:take|use|give|be taken)|"
+                   r"(?:should|can|must|does|do|is|are) (?:it|they|this|these|\w+) (?:\w+ )?(?:need to )?be (?:taken|given)")
 _ASPECTS: dict[str, re.Pattern] = {
     "contagion": re.compile(
         r"\b(?:contagious|catching|infect(?:ious|ive) (?:to|for)|catch(?:ing)? it|"
@@ -148,7 +149,7 @@ _ASPECTS: dict[str, re.Pattern] = {
     "schedule": re.compile(
         rf"\bwhat time (?:of (?:the )?day )?(?:\w+ ){{0,4}}?(?:take|taking|give|use)\b|"
         rf"\b(?:best|better|right) time (?:of (?:the )?day )?(?:\w+ ){{0,2}}?(?:to|for) (?:take|taking|give|use)\b|"
-        rf"\b(?:{_ASKING_TO_TAKE}|(?:be|being) (?:taken|given))\b(?:\s+[\w'-]+){{0,5}}?\s+{_WHEN_TAKEN}|"
+        rf"\b(?:{_ASKING_TO_TAKE})\b(?:\s+[\w'-]+){{0,5}}?\s+{_WHEN_TAKEN}|"
         r"\bwhen (?:should|do) (?:i|you|we|he|she) take (?:the|my|his|her) [\w-]+\W*$",
         re.IGNORECASE,
     ),
@@ -194,8 +195,8 @@ _STATES: dict[str, re.Pattern] = {
     # a time or a meal next to taking the drug: "take it at bedtime", "is absorbed best on an empty stomach" (not
     # "stiffness is usually worse in the morning", nor "symptoms occur after meals")
     "schedule": re.compile(
-        rf"\b(?:take|taken|taking|takes|give|given|use|used|dose[sd]?|administer\w*|swallow\w*|absorb\w*)\b.{{0,50}}?\b{_WHEN_TAKEN}|"
-        r"\b(?:same time (?:each|every) day|time of (?:the )?day)\b",
+        rf"\b(?:take|taken|taking|takes|give|given|dose[sd]?|administer\w*|swallow\w*|absorb\w*)\b.{{0,50}}?\b{_WHEN_TAKEN}|"
+        r"\bsame time (?:each|every) day\b",
         re.IGNORECASE,
     ),
 }

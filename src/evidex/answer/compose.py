@@ -32,7 +32,7 @@ from evidex.answer.relevance import (
     TITLE_ASKS,
 )
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
-from evidex.answer.understand import DRUG_ALLERGY, ClinicalQuestion, PatternSet, QuestionType, concept_names
+from evidex.answer.understand import DRUG_ALLERGY, MODIFIERS, ClinicalQuestion, PatternSet, QuestionType, concept_names
 from evidex.answer.verdict import AUTHORS_CONCLUSION, Splitter, decide
 from evidex.answer.verify import numbers_in
 from evidex.answer.words import concept_phrase, concept_words, crude_stems, mentions, population_groups
@@ -113,6 +113,9 @@ class Draft:
 
 # Question types whose answers are options to weigh: first-line, second-line, how to do it.
 _TO_TREAT = frozenset({QuestionType.TREATMENT, QuestionType.PREVENTION})
+# What to take or do, which pregnancy and breastfeeding change
+_PREGNANCY_SENSITIVE = _TO_TREAT | {QuestionType.USAGE, QuestionType.CONTRAINDICATIONS, QuestionType.SIDE_EFFECTS}
+_PREGNANCY = next(p for p in MODIFIERS if p.key == "pregnancy")
 _OPTION_TYPES = frozenset({QuestionType.TREATMENT, QuestionType.PREVENTION, QuestionType.COMPARISON, QuestionType.GENERAL})
 
 
@@ -429,6 +432,11 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     if question.populations and other_populations(question, finding.text) and not _for_the_patient(question, finding):
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
+        return False
+    if (question.question_type in _PREGNANCY_SENSITIVE and any(p.key == "pregnancy" for p, _ in question.modifiers)
+            and not modifier_matches(_PREGNANCY, f"{document.title} {finding.text}")):
+        # what is first-line for adults at large may be wrong in pregnancy or breastfeeding (thiazides for
+        # high blood pressure): only a sentence or source that speaks of them answers for them
         return False
     if (any(p is DRUG_ALLERGY for p, _ in question.modifiers) and question.interventions and not question.conditions
             and not modifier_matches(DRUG_ALLERGY, f"{document.title} {finding.text}")):

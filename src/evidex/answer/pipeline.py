@@ -43,9 +43,9 @@ from evidex.answer.relevance import (
     answers_what_it_is,
     defines_focus,
     dictionary_entry_for,
-    named_share,
     says_what_focus_is,
     shipped_model,
+    title_asks,
     title_names_focus,
 )
 from evidex.answer.types import Answer, LiveSearch, Note, Provenance, Reference, Section, Verdict
@@ -165,7 +165,8 @@ class Engine:
             findings = []  # "is citalopram an SNRI?" is not answered by a sentence on SNRIs that never names citalopram
             # a treatment question says so, and shows what sources on the condition say of that treatment
             # elsewhere; one that names no condition ("will Tylenol or Advil help?") has none to show
-            gap = gap or (treatment_gap(parsed, findings) and not parsed.treatment_for_nothing_named)
+            # (not one on when to take a drug: none that says so is a gap in the evidence on the drug)
+            gap = gap or (treatment_gap(parsed, findings) and not parsed.treatment_for_nothing_named and parsed.aspect != "schedule")
         indirect = indirect_findings(parsed, hits, self.splitter) if gap else []
         usual = self.usual_treatments(parsed, filters) if gap and not indirect else []
         answer = self._compose(parsed, findings, gap, indirect, hits, searched, filters, usual)
@@ -416,8 +417,8 @@ def _closest(question: ClinicalQuestion, hits: list[SearchHit], year: int) -> li
         document = hit.document
         if document.kind in (EvidenceKind.CONSUMER, EvidenceKind.GUIDELINE):
             on_it = title_names_focus(question, document)
-        else:  # a study on all that was asked, not one on blood loss in hip surgery that names ibuprofen
-            on_it = document.kind is not EvidenceKind.OTHER and named_share(question, "", document.title) == 1
+        else:  # a study that asks the question, not one on blood loss in hip surgery that names ibuprofen
+            on_it = document.kind is not EvidenceKind.OTHER and title_names_focus(question, document) and title_asks(question, document.title)
         if on_it:
             documents.setdefault(document.url or document.id, document)
     return [reference_for(document, number, year) for number, document in enumerate(list(documents.values())[:CLOSEST_SOURCES], 1)]
@@ -432,8 +433,9 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion, hi
         if question.aspect == "contagion" and not (question.conditions or question.unknown_terms):
             # "still contagious after 24 hours of antibiotics?", "is the chickenpox vaccine contagious?"
             topic = f"the condition (or {topic})" if question.focus else "the condition (the question names none)"
-        if question.aspect == "schedule":  # what is taken, not what it is taken for
-            topic = ", ".join([c.name for c in question.interventions] + question.unknown_terms) or topic
+        if question.aspect == "schedule":  # the drug taken, as the question names it, not what it is taken for
+            drugs = [as_typed(c.matched_text) for c in question.interventions if any(t.startswith("D") for t in c.tree_numbers)]
+            topic = ", ".join(drugs + question.unknown_terms) or topic
         asked = ASPECT_ASKED[question.aspect].format(topic=topic)
     where = "Searched for: " + "; ".join(f"“{q}”" for q in searched) + f" across {answer.provenance.corpus_documents:,} documents"
     named = " and ".join(dict.fromkeys([as_typed(c.matched_text) for c in question.focus] + question.unknown_terms))
@@ -444,7 +446,9 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion, hi
     else:
         reason = f"The indexed evidence does not answer this question ({asked}). {where}; no passage stated a finding that answers it."
     urgent = [s.model_copy(update={"claims": []}) for s in answer.sections if s.notes and s.key in ("urgent", "escalate")]
-    closest = _closest(question, hits, datetime.now(timezone.utc).year)
+    # where evidex cannot tell what is asked of the topic, a source on the topic is no nearer an answer
+    unclear = question.unread or question.treatment_for_nothing_named or question.names_only_a_part
+    closest = [] if unclear else _closest(question, hits, datetime.now(timezone.utc).year)
     return answer.model_copy(
         update={"abstained": True, "abstain_reason": reason, "sections": urgent, "references": [], "verdict": None,
                 "closest": closest}

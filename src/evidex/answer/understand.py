@@ -682,8 +682,13 @@ def understand(
     question.cues = question_cues(question.text)
     question.aspect = asked_aspect(question.text)
     question.asks_purpose = qtype is QuestionType.USAGE and bool(_PURPOSE.search(question.text))
-    if question.aspect == "schedule" and not (question.unknown_terms or any(_is_drug(c) for c in question.focus + context)):
-        question.aspect = None  # "when should I take the test?" asks in what case, not at what time of day
+    if question.aspect == "schedule" and not (
+        (question.unknown_terms or any(_is_drug(c) for c in question.focus + context))  # "when should I take the test?"
+        and asked_aspect(text[asked[0]:asked[1]]) == "schedule"  # not "my doctor said to take it at night. Will it …?"
+        and qtype in (QuestionType.GENERAL, QuestionType.USAGE)  # not "does it cause weight gain if taken at night?"
+        and (not question.conditions or _TWO_TIMES.search(text))  # "ibuprofen at night for a fever?" asks what helps
+    ):
+        question.aspect = None
     if question.aspect == "contagion" and not question.conditions and not _SAYS_CONTAGIOUS.search(text):
         # "can I give it to my son?" of a drug is not about catching anything; "is it still contagious
         # after 24 hours of antibiotics?" is, about a condition it does not name
@@ -700,6 +705,10 @@ def understand(
     if qtype is QuestionType.DEFINITION and question.focus:
         question.defined = _defined_words(text, question.focus[0])
     return question
+
+
+# Two times or ways of taking set against each other: "at night or in the morning", "before or after meals"
+_TWO_TIMES = re.compile(r"\b(?:morning|night|evening|bedtime|before|after|with|without)\b[^?.]{0,30}\bor\b", re.IGNORECASE)
 
 
 # Whether a thing is of a kind, or the same as another: "is Lexapro an SNRI?", "is Cephalexin a steroid?",
