@@ -972,6 +972,14 @@ def test_what_to_take_in_pregnancy_is_answered_only_by_what_speaks_of_pregnancy(
     bottom = answer.section("bottom_line")
     assert not (bottom and any("thiazide" in claim.text.lower() for claim in bottom.claims))
     assert answer.abstained or "pregnan" in bottom.claims[0].text.lower()
+    if answer.abstained:
+        assert "(the treatment of Hypertension in pregnancy or breastfeeding)" in answer.abstain_reason
+    # a source's own word for it counts: ACOG on perinatal depression
+    perinatal = corpus.ask("Treatment of depression during pregnancy?")
+    assert "perinatal depression" in perinatal.section("bottom_line").claims[0].text
+    # a pregnancy denied is none: the first-line treatment for adults at large answers
+    adults = corpus.ask("What is the first-line treatment of hypertension in non-pregnant adults?")
+    assert "thiazide" in adults.section("bottom_line").claims[0].text
 
 
 def test_when_in_the_day_to_take_a_drug_is_answered_only_by_a_sentence_that_says_when(corpus):
@@ -982,6 +990,8 @@ def test_when_in_the_day_to_take_a_drug_is_answered_only_by_a_sentence_that_says
     # naming what it is taken for changes nothing: no sentence says when, which is no gap in the evidence on the drug
     treated = corpus.ask("Should I take fluoxetine in the morning or at night for depression?")
     assert treated.abstained and "(when in the day, or whether with food, to take fluoxetine)" in treated.abstain_reason
+    allergy = corpus.ask("Should I take Zyrtec in the morning or at night for allergies?", audience="patient")
+    assert allergy.abstained and "(when in the day, or whether with food, to take Zyrtec)" in allergy.abstain_reason
 
 
 def test_an_abstention_lists_the_nearest_sources_on_what_was_asked(corpus):

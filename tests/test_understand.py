@@ -653,6 +653,8 @@ def test_a_dosage_form_beside_a_drug_is_the_drugs_form(vocabulary):
         ("Should I take sleeping pills every night?", None),  # how often, not at what time
         ("When should I take the morning after pill?", None),
         ("Should I take Lexapro in the morning or at night for depression?", "schedule"),  # two times set against each other
+        ("Should I take melatonin at bedtime for insomnia or jet lag?", None),  # two conditions, one time
+        ("Is it better to take Zoloft morning or night?", "schedule"),
     ],
 )
 def test_a_property_no_question_type_names_is_read_once(vocabulary, question, aspect):
@@ -801,3 +803,19 @@ def test_an_abbreviation_is_read_as_fits_the_person_and_the_infection(vocabulary
     names = {c.name for c in understand(question, vocabulary, "patient").focus}
     assert meant is None or meant in names
     assert not_meant not in names
+
+
+@pytest.mark.parametrize(
+    ("question", "pregnant"),
+    [
+        ("I am pregnant, what helps my back pain?", True),
+        ("My baby is 2 months old and I am breastfeeding. What helps my headache?", True),
+        ("I am not pregnant. What is the best treatment for a UTI?", False),
+        ("First-line treatment of hypertension in non-pregnant adults?", False),
+        ("I'm no longer breastfeeding. How do I treat my acne?", False),
+        ("I had a negative pregnancy test. What helps period cramps?", False),
+    ],
+)
+def test_a_pregnancy_denied_or_tested_for_is_no_pregnancy(vocabulary, question, pregnant):
+    modifiers = {p.key for p, _ in understand(question, vocabulary, "patient").modifiers}
+    assert ("pregnancy" in modifiers) is pregnant

@@ -149,7 +149,7 @@ _ASPECTS: dict[str, re.Pattern] = {
     "schedule": re.compile(
         rf"\bwhat time (?:of (?:the )?day )?(?:\w+ ){{0,4}}?(?:take|taking|give|use)\b|"
         rf"\b(?:best|better|right) time (?:of (?:the )?day )?(?:\w+ ){{0,2}}?(?:to|for) (?:take|taking|give|use)\b|"
-        rf"\b(?:{_ASKING_TO_TAKE})\b(?:\s+[\w'-]+){{0,5}}?\s+{_WHEN_TAKEN}|"
+        rf"\b(?:{_ASKING_TO_TAKE})\b(?:\s+[\w'-]+){{0,5}}?\s+(?:{_WHEN_TAKEN}|(?:morning|night|evening) or (?:at |in the )?(?:morning|night|evening)\b)|"
         r"\bwhen (?:should|do) (?:i|you|we|he|she) take (?:the|my|his|her) [\w-]+\W*$",
         re.IGNORECASE,
     ),

@@ -32,7 +32,7 @@ from evidex.answer.relevance import (
     TITLE_ASKS,
 )
 from evidex.answer.types import SECTION_TITLES, Claim, Note, Quote, Reference, Section
-from evidex.answer.understand import DRUG_ALLERGY, MODIFIERS, ClinicalQuestion, PatternSet, QuestionType, concept_names
+from evidex.answer.understand import DRUG_ALLERGY, ClinicalQuestion, PatternSet, QuestionType, concept_names
 from evidex.answer.verdict import AUTHORS_CONCLUSION, Splitter, decide
 from evidex.answer.verify import numbers_in
 from evidex.answer.words import concept_phrase, concept_words, crude_stems, mentions, population_groups
@@ -115,7 +115,18 @@ class Draft:
 _TO_TREAT = frozenset({QuestionType.TREATMENT, QuestionType.PREVENTION})
 # What to take or do, which pregnancy and breastfeeding change
 _PREGNANCY_SENSITIVE = _TO_TREAT | {QuestionType.USAGE, QuestionType.CONTRAINDICATIONS, QuestionType.SIDE_EFFECTS}
-_PREGNANCY = next(p for p in MODIFIERS if p.key == "pregnancy")
+# A source that speaks of pregnancy or breastfeeding, in any of the words sources use for them
+_SPEAKS_OF_PREGNANCY = re.compile(
+    r"\b(?:pregnan\w*|breast[- ]?(?:feeding|fed|milk)|lactat\w+|nursing mothers?|perinatal|antenatal|prenatal|"
+    r"gestational|obstetric\w*|trimesters?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_in_pregnancy(question: ClinicalQuestion) -> bool:
+    """Whether the question asks what to take or do in pregnancy or breastfeeding, which changes
+    what is safe and what comes first (no thiazide first-line for high blood pressure in pregnancy)."""
+    return question.question_type in _PREGNANCY_SENSITIVE and any(p.key == "pregnancy" for p, _ in question.modifiers)
 _OPTION_TYPES = frozenset({QuestionType.TREATMENT, QuestionType.PREVENTION, QuestionType.COMPARISON, QuestionType.GENERAL})
 
 
@@ -179,7 +190,8 @@ def treatment_gap(question: ClinicalQuestion, findings: list[Finding]) -> bool:
     finding's source, mentions (an abstract titled with the treatment may call it "PET")."""
     treatments = treatment_phrases(question)
     return (
-        question.question_type in (QuestionType.TREATMENT, QuestionType.USAGE)  # "would an antibiotic be prescribed for it?"
+        question.aspect != "schedule"  # when to take a drug: no sentence that says so is no gap in the evidence on it
+        and question.question_type in (QuestionType.TREATMENT, QuestionType.USAGE)  # "would an antibiotic be prescribed for it?"
         and bool(treatments)
         and not any(mentions(treatments, f"{f.document.title} {f.text}") for f in findings)
     )
@@ -433,8 +445,7 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
         return False
-    if (question.question_type in _PREGNANCY_SENSITIVE and any(p.key == "pregnancy" for p, _ in question.modifiers)
-            and not modifier_matches(_PREGNANCY, f"{document.title} {finding.text}")):
+    if asks_in_pregnancy(question) and not _SPEAKS_OF_PREGNANCY.search(f"{document.title} {finding.text}"):
         # what is first-line for adults at large may be wrong in pregnancy or breastfeeding (thiazides for
         # high blood pressure): only a sentence or source that speaks of them answers for them
         return False

@@ -24,6 +24,7 @@ from evidex.answer.compose import (
     about_all_of_it,
     as_typed,
     add_urgent_advice,
+    asks_in_pregnancy,
     about_the_treatment,
     bottom_line,
     draft_answer,
@@ -428,6 +429,8 @@ def _abstain(answer: Answer, searched: list[str], question: ClinicalQuestion, hi
     asked = f"the {question.question_type.label} of {question.topic}" if question.question_type is not QuestionType.GENERAL else question.topic
     if question.question_type is QuestionType.DEFINITION:
         asked = f"what {question.topic} is"
+    if asks_in_pregnancy(question):  # the sources on the topic do not speak of pregnancy
+        asked += " in pregnancy or breastfeeding"
     if question.aspect:
         topic = question.topic
         if question.aspect == "contagion" and not (question.conditions or question.unknown_terms):

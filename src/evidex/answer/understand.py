@@ -303,6 +303,9 @@ class PatternSet:
         return None
 
 
+# Words that deny what follows them: "not pregnant", "non-pregnant", "no longer breastfeeding", "isn't pregnant"
+_NOT_ANY_MORE = r"(?<!\bnot )(?<!\bnon-)(?<!\bnon)(?<!\bno longer )(?<!n't )(?<!\bnever )"
+
 MODIFIERS: tuple[PatternSet, ...] = (
     PatternSet(
         "post_operative",
@@ -318,7 +321,10 @@ MODIFIERS: tuple[PatternSet, ...] = (
          r"\bradiculopathy\b"),
         ("neurological deficit", "neurologic deficit", "radiculopathy"),
     ),
-    PatternSet("pregnancy", "Pregnancy", (r"\bpregnan\w*\b", r"\bbreast[- ]?feeding\b", r"\blactat\w+\b"), ("pregnancy",)),
+    # not a pregnancy denied ("I am not pregnant", "non-pregnant adults", "no longer breastfeeding") nor a test for one
+    PatternSet("pregnancy", "Pregnancy", (
+        rf"{_NOT_ANY_MORE}\bpregnan\w*\b(?! tests?\b)", rf"{_NOT_ANY_MORE}\bbreast[- ]?feeding\b", rf"{_NOT_ANY_MORE}\blactat\w+\b",
+    ), ("pregnancy",)),
     # not "can I have children", "unable to have children" or "having a baby": that is fertility, not
     # a child's care ("I have a child with a fever" is)
     PatternSet("child", "Child or adolescent", (r"(?<!\bto have )(?<!\bto have a )(?<!\bhaving a )(?<!\bcan i have )(?<!\bcan i have a )"
@@ -708,7 +714,11 @@ def understand(
 
 
 # Two times or ways of taking set against each other: "at night or in the morning", "before or after meals"
-_TWO_TIMES = re.compile(r"\b(?:morning|night|evening|bedtime|before|after|with|without)\b[^?.]{0,30}\bor\b", re.IGNORECASE)
+_TWO_TIMES = re.compile(
+    r"\b(?:morning|night|evening|bedtime|before|after|with|without)\b[^?.]{0,30}\bor\s+(?:\w+\s+){0,2}?"
+    r"(?:morning|night|evening|bedtime|before|after|with|without|on an empty)\b",
+    re.IGNORECASE,
+)
 
 
 # Whether a thing is of a kind, or the same as another: "is Lexapro an SNRI?", "is Cephalexin a steroid?",
