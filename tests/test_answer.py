@@ -977,6 +977,9 @@ def test_what_to_take_in_pregnancy_is_answered_only_by_what_speaks_of_pregnancy(
     # a source's own word for it counts: ACOG on perinatal depression
     perinatal = corpus.ask("Treatment of depression during pregnancy?")
     assert "perinatal depression" in perinatal.section("bottom_line").claims[0].text
+    # every section, not only the bottom line: no GLP-1 drug "preferred to insulin" for diabetes in pregnancy
+    diabetes = corpus.ask("What is the treatment for diabetes in pregnancy?")
+    assert not any("GLP-1" in claim.text for claim in diabetes.claims())
     # a pregnancy denied is none: the first-line treatment for adults at large answers
     adults = corpus.ask("What is the first-line treatment of hypertension in non-pregnant adults?")
     assert "thiazide" in adults.section("bottom_line").claims[0].text

@@ -814,6 +814,9 @@ def test_an_abbreviation_is_read_as_fits_the_person_and_the_infection(vocabulary
         ("First-line treatment of hypertension in non-pregnant adults?", False),
         ("I'm no longer breastfeeding. How do I treat my acne?", False),
         ("I had a negative pregnancy test. What helps period cramps?", False),
+        ("My pregnancy test was positive. What can I take for high blood pressure?", True),
+        ("I'm not currently pregnant, best treatment for high blood pressure?", False),
+        ("I stopped breastfeeding last month. What helps my acne?", False),
     ],
 )
 def test_a_pregnancy_denied_or_tested_for_is_no_pregnancy(vocabulary, question, pregnant):

@@ -123,6 +123,19 @@ _SPEAKS_OF_PREGNANCY = re.compile(
 )
 
 
+# "patients who are not pregnant or breastfeeding", "non-pregnant adults": of others
+_DENIES_PREGNANCY = re.compile(
+    r"\b(?:not|non-?|never)\s*(?:\w+\s+){0,2}?(?:pregnan\w*|breast[- ]?feeding|lactating)(?:\s+or\s+(?:pregnan\w*|breast[- ]?feeding|lactating))?",
+    re.IGNORECASE,
+)
+
+
+def speaks_of_pregnancy(finding: Finding) -> bool:
+    """Whether a sentence or its source's title speaks of pregnancy or breastfeeding (not only of
+    those who are not pregnant)."""
+    return bool(_SPEAKS_OF_PREGNANCY.search(_DENIES_PREGNANCY.sub(" ", f"{finding.document.title} {finding.text}")))
+
+
 def asks_in_pregnancy(question: ClinicalQuestion) -> bool:
     """Whether the question asks what to take or do in pregnancy or breastfeeding, which changes
     what is safe and what comes first (no thiazide first-line for high blood pressure in pregnancy)."""
@@ -444,10 +457,6 @@ def may_be_the_bottom_line(question: ClinicalQuestion, finding: Finding) -> bool
     if question.populations and other_populations(question, finding.text) and not _for_the_patient(question, finding):
         return False  # a recommendation for men and women aged 35 or more does not answer for newborns
     if question.question_type is QuestionType.DOSE and not _dose_for_the_patient(question, finding):
-        return False
-    if asks_in_pregnancy(question) and not _SPEAKS_OF_PREGNANCY.search(f"{document.title} {finding.text}"):
-        # what is first-line for adults at large may be wrong in pregnancy or breastfeeding (thiazides for
-        # high blood pressure): only a sentence or source that speaks of them answers for them
         return False
     if (any(p is DRUG_ALLERGY for p, _ in question.modifiers) and question.interventions and not question.conditions
             and not modifier_matches(DRUG_ALLERGY, f"{document.title} {finding.text}")):

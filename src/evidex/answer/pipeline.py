@@ -32,6 +32,7 @@ from evidex.answer.compose import (
     number_references,
     reference_for,
     section_for,
+    speaks_of_pregnancy,
     treatment_gap,
     verdict_for,
 )
@@ -159,6 +160,10 @@ class Engine:
         live = fetch(parsed) if fetch is not None else None
         hits, searched = self.retrieve(parsed, filters)
         findings = self.select(parsed, hits)
+        if asks_in_pregnancy(parsed):
+            # what is first-line for adults at large may be wrong in pregnancy or breastfeeding (thiazides for high
+            # blood pressure, GLP-1 drugs for diabetes): only sentences or sources that speak of them answer for them
+            findings = [f for f in findings if speaks_of_pregnancy(f)]
         gap = treatment_gap(parsed, findings)  # on every finding: whether any names the treatment
         if not any(may_be_the_bottom_line(parsed, f) for f in findings):
             findings = []  # only pages on other conditions mention it: the corpus does not answer this

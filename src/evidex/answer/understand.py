@@ -304,7 +304,8 @@ class PatternSet:
 
 
 # Words that deny what follows them: "not pregnant", "non-pregnant", "no longer breastfeeding", "isn't pregnant"
-_NOT_ANY_MORE = r"(?<!\bnot )(?<!\bnon-)(?<!\bnon)(?<!\bno longer )(?<!n't )(?<!\bnever )"
+_NOT_ANY_MORE = (r"(?<!\bnot )(?<!\bnon-)(?<!\bnon)(?<!\bnon )(?<!\bno longer )(?<!n't )(?<!n’t )(?<!\bnever )(?<!\bnever been )"
+                 r"(?<!\bnot currently )(?<!\bnot yet )(?<!\bstopped )(?<!\bfinished )")
 
 MODIFIERS: tuple[PatternSet, ...] = (
     PatternSet(
@@ -321,9 +322,9 @@ MODIFIERS: tuple[PatternSet, ...] = (
          r"\bradiculopathy\b"),
         ("neurological deficit", "neurologic deficit", "radiculopathy"),
     ),
-    # not a pregnancy denied ("I am not pregnant", "non-pregnant adults", "no longer breastfeeding") nor a test for one
+    # not a pregnancy denied ("I am not pregnant", "non-pregnant adults", "no longer breastfeeding", "a negative pregnancy test")
     PatternSet("pregnancy", "Pregnancy", (
-        rf"{_NOT_ANY_MORE}\bpregnan\w*\b(?! tests?\b)", rf"{_NOT_ANY_MORE}\bbreast[- ]?feeding\b", rf"{_NOT_ANY_MORE}\blactat\w+\b",
+        rf"{_NOT_ANY_MORE}(?<!\bnegative )\bpregnan\w*\b", rf"{_NOT_ANY_MORE}\bbreast[- ]?feeding\b", rf"{_NOT_ANY_MORE}\blactat\w+\b",
     ), ("pregnancy",)),
     # not "can I have children", "unable to have children" or "having a baby": that is fertility, not
     # a child's care ("I have a child with a fever" is)
